@@ -1,0 +1,64 @@
+// Types for engine-key.mjs (shared by scripts/build-engine.mjs and server/engine/install.ts).
+
+export type GpuVariant = "cpu" | "cuda" | "vulkan";
+
+export declare const BUILD_RECIPE_VERSION: number;
+export declare const GPU_VARIANTS: readonly GpuVariant[];
+export declare const MANIFEST_NAME: "engine.json";
+export declare const PREBUILT_ABI_DEFINES: readonly string[];
+export declare const SOURCE_CMAKE_OPTIONS: readonly string[];
+export declare const SOURCE_GPU_CMAKE_OPTIONS: Readonly<Record<GpuVariant, readonly string[]>>;
+
+export interface EngineInputs {
+    nodeLlamaCppVersion: string;
+    llamaCppTag: string;
+    nodeLlamaCppDir?: string;
+}
+
+export interface EngineDescription {
+    key: string;
+    gpu: GpuVariant;
+    platform: string;
+    arch: string;
+    nodeLlamaCppVersion: string;
+    llamaCppTag: string;
+    nodeLlamaCppDir: string | null;
+    /** `${HEARTH_CACHE_DIR:-$HOME/.cache/hearth}` (or the explicit cacheDir) */
+    cacheRoot: string;
+    /** `<cacheRoot>/engine/<key>` */
+    dir: string;
+    manifestPath: string;
+    serverPath: string;
+}
+
+export declare function buildOptionsDescriptor(): Record<string, unknown>;
+export declare function buildOptionsHash(): string;
+export declare function assertGpuVariant(gpu: string): GpuVariant;
+export declare function computeEngineKey(p: {
+    nodeLlamaCppVersion: string;
+    llamaCppTag: string;
+    platform: string;
+    arch: string;
+    gpu: string;
+}): string;
+export declare function resolveCacheRoot(env?: Record<string, string | undefined>): string;
+export declare function engineRoot(cacheRoot: string): string;
+export declare function serverBinaryName(platform?: string): string;
+export declare function findNodeLlamaCppDir(from?: string[]): string | null;
+export declare function readEngineInputs(opts?: { nodeLlamaCppDir?: string }): Required<EngineInputs>;
+export declare function describeEngine(opts?: {
+    gpu?: string;
+    cacheDir?: string;
+    env?: Record<string, string | undefined>;
+    platform?: string;
+    arch?: string;
+    inputs?: EngineInputs;
+}): EngineDescription;
+export declare function buildCommandFor(gpu?: string): string;
+
+export declare function readEngineManifest(desc: {
+    key: string;
+    dir: string;
+    manifestPath: string;
+    serverPath: string;
+}): { ok: true; manifest: any } | { ok: false; reason: string };

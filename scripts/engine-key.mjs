@@ -1,0 +1,227 @@
+// Shared, dependency-free computation of the llama-server engine cache key and paths.
+//
+// Imported by BOTH scripts/build-engine.mjs (plain Node, runs during `npm ci`) and
+// server/engine/install.ts (the host's locator), so the two can never disagree about
+// where a build lives. Types: engine-key.d.mts next to this file.
+//
+// Keep this module free of npm dependencies and side effects at import time.
+
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/**
+ * Bump whenever the build recipe in scripts/build-engine.mjs changes in a way that changes
+ * the output (CMake template, compile definitions, copied files, cmake options...).
+ * It is part of the options hash, so a bump invalidates every cached engine.
+ */
+export const BUILD_RECIPE_VERSION = 1;
+
+/** @type {readonly ["cpu", "cuda", "vulkan"]} */
+export const GPU_VARIANTS = Object.freeze(/** @type {const} */ (["cpu", "cuda", "vulkan"]));
+
+export const MANIFEST_NAME = "engine.json";
+
+/**
+ * Compile definitions the prebuilt node-llama-cpp libllama-common / libllama / libggml were
+ * built with and that change the ABI seen by code compiled against their headers.
+ * LLAMA_SUBPROCESS changes the layout of common_params-related structs (common/subproc.h).
+ */
+export const PREBUILT_ABI_DEFINES = Object.freeze(["LLAMA_SHARED", "GGML_SHARED", "LLAMA_SUBPROCESS"]);
+
+/** cmake options of the full-source fallback (nothing here may reach the network). */
+export const SOURCE_CMAKE_OPTIONS = Object.freeze([
+    "-DCMAKE_BUILD_TYPE=Release",
+    "-DLLAMA_OPENSSL=OFF",
+    "-DLLAMA_USE_PREBUILT_UI=OFF",
+    "-DLLAMA_BUILD_UI=OFF",
+    "-DLLAMA_BUILD_TESTS=OFF",
+    "-DLLAMA_BUILD_EXAMPLES=OFF",
+    "-DLLAMA_BUILD_APP=OFF",
+    "-DLLAMA_BUILD_SERVER=ON",
+    "-DLLAMA_BUILD_TOOLS=ON",
+    "-DLLAMA_SUBPROCESS=ON",
+    "-DBUILD_SHARED_LIBS=ON",
+    "-DCMAKE_PLATFORM_NO_VERSIONED_SONAME=ON",
+    "-DCMAKE_BUILD_WITH_INSTALL_RPATH=ON",
+    "-DCMAKE_INSTALL_RPATH=$ORIGIN",
+]);
+
+/** Extra cmake options per GPU variant for the source fallback. */
+export const SOURCE_GPU_CMAKE_OPTIONS = Object.freeze({
+    cpu: Object.freeze([]),
+    cuda: Object.freeze(["-DGGML_CUDA=ON"]),
+    vulkan: Object.freeze(["-DGGML_VULKAN=ON"]),
+});
+
+/** Everything (besides the key's readable parts) that changes the build output. */
+export function buildOptionsDescriptor() {
+    return {
+        recipe: BUILD_RECIPE_VERSION,
+        prebuiltAbiDefines: [...PREBUILT_ABI_DEFINES],
+        sourceCmakeOptions: [...SOURCE_CMAKE_OPTIONS],
+        sourceGpuCmakeOptions: SOURCE_GPU_CMAKE_OPTIONS,
+        webUi: false,
+        ssl: false,
+    };
+}
+
+/** Short, stable hash of buildOptionsDescriptor(). */
+export function buildOptionsHash() {
+    return createHash("sha256").update(JSON.stringify(buildOptionsDescriptor())).digest("hex").slice(0, 10);
+}
+
+/** @param {string} gpu */
+export function assertGpuVariant(gpu) {
+    if (!GPU_VARIANTS.includes(/** @type {any} */ (gpu)))
+        throw new Error(`unknown gpu variant "${gpu}" (expected one of: ${GPU_VARIANTS.join(", ")})`);
+    return /** @type {"cpu"|"cuda"|"vulkan"} */ (gpu);
+}
+
+/** @param {string} s */
+function keyPart(s) {
+    return String(s).replace(/[^A-Za-z0-9._]+/g, "_");
+}
+
+/**
+ * The cache key: readable parts + options hash. Pure function of its inputs.
+ * @param {{ nodeLlamaCppVersion: string, llamaCppTag: string, platform: string, arch: string, gpu: string }} p
+ */
+export function computeEngineKey(p) {
+    const gpu = assertGpuVariant(p.gpu);
+    for (const k of /** @type {const} */ (["nodeLlamaCppVersion", "llamaCppTag", "platform", "arch"])) {
+        if (typeof p[k] !== "string" || p[k] === "") throw new Error(`computeEngineKey: missing ${k}`);
+    }
+    return [
+        `nlc${keyPart(p.nodeLlamaCppVersion)}`,
+        keyPart(p.llamaCppTag),
+        `${keyPart(p.platform)}-${keyPart(p.arch)}`,
+        gpu,
+        buildOptionsHash(),
+    ].join("-");
+}
+
+/**
+ * `${HEARTH_CACHE_DIR:-$HOME/.cache/hearth}`
+ * @param {Record<string, string | undefined>} [env]
+ */
+export function resolveCacheRoot(env = process.env) {
+    const fromEnv = env.HEARTH_CACHE_DIR;
+    if (fromEnv && fromEnv.trim() !== "") return resolve(fromEnv);
+    return join(env.HOME || homedir(), ".cache", "hearth");
+}
+
+/** @param {string} cacheRoot */
+export function engineRoot(cacheRoot) {
+    return join(cacheRoot, "engine");
+}
+
+/** @param {string} platform */
+export function serverBinaryName(platform = process.platform) {
+    return platform === "win32" ? "llama-server.exe" : "llama-server";
+}
+
+/**
+ * Finds the installed node-llama-cpp package directory by walking up from `from` dirs
+ * (default: this module's directory, then the current working directory).
+ * @param {string[]} [from]
+ */
+export function findNodeLlamaCppDir(from) {
+    const starts = from ?? [dirname(fileURLToPath(import.meta.url)), process.cwd()];
+    for (const start of starts) {
+        let dir = resolve(start);
+        for (;;) {
+            const candidate = join(dir, "node_modules", "node-llama-cpp");
+            if (existsSync(join(candidate, "package.json"))) return candidate;
+            const parent = dirname(dir);
+            if (parent === dir) break;
+            dir = parent;
+        }
+    }
+    return null;
+}
+
+/**
+ * Reads the version inputs of the key from the installed node-llama-cpp.
+ * @param {{ nodeLlamaCppDir?: string }} [opts]
+ */
+export function readEngineInputs(opts = {}) {
+    const dir = opts.nodeLlamaCppDir ?? findNodeLlamaCppDir();
+    if (!dir)
+        throw new Error("node-llama-cpp is not installed (node_modules/node-llama-cpp not found); run `npm ci` first");
+    const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+    const infoPath = join(dir, "llama", "llama.cpp.info.json");
+    if (!existsSync(infoPath)) throw new Error(`${infoPath} is missing; the node-llama-cpp install looks incomplete`);
+    const info = JSON.parse(readFileSync(infoPath, "utf8"));
+    if (typeof pkg.version !== "string" || typeof info.tag !== "string")
+        throw new Error(`cannot read node-llama-cpp version / llama.cpp tag from ${dir}`);
+    return { nodeLlamaCppDir: dir, nodeLlamaCppVersion: pkg.version, llamaCppTag: info.tag };
+}
+
+/**
+ * Everything needed to find (or place) a build.
+ * @param {{ gpu?: string, cacheDir?: string, env?: Record<string, string|undefined>,
+ *           platform?: string, arch?: string,
+ *           inputs?: { nodeLlamaCppVersion: string, llamaCppTag: string, nodeLlamaCppDir?: string } }} [opts]
+ */
+export function describeEngine(opts = {}) {
+    const gpu = assertGpuVariant(opts.gpu ?? "cpu");
+    const platform = opts.platform ?? process.platform;
+    const arch = opts.arch ?? process.arch;
+    const inputs = opts.inputs ?? readEngineInputs();
+    const cacheRoot = opts.cacheDir ? resolve(opts.cacheDir) : resolveCacheRoot(opts.env);
+    const key = computeEngineKey({
+        nodeLlamaCppVersion: inputs.nodeLlamaCppVersion,
+        llamaCppTag: inputs.llamaCppTag,
+        platform,
+        arch,
+        gpu,
+    });
+    const dir = join(engineRoot(cacheRoot), key);
+    return {
+        key,
+        gpu,
+        platform,
+        arch,
+        nodeLlamaCppVersion: inputs.nodeLlamaCppVersion,
+        llamaCppTag: inputs.llamaCppTag,
+        nodeLlamaCppDir: inputs.nodeLlamaCppDir ?? null,
+        cacheRoot,
+        dir,
+        manifestPath: join(dir, MANIFEST_NAME),
+        serverPath: join(dir, serverBinaryName(platform)),
+    };
+}
+
+/** The exact command that builds the engine for `gpu`. */
+export function buildCommandFor(gpu = "cpu") {
+    return gpu === "cpu" ? "npm run build:engine" : `npm run build:engine -- --gpu ${gpu}`;
+}
+
+/**
+ * Reads and validates the manifest of a finished build. Never throws.
+ * A build counts as complete only if engine.json (written last) parses, carries the
+ * expected key, and every file it lists (including the server binary) still exists.
+ * @param {{ key: string, dir: string, manifestPath: string, serverPath: string }} desc
+ * @returns {{ ok: true, manifest: any } | { ok: false, reason: string }}
+ */
+export function readEngineManifest(desc) {
+    let manifest;
+    try {
+        manifest = JSON.parse(readFileSync(desc.manifestPath, "utf8"));
+    } catch (err) {
+        const code = /** @type {any} */ (err)?.code;
+        return { ok: false, reason: code === "ENOENT" ? `no ${MANIFEST_NAME} in ${desc.dir}` : `unreadable ${desc.manifestPath}: ${String(err)}` };
+    }
+    if (!manifest || typeof manifest !== "object") return { ok: false, reason: `invalid ${desc.manifestPath}` };
+    if (manifest.key !== desc.key) return { ok: false, reason: `${desc.manifestPath} has key ${manifest.key}, expected ${desc.key}` };
+    if (!existsSync(desc.serverPath)) return { ok: false, reason: `${desc.serverPath} is missing` };
+    if (Array.isArray(manifest.files)) {
+        for (const f of manifest.files) {
+            if (!existsSync(join(desc.dir, f))) return { ok: false, reason: `${join(desc.dir, f)} is missing` };
+        }
+    }
+    return { ok: true, manifest };
+}

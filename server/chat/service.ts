@@ -1,0 +1,174 @@
+/**
+ * Chat, Explain Screenshot and Summarize Meeting: all are chat requests to the engine with the model's own
+ * template (`/v1/chat/completions`), media passed as data: URIs / base64 audio only (the engine would fetch
+ * any http:// URL it is given). Media token counts come from the engine's own tokenizer: the same request
+ * counted with and without its media parts.
+ */
+import path from "node:path";
+import type { EngineClient, StreamResult } from "../engine/client";
+import { HearthFailure } from "../errors";
+import type { LoadedModel, ModelManager } from "../models/manager";
+import type { ChatContentPart, ChatMessage, ChatResult, MediaResult, SummarizeAudioResult } from "../protocol";
+import { imageFromBytes, readAudioFile, readImageFile, type MediaData } from "../media/files";
+
+/** Engine slot for chat and media, apart from completions (slot 0), so neither evicts the other's cache. */
+const CHAT_SLOT = 1;
+/** Gemma 4: 25 audio tokens per second (40 ms frames). */
+const AUDIO_TOKENS_PER_SECOND = 25;
+
+export interface GenerateOptions {
+  maxTokens?: number;
+  temperature?: number;
+  seed?: number;
+  signal?: AbortSignal;
+  onText?: (text: string) => void;
+}
+
+export const EXPLAIN_IMAGE_PROMPT =
+  "This is a screenshot from a developer's screen. Explain what it shows: the application and screen, the " +
+  "important elements and their state, and any error, warning or problem visible, with what to do about it. " +
+  "Be concise and use Markdown.";
+
+export const SUMMARIZE_MEETING_PROMPT = [
+  "This is a recording of a team meeting (for example a daily standup). Write a Markdown summary with these sections:",
+  "## Participants — one line per person heard.",
+  "## Updates — for each person: **Done**, **Next**, **Blockers** (write \"none\" when there are none).",
+  "## Decisions — each decision taken.",
+  "## Action items — `- [ ] task — owner (due date if said)`.",
+  "## Timeline — notable moments as `mm:ss — what happened`.",
+  "Only report what is said in the recording; do not invent names or facts.",
+].join("\n");
+
+export class ChatService {
+  constructor(private readonly models: ModelManager) {}
+
+  async chat(messages: ChatMessage[], opts: GenerateOptions = {}): Promise<ChatResult> {
+    const loaded = await this.models.ensureLoaded();
+    assertMediaSupported(loaded, messages);
+    const body = this.body(messages, opts);
+    const mediaTokens = hasMedia(messages) ? await countMediaTokens(loaded.client, body, opts.signal) : 0;
+    const result = await this.stream(loaded.client, body, opts);
+    return { text: result.text, stats: result.stats, mediaTokens };
+  }
+
+  async explainImage(
+    source: { path?: string; data?: string; mimeType?: string },
+    question: string | undefined,
+    opts: GenerateOptions = {},
+  ): Promise<MediaResult> {
+    const image = source.path ? await readImageFile(source.path) : imageFromBytes(Buffer.from(source.data ?? "", "base64"));
+    const messages: ChatMessage[] = [
+      { role: "user", content: [mediaPart(image), { type: "text", text: question?.trim() || EXPLAIN_IMAGE_PROMPT }] },
+    ];
+    return this.chat(messages, opts);
+  }
+
+  async summarizeAudio(file: string, instructions: string | undefined, opts: GenerateOptions = {}): Promise<SummarizeAudioResult> {
+    const audio = await readAudioFile(file);
+    const prompt = instructions?.trim() ? `${SUMMARIZE_MEETING_PROMPT}\n\n${instructions.trim()}` : SUMMARIZE_MEETING_PROMPT;
+    const messages: ChatMessage[] = [{ role: "user", content: [mediaPart(audio), { type: "text", text: prompt }] }];
+    const result = await this.chat(messages, { maxTokens: 1024, ...opts });
+    const durationSeconds = result.mediaTokens / AUDIO_TOKENS_PER_SECOND;
+    return { ...result, durationSeconds, markdown: meetingDocument(file, durationSeconds, result.text) };
+  }
+
+  private body(messages: ChatMessage[], opts: GenerateOptions): Record<string, unknown> {
+    return {
+      messages: messages.map(toEngineMessage),
+      max_tokens: opts.maxTokens ?? 1024,
+      temperature: opts.temperature ?? 0.7,
+      ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+      id_slot: CHAT_SLOT,
+      cache_prompt: true,
+    };
+  }
+
+  private async stream(client: EngineClient, body: Record<string, unknown>, opts: GenerateOptions): Promise<StreamResult> {
+    return client.chat(body, { signal: opts.signal, onText: opts.onText });
+  }
+}
+
+export function mediaPart(media: MediaData): ChatContentPart {
+  return { type: media.kind, data: media.bytes.toString("base64"), mimeType: media.mimeType };
+}
+
+function toEngineMessage(m: ChatMessage): Record<string, unknown> {
+  if (typeof m.content === "string") return { role: m.role, content: m.content };
+  return {
+    role: m.role,
+    content: m.content.map((part) => {
+      switch (part.type) {
+        case "text":
+          return { type: "text", text: part.text };
+        case "image":
+          return { type: "image_url", image_url: { url: `data:${part.mimeType};base64,${part.data}` } };
+        case "audio":
+          return { type: "input_audio", input_audio: { data: part.data, format: audioFormat(part.mimeType) } };
+      }
+    }),
+  };
+}
+
+function audioFormat(mimeType: string): string {
+  if (/mpeg|mp3/.test(mimeType)) return "mp3";
+  if (/flac/.test(mimeType)) return "flac";
+  return "wav";
+}
+
+function hasMedia(messages: ChatMessage[]): boolean {
+  return messages.some((m) => Array.isArray(m.content) && m.content.some((p) => p.type !== "text"));
+}
+
+function assertMediaSupported(loaded: LoadedModel, messages: ChatMessage[]): void {
+  const parts = messages.flatMap((m) => (Array.isArray(m.content) ? m.content : []));
+  if (parts.some((p) => p.type === "image") && !loaded.info.vision) {
+    throw new HearthFailure({
+      code: "no-vision",
+      message: "The loaded model has no vision projector: set the mmproj (hearth.mmproj / --mmproj) to the model's mmproj GGUF.",
+    });
+  }
+  if (parts.some((p) => p.type === "audio") && !loaded.info.audio) {
+    throw new HearthFailure({
+      code: "no-audio",
+      message: "The loaded model has no audio projector: set the mmproj (hearth.mmproj / --mmproj) to a Gemma 4 mmproj with audio.",
+    });
+  }
+}
+
+/**
+ * Exactly the embedding tokens of the media, from the engine's own tokenizer: the prompt's total
+ * (`input_tokens`) minus the same templated prompt with each media marker replaced by the begin/end tokens
+ * mtmd wraps Gemma 4 media in (`<|image>…<image|>`, `<|audio>…<audio|>`), which are text tokens.
+ */
+async function countMediaTokens(client: EngineClient, body: Record<string, unknown>, signal?: AbortSignal): Promise<number> {
+  const messages = body.messages as { content: unknown }[];
+  const kinds = messages.flatMap((m) =>
+    Array.isArray(m.content) ? (m.content as { type: string }[]).filter((p) => p.type !== "text").map((p) => p.type) : [],
+  );
+  const [total, props, templated] = await Promise.all([
+    client.countChatTokens({ messages }, signal),
+    client.props(signal),
+    client.postJson("/apply-template", { messages }, signal) as Promise<{ prompt: string }>,
+  ]);
+  const marker = String(props.media_marker ?? "<__media__>");
+  const pieces = templated.prompt.split(marker);
+  let text = pieces[0];
+  for (let i = 1; i < pieces.length; i++) {
+    text += (kinds[i - 1] === "input_audio" ? "<|audio><audio|>" : "<|image><image|>") + pieces[i];
+  }
+  const textTokens = await client.tokenize(text, signal, true);
+  return total - textTokens.length;
+}
+
+function meetingDocument(file: string, seconds: number, summary: string): string {
+  const mm = Math.floor(seconds / 60);
+  const ss = Math.round(seconds % 60).toString().padStart(2, "0");
+  return [
+    `# Meeting summary — ${path.basename(file)}`,
+    "",
+    `_Recording: ${mm}:${ss} · summarized locally by Hearth on ${new Date().toISOString().slice(0, 10)}_`,
+    "",
+    summary.trim(),
+    "",
+  ].join("\n");
+}

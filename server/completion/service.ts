@@ -1,0 +1,83 @@
+/**
+ * Inline completion: document text around the cursor → prompt layout (Gemma turns, or native FIM when the
+ * GGUF has FIM tokens) → raw `/completion` on the completions slot → post-processing. The HTTP request is
+ * tied to the LSP request's cancellation, so a stale keystroke's generation is stopped in the engine.
+ */
+import type { ModelManager } from "../models/manager";
+import type { GenerationStats } from "../protocol";
+import { GEMMA4_MESSAGE_DELIMITERS, layoutCompletionPrompt, type ContextChunk } from "./layout";
+import { postprocessCompletion } from "./postprocess";
+
+/** Completions get their own engine slot so chat never evicts their cached prefix. */
+const COMPLETION_SLOT = 0;
+/** Like llama.vscode's t_max_predict_ms: a completion that is still generating after this is cut. */
+const MAX_PREDICT_MS = 3000;
+
+export interface CompletionRequest {
+  filePath: string;
+  languageId: string;
+  prefix: string;
+  suffix: string;
+  workspaceChunks?: ContextChunk[];
+  recentChunks?: ContextChunk[];
+  /** Overrides the settings (the CLI's --max-tokens, tests' determinism). */
+  maxTokens?: number;
+  temperature?: number;
+  multiline?: boolean;
+  seed?: number;
+}
+
+export interface CompletionOutcome {
+  text: string;
+  raw: string;
+  stats: GenerationStats;
+  layoutMs: number;
+  mode: string;
+}
+
+export class CompletionService {
+  constructor(private readonly models: ModelManager) {}
+
+  async complete(req: CompletionRequest, signal?: AbortSignal): Promise<CompletionOutcome> {
+    const loaded = await this.models.ensureLoaded();
+    const settings = this.models.getSettings().completion;
+    const t0 = performance.now();
+    const layout = layoutCompletionPrompt(
+      {
+        filePath: req.filePath,
+        languageId: req.languageId,
+        prefix: req.prefix,
+        suffix: req.suffix,
+        workspaceChunks: req.workspaceChunks,
+        recentChunks: req.recentChunks,
+      },
+      { fim: loaded.fim },
+    );
+    const layoutMs = performance.now() - t0;
+    const multiline = req.multiline ?? settings.multiline;
+    const result = await loaded.client.completion(
+      {
+        prompt: layout.prompt,
+        n_predict: req.maxTokens ?? settings.maxTokens,
+        temperature: req.temperature ?? settings.temperature,
+        top_k: 40,
+        top_p: 0.95,
+        stop: multiline ? layout.stop : [...layout.stop, "\n"],
+        cache_prompt: true,
+        id_slot: COMPLETION_SLOT,
+        // Checkpoints at turn starts let the sliding-window cache roll back to the stable part.
+        ...(layout.mode === "gemma-turns" ? { message_delimiters: GEMMA4_MESSAGE_DELIMITERS } : {}),
+        t_max_predict_ms: MAX_PREDICT_MS,
+        ...(req.seed !== undefined ? { seed: req.seed } : {}),
+      },
+      { signal },
+    );
+    const text = postprocessCompletion(result.text, {
+      prefix: req.prefix,
+      suffix: req.suffix,
+      languageId: req.languageId,
+      multiline,
+    });
+    return { text, raw: result.text, stats: result.stats, layoutMs, mode: layout.mode };
+  }
+}

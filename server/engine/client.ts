@@ -1,0 +1,262 @@
+/**
+ * HTTP client for llama-server (the engine). Streams server-sent events, turns the engine's timings into
+ * {@link GenerationStats}, and aborts the HTTP request on cancellation: llama-server notices the closed
+ * connection and stops generating (its `should_stop` check), so a cancelled request costs nothing more.
+ */
+import type { GenerationStats } from "../protocol";
+import { logPrompt } from "./promptLog";
+
+export interface EngineEndpoint {
+  baseUrl: string;
+  apiKey?: string;
+}
+
+/** The engine answered with an HTTP error; `message` is the engine's own error text. */
+export class EngineHttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The engine could not be reached at all (not started, crashed, restarting). */
+export class EngineUnreachableError extends Error {}
+
+export class RequestCancelledError extends Error {
+  constructor() {
+    super("Request cancelled");
+  }
+}
+
+interface EngineTimings {
+  cache_n?: number;
+  prompt_n?: number;
+  prompt_ms?: number;
+  predicted_n?: number;
+  predicted_ms?: number;
+  predicted_per_second?: number;
+  draft_n?: number;
+  draft_n_accepted?: number;
+}
+
+export interface StreamOptions {
+  signal?: AbortSignal;
+  onText?: (text: string) => void;
+}
+
+export interface StreamResult {
+  text: string;
+  stats: GenerationStats;
+  /** The last event's raw JSON (for fields a caller needs that are not in stats). */
+  final: Record<string, unknown>;
+}
+
+export class EngineClient {
+  /**
+   * @param endpoint where the engine is; async so a request made while the supervisor restarts a crashed
+   *   engine waits for the new one instead of failing.
+   */
+  constructor(private readonly endpoint: () => EngineEndpoint | Promise<EngineEndpoint>) {}
+
+  /** `/health` answers 200 once the model is loaded (503 while loading). */
+  async health(signal?: AbortSignal): Promise<boolean> {
+    try {
+      const ep = await this.endpoint();
+      const res = await fetch(url(ep, "/health"), { signal, headers: headers(ep) });
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Raw completion on a fully formatted prompt (special tokens parsed), streamed. */
+  completion(body: Record<string, unknown>, opts: StreamOptions = {}): Promise<StreamResult> {
+    return this.stream("/completion", { ...body, stream: true }, opts, (event) =>
+      typeof event.content === "string" ? event.content : "",
+    );
+  }
+
+  /** OpenAI-style chat completion (the model's own chat template applies, media parts allowed), streamed. */
+  chat(body: Record<string, unknown>, opts: StreamOptions = {}): Promise<StreamResult> {
+    return this.stream(
+      "/v1/chat/completions",
+      { ...body, stream: true, stream_options: { include_usage: true } },
+      opts,
+      (event) => {
+        const choices = event.choices as { delta?: { content?: unknown } }[] | undefined;
+        const content = choices?.[0]?.delta?.content;
+        return typeof content === "string" ? content : "";
+      },
+    );
+  }
+
+  /** Prompt tokens of a chat request as the engine would process it, media tokens included. */
+  async countChatTokens(body: Record<string, unknown>, signal?: AbortSignal): Promise<number> {
+    const json = (await this.postJson("/v1/chat/completions/input_tokens", body, signal)) as { input_tokens: number };
+    return json.input_tokens;
+  }
+
+  async tokenize(content: string, signal?: AbortSignal, addSpecial = false): Promise<number[]> {
+    const json = (await this.postJson("/tokenize", { content, add_special: addSpecial, parse_special: true }, signal)) as {
+      tokens: number[];
+    };
+    return json.tokens;
+  }
+
+  async props(signal?: AbortSignal): Promise<Record<string, unknown>> {
+    const res = await this.fetch("/props", { method: "GET", signal });
+    return (await res.json()) as Record<string, unknown>;
+  }
+
+  async postJson(path: string, body: unknown, signal?: AbortSignal): Promise<unknown> {
+    const res = await this.fetch(path, {
+      method: "POST",
+      body: JSON.stringify(body),
+      signal,
+      headers: { "content-type": "application/json" },
+    });
+    return res.json();
+  }
+
+  /**
+   * One HTTP request. If the engine cannot be reached (it died and is being restarted), waits for the
+   * endpoint again and retries once: nothing was sent to a dead engine, so the retry is safe.
+   */
+  private async fetch(path: string, init: RequestInit & { headers?: Record<string, string> }): Promise<Response> {
+    for (let attempt = 0; ; attempt++) {
+      const ep = await this.endpoint();
+      let res: Response;
+      try {
+        res = await fetch(url(ep, path), { ...init, headers: headers(ep, init.headers) });
+      } catch (err) {
+        if (init.signal?.aborted) throw new RequestCancelledError();
+        if (attempt === 0 && isConnectionRefused(err)) {
+          await new Promise((r) => setTimeout(r, 200));
+          continue;
+        }
+        throw new EngineUnreachableError(`The engine at ${ep.baseUrl} is not reachable: ${causeOf(err)}`);
+      }
+      if (!res.ok) throw new EngineHttpError(res.status, await errorText(res));
+      return res;
+    }
+  }
+
+  private async stream(
+    path: string,
+    body: Record<string, unknown>,
+    opts: StreamOptions,
+    textOf: (event: Record<string, unknown>) => string,
+  ): Promise<StreamResult> {
+    const started = performance.now();
+    logPrompt(path, body);
+    const res = await this.fetch(path, {
+      method: "POST",
+      body: JSON.stringify(body),
+      signal: opts.signal,
+      headers: { "content-type": "application/json", accept: "text/event-stream" },
+    });
+    let text = "";
+    let final: Record<string, unknown> = {};
+    let timings: EngineTimings | undefined;
+    let stopType: string | undefined;
+    try {
+      for await (const event of sseEvents(res.body!)) {
+        if (event.error) throw new EngineHttpError(500, messageOf(event.error));
+        const piece = textOf(event);
+        if (piece) {
+          text += piece;
+          opts.onText?.(piece);
+        }
+        if (event.timings) timings = event.timings as EngineTimings;
+        if (typeof event.stop_type === "string") stopType = event.stop_type;
+        const finish = (event.choices as { finish_reason?: string }[] | undefined)?.[0]?.finish_reason;
+        if (finish) stopType = finish === "length" ? "limit" : "eos";
+        final = event;
+      }
+    } catch (err) {
+      if (opts.signal?.aborted) throw new RequestCancelledError();
+      if (err instanceof EngineHttpError) throw err;
+      throw new EngineUnreachableError(`The engine closed the stream: ${causeOf(err)}`);
+    }
+    if (opts.signal?.aborted) throw new RequestCancelledError();
+    return { text, final, stats: toStats(timings, stopType, performance.now() - started) };
+  }
+}
+
+function url(ep: EngineEndpoint, path: string): string {
+  return ep.baseUrl.replace(/\/+$/, "") + path;
+}
+
+function headers(ep: EngineEndpoint, extra: Record<string, string> = {}): Record<string, string> {
+  return ep.apiKey ? { ...extra, authorization: `Bearer ${ep.apiKey}` } : extra;
+}
+
+function isConnectionRefused(err: unknown): boolean {
+  const code = (err as { cause?: { code?: string } })?.cause?.code;
+  return code === "ECONNREFUSED" || code === "ECONNRESET" || code === "UND_ERR_SOCKET";
+}
+
+function toStats(t: EngineTimings | undefined, stopType: string | undefined, totalMs: number): GenerationStats {
+  const cached = t?.cache_n ?? 0;
+  const processed = t?.prompt_n ?? 0;
+  const stats: GenerationStats = {
+    promptTokens: cached + processed,
+    cachedTokens: cached,
+    processedTokens: processed,
+    generatedTokens: t?.predicted_n ?? 0,
+    promptMs: t?.prompt_ms ?? 0,
+    generationMs: t?.predicted_ms ?? 0,
+    tokensPerSecond: t?.predicted_per_second ?? 0,
+    totalMs,
+    stoppedBy: stopType === "limit" ? "limit" : stopType === "word" ? "stop" : "eos",
+  };
+  if (t?.draft_n !== undefined) {
+    stats.draftTokens = t.draft_n;
+    stats.draftAccepted = t.draft_n_accepted ?? 0;
+  }
+  return stats;
+}
+
+/** Parses a `text/event-stream` body into its JSON `data:` payloads (`[DONE]` ends it). */
+export async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<Record<string, unknown>> {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let boundary: number;
+    while ((boundary = buffer.search(/\r?\n\r?\n/)) >= 0) {
+      const block = buffer.slice(0, boundary);
+      buffer = buffer.slice(boundary).replace(/^\r?\n\r?\n/, "");
+      const data = block
+        .split(/\r?\n/)
+        .filter((line) => line.startsWith("data:"))
+        .map((line) => line.slice(5).trimStart())
+        .join("\n");
+      if (!data) continue;
+      if (data === "[DONE]") return;
+      yield JSON.parse(data) as Record<string, unknown>;
+    }
+  }
+}
+
+async function errorText(res: Response): Promise<string> {
+  const raw = await res.text().catch(() => "");
+  try {
+    return messageOf((JSON.parse(raw) as { error?: unknown }).error ?? raw);
+  } catch {
+    return raw || `HTTP ${res.status}`;
+  }
+}
+
+function messageOf(error: unknown): string {
+  if (typeof error === "string") return error;
+  if (error && typeof error === "object" && "message" in error) return String((error as { message: unknown }).message);
+  return JSON.stringify(error);
+}
+
+function causeOf(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  return cause?.code ?? cause?.message ?? (err as Error)?.message ?? String(err);
+}

@@ -1,0 +1,274 @@
+/**
+ * Runs llama-server as a child process: loopback only, guarded by a per-run API key kept in a private
+ * 0700 directory (never on the command line, where other users could read it), a clean environment
+ * (LLAMA_ARG_* / GGML_* variables would silently change its behaviour), health-checked start, restart
+ * with backoff when it dies, and stop with the host.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import crypto from "node:crypto";
+import { EventEmitter } from "node:events";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import type { KvCacheType, ModelFiles } from "../protocol";
+import type { EngineEndpoint } from "./client";
+
+export interface EngineLaunch {
+  serverPath: string;
+  files: ModelFiles;
+  contextSize: number;
+  kvCacheType: KvCacheType;
+  threads: number;
+  /** Engine slots: one for completions, one for chat/media, so neither evicts the other's cache. */
+  parallel: number;
+  mtp: boolean;
+  gpuLayers: number;
+  extraArgs?: string[];
+}
+
+export interface EngineNetwork {
+  port: number;
+  apiKeyFile: string;
+  slotDir: string;
+}
+
+/** The llama-server command line for a launch (pure: tested on its own). */
+export function engineArgs(launch: EngineLaunch, network: EngineNetwork): string[] {
+  const args = [
+    "-m", launch.files.model,
+    "--host", "127.0.0.1",
+    "--port", String(network.port),
+    "--api-key-file", network.apiKeyFile,
+    "--jinja",
+    "--reasoning", "off",
+    // No -tb: a separate batch thread pool (even of the same size) polls against the generation pool;
+    // with MTP every verification is a batch, measured at 200+ ms/token instead of 2 on 2 cores.
+    "-t", String(launch.threads),
+    "-c", String(launch.contextSize),
+    "-np", String(launch.parallel),
+    "--kv-unified",
+    "-fa", "on",
+    "-ctk", launch.kvCacheType,
+    "-ctv", launch.kvCacheType,
+    "-ngl", String(launch.gpuLayers),
+    "--slot-save-path", network.slotDir,
+    "--no-webui",
+    "--log-colors", "off",
+  ];
+  if (launch.files.mmproj) args.push("--mmproj", launch.files.mmproj);
+  if (launch.mtp && launch.files.drafter) {
+    // The drafter runs its own thread pool. Two busy-polling pools on few cores starve each other
+    // (measured on 2 cores: 1,100 ms/token with -t 2 and the default -td 2; 2 ms with -td 1 --poll 0).
+    args.push(
+      "--model-draft", launch.files.drafter,
+      "--spec-type", "draft-mtp",
+      "-td", String(Math.max(1, Math.floor(launch.threads / 2))),
+      "--poll", "0",
+    );
+  }
+  return [...args, ...(launch.extraArgs ?? [])];
+}
+
+/** Only what a process needs to run; nothing that configures llama.cpp behind our back. */
+export function cleanEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const keep = ["PATH", "HOME", "USERPROFILE", "TMPDIR", "TEMP", "TMP", "SystemRoot", "LANG", "CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES"];
+  const out: NodeJS.ProcessEnv = {};
+  for (const k of keep) if (env[k] !== undefined) out[k] = env[k];
+  return out;
+}
+
+export type EngineEvent =
+  | { type: "starting"; attempt: number }
+  | { type: "ready"; pid: number; endpoint: EngineEndpoint }
+  | { type: "exited"; code: number | null; signal: string | null; expected: boolean }
+  | { type: "failed"; message: string };
+
+export interface SupervisorOptions {
+  launch: EngineLaunch;
+  log: (level: "info" | "warn" | "error", line: string) => void;
+  /** How long loading may take before the start counts as failed. */
+  startTimeoutMs?: number;
+  /** Consecutive failed starts before giving up. */
+  maxFailures?: number;
+}
+
+export class EngineStartError extends Error {}
+
+export class EngineSupervisor extends EventEmitter<{ event: [EngineEvent] }> {
+  private child?: ChildProcess;
+  private readyPromise?: Promise<EngineEndpoint>;
+  private stopped = false;
+  private failures = 0;
+  private restartCount = 0;
+  private readonly privateDir: string;
+  private readonly apiKey = crypto.randomBytes(32).toString("hex");
+  private readonly recent: string[] = [];
+  private restartTimer?: NodeJS.Timeout;
+
+  constructor(private readonly opts: SupervisorOptions) {
+    super();
+    this.privateDir = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-engine-"));
+    fs.chmodSync(this.privateDir, 0o700);
+    fs.mkdirSync(path.join(this.privateDir, "slots"), { mode: 0o700 });
+    fs.writeFileSync(path.join(this.privateDir, "api-key"), this.apiKey + "\n", { mode: 0o600 });
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get restarts(): number {
+    return this.restartCount;
+  }
+
+  get slotDir(): string {
+    return path.join(this.privateDir, "slots");
+  }
+
+  /** The endpoint once healthy; waits through a restart in progress. */
+  ready(): Promise<EngineEndpoint> {
+    if (this.stopped) return Promise.reject(new EngineStartError("The engine has been stopped."));
+    if (!this.readyPromise) this.readyPromise = this.spawnUntilHealthy();
+    return this.readyPromise;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.restartTimer);
+    const child = this.child;
+    this.child = undefined;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    fs.rmSync(this.privateDir, { recursive: true, force: true });
+  }
+
+  private async spawnUntilHealthy(): Promise<EngineEndpoint> {
+    const maxFailures = this.opts.maxFailures ?? 3;
+    for (;;) {
+      try {
+        const endpoint = await this.spawnOnce();
+        this.failures = 0;
+        return endpoint;
+      } catch (err) {
+        this.failures++;
+        if (this.stopped || err instanceof EngineStartError || this.failures >= maxFailures) {
+          const message = (err as Error).message;
+          this.emit("event", { type: "failed", message });
+          this.readyPromise = undefined;
+          throw err instanceof EngineStartError ? err : new EngineStartError(message);
+        }
+        await delay(backoffMs(this.failures));
+      }
+    }
+  }
+
+  private async spawnOnce(): Promise<EngineEndpoint> {
+    const port = await freePort();
+    const args = engineArgs(this.opts.launch, {
+      port,
+      apiKeyFile: path.join(this.privateDir, "api-key"),
+      slotDir: this.slotDir,
+    });
+    this.emit("event", { type: "starting", attempt: this.failures + 1 });
+    this.opts.log("info", `starting ${this.opts.launch.serverPath} ${args.join(" ")}`);
+    this.recent.length = 0;
+    const child = spawn(this.opts.launch.serverPath, args, {
+      env: cleanEnvironment(),
+      stdio: ["ignore", "pipe", "pipe"],
+      cwd: path.dirname(this.opts.launch.serverPath),
+    });
+    this.child = child;
+    // If the host exits without stop() (client gone, crash), never leave an orphaned engine behind.
+    const killOnExit = () => child.kill("SIGKILL");
+    process.once("exit", killOnExit);
+    child.once("exit", () => process.removeListener("exit", killOnExit));
+    const onLine = (line: string) => {
+      this.recent.push(line);
+      if (this.recent.length > 40) this.recent.shift();
+      this.opts.log(/error|failed/i.test(line) ? "warn" : "info", line);
+    };
+    pipeLines(child.stdout!, onLine);
+    pipeLines(child.stderr!, onLine);
+
+    const exited = new Promise<never>((_, reject) => {
+      child.once("error", (err) => reject(new EngineStartError(`Cannot run ${this.opts.launch.serverPath}: ${err.message}`)));
+      child.once("exit", (code, signal) =>
+        reject(new Error(`llama-server exited during start (code ${code}, signal ${signal}): ${this.lastError()}`)),
+      );
+    });
+    const endpoint = { baseUrl: `http://127.0.0.1:${port}`, apiKey: this.apiKey };
+    await Promise.race([exited, waitHealthy(endpoint, this.opts.startTimeoutMs ?? 300_000)]);
+    child.once("exit", (code, signal) => this.onExit(child, code, signal));
+    this.opts.log("info", `engine ready on ${endpoint.baseUrl} (pid ${child.pid})`);
+    this.emit("event", { type: "ready", pid: child.pid!, endpoint });
+    return endpoint;
+  }
+
+  private onExit(child: ChildProcess, code: number | null, signal: string | null): void {
+    const expected = this.stopped || this.child !== child;
+    this.emit("event", { type: "exited", code, signal, expected });
+    if (expected) return;
+    this.opts.log("error", `llama-server died (code ${code}, signal ${signal}); restarting`);
+    this.child = undefined;
+    this.restartCount++;
+    this.readyPromise = undefined;
+    // Restart at once in the background; requests arriving meanwhile wait on ready().
+    this.restartTimer = setTimeout(() => void this.ready().catch(() => {}), backoffMs(0));
+  }
+
+  private lastError(): string {
+    const errors = this.recent.filter((l) => /error|failed|exception|unable|not supported|invalid/i.test(l));
+    return (errors.length ? errors.slice(-3) : this.recent.slice(-3)).join(" | ") || "no output";
+  }
+}
+
+function backoffMs(failures: number): number {
+  return Math.min(10_000, 250 * 2 ** failures);
+}
+
+async function waitHealthy(endpoint: EngineEndpoint, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${endpoint.baseUrl}/health`, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await delay(100);
+  }
+  throw new Error(`llama-server did not become healthy within ${Math.round(timeoutMs / 1000)} s`);
+}
+
+function pipeLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let buffer = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk: string) => {
+    buffer += chunk;
+    let i: number;
+    while ((i = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, i).trimEnd();
+      buffer = buffer.slice(i + 1);
+      if (line) onLine(line);
+    }
+  });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,30 @@
+/** Failures the user can act on: each carries a {@link HearthError} (code + sentence) that reaches the client unchanged. */
+import { EngineUnreachableError } from "./engine/client";
+import { EngineNotBuiltError } from "./engine/install";
+import { EngineStartError } from "./engine/supervisor";
+import type { HearthError, HearthErrorCode } from "./protocol";
+
+export class HearthFailure extends Error {
+  readonly error: HearthError;
+  constructor(error: HearthError);
+  constructor(code: HearthErrorCode, message: string);
+  constructor(a: HearthError | HearthErrorCode, message?: string) {
+    const error = typeof a === "string" ? { code: a, message: message ?? a } : a;
+    super(error.message);
+    this.error = error;
+  }
+
+  get code(): HearthErrorCode {
+    return this.error.code;
+  }
+}
+
+export function toHearthError(err: unknown): HearthError {
+  if (err instanceof HearthFailure) return err.error;
+  if (err instanceof EngineNotBuiltError) return { code: "engine-not-built", message: err.message };
+  if (err instanceof EngineStartError) return { code: "engine-start-failed", message: err.message };
+  if (err instanceof EngineUnreachableError) {
+    return { code: "engine-crashed", message: `${err.message}. The engine is restarted automatically: try again.` };
+  }
+  return { code: "internal", message: err instanceof Error ? err.message : String(err) };
+}

@@ -1,0 +1,210 @@
+/**
+ * The LSP face of the host: standard document sync and `textDocument/inlineCompletion`, plus Hearth's
+ * custom methods from protocol.ts. Handlers only translate between LSP and the services; every error
+ * leaves as a ResponseError carrying a {@link HearthError} so clients can show the same sentence.
+ */
+import {
+  ErrorCodes,
+  LSPErrorCodes,
+  InlineCompletionItem,
+  ResponseError,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type CancellationToken,
+  type Connection,
+  type InitializeResult,
+} from "vscode-languageserver";
+import { TextDocument } from "vscode-languageserver-textdocument";
+import { fileURLToPath } from "node:url";
+import { ChatService } from "../chat/service";
+import { CompletionService } from "../completion/service";
+import { RequestCancelledError } from "../engine/client";
+import { HearthFailure, toHearthError } from "../errors";
+import { ModelManager } from "../models/manager";
+import {
+  ChatRequest,
+  CheckModelRequest,
+  CompletionStatsNotification,
+  DownloadModelRequest,
+  ExplainImageRequest,
+  LoadModelRequest,
+  LogNotification,
+  ModelStatusNotification,
+  ModelStatusRequest,
+  RestartEngineRequest,
+  streamProgress,
+  SummarizeAudioRequest,
+  type HearthErrorData,
+  type HearthSettings,
+  type InitializationOptions,
+} from "../protocol";
+import { mergeSettings } from "../settings";
+import { checkModelFiles } from "../models/report";
+
+export function startLanguageServer(connection: Connection): void {
+  const documents = new TextDocuments(TextDocument);
+  let models: ModelManager | undefined;
+  let completions: CompletionService;
+  let chat: ChatService;
+  const need = () => {
+    if (!models) throw new ResponseError(ErrorCodes.ServerNotInitialized, "The Hearth host is not initialized.");
+    return models;
+  };
+
+  connection.onInitialize((params): InitializeResult => {
+    const init = (params.initializationOptions ?? {}) as InitializationOptions;
+    models = new ModelManager(mergeSettings(init.settings));
+    completions = new CompletionService(models);
+    chat = new ChatService(models);
+    models.on("status", (status) => void connection.sendNotification(ModelStatusNotification, status));
+    models.on("log", (level, message, source) => void connection.sendNotification(LogNotification, { level, message, source }));
+    return {
+      capabilities: {
+        textDocumentSync: TextDocumentSyncKind.Incremental,
+        inlineCompletionProvider: true,
+      },
+      serverInfo: { name: "hearth-host", version: "0.1.0" },
+    };
+  });
+
+  connection.onDidChangeConfiguration(async (params) => {
+    const settings = (params.settings as { hearth?: Partial<HearthSettings> } | undefined)?.hearth;
+    if (settings && models) await models.updateSettings(mergeSettings(settings));
+  });
+
+  connection.languages.inlineCompletion.on(async (params, token) => {
+    const doc = documents.get(params.textDocument.uri);
+    if (!doc) return null;
+    const text = doc.getText();
+    const offset = doc.offsetAt(params.position);
+    const outcome = await guard(token, (signal) =>
+      completions.complete(
+        {
+          filePath: relativePath(params.textDocument.uri),
+          languageId: doc.languageId,
+          prefix: text.slice(0, offset),
+          suffix: text.slice(offset),
+        },
+        signal,
+      ),
+    );
+    void connection.sendNotification(CompletionStatsNotification, {
+      uri: params.textDocument.uri,
+      stats: outcome.stats,
+      layoutMs: outcome.layoutMs,
+    });
+    if (!outcome.text) return { items: [] };
+    return { items: [InlineCompletionItem.create(outcome.text, undefined, { start: params.position, end: params.position })] };
+  });
+
+  connection.onRequest(ChatRequest, (params, token) =>
+    guard(token, (signal) =>
+      chat.chat(params.messages, {
+        maxTokens: params.maxTokens,
+        temperature: params.temperature,
+        seed: params.seed,
+        signal,
+        onText: streamTo(connection, params.partialResultToken),
+      }),
+    ),
+  );
+
+  connection.onRequest(ExplainImageRequest, (params, token) =>
+    guard(token, (signal) =>
+      chat.explainImage(params, params.question, {
+        maxTokens: params.maxTokens,
+        signal,
+        onText: streamTo(connection, params.partialResultToken),
+      }),
+    ),
+  );
+
+  connection.onRequest(SummarizeAudioRequest, (params, token) =>
+    guard(token, (signal) =>
+      chat.summarizeAudio(params.path, params.instructions, {
+        maxTokens: params.maxTokens,
+        signal,
+        onText: streamTo(connection, params.partialResultToken),
+      }),
+    ),
+  );
+
+  connection.onRequest(ModelStatusRequest, () => need().getStatus());
+
+  connection.onRequest(LoadModelRequest, (token) =>
+    guard(token, async () => {
+      await need().ensureLoaded();
+      return need().getStatus();
+    }),
+  );
+
+  connection.onRequest(RestartEngineRequest, (token) =>
+    guard(token, async () => {
+      await need().restart();
+      return need().getStatus();
+    }),
+  );
+
+  connection.onRequest(DownloadModelRequest, async (params, token) => {
+    const progress = params.workDoneToken !== undefined ? await connection.window.attachWorkDoneProgress(params.workDoneToken) : undefined;
+    progress?.begin("Downloading model", 0, undefined, true);
+    try {
+      return await guard(token, async (signal) => {
+        const m = need();
+        if (params.model) await m.updateSettings({ ...m.getSettings(), model: params.model });
+        return m.download((p) => {
+          const pct = p.totalBytes ? Math.floor((100 * p.downloadedBytes) / p.totalBytes) : 0;
+          progress?.report(pct, `${p.file}: ${mib(p.downloadedBytes)} / ${mib(p.totalBytes)} MiB, ${mib(p.speed)} MiB/s, ${Math.round(p.etaSeconds)} s left`);
+        }, signal);
+      });
+    } finally {
+      progress?.done();
+    }
+  });
+
+  connection.onRequest(CheckModelRequest, (params, token) => guard(token, () => checkModelFiles(need(), params)));
+
+  connection.onShutdown(async () => {
+    await models?.dispose();
+  });
+  connection.onExit(() => void models?.dispose());
+
+  documents.listen(connection);
+  connection.listen();
+}
+
+/** Runs a handler with an AbortSignal tied to LSP cancellation; maps failures to ResponseErrors. */
+async function guard<T>(token: CancellationToken, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const abort = new AbortController();
+  const sub = token.onCancellationRequested(() => abort.abort());
+  if (token.isCancellationRequested) abort.abort();
+  try {
+    return await run(abort.signal);
+  } catch (err) {
+    if (abort.signal.aborted || err instanceof RequestCancelledError) {
+      throw new ResponseError<HearthErrorData>(LSPErrorCodes.RequestCancelled, "Request cancelled", {
+        hearth: { code: "cancelled", message: "Request cancelled" },
+      });
+    }
+    const hearth = toHearthError(err);
+    const code = err instanceof HearthFailure ? ErrorCodes.InvalidRequest : ErrorCodes.InternalError;
+    throw new ResponseError<HearthErrorData>(code, hearth.message, { hearth });
+  } finally {
+    sub.dispose();
+  }
+}
+
+function streamTo(connection: Connection, token: string | number | undefined): ((text: string) => void) | undefined {
+  if (token === undefined) return undefined;
+  return (text) => void connection.sendProgress(streamProgress, token, { text });
+}
+
+function relativePath(uri: string): string {
+  try {
+    return uri.startsWith("file:") ? fileURLToPath(uri) : uri;
+  } catch {
+    return uri;
+  }
+}
+
+const mib = (n: number) => (n / 1024 / 1024).toFixed(1);

@@ -1,0 +1,122 @@
+/**
+ * Reads user media for the engine: sniffs the real format from the bytes (not the extension), enforces size
+ * limits before anything is base64-encoded, and converts audio the engine cannot decode itself (m4a, ogg,
+ * opus, webm…) to 16 kHz mono WAV with ffmpeg when it is installed.
+ */
+import { execFile } from "node:child_process";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { HearthFailure } from "../errors";
+
+export const MAX_IMAGE_BYTES = 25 * 1024 * 1024;
+export const MAX_AUDIO_BYTES = 300 * 1024 * 1024;
+
+export interface MediaData {
+  kind: "image" | "audio";
+  mimeType: string;
+  /** The engine's name for the format (input_audio "format"). */
+  format: string;
+  bytes: Buffer;
+}
+
+const run = promisify(execFile);
+
+export function sniffImage(buf: Buffer): { mimeType: string; format: string } | undefined {
+  if (buf.length >= 8 && buf.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return { mimeType: "image/png", format: "png" };
+  if (buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff) return { mimeType: "image/jpeg", format: "jpeg" };
+  if (buf.length >= 6 && (buf.toString("latin1", 0, 6) === "GIF87a" || buf.toString("latin1", 0, 6) === "GIF89a")) return { mimeType: "image/gif", format: "gif" };
+  if (buf.length >= 2 && buf.toString("latin1", 0, 2) === "BM") return { mimeType: "image/bmp", format: "bmp" };
+  if (buf.length >= 12 && buf.toString("latin1", 0, 4) === "RIFF" && buf.toString("latin1", 8, 12) === "WEBP") return { mimeType: "image/webp", format: "webp" };
+  return undefined;
+}
+
+/** Formats llama.cpp's miniaudio decodes directly. */
+export function sniffAudio(buf: Buffer): { mimeType: string; format: string } | undefined {
+  if (buf.length >= 12 && buf.toString("latin1", 0, 4) === "RIFF" && buf.toString("latin1", 8, 12) === "WAVE") return { mimeType: "audio/wav", format: "wav" };
+  if (buf.length >= 4 && buf.toString("latin1", 0, 4) === "fLaC") return { mimeType: "audio/flac", format: "flac" };
+  if (buf.length >= 3 && (buf.toString("latin1", 0, 3) === "ID3" || (buf[0] === 0xff && (buf[1] & 0xe0) === 0xe0))) return { mimeType: "audio/mpeg", format: "mp3" };
+  return undefined;
+}
+
+/** Containers we can hand to ffmpeg (by magic bytes). */
+function looksLikeOtherAudio(buf: Buffer): string | undefined {
+  if (buf.length >= 4 && buf.toString("latin1", 0, 4) === "OggS") return "ogg";
+  if (buf.length >= 12 && buf.toString("latin1", 4, 8) === "ftyp") return "m4a";
+  if (buf.length >= 4 && buf.readUInt32BE(0) === 0x1a45dfa3) return "webm";
+  return undefined;
+}
+
+export async function readImageFile(file: string): Promise<MediaData> {
+  const bytes = await readLimited(file, MAX_IMAGE_BYTES, "image");
+  return imageFromBytes(bytes, file);
+}
+
+export function imageFromBytes(bytes: Buffer, name = "the image"): MediaData {
+  const type = sniffImage(bytes);
+  if (!type) {
+    throw new HearthFailure({
+      code: "unsupported-media",
+      message: `${name} is not a PNG, JPEG, WebP, GIF or BMP image (its content does not match any of them).`,
+    });
+  }
+  if (bytes.length > MAX_IMAGE_BYTES) {
+    throw new HearthFailure({ code: "media-too-large", message: `${name} is ${mb(bytes.length)} MB; images up to ${mb(MAX_IMAGE_BYTES)} MB are accepted. Crop or scale it down.` });
+  }
+  return { kind: "image", bytes, ...type };
+}
+
+export async function readAudioFile(file: string): Promise<MediaData> {
+  const bytes = await readLimited(file, MAX_AUDIO_BYTES, "recording");
+  const type = sniffAudio(bytes);
+  if (type) return { kind: "audio", bytes, ...type };
+  const other = looksLikeOtherAudio(bytes);
+  if (!other) {
+    throw new HearthFailure({
+      code: "unsupported-media",
+      message: `${file} is not an audio file Hearth can read (wav, mp3, flac directly; m4a, ogg, opus, webm with ffmpeg installed).`,
+    });
+  }
+  return { kind: "audio", bytes: await convertWithFfmpeg(file, other), mimeType: "audio/wav", format: "wav" };
+}
+
+async function convertWithFfmpeg(file: string, format: string): Promise<Buffer> {
+  const out = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "hearth-audio-")), "audio.wav");
+  try {
+    await run("ffmpeg", ["-nostdin", "-loglevel", "error", "-i", file, "-ac", "1", "-ar", "16000", "-f", "wav", out], { maxBuffer: 1 << 20 });
+    return await fs.readFile(out);
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === "ENOENT";
+    throw new HearthFailure({
+      code: "unsupported-media",
+      message: missing
+        ? `${path.basename(file)} is ${format} audio, which needs ffmpeg to decode: install ffmpeg (apt install ffmpeg / brew install ffmpeg) or convert it to wav, mp3 or flac.`
+        : `ffmpeg could not decode ${file}: ${(err as Error).message.split("\n")[0]}`,
+    });
+  } finally {
+    await fs.rm(path.dirname(out), { recursive: true, force: true });
+  }
+}
+
+async function readLimited(file: string, limit: number, what: string): Promise<Buffer> {
+  let size: number;
+  try {
+    const stat = await fs.stat(file);
+    if (!stat.isFile()) throw new Error("not a file");
+    size = stat.size;
+  } catch {
+    throw new HearthFailure({ code: "unreadable-media", message: `Cannot read the ${what} ${file}: no such file.` });
+  }
+  if (size > limit) {
+    throw new HearthFailure({ code: "media-too-large", message: `${file} is ${mb(size)} MB; a ${what} up to ${mb(limit)} MB is accepted.` });
+  }
+  if (size === 0) throw new HearthFailure({ code: "unreadable-media", message: `${file} is empty.` });
+  try {
+    return await fs.readFile(file);
+  } catch (err) {
+    throw new HearthFailure({ code: "unreadable-media", message: `Cannot read ${file}: ${(err as Error).message}` });
+  }
+}
+
+const mb = (n: number) => (n / 1024 / 1024).toFixed(1);

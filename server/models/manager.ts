@@ -1,0 +1,237 @@
+/**
+ * Owns the model lifecycle: settings → local files (download when allowed) → GGUF checks → memory
+ * estimate → a supervised engine (or a remote endpoint). Every state change is published as a
+ * {@link ModelStatus}; every failure becomes a {@link HearthError} with a code and an actionable sentence.
+ */
+import { EventEmitter } from "node:events";
+import os from "node:os";
+import { EngineClient, type EngineEndpoint } from "../engine/client";
+import { locateEngine } from "../engine/install";
+import { HearthFailure, toHearthError } from "../errors";
+import { attentionShape, estimateMemory, formatBytes, usableKvCacheType } from "../engine/sizing";
+import { EngineSupervisor } from "../engine/supervisor";
+import type { DownloadProgress, EngineInfo, HearthError, HearthSettings, ModelFiles, ModelStatus } from "../protocol";
+import { checkCompanions, checkGguf, hasFimTokens, type CheckedGguf } from "./check";
+import { resolveModelFiles } from "./resolve";
+
+/** Settings whose change needs a new engine process. */
+const ENGINE_SETTINGS: (keyof HearthSettings)[] = [
+  "model", "mmproj", "drafter", "mtp", "contextSize", "kvCacheType", "gpu", "threads", "modelsDir", "remoteEndpoint", "remoteApiKey",
+];
+
+export interface LoadedModel {
+  client: EngineClient;
+  info: EngineInfo;
+  files: ModelFiles;
+  /** FIM token texts when the text model has them (native FIM layout). */
+  fim?: { prefix: string; suffix: string; middle: string };
+}
+
+export class ModelManager extends EventEmitter<{ status: [ModelStatus]; log: ["info" | "warn" | "error", string, "host" | "engine"] }> {
+  private status: ModelStatus;
+  private supervisor?: EngineSupervisor;
+  private loading?: Promise<LoadedModel>;
+  private loaded?: LoadedModel;
+  private downloadAbort?: AbortController;
+
+  constructor(private settings: HearthSettings) {
+    super();
+    this.status = { state: "idle", model: settings.model };
+  }
+
+  getStatus(): ModelStatus {
+    return this.status;
+  }
+
+  /** Applies new settings; an engine-affecting change stops the engine (it restarts on next use). */
+  async updateSettings(next: HearthSettings): Promise<void> {
+    const restart = ENGINE_SETTINGS.some((k) => JSON.stringify(next[k]) !== JSON.stringify(this.settings[k]));
+    this.settings = next;
+    if (restart) await this.unload();
+  }
+
+  getSettings(): HearthSettings {
+    return this.settings;
+  }
+
+  /** The running engine, starting (and, when allowed, downloading) it on first use. */
+  ensureLoaded(): Promise<LoadedModel> {
+    if (this.loaded) return Promise.resolve(this.loaded);
+    this.loading ??= this.load().finally(() => (this.loading = undefined));
+    return this.loading;
+  }
+
+  /** Downloads the configured files (only), reporting progress. */
+  async download(onProgress?: (p: DownloadProgress) => void, signal?: AbortSignal): Promise<ModelFiles> {
+    this.downloadAbort = new AbortController();
+    const abort = () => this.downloadAbort?.abort();
+    signal?.addEventListener("abort", abort);
+    try {
+      return await resolveModelFiles({
+        ...this.settings,
+        allowDownload: true,
+        signal: this.downloadAbort.signal,
+        onProgress: (p) => {
+          this.setStatus({ state: "downloading", download: p });
+          onProgress?.(p);
+        },
+      });
+    } catch (err) {
+      this.setStatus({ state: "error", error: toHearthError(err) });
+      throw new HearthFailure(toHearthError(err));
+    } finally {
+      signal?.removeEventListener("abort", abort);
+      this.downloadAbort = undefined;
+      if (this.status.state === "downloading") this.setStatus({ state: "idle", download: undefined });
+    }
+  }
+
+  /** Validates files without starting anything. */
+  async check(files: ModelFiles): Promise<{ model: CheckedGguf; mmproj?: CheckedGguf; drafter?: CheckedGguf }> {
+    const model = await checkGguf(files.model, "model");
+    const mmproj = files.mmproj ? await checkGguf(files.mmproj, "mmproj") : undefined;
+    const drafter = files.drafter ? await checkGguf(files.drafter, "drafter") : undefined;
+    checkCompanions(model, mmproj, drafter);
+    return { model, mmproj, drafter };
+  }
+
+  async restart(): Promise<LoadedModel> {
+    await this.unload();
+    return this.ensureLoaded();
+  }
+
+  async unload(): Promise<void> {
+    const sup = this.supervisor;
+    this.supervisor = undefined;
+    this.loaded = undefined;
+    await sup?.stop();
+    if (this.status.state !== "error") this.setStatus({ state: "idle", engine: undefined });
+  }
+
+  async dispose(): Promise<void> {
+    this.downloadAbort?.abort();
+    await this.unload();
+  }
+
+  /** Waits for the engine after a crash (the supervisor restarts it) and returns its endpoint. */
+  async engineEndpoint(): Promise<EngineEndpoint> {
+    if (!this.supervisor) return this.remoteEndpoint();
+    return this.supervisor.ready();
+  }
+
+  private remoteEndpoint(): EngineEndpoint {
+    return { baseUrl: this.settings.remoteEndpoint, apiKey: this.settings.remoteApiKey || undefined };
+  }
+
+  private async load(): Promise<LoadedModel> {
+    try {
+      return this.settings.remoteEndpoint ? await this.loadRemote() : await this.loadLocal();
+    } catch (err) {
+      const error = toHearthError(err);
+      this.setStatus({ state: "error", error });
+      throw new HearthFailure(error);
+    }
+  }
+
+  private async loadRemote(): Promise<LoadedModel> {
+    this.setStatus({ state: "loading", error: undefined });
+    const client = new EngineClient(() => this.remoteEndpoint());
+    if (!(await client.health())) {
+      throw new HearthFailure({
+        code: "engine-start-failed",
+        message: `The remote endpoint ${this.settings.remoteEndpoint} does not answer /health. Check the URL and that the server is running.`,
+      });
+    }
+    const props = await client.props().catch(() => ({}) as Record<string, unknown>);
+    const modalities = (props.modalities ?? {}) as { vision?: boolean; audio?: boolean };
+    const info: EngineInfo = { kind: "remote", restarts: 0, mtp: false, vision: !!modalities.vision, audio: !!modalities.audio, nativeFim: false };
+    this.loaded = { client, info, files: { model: this.settings.remoteEndpoint } };
+    this.setStatus({ state: "ready", engine: info, error: undefined });
+    return this.loaded;
+  }
+
+  private async loadLocal(): Promise<LoadedModel> {
+    const s = this.settings;
+    this.setStatus({ state: "checking", error: undefined });
+    const files = await resolveModelFiles({
+      ...s,
+      onProgress: (p) => this.setStatus({ state: "downloading", download: p }),
+    });
+    const checked = await this.check(files);
+    const companions = [checked.mmproj, checked.drafter].filter((f): f is CheckedGguf => !!f);
+    const parallel = 2;
+    const memory = estimateMemory({ model: checked.model, companions, kvCacheType: s.kvCacheType, requestedContext: s.contextSize, parallel });
+    this.log("info", `memory: weights ${formatBytes(memory.weightsBytes)} + KV ${formatBytes(memory.kvCacheBytes)} at ${memory.contextSize} tokens; free ${formatBytes(memory.freeBytes)}`);
+    if (!memory.fits) {
+      this.log("warn", `the model needs about ${formatBytes(memory.totalBytes)} but only ${formatBytes(memory.freeBytes)} is free; it may swap or fail to load`);
+    }
+    const kvCacheType = usableKvCacheType(attentionShape(checked.model), s.kvCacheType);
+    if (kvCacheType !== s.kvCacheType) {
+      this.log("warn", `${s.kvCacheType} KV cache needs head sizes that are multiples of 32; this model's are not, so the cache is f16`);
+    }
+    const install = locateEngine({ gpu: s.gpu === "cuda" || s.gpu === "vulkan" ? s.gpu : "cpu" });
+    const threads = s.threads > 0 ? s.threads : os.availableParallelism();
+    const mtp = s.mtp && !!files.drafter;
+    this.setStatus({ state: "loading", files, memory });
+    const supervisor = new EngineSupervisor({
+      launch: {
+        serverPath: install.serverPath,
+        files,
+        contextSize: memory.contextSize,
+        kvCacheType,
+        threads,
+        parallel,
+        mtp,
+        gpuLayers: s.gpu === "cpu" ? 0 : 999,
+      },
+      log: (level, line) => this.emit("log", level, line, "engine"),
+    });
+    this.supervisor = supervisor;
+    const info: EngineInfo = {
+      kind: "local",
+      version: install.manifest.version,
+      restarts: 0,
+      mtp,
+      vision: !!files.mmproj && hasModality(checked.mmproj, "vision"),
+      audio: !!files.mmproj && hasModality(checked.mmproj, "audio"),
+      nativeFim: hasFimTokens(checked.model),
+      threads,
+      backend: install.manifest.gpu ?? "cpu",
+    };
+    supervisor.on("event", (ev) => {
+      if (this.supervisor !== supervisor) return;
+      if (ev.type === "ready") this.setStatus({ state: "ready", engine: { ...info, pid: ev.pid, restarts: supervisor.restarts }, error: undefined });
+      if (ev.type === "exited" && !ev.expected) {
+        this.setStatus({ state: "loading", error: { code: "engine-crashed", message: `The engine stopped unexpectedly (code ${ev.code}, signal ${ev.signal}); restarting it.` } });
+      }
+      if (ev.type === "failed") this.setStatus({ state: "error", error: { code: "engine-start-failed", message: ev.message } });
+    });
+    await supervisor.ready();
+    const client = new EngineClient(() => supervisor.ready());
+    this.loaded = { client, info, files, fim: info.nativeFim ? fimTokenTexts(checked.model) : undefined };
+    return this.loaded;
+  }
+
+  private setStatus(patch: Partial<ModelStatus>): void {
+    this.status = { ...this.status, ...patch, model: this.settings.model };
+    if (patch.state && patch.state !== "downloading") delete this.status.download;
+    this.emit("status", this.status);
+  }
+
+  private log(level: "info" | "warn" | "error", message: string): void {
+    this.emit("log", level, message, "host");
+  }
+}
+
+function hasModality(mmproj: CheckedGguf | undefined, kind: "vision" | "audio"): boolean {
+  const clip = (mmproj?.info.metadata as unknown as { clip?: Record<string, unknown> })?.clip;
+  return clip?.[`has_${kind}_encoder`] === true || clip?.[kind] !== undefined;
+}
+
+function fimTokenTexts(model: CheckedGguf): { prefix: string; suffix: string; middle: string } | undefined {
+  const tok = model.info.metadata.tokenizer?.ggml as Record<string, unknown> | undefined;
+  const tokens = tok?.tokens as string[] | undefined;
+  if (!tokens) return undefined;
+  const text = (k: string) => tokens[Number(tok?.[k])];
+  return { prefix: text("fim_pre_token_id"), suffix: text("fim_suf_token_id"), middle: text("fim_mid_token_id") };
+}

@@ -1,0 +1,327 @@
+/**
+ * Hearth's LSP extensions: the one place where the host's custom methods, their parameters, results,
+ * streamed progress values and notifications are defined. Imported by the host (server/), the VS Code
+ * extension (src/) and the headless CLI, so the three cannot drift.
+ *
+ * Standard LSP is used wherever it fits:
+ * - completions: `textDocument/inlineCompletion` (LSP 3.18), with documents synced by `textDocument/did*`;
+ * - streaming: every request below that streams takes a `partialResultToken`; the host sends
+ *   `$/progress { token, value }` with a {@link StreamChunk} per piece of generated text;
+ * - downloads report `$/progress` work-done begin/report/end on the request's `workDoneToken`;
+ * - cancellation: `$/cancelRequest` aborts the HTTP request to the engine, which stops generating.
+ *
+ * This file must stay free of runtime dependencies other than `vscode-languageserver-protocol` (type-only shapes plus
+ * method-name constants), so the extension bundle can import it cheaply.
+ */
+import { NotificationType, ProgressType, RequestType, RequestType0 } from "vscode-languageserver-protocol";
+
+// ---------------------------------------------------------------------------------------------------
+// Settings (sent as `initializationOptions.settings` and with `workspace/didChangeConfiguration`)
+
+export type KvCacheType = "f16" | "q8_0" | "q4_0";
+export type GpuChoice = "auto" | "cpu" | "cuda" | "vulkan";
+
+export interface HearthSettings {
+  /** `hf:user/repo:QUANT`, `hf:user/repo/file.gguf`, an `https://` URL, or a local GGUF path. */
+  model: string;
+  /** Multimodal projector: a path/URI, `"auto"` (the hf repo's mmproj sibling) or `""` (none). */
+  mmproj: string;
+  /** MTP drafter (`gemma4-assistant` GGUF): a path/URI, `"auto"` or `""` (none). */
+  drafter: string;
+  /** Use the MTP drafter when one is available. */
+  mtp: boolean;
+  /** Tokens of context; 0 = choose from the model's maximum and free memory (256K when it fits). */
+  contextSize: number;
+  kvCacheType: KvCacheType;
+  gpu: GpuChoice;
+  /** CPU threads; 0 = number of physical cores the machine reports. */
+  threads: number;
+  /** Where downloaded models are stored; "" = `~/.cache/hearth/models`. */
+  modelsDir: string;
+  /** Download missing `hf:`/URL models without asking (the CLI's `--yes`; the extension asks first). */
+  allowDownload: boolean;
+  /** A remote OpenAI-compatible / llama-server endpoint instead of the local engine ("" = local). */
+  remoteEndpoint: string;
+  remoteApiKey: string;
+  completion: {
+    maxTokens: number;
+    multiline: boolean;
+    temperature: number;
+  };
+}
+
+export const DEFAULT_MODEL = "hf:giladgd/gemma-4-12B-it-GGUF:Q4_K_M";
+
+export const DEFAULT_SETTINGS: HearthSettings = {
+  model: DEFAULT_MODEL,
+  mmproj: "auto",
+  drafter: "auto",
+  mtp: true,
+  contextSize: 0,
+  kvCacheType: "q8_0",
+  gpu: "auto",
+  threads: 0,
+  modelsDir: "",
+  allowDownload: false,
+  remoteEndpoint: "",
+  remoteApiKey: "",
+  completion: { maxTokens: 128, multiline: true, temperature: 0 },
+};
+
+export interface InitializationOptions {
+  settings?: Partial<HearthSettings>;
+  /** Directory for per-workspace state (the extension passes its storage URI's path). */
+  storageDir?: string;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Model state
+
+export type ModelState = "idle" | "downloading" | "checking" | "loading" | "ready" | "error";
+
+export interface ModelFiles {
+  model: string;
+  mmproj?: string;
+  drafter?: string;
+}
+
+export interface MemoryEstimate {
+  /** Bytes of weights (text model + mmproj + drafter). */
+  weightsBytes: number;
+  /** Bytes of KV cache for the chosen context. */
+  kvCacheBytes: number;
+  totalBytes: number;
+  contextSize: number;
+  /** Free memory when estimated. */
+  freeBytes: number;
+  fits: boolean;
+}
+
+export interface EngineInfo {
+  kind: "local" | "remote";
+  version?: string;
+  pid?: number;
+  restarts: number;
+  mtp: boolean;
+  vision: boolean;
+  audio: boolean;
+  /** Text model has native FIM tokens (else Hearth's Gemma-turns completion layout is used). */
+  nativeFim: boolean;
+  threads?: number;
+  backend?: string;
+}
+
+export interface ModelStatus {
+  state: ModelState;
+  /** The model setting as given. */
+  model: string;
+  files?: ModelFiles;
+  memory?: MemoryEstimate;
+  engine?: EngineInfo;
+  download?: DownloadProgress;
+  /** Present when state = "error": a sentence that says what went wrong and what to do. */
+  error?: HearthError;
+}
+
+export interface HearthError {
+  code: HearthErrorCode;
+  message: string;
+}
+
+export type HearthErrorCode =
+  | "not-gguf"
+  | "truncated-gguf"
+  | "wrong-architecture"
+  | "mmproj-mismatch"
+  | "drafter-mismatch"
+  | "file-not-found"
+  | "download-failed"
+  | "download-cancelled"
+  | "download-not-allowed"
+  | "engine-not-built"
+  | "engine-crashed"
+  | "engine-start-failed"
+  | "no-vision"
+  | "no-audio"
+  | "unsupported-media"
+  | "media-too-large"
+  | "unreadable-media"
+  | "insufficient-memory"
+  | "cancelled"
+  | "internal";
+
+/** JSON-RPC error `data` attached to failed requests: the same code the status carries. */
+export interface HearthErrorData {
+  hearth: HearthError;
+}
+
+export interface DownloadProgress {
+  file: string;
+  downloadedBytes: number;
+  totalBytes: number;
+  /** Bytes per second, averaged. */
+  speed: number;
+  /** Seconds left, estimated. */
+  etaSeconds: number;
+  fileIndex: number;
+  fileCount: number;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Generation statistics (the engine's own counters)
+
+export interface GenerationStats {
+  promptTokens: number;
+  /** Prompt tokens served from the engine's cache (not re-processed). */
+  cachedTokens: number;
+  /** Prompt tokens actually processed for this request. */
+  processedTokens: number;
+  generatedTokens: number;
+  promptMs: number;
+  generationMs: number;
+  tokensPerSecond: number;
+  /** MTP drafter counters for this request (absent when no drafter ran). */
+  draftTokens?: number;
+  draftAccepted?: number;
+  /** Wall-clock time seen by the host, request to last token. */
+  totalMs: number;
+  stoppedBy: "eos" | "limit" | "stop" | "cancelled";
+}
+
+/** One streamed piece of a chat / explain / summarize answer. */
+export interface StreamChunk {
+  text: string;
+}
+
+export const streamProgress = new ProgressType<StreamChunk>();
+
+// ---------------------------------------------------------------------------------------------------
+// Chat
+
+export type ChatContentPart =
+  | { type: "text"; text: string }
+  /** Base64 data and its MIME type (image/png, image/jpeg, image/webp, image/gif, image/bmp). */
+  | { type: "image"; data: string; mimeType: string }
+  /** Base64 audio (wav, mp3, flac) and its MIME type. */
+  | { type: "audio"; data: string; mimeType: string };
+
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string | ChatContentPart[];
+}
+
+export interface ChatParams {
+  messages: ChatMessage[];
+  maxTokens?: number;
+  temperature?: number;
+  seed?: number;
+  partialResultToken?: string | number;
+}
+
+export interface ChatResult {
+  text: string;
+  stats: GenerationStats;
+  /** Tokens the engine produced for images/audio in the request (0 when none). */
+  mediaTokens: number;
+}
+
+export const ChatRequest = new RequestType<ChatParams, ChatResult, HearthErrorData>("hearth/chat");
+
+// ---------------------------------------------------------------------------------------------------
+// Media
+
+export interface ExplainImageParams {
+  /** A file path on the host's machine, or inline data. */
+  path?: string;
+  data?: string;
+  mimeType?: string;
+  /** What to ask about the image; defaults to explaining the UI in the screenshot. */
+  question?: string;
+  maxTokens?: number;
+  partialResultToken?: string | number;
+}
+
+export interface MediaResult {
+  text: string;
+  stats: GenerationStats;
+  /** Tokens the engine produced for the media (image patches / audio frames). */
+  mediaTokens: number;
+}
+
+export const ExplainImageRequest = new RequestType<ExplainImageParams, MediaResult, HearthErrorData>(
+  "hearth/explainImage",
+);
+
+export interface SummarizeAudioParams {
+  path: string;
+  /** Extra instructions (e.g. names of the people in the meeting). */
+  instructions?: string;
+  maxTokens?: number;
+  partialResultToken?: string | number;
+}
+
+export interface SummarizeAudioResult extends MediaResult {
+  /** The summary as a Markdown document. */
+  markdown: string;
+  durationSeconds: number;
+}
+
+export const SummarizeAudioRequest = new RequestType<SummarizeAudioParams, SummarizeAudioResult, HearthErrorData>(
+  "hearth/summarizeAudio",
+);
+
+// ---------------------------------------------------------------------------------------------------
+// Model management
+
+export const ModelStatusRequest = new RequestType0<ModelStatus, HearthErrorData>("hearth/modelStatus");
+
+/** Sent whenever the model state changes (download progress included). */
+export const ModelStatusNotification = new NotificationType<ModelStatus>("hearth/modelStatusChanged");
+
+export interface DownloadModelParams {
+  /** Defaults to the configured model (+ its mmproj / drafter). */
+  model?: string;
+  workDoneToken?: string | number;
+}
+
+export const DownloadModelRequest = new RequestType<DownloadModelParams, ModelFiles, HearthErrorData>(
+  "hearth/downloadModel",
+);
+
+export interface CheckModelParams {
+  model: string;
+  mmproj?: string;
+  drafter?: string;
+}
+
+export interface ModelCheckReport {
+  ok: boolean;
+  files: { role: "model" | "mmproj" | "drafter"; path: string; architecture?: string; sizeBytes: number; error?: HearthError }[];
+  memory?: MemoryEstimate;
+}
+
+export const CheckModelRequest = new RequestType<CheckModelParams, ModelCheckReport, HearthErrorData>(
+  "hearth/checkModel",
+);
+
+/** Ensure the engine is running with the configured model (download only if allowed). */
+export const LoadModelRequest = new RequestType0<ModelStatus, HearthErrorData>("hearth/loadModel");
+
+export const RestartEngineRequest = new RequestType0<ModelStatus, HearthErrorData>("hearth/restartEngine");
+
+/** One line of engine (llama-server) or host log, for the client's output channel. */
+export interface LogParams {
+  source: "host" | "engine";
+  level: "info" | "warn" | "error";
+  message: string;
+}
+export const LogNotification = new NotificationType<LogParams>("hearth/log");
+
+/** Sent after every inline completion: what the status bar shows. */
+export interface CompletionStatsParams {
+  uri: string;
+  stats: GenerationStats;
+  /** Host-side time spent building the prompt. */
+  layoutMs: number;
+}
+export const CompletionStatsNotification = new NotificationType<CompletionStatsParams>("hearth/completionStats");

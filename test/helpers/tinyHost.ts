@@ -1,0 +1,52 @@
+/** Starts the real host (dist/server.js, over stdio LSP) on freshly generated tiny Gemma 4 models. */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { HostProcess } from "../../server/client/hostProcess";
+import { writeTinyModels } from "../../server/gguf/tinyModels";
+import type { HearthSettings, LogParams, ModelStatus } from "../../server/protocol";
+
+export const SERVER_MODULE = path.resolve(__dirname, "../../dist/server.js");
+export const CLI = path.resolve(__dirname, "../../dist/cli.js");
+
+export function assertBuilt(): void {
+  if (!fs.existsSync(SERVER_MODULE) || !fs.existsSync(CLI)) {
+    throw new Error("dist/ is missing: run `npm run build` (npm test does it first)");
+  }
+}
+
+export async function tinyModels(): Promise<{ dir: string; text: string; textFim: string; mmproj: string; assistant: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-tiny-"));
+  return { dir, ...(await writeTinyModels(dir)) };
+}
+
+export interface TinyHost {
+  host: HostProcess;
+  logs: LogParams[];
+  statuses: ModelStatus[];
+  /** The first log line matching `re` at or after index `from` of `logs`. */
+  waitForLog(re: RegExp, from?: number, timeoutMs?: number): Promise<string>;
+}
+
+export async function startTinyHost(settings: Partial<HearthSettings>, env?: NodeJS.ProcessEnv): Promise<TinyHost> {
+  assertBuilt();
+  const logs: LogParams[] = [];
+  const statuses: ModelStatus[] = [];
+  const host = await HostProcess.start({
+    serverModule: SERVER_MODULE,
+    settings: { threads: 2, contextSize: 32768, ...settings },
+    env: { ...process.env, ...env },
+    onLog: (l) => logs.push(l),
+    onStatus: (s) => statuses.push(s),
+  });
+  const waitForLog = async (re: RegExp, from = 0, timeoutMs = 30_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = logs.slice(from).find((l) => re.test(l.message));
+      if (hit) return hit.message;
+      if (Date.now() > deadline) throw new Error(`no log line matching ${re} within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return { host, logs, statuses, waitForLog };
+}

@@ -1,0 +1,151 @@
+/**
+ * The host as any LSP client sees it: a real host process over stdio, a real llama-server, the tiny
+ * generated Gemma 4 models (text + mmproj with vision and audio + MTP drafter).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CancellationTokenSource, DidOpenTextDocumentNotification, InlineCompletionRequest, LSPErrorCodes, ResponseError } from "vscode-languageserver-protocol";
+import {
+  ChatRequest,
+  CompletionStatsNotification,
+  ExplainImageRequest,
+  LoadModelRequest,
+  ModelStatusRequest,
+  SummarizeAudioRequest,
+  type ChatResult,
+  type CompletionStatsParams,
+  type HearthErrorData,
+  type MediaResult,
+  type SummarizeAudioResult,
+} from "../../server/protocol";
+import { makePng, makeWav } from "../helpers/media";
+import { startTinyHost, tinyModels, type TinyHost } from "../helpers/tinyHost";
+
+let t: TinyHost;
+let models: Awaited<ReturnType<typeof tinyModels>>;
+const promptLog = () => path.join(models.dir, "prompts.jsonl");
+
+beforeAll(async () => {
+  models = await tinyModels();
+  t = await startTinyHost(
+    { model: models.text, mmproj: models.mmproj, drafter: models.assistant },
+    { HEARTH_PROMPT_LOG: path.join(models.dir, "prompts.jsonl") },
+  );
+  await t.host.connection.sendRequest(LoadModelRequest);
+});
+
+afterAll(async () => {
+  await t?.host.dispose();
+});
+
+// Random weights: with seed 1 at temperature 1 the tiny model answers with text, not a bare end of turn.
+const chat = (content: string, extra: object = {}, cancel?: CancellationTokenSource, onText: (s: string) => void = () => {}) =>
+  t.host.stream<object, ChatResult>(ChatRequest, { messages: [{ role: "user", content }], maxTokens: 24, seed: 1, temperature: 1, ...extra }, onText, cancel);
+
+describe("host with a real engine", () => {
+  it("reports the loaded engine: vision, audio, MTP drafter, threads", async () => {
+    const status = await t.host.connection.sendRequest(ModelStatusRequest);
+    expect(status.state).toBe("ready");
+    expect(status.engine).toMatchObject({ kind: "local", vision: true, audio: true, mtp: true, nativeFim: false, threads: 2 });
+    expect(status.memory?.contextSize).toBe(32768);
+    expect(status.engine?.pid).toBeGreaterThan(0);
+  });
+
+  it("streams a chat answer through $/progress, with the engine's counters", async () => {
+    const chunks: string[] = [];
+    const r = await chat("Say hello.", { maxTokens: 16 }, undefined, (s) => chunks.push(s));
+    expect(r.text.length).toBeGreaterThan(0);
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks.join("")).toBe(r.text);
+    expect(r.stats.generatedTokens).toBeGreaterThan(0);
+    expect(r.stats.promptTokens).toBeGreaterThan(5);
+    // The drafter ran: it drafted tokens (random weights: the target refutes them).
+    expect(r.stats.draftTokens).toBeGreaterThan(0);
+    expect(r.stats.draftAccepted).toBeGreaterThanOrEqual(0);
+  });
+
+  it("answers textDocument/inlineCompletion with the Gemma-turns layout and reports stats", async () => {
+    const uri = "file:///work/demo/add.ts";
+    const text = "export function add(a: number, b: number): number {\n  return \n}\n";
+    await t.host.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "typescript", version: 1, text } });
+    const stats = new Promise<CompletionStatsParams>((resolve) => {
+      const sub = t.host.connection.onNotification(CompletionStatsNotification, (p) => {
+        sub.dispose();
+        resolve(p);
+      });
+    });
+    const result = await t.host.connection.sendRequest(InlineCompletionRequest.type, {
+      textDocument: { uri },
+      position: { line: 1, character: 9 },
+      context: { triggerKind: 1 },
+    });
+    const items = Array.isArray(result) ? result : result!.items;
+    expect(Array.isArray(items)).toBe(true);
+    const s = await stats;
+    expect(s.uri).toBe(uri);
+    expect(s.stats.generatedTokens).toBeGreaterThan(0);
+    // The prompt the engine saw: Gemma turns (no FIM tokens in this vocab), with the code before the cursor.
+    const sent = fs.readFileSync(promptLog(), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const last = sent.filter((e) => e.endpoint === "/completion").at(-1);
+    expect(last.prompt).toContain("<|turn>");
+    expect(last.prompt).toContain("export function add(a: number, b: number): number {");
+    expect(last.id_slot).toBe(0);
+  });
+
+  it("explains a 1024×768 PNG: 336 image tokens on Gemma 4's 48-px grid", async () => {
+    const png = path.join(models.dir, "screen.png");
+    fs.writeFileSync(png, makePng(1024, 768));
+    const r = await t.host.stream<object, MediaResult>(ExplainImageRequest, { path: png, maxTokens: 8 }, () => {});
+    expect(r.mediaTokens).toBe(336);
+    expect(r.stats.generatedTokens).toBeGreaterThan(0);
+    // Media reaches the engine only as a data: URI (never a URL it would fetch).
+    const entry = fs.readFileSync(promptLog(), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.endpoint === "/v1/chat/completions").at(-1);
+    expect(JSON.stringify(entry)).toMatch(/<image\/png \d+ bytes sha256:[0-9a-f]{16}>/);
+  });
+
+  it("summarizes 60 s of 16 kHz audio: 1500 audio tokens, a Markdown document", async () => {
+    const wav = path.join(models.dir, "standup.wav");
+    fs.writeFileSync(wav, makeWav(60, 16000));
+    const r = await t.host.stream<object, SummarizeAudioResult>(SummarizeAudioRequest, { path: wav, maxTokens: 8 }, () => {});
+    expect(r.mediaTokens).toBe(1500);
+    expect(r.durationSeconds).toBe(60);
+    expect(r.markdown).toMatch(/^# Meeting summary — standup\.wav\n\n_Recording: 1:00/);
+  });
+
+  it("rejects an unreadable image with a clear error and keeps serving", async () => {
+    const bad = path.join(models.dir, "broken.png");
+    fs.writeFileSync(bad, "not really a png");
+    const err = await t.host.stream(ExplainImageRequest, { path: bad }, () => {}).catch((e: ResponseError<HearthErrorData>) => e);
+    expect((err as ResponseError<HearthErrorData>).data?.hearth.code).toBe("unsupported-media");
+    expect((await chat("still there?", { maxTokens: 4 })).stats.generatedTokens).toBeGreaterThan(0);
+  });
+
+  it("cancellation stops generation in the engine, not just in the host", async () => {
+    const cancel = new CancellationTokenSource();
+    const from = t.logs.length;
+    let received = 0;
+    const pending = chat("Say hello.", { maxTokens: 20000 }, cancel, () => {
+      if (++received === 3) cancel.cancel();
+    });
+    const err = await pending.catch((e: ResponseError<HearthErrorData>) => e);
+    expect((err as ResponseError<unknown>).code).toBe(LSPErrorCodes.RequestCancelled);
+    // The engine released the slot long before the 20000 tokens it was asked for.
+    const line = await t.waitForLog(/stop processing: n_tokens = \d+/, from);
+    expect(Number(/n_tokens = (\d+)/.exec(line)![1])).toBeLessThan(2000);
+    // And the slot is free for the next request at once.
+    expect((await chat("next", { maxTokens: 4 })).stats.generatedTokens).toBeGreaterThan(0);
+  });
+
+  it("restarts a killed engine and the next request succeeds", async () => {
+    const before = await t.host.connection.sendRequest(ModelStatusRequest);
+    process.kill(before.engine!.pid!, "SIGKILL");
+    await t.waitForLog(/llama-server died/);
+    const r = await chat("are you back?", { maxTokens: 4 });
+    expect(r.stats.generatedTokens).toBeGreaterThan(0);
+    const after = await t.host.connection.sendRequest(ModelStatusRequest);
+    expect(after.state).toBe("ready");
+    expect(after.engine!.pid).not.toBe(before.engine!.pid);
+    expect(after.engine!.restarts).toBe(1);
+  });
+});

@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_SETTINGS } from "../../server/protocol";
+import { mergeSettings } from "../../server/settings";
+
+describe("mergeSettings", () => {
+  it("defaults to Gemma 4 12B Q4_K_M with its mmproj and drafter, q8_0 KV and MTP on", () => {
+    const s = mergeSettings(undefined);
+    expect(s.model).toBe("hf:giladgd/gemma-4-12B-it-GGUF:Q4_K_M");
+    expect(s.mmproj).toBe("auto");
+    expect(s.drafter).toBe("auto");
+    expect(s.mtp).toBe(true);
+    expect(s.kvCacheType).toBe("q8_0");
+  });
+
+  it("merges nested completion settings and ignores undefined values", () => {
+    const s = mergeSettings({ model: undefined, completion: { maxTokens: 64 } as never });
+    expect(s.model).toBe(DEFAULT_SETTINGS.model);
+    expect(s.completion).toEqual({ ...DEFAULT_SETTINGS.completion, maxTokens: 64 });
+  });
+
+  it("rejects invalid values instead of passing them to the engine", () => {
+    const s = mergeSettings({ kvCacheType: "q2" as never, gpu: "tpu" as never, contextSize: -5, threads: Number.NaN });
+    expect(s.kvCacheType).toBe("q8_0");
+    expect(s.gpu).toBe("auto");
+    expect(s.contextSize).toBe(0);
+    expect(s.threads).toBe(0);
+  });
+});

@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { kvCacheBytes, type AttentionShape } from "../../server/engine/sizing";
+
+// The 12B's public shape: 48 layers, every 6th full; sliding 8 KV heads × 256, full 1 × 512; window 1024.
+const gemma12b: AttentionShape = {
+  layers: 48,
+  sliding: Array.from({ length: 48 }, (_, i) => (i + 1) % 6 !== 0),
+  kvHeads: Array.from({ length: 48 }, (_, i) => ((i + 1) % 6 !== 0 ? 8 : 1)),
+  headDimFull: 512,
+  headDimSliding: 256,
+  window: 1024,
+  trainedContext: 262144,
+};
+
+describe("KV cache sizing", () => {
+  it("grows only with the full-attention layers (sliding-window cache)", () => {
+    const at128k = kvCacheBytes(gemma12b, 131072, "f16");
+    const at256k = kvCacheBytes(gemma12b, 262144, "f16");
+    // 8 full layers × 1 head × 512 × (K+V) × 2 bytes = 16 KiB per token
+    expect(at256k - at128k).toBe(131072 * 16 * 1024);
+  });
+
+  it("matches the measured 256K figures for the 12B shape (f16 ≈ 5.2 GB with sliding layers)", () => {
+    const f16 = kvCacheBytes(gemma12b, 262144, "f16");
+    expect(f16 / 1e9).toBeGreaterThan(4.3);
+    expect(f16 / 1e9).toBeLessThan(5.3);
+    const q8 = kvCacheBytes(gemma12b, 262144, "q8_0");
+    expect(q8 / f16).toBeCloseTo(34 / 64, 5);
+  });
+});
+
+describe("KV cache type", () => {
+  it("keeps q8_0 for Gemma 4's head sizes and falls back to f16 when heads do not fit 32-element blocks", async () => {
+    const { usableKvCacheType } = await import("../../server/engine/sizing");
+    expect(usableKvCacheType(gemma12b, "q8_0")).toBe("q8_0");
+    expect(usableKvCacheType({ ...gemma12b, headDimSliding: 16 }, "q8_0")).toBe("f16");
+    expect(usableKvCacheType({ ...gemma12b, headDimSliding: 16 }, "q4_0")).toBe("f16");
+  });
+});
