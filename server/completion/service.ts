@@ -5,7 +5,7 @@
  */
 import type { ModelManager } from "../models/manager";
 import type { GenerationStats } from "../protocol";
-import { GEMMA4_MESSAGE_DELIMITERS, layoutCompletionPrompt, type ContextChunk } from "./layout";
+import { GEMMA4_MESSAGE_DELIMITERS, layoutCompletionPrompt, type CompletionInput } from "./layout";
 import { postprocessCompletion } from "./postprocess";
 
 /** Completions get their own engine slot so chat never evicts their cached prefix. */
@@ -13,13 +13,7 @@ const COMPLETION_SLOT = 0;
 /** Like llama.vscode's t_max_predict_ms: a completion that is still generating after this is cut. */
 const MAX_PREDICT_MS = 3000;
 
-export interface CompletionRequest {
-  filePath: string;
-  languageId: string;
-  prefix: string;
-  suffix: string;
-  workspaceChunks?: ContextChunk[];
-  recentChunks?: ContextChunk[];
+export interface CompletionRequest extends CompletionInput {
   /** Overrides the settings (the CLI's --max-tokens, tests' determinism). */
   maxTokens?: number;
   temperature?: number;
@@ -42,17 +36,7 @@ export class CompletionService {
     const loaded = await this.models.ensureLoaded();
     const settings = this.models.getSettings().completion;
     const t0 = performance.now();
-    const layout = layoutCompletionPrompt(
-      {
-        filePath: req.filePath,
-        languageId: req.languageId,
-        prefix: req.prefix,
-        suffix: req.suffix,
-        workspaceChunks: req.workspaceChunks,
-        recentChunks: req.recentChunks,
-      },
-      { fim: loaded.fim },
-    );
+    const layout = layoutCompletionPrompt(req, { fim: loaded.fim });
     const layoutMs = performance.now() - t0;
     const multiline = req.multiline ?? settings.multiline;
     const result = await loaded.client.completion(

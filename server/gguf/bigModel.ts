@@ -18,6 +18,7 @@ import {
   gemma4TextTensorPlan,
   type Gemma4TextShape,
   type TensorPlan,
+  GEMMA4_COMMON,
 } from "./tinyModels";
 import {
   GgmlType,
@@ -41,13 +42,7 @@ export const GEMMA4_12B_SHAPE: Gemma4TextShape = {
   headDimFull: 512,
   slidingWindow: 1024,
   swaPattern: gemma4SwaPattern(48, 6),
-  contextLength: 262144,
-  ropeFreqBase: 1_000_000,
-  ropeFreqBaseSwa: 10_000,
-  partialRotaryFactorFull: 0.25,
-  rmsEps: 1e-6,
-  finalLogitSoftcapping: 30,
-  fullLayerHasV: false,
+  ...GEMMA4_COMMON,
 };
 
 /** Number of parameters of a gemma4 text model (tied embeddings). */

@@ -168,6 +168,17 @@ export function randomTensorSource(seed: number, t: TensorPlan, ropeFreqs?: Floa
 // tiny model configuration
 // ---------------------------------------------------------------------------------------------
 
+/** What every Gemma 4 size shares (from the published configs). */
+export const GEMMA4_COMMON = {
+  contextLength: 262144,
+  ropeFreqBase: 1_000_000,
+  ropeFreqBaseSwa: 10_000,
+  partialRotaryFactorFull: 0.25,
+  rmsEps: 1e-6,
+  finalLogitSoftcapping: 30,
+  fullLayerHasV: false,
+} satisfies Partial<Gemma4TextShape>;
+
 export const TINY_TEXT_SHAPE: Gemma4TextShape = {
   nEmbd: 64,
   nFf: 256,
@@ -179,13 +190,7 @@ export const TINY_TEXT_SHAPE: Gemma4TextShape = {
   headDimFull: 64,
   slidingWindow: 512,
   swaPattern: [true, false],
-  contextLength: 262144,
-  ropeFreqBase: 1_000_000,
-  ropeFreqBaseSwa: 10_000,
-  partialRotaryFactorFull: 0.25,
-  rmsEps: 1e-6,
-  finalLogitSoftcapping: 30,
-  fullLayerHasV: false,
+  ...GEMMA4_COMMON,
 };
 
 /** The drafter: its own (smaller) hidden size, same head layout as the target's KV it reads. */

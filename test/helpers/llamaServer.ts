@@ -1,57 +1,20 @@
 // Start/stop a llama-server for integration tests.
 //
-// The binary is $HEARTH_LLAMA_SERVER or whatever `node scripts/build-engine.mjs --print-path`
-// prints. The server listens on 127.0.0.1 on a free port, runs with a clean environment (no
+// The binary is the one the host would use (locateEngine: $HEARTH_LLAMA_SERVER or the cached build). The server listens on 127.0.0.1 on a free port, runs with a clean environment (no
 // LLAMA_* / GGML_* variables) and is killed on stop() (and when the test process exits).
 
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
-import { createServer } from "node:net";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { spawn, type ChildProcess } from "node:child_process";
+import { EngineNotBuiltError, locateEngine } from "../../server/engine/install";
+import { cleanEnvironment, freePort } from "../../server/engine/supervisor";
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-
-let cachedBinary: string | null | undefined;
-
-/** Path of the llama-server binary, or null when it is not built. */
+/** Path of the llama-server binary the host would use, or null when it is not built. */
 export function findLlamaServer(): string | null {
-  if (cachedBinary !== undefined) return cachedBinary;
-  const fromEnv = process.env.HEARTH_LLAMA_SERVER;
-  if (fromEnv) {
-    cachedBinary = existsSync(fromEnv) ? fromEnv : null;
-    return cachedBinary;
+  try {
+    return locateEngine().serverPath;
+  } catch (err) {
+    if (err instanceof EngineNotBuiltError) return null;
+    throw err;
   }
-  const script = join(REPO_ROOT, "scripts", "build-engine.mjs");
-  if (!existsSync(script)) return (cachedBinary = null);
-  const r = spawnSync(process.execPath, [script, "--print-path"], { cwd: REPO_ROOT, encoding: "utf8", timeout: 30_000 });
-  const out = r.status === 0 ? r.stdout.trim().split("\n").pop()?.trim() : undefined;
-  cachedBinary = out && existsSync(out) ? out : null;
-  return cachedBinary;
-}
-
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function getFreePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", rej);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => res(port));
-    });
-  });
-}
-
-/** process.env without LLAMA_* / GGML_* variables (they change llama-server defaults). */
-export function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (/^(LLAMA|GGML)_/i.test(k)) continue;
-    env[k] = v;
-  }
-  return env;
 }
 
 export interface RunningLlamaServer {
@@ -102,7 +65,7 @@ export async function startLlamaServer(args: string[], opts: StartOptions = {}):
 
   let lastErr: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await getFreePort();
+    const port = await freePort();
     try {
       return await startOnce(bin, [...args, ...extra, "--host", "127.0.0.1", "--port", String(port)], port, opts.timeoutMs ?? 120_000);
     } catch (err) {
@@ -116,7 +79,7 @@ export async function startLlamaServer(args: string[], opts: StartOptions = {}):
 
 async function startOnce(bin: string, args: string[], port: number, timeoutMs: number): Promise<RunningLlamaServer> {
   installExitHook();
-  const child = spawn(bin, args, { env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(bin, args, { env: cleanEnvironment(), stdio: ["ignore", "pipe", "pipe"] });
   running.add(child);
   let log = "";
   const append = (d: Buffer) => {

@@ -37,3 +37,53 @@ describe("KV cache type", () => {
     expect(usableKvCacheType({ ...gemma12b, headDimSliding: 16 }, "q4_0")).toBe("f16");
   });
 });
+
+describe("context choice", () => {
+  // A CheckedGguf with the 12B's attention metadata and a 7 GB file.
+  const model = {
+    role: "model",
+    path: "/m/gemma-4-12B-it-Q4_K_M.gguf",
+    sizeBytes: 7e9,
+    architecture: "gemma4",
+    info: {
+      architectureMetadata: {
+        block_count: 48,
+        context_length: 262144,
+        embedding_length: 3840,
+        attention: {
+          head_count: 16,
+          head_count_kv: gemma12b.kvHeads,
+          key_length: 512,
+          key_length_swa: 256,
+          sliding_window: 1024,
+          sliding_window_pattern: gemma12b.sliding,
+        },
+      },
+    },
+  } as never;
+  const GiB = 1024 ** 3;
+
+  it("takes the full 256K on a 16 GB laptop with 14 GiB free", async () => {
+    const { estimateMemory } = await import("../../server/engine/sizing");
+    const m = estimateMemory({ model, companions: [], kvCacheType: "q8_0", requestedContext: 0, parallel: 2, freeBytes: 14 * GiB });
+    expect(m.contextSize).toBe(262144);
+    expect(m.fits).toBe(true);
+  });
+
+  it("halves the context until weights + KV fit, and says when even that does not fit", async () => {
+    const { estimateMemory } = await import("../../server/engine/sizing");
+    const tight = estimateMemory({ model, companions: [], kvCacheType: "q8_0", requestedContext: 0, parallel: 2, freeBytes: 11 * GiB });
+    expect(tight.contextSize).toBeLessThan(262144);
+    expect(tight.contextSize).toBeGreaterThanOrEqual(4096);
+    expect(tight.fits).toBe(true);
+    const tiny = estimateMemory({ model, companions: [], kvCacheType: "q8_0", requestedContext: 0, parallel: 2, freeBytes: 6 * GiB });
+    expect(tiny.contextSize).toBe(4096);
+    expect(tiny.fits).toBe(false);
+  });
+
+  it("keeps an explicit context size, capped at what the model was trained for", async () => {
+    const { estimateMemory } = await import("../../server/engine/sizing");
+    expect(estimateMemory({ model, companions: [], kvCacheType: "f16", requestedContext: 32768, parallel: 2, freeBytes: 64 * GiB }).contextSize).toBe(32768);
+    expect(estimateMemory({ model, companions: [], kvCacheType: "f16", requestedContext: 1 << 20, parallel: 2, freeBytes: 64 * GiB }).contextSize).toBe(262144);
+  });
+});
