@@ -46,7 +46,12 @@ export class ChatService {
     const loaded = await this.models.ensureLoaded();
     assertMediaSupported(loaded, messages);
     const body = this.body(messages, opts);
-    const mediaTokens = hasMedia(messages) ? await countMediaTokens(loaded.client, body, opts.signal) : 0;
+    let mediaTokens = 0;
+    if (hasMedia(messages)) {
+      const count = await countMediaTokens(loaded.client, body, opts.signal);
+      mediaTokens = count.media;
+      assertFits(count, Number(body.max_tokens), loaded.contextSize, messages);
+    }
     const result = await this.stream(loaded.client, body, opts);
     return { text: result.text, stats: result.stats, mediaTokens };
   }
@@ -140,7 +145,7 @@ function assertMediaSupported(loaded: LoadedModel, messages: ChatMessage[]): voi
  * (`input_tokens`) minus the same templated prompt with each media marker replaced by the begin/end tokens
  * mtmd wraps Gemma 4 media in (`<|image>…<image|>`, `<|audio>…<audio|>`), which are text tokens.
  */
-async function countMediaTokens(client: EngineClient, body: Record<string, unknown>, signal?: AbortSignal): Promise<number> {
+async function countMediaTokens(client: EngineClient, body: Record<string, unknown>, signal?: AbortSignal): Promise<{ total: number; media: number }> {
   const messages = body.messages as { content: unknown }[];
   const kinds = messages.flatMap((m) =>
     Array.isArray(m.content) ? (m.content as { type: string }[]).filter((p) => p.type !== "text").map((p) => p.type) : [],
@@ -157,7 +162,21 @@ async function countMediaTokens(client: EngineClient, body: Record<string, unkno
     text += (kinds[i - 1] === "input_audio" ? "<|audio><audio|>" : "<|image><image|>") + pieces[i];
   }
   const textTokens = await client.tokenize(text, signal, true);
-  return total - textTokens.length;
+  return { total, media: total - textTokens.length };
+}
+
+/** A recording longer than the context would fail deep in the engine: say so first, in minutes and tokens. */
+function assertFits(count: { total: number; media: number }, maxTokens: number, contextSize: number, messages: ChatMessage[]): void {
+  if (count.total + maxTokens <= contextSize) return;
+  const audio = messages.some((m) => Array.isArray(m.content) && m.content.some((p) => p.type === "audio"));
+  const what = audio
+    ? `The recording is ${(count.media / AUDIO_TOKENS_PER_SECOND / 60).toFixed(1)} minutes (${count.media.toLocaleString("en-US")} audio tokens)`
+    : `The request has ${count.total.toLocaleString("en-US")} tokens`;
+  throw new HearthFailure(
+    "media-too-large",
+    `${what}; with the answer that is more than the ${contextSize.toLocaleString("en-US")}-token context. ` +
+      `Raise hearth.contextSize (--ctx) if memory allows, or ${audio ? "split the recording" : "use a smaller image"}.`,
+  );
 }
 
 function meetingDocument(file: string, seconds: number, summary: string): string {

@@ -39,6 +39,7 @@ import {
   type InitializationOptions,
 } from "../protocol";
 import { mergeSettings } from "../settings";
+import { isSecretPath } from "../secrets";
 import { checkModelFiles } from "../models/report";
 
 export function startLanguageServer(connection: Connection): void {
@@ -75,6 +76,8 @@ export function startLanguageServer(connection: Connection): void {
   connection.languages.inlineCompletion.on(async (params, token) => {
     const doc = documents.get(params.textDocument.uri);
     if (!doc) return null;
+    // Secrets never reach a prompt, not even the local engine's.
+    if (isSecretPath(params.textDocument.uri)) return { items: [] };
     const text = doc.getText();
     const offset = doc.offsetAt(params.position);
     const outcome = await guard(token, (signal) =>

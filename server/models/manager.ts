@@ -23,6 +23,8 @@ export interface LoadedModel {
   client: EngineClient;
   info: EngineInfo;
   files: ModelFiles;
+  /** Tokens one request can hold (prompt + answer). */
+  contextSize: number;
   /** FIM token texts when the text model has them (native FIM layout). */
   fim?: { prefix: string; suffix: string; middle: string };
 }
@@ -145,7 +147,8 @@ export class ModelManager extends EventEmitter<{ status: [ModelStatus]; log: ["i
     const props = await client.props().catch(() => ({}) as Record<string, unknown>);
     const modalities = (props.modalities ?? {}) as { vision?: boolean; audio?: boolean };
     const info: EngineInfo = { kind: "remote", restarts: 0, mtp: false, vision: !!modalities.vision, audio: !!modalities.audio, nativeFim: false };
-    this.loaded = { client, info, files: { model: this.settings.remoteEndpoint } };
+    const ctx = Number((props.default_generation_settings as { n_ctx?: number } | undefined)?.n_ctx ?? 0);
+    this.loaded = { client, info, files: { model: this.settings.remoteEndpoint }, contextSize: ctx || Number.MAX_SAFE_INTEGER };
     this.setStatus({ state: "ready", engine: info, error: undefined });
     return this.loaded;
   }
@@ -208,7 +211,7 @@ export class ModelManager extends EventEmitter<{ status: [ModelStatus]; log: ["i
     });
     await supervisor.ready();
     const client = new EngineClient(() => supervisor.ready());
-    this.loaded = { client, info, files, fim: info.nativeFim ? fimTokenTexts(checked.model) : undefined };
+    this.loaded = { client, info, files, contextSize: memory.contextSize, fim: info.nativeFim ? fimTokenTexts(checked.model) : undefined };
     return this.loaded;
   }
 

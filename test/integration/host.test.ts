@@ -93,6 +93,21 @@ describe("host with a real engine", () => {
     expect(last.id_slot).toBe(0);
   });
 
+  it("never sends a secret file to the engine for completion", async () => {
+    const before = fs.readFileSync(promptLog(), "utf8");
+    const uri = "file:///work/demo/.env";
+    await t.host.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri, languageId: "dotenv", version: 1, text: "API_TOKEN=sk-live-123456\nDB_PASSWORD=" },
+    });
+    const result = await t.host.connection.sendRequest(InlineCompletionRequest.type, {
+      textDocument: { uri },
+      position: { line: 1, character: 12 },
+      context: { triggerKind: 1 },
+    });
+    expect(Array.isArray(result) ? result : result!.items).toEqual([]);
+    expect(fs.readFileSync(promptLog(), "utf8")).toBe(before);
+  });
+
   it("explains a 1024×768 PNG: 336 image tokens on Gemma 4's 48-px grid", async () => {
     const png = path.join(models.dir, "screen.png");
     fs.writeFileSync(png, makePng(1024, 768));
@@ -111,6 +126,14 @@ describe("host with a real engine", () => {
     expect(r.mediaTokens).toBe(1500);
     expect(r.durationSeconds).toBe(60);
     expect(r.markdown).toMatch(/^# Meeting summary — standup\.wav\n\n_Recording: 1:00/);
+  });
+
+  it("refuses a recording longer than the context, in minutes and tokens, before generating", async () => {
+    const wav = path.join(models.dir, "long.wav");
+    fs.writeFileSync(wav, makeWav(30 * 60, 16000)); // 30 min = 45,000 tokens > 32,768
+    const err = await t.host.stream(SummarizeAudioRequest, { path: wav, maxTokens: 8 }, () => {}).catch((e: ResponseError<HearthErrorData>) => e);
+    expect((err as ResponseError<HearthErrorData>).data?.hearth.code).toBe("media-too-large");
+    expect((err as Error).message).toMatch(/The recording is 30\.0 minutes \(45,000 audio tokens\).*32,768-token context/);
   });
 
   it("rejects an unreadable image with a clear error and keeps serving", async () => {
