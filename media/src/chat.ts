@@ -1,0 +1,886 @@
+/**
+ * The chat webview (bundled to media/chat.js as an IIFE by scripts/build-webview.mjs).
+ *
+ * The extension owns the transcript and the context chips; this script renders them, streams answers into
+ * the DOM, and owns the draft and the pending attachments (kept across hide/show with `setState`).
+ * On load it posts `ready` and receives `history`, `context` and `modelState`.
+ *
+ * Streaming stays cheap with long transcripts: a delta only appends to its turn's text and schedules a
+ * render of that one turn (at most every 50 ms); the render patches only the top-level blocks that changed.
+ */
+import DOMPurify from "dompurify";
+import type { Attachment, ChatTurn, ContextChip } from "../../src/chat/types";
+import type { FromView, ToView, ViewCommand } from "../../src/chat/viewProtocol";
+import { base64Bytes, checkAttachment, formatSize, MAX_ATTACHMENTS, SNIFF_BYTES } from "./attach";
+import { createRenderer, isOpenableUrl, patchChildren } from "./render";
+
+interface SavedState {
+  draft: string;
+  attachments: Attachment[];
+  stuck: boolean;
+  scrollTop: number;
+  sent: string[];
+}
+
+interface VsCodeApi {
+  postMessage(message: FromView): void;
+  getState(): Partial<SavedState> | undefined;
+  setState(state: SavedState): void;
+}
+
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+const renderer = createRenderer((html, config) => DOMPurify.sanitize(html, config) as string);
+const post = (m: FromView) => vscode.postMessage(m);
+
+const RENDER_INTERVAL_MS = 50;
+/** Pending attachments larger than this are not kept in the view state across hide/show. */
+const MAX_SAVED_ATTACHMENT_CHARS = 6 * 1024 * 1024;
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+// ---------------------------------------------------------------------------------------------------
+// DOM helpers
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+/** A 16×16 stroke icon, hidden from screen readers (its button carries the label). */
+function icon(d: string): SVGSVGElement {
+  const svg = document.createElementNS(SVG_NS, "svg");
+  svg.setAttribute("viewBox", "0 0 16 16");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  svg.classList.add("icon");
+  const p = document.createElementNS(SVG_NS, "path");
+  p.setAttribute("d", d);
+  svg.append(p);
+  return svg;
+}
+
+const ICONS = {
+  send: "M2 2.5 14 8 2 13.5 3.8 8 2 2.5ZM3.8 8H9",
+  stop: "M4 4h8v8H4z",
+  attach: "M11 5v5.5a3 3 0 0 1-6 0V4.5a2 2 0 0 1 4 0V10a1 1 0 0 1-2 0V5",
+  plus: "M8 3v10M3 8h10",
+  close: "M4 4l8 8M12 4l-8 8",
+  audio: "M6 11.5V3.5l7-1.5v8M6 11.5a1.8 1.8 0 1 1-3.6 0 1.8 1.8 0 0 1 3.6 0ZM13 10a1.8 1.8 0 1 1-3.6 0 1.8 1.8 0 0 1 3.6 0Z",
+  down: "M8 3v10M4 9l4 4 4-4",
+};
+
+function button(label: string, className: string, content: string | SVGSVGElement, title = label): HTMLButtonElement {
+  const b = el("button", className);
+  b.type = "button";
+  b.setAttribute("aria-label", label);
+  b.title = title;
+  if (typeof content === "string") b.textContent = content;
+  else b.append(content);
+  return b;
+}
+
+function dataUrl(a: Attachment): string {
+  return `data:${a.mimeType};base64,${a.data}`;
+}
+
+function chipLabel(c: ContextChip): string {
+  if (c.kind === "selection" && c.range) return c.range[0] === c.range[1] ? `${c.path}:${c.range[0]}` : `${c.path}:${c.range[0]}-${c.range[1]}`;
+  return c.path;
+}
+
+function baseName(p: string): string {
+  return p.split(/[\\/]/).pop() || p;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Layout
+
+const root = document.getElementById("root") ?? document.body.appendChild(el("div"));
+root.replaceChildren();
+root.className = "app";
+
+const banner = el("div", "banner");
+banner.hidden = true;
+banner.setAttribute("role", "status");
+const bannerText = el("span", "banner-text");
+const bannerProgress = el("progress", "banner-progress");
+bannerProgress.max = 100;
+const bannerActions = el("span", "banner-actions");
+banner.append(bannerText, bannerProgress, bannerActions);
+
+const transcript = el("div", "transcript");
+transcript.setAttribute("role", "log");
+transcript.setAttribute("aria-live", "polite");
+transcript.setAttribute("aria-label", "Conversation");
+transcript.tabIndex = 0;
+/** The turns (inside the scrolling log, so its growth can be observed). */
+const list = el("div", "turns");
+transcript.append(list);
+
+const empty = el("div", "empty");
+empty.append(
+  el("h2", "empty-title", "Ask Hearth"),
+  el("p", "", "Answers come from the Gemma 4 model that Hearth runs on this machine (or the endpoint you configured)."),
+  el("p", "", "Add the selection or a file as context, paste or drop a screenshot, then ask. Enter sends, Shift+Enter adds a line, Escape stops."),
+);
+
+const jump = button("Scroll to the latest message", "jump", icon(ICONS.down));
+jump.hidden = true;
+
+const main = el("div", "main");
+main.append(transcript, empty, jump);
+
+const composer = el("div", "composer");
+const notice = el("div", "notice");
+notice.hidden = true;
+const noticeText = el("span", "notice-text");
+const noticeClose = button("Dismiss message", "icon-button notice-close", icon(ICONS.close));
+notice.append(noticeText, noticeClose);
+
+const chipsRow = el("div", "chips");
+chipsRow.setAttribute("role", "list");
+chipsRow.setAttribute("aria-label", "Context for the next message");
+const thumbs = el("div", "thumbs");
+thumbs.setAttribute("role", "list");
+thumbs.setAttribute("aria-label", "Attachments for the next message");
+
+const input = el("textarea", "input");
+input.rows = 1;
+input.placeholder = "Ask about your code — Enter to send, Shift+Enter for a new line";
+input.setAttribute("aria-label", "Message to Hearth");
+input.spellcheck = true;
+
+const fileInput = el("input", "file-input");
+fileInput.type = "file";
+fileInput.multiple = true;
+fileInput.accept = "image/png,image/jpeg,image/webp,image/gif,image/bmp,audio/wav,audio/x-wav,audio/mpeg,audio/flac,.png,.jpg,.jpeg,.webp,.gif,.bmp,.wav,.mp3,.flac";
+fileInput.tabIndex = -1;
+fileInput.setAttribute("aria-hidden", "true");
+
+const addSelection = button("Add the editor's selection as context", "tool", "+ Selection");
+const addFile = button("Add the current file as context", "tool", "+ File");
+const attach = button("Attach an image or audio file", "icon-button", icon(ICONS.attach), "Attach image or audio (or paste / drop it)");
+const newChat = button("New chat", "icon-button", icon(ICONS.plus), "New chat");
+const sendBtn = button("Send message", "primary send", icon(ICONS.send), "Send (Enter)");
+const stopBtn = button("Stop answering", "primary stop", icon(ICONS.stop), "Stop (Escape)");
+stopBtn.hidden = true;
+
+const toolbar = el("div", "toolbar");
+toolbar.append(addSelection, addFile, attach, el("span", "spacer"), newChat, sendBtn, stopBtn);
+
+const box = el("div", "input-box");
+box.append(chipsRow, thumbs, input, toolbar);
+composer.append(notice, box, fileInput);
+root.append(banner, main, composer);
+
+if (typeof CSS === "undefined" || !CSS.supports("field-sizing", "content")) {
+  // Auto-grow without inline styles: adjust the row count.
+  const grow = () => {
+    input.rows = 1;
+    const line = parseFloat(getComputedStyle(input).lineHeight) || 18;
+    input.rows = Math.min(12, Math.max(1, Math.round((input.scrollHeight - 8) / line)));
+  };
+  input.addEventListener("input", grow);
+  setTimeout(grow);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// State
+
+interface TurnView {
+  turn: ChatTurn;
+  el: HTMLElement;
+  body: HTMLElement;
+  footer: HTMLElement;
+}
+
+const views = new Map<string, TurnView>();
+const dirty = new Set<TurnView>();
+let renderTimer: ReturnType<typeof setTimeout> | undefined;
+let lastRender = 0;
+let busy = false;
+let chips: ContextChip[] = [];
+let stuck = true;
+
+const saved = vscode.getState() ?? {};
+let pending: Attachment[] = Array.isArray(saved.attachments) ? saved.attachments : [];
+let sentHistory: string[] = Array.isArray(saved.sent) ? saved.sent.slice(-50) : [];
+let recall = -1;
+input.value = typeof saved.draft === "string" ? saved.draft : "";
+let restoreScroll: { stuck: boolean; top: number } | undefined = { stuck: saved.stuck !== false, top: saved.scrollTop ?? 0 };
+
+let saveTimer: ReturnType<typeof setTimeout> | undefined;
+function saveState(): void {
+  if (saveTimer) clearTimeout(saveTimer);
+  saveTimer = setTimeout(() => {
+    saveTimer = undefined;
+    const size = pending.reduce((n, a) => n + a.data.length, 0);
+    vscode.setState({
+      draft: input.value,
+      attachments: size <= MAX_SAVED_ATTACHMENT_CHARS ? pending : [],
+      stuck,
+      scrollTop: transcript.scrollTop,
+      sent: sentHistory,
+    });
+  }, 250);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Turns
+
+function createTurnView(turn: ChatTurn): TurnView {
+  const article = el("article", `turn ${turn.role}`);
+  article.dataset.id = turn.id;
+  article.setAttribute("aria-label", turn.role === "user" ? "You said" : "Hearth answered");
+  const header = el("div", "turn-header", turn.role === "user" ? "You" : "Hearth");
+  article.append(header);
+  const body = el("div", turn.role === "user" ? "user-text" : "markdown");
+  const footer = el("div", "turn-footer");
+  const tv: TurnView = { turn, el: article, body, footer };
+  if (turn.role === "user") {
+    const extras = userExtras(turn);
+    if (extras) article.append(extras);
+  }
+  article.append(body, footer);
+  renderTurn(tv);
+  return tv;
+}
+
+function userExtras(turn: ChatTurn): HTMLElement | undefined {
+  if (!turn.context?.length && !turn.attachments?.length) return undefined;
+  const wrap = el("div", "turn-extras");
+  for (const c of turn.context ?? []) {
+    const chip = el("span", "chip readonly", chipLabel(c));
+    chip.title = `${c.kind === "selection" ? "Selection" : "File"}: ${chipLabel(c)}`;
+    wrap.append(chip);
+  }
+  for (const a of turn.attachments ?? []) wrap.append(mediaView(a));
+  return wrap;
+}
+
+/** An attachment in the transcript: an image (click to enlarge) or an audio chip. */
+function mediaView(a: Attachment): HTMLElement {
+  if (!a.data) {
+    const gone = el("span", "chip readonly omitted", `${a.name} — not kept in the history (too large)`);
+    return gone;
+  }
+  if (a.kind === "image") {
+    const b = button(`Image ${a.name}: enlarge`, "media-image", "", a.name);
+    const img = el("img");
+    img.src = dataUrl(a);
+    img.alt = a.name;
+    img.decoding = "async";
+    img.loading = "lazy";
+    b.append(img);
+    b.dataset.action = "toggleImage";
+    b.setAttribute("aria-pressed", "false");
+    return b;
+  }
+  const chip = el("span", "chip readonly audio");
+  chip.append(icon(ICONS.audio), document.createTextNode(` ${a.name} · ${formatSize(base64Bytes(a.data))}`));
+  return chip;
+}
+
+function renderTurn(tv: TurnView): void {
+  const { turn } = tv;
+  if (turn.role === "user") {
+    tv.body.textContent = turn.text;
+    tv.body.hidden = !turn.text;
+  } else {
+    renderMarkdown(tv);
+  }
+  renderFooter(tv);
+}
+
+function renderMarkdown(tv: TurnView): void {
+  const tpl = document.createElement("template");
+  tpl.innerHTML = renderer.render(tv.turn.text);
+  patchChildren(tv.body, tpl.content);
+}
+
+function formatStats(s: NonNullable<ChatTurn["stats"]>): string {
+  const parts = [`${s.generatedTokens} tokens`];
+  if (s.tokensPerSecond > 0) parts.push(`${s.tokensPerSecond.toFixed(1)} tokens/s`);
+  parts.push(`${(s.totalMs / 1000).toFixed(1)} s`);
+  return parts.join(" · ");
+}
+
+function renderFooter(tv: TurnView): void {
+  const { turn, footer, el: article } = tv;
+  const streaming = turn.status === "streaming";
+  article.classList.toggle("streaming", streaming);
+  article.setAttribute("aria-busy", streaming ? "true" : "false");
+  footer.replaceChildren();
+  if (turn.role !== "assistant" || streaming) return;
+  if (turn.status === "error") {
+    const err = el("div", "turn-error");
+    err.setAttribute("role", "alert");
+    err.textContent = turn.error || "The request failed.";
+    footer.append(err);
+  }
+  const meta = el("div", "turn-meta");
+  if (turn.status === "stopped") meta.append(el("span", "status", "Stopped"));
+  if (turn.stats && turn.status !== "error") meta.append(el("span", "stats", formatStats(turn.stats)));
+  if (turn.text) {
+    const copy = button("Copy the answer as Markdown", "link-button", "Copy");
+    copy.dataset.action = "copyAnswer";
+    meta.append(copy);
+  }
+  const retry = button("Generate this answer again", "link-button retry", turn.status === "done" ? "Regenerate" : "Retry");
+  retry.dataset.action = "retry";
+  meta.append(retry);
+  footer.append(meta);
+}
+
+function scheduleRender(tv: TurnView): void {
+  dirty.add(tv);
+  if (renderTimer !== undefined) return;
+  const wait = Math.max(0, RENDER_INTERVAL_MS - (performance.now() - lastRender));
+  renderTimer = setTimeout(flushRender, wait);
+}
+
+function flushRender(): void {
+  if (renderTimer !== undefined) clearTimeout(renderTimer);
+  renderTimer = undefined;
+  lastRender = performance.now();
+  for (const tv of dirty) renderMarkdown(tv);
+  dirty.clear();
+  followBottom();
+}
+
+function upsertTurn(turn: ChatTurn): void {
+  const existing = views.get(turn.id);
+  if (existing) {
+    const fresh = createTurnView(turn);
+    existing.el.replaceWith(fresh.el);
+    views.set(turn.id, fresh);
+    dirty.delete(existing);
+  } else {
+    const tv = createTurnView(turn);
+    views.set(turn.id, tv);
+    list.append(tv.el);
+  }
+  updateEmpty();
+  updateBusy();
+  followBottom();
+}
+
+function renderHistory(turns: ChatTurn[], isBusy: boolean): void {
+  views.clear();
+  dirty.clear();
+  const frag = document.createDocumentFragment();
+  for (const t of turns) {
+    const tv = createTurnView(t);
+    views.set(t.id, tv);
+    frag.append(tv.el);
+  }
+  list.replaceChildren(frag);
+  updateEmpty();
+  updateBusy(isBusy);
+  const r = restoreScroll;
+  restoreScroll = undefined;
+  if (r && !r.stuck) {
+    transcript.scrollTop = r.top;
+    stuck = false;
+    updateJump();
+  } else {
+    stuck = true;
+    scrollToBottom();
+  }
+}
+
+function updateEmpty(): void {
+  // The transcript (the live region) stays in the accessibility tree even when empty, so the first
+  // message is announced.
+  empty.hidden = views.size > 0;
+}
+
+function updateBusy(hint?: boolean): void {
+  let streaming = false;
+  for (const tv of views.values()) if (tv.turn.status === "streaming") streaming = true;
+  const next = hint ?? streaming;
+  if (next === busy) return;
+  busy = next;
+  const hadFocus = document.activeElement === stopBtn || document.activeElement === sendBtn;
+  sendBtn.hidden = busy;
+  stopBtn.hidden = !busy;
+  root.classList.toggle("busy", busy);
+  if (hadFocus) (busy ? stopBtn : input).focus();
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Scrolling: follow the answer while the user is at the bottom; leave them alone when they scrolled up.
+
+function nearBottom(): boolean {
+  return transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 48;
+}
+
+function scrollToBottom(): void {
+  transcript.scrollTop = transcript.scrollHeight;
+  updateJump();
+}
+
+function followBottom(): void {
+  if (stuck) scrollToBottom();
+  else updateJump();
+}
+
+function updateJump(): void {
+  jump.hidden = stuck || views.size === 0;
+}
+
+// Only the user scrolling away unsticks; layout changes (turns reaching their real height, images
+// decoding, the composer growing) keep the view at the bottom.
+let userIntentAt = Number.NEGATIVE_INFINITY;
+for (const type of ["wheel", "touchstart", "pointerdown", "keydown"]) {
+  transcript.addEventListener(type, () => (userIntentAt = performance.now()), { passive: true });
+}
+transcript.addEventListener("scroll", () => {
+  if (nearBottom()) stuck = true;
+  else if (performance.now() - userIntentAt < 1000) stuck = false;
+  else if (stuck) scrollToBottom();
+  updateJump();
+  saveState();
+}, { passive: true });
+
+if (typeof ResizeObserver !== "undefined") {
+  const observer = new ResizeObserver(() => followBottom());
+  observer.observe(transcript);
+  observer.observe(list);
+}
+
+jump.addEventListener("click", () => {
+  stuck = true;
+  scrollToBottom();
+  input.focus();
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Composer: context chips, attachments, sending
+
+function renderChips(): void {
+  chipsRow.replaceChildren(
+    ...chips.map((c, i) => {
+      const chip = el("span", "chip");
+      chip.setAttribute("role", "listitem");
+      chip.title = `${c.kind === "selection" ? "Selection" : "File"}: ${chipLabel(c)}`;
+      chip.append(el("span", "chip-label", c.kind === "selection" ? chipLabel(c) : baseName(c.path)));
+      const remove = button(`Remove ${chipLabel(c)} from the context`, "chip-remove", icon(ICONS.close), "Remove");
+      remove.addEventListener("click", () => {
+        post({ type: "removeContext", index: i });
+        input.focus();
+      });
+      chip.append(remove);
+      return chip;
+    }),
+  );
+  chipsRow.hidden = chips.length === 0;
+}
+
+function renderPending(): void {
+  thumbs.replaceChildren(
+    ...pending.map((a, i) => {
+      const item = el("span", `thumb ${a.kind}`);
+      item.setAttribute("role", "listitem");
+      item.title = `${a.name} (${formatSize(base64Bytes(a.data))})`;
+      if (a.kind === "image") {
+        const img = el("img");
+        img.src = dataUrl(a);
+        img.alt = a.name;
+        item.append(img);
+      } else {
+        item.append(icon(ICONS.audio), el("span", "thumb-name", a.name));
+      }
+      const remove = button(`Remove the attachment ${a.name}`, "chip-remove thumb-remove", icon(ICONS.close), "Remove");
+      remove.addEventListener("click", () => {
+        pending.splice(i, 1);
+        renderPending();
+        saveState();
+        input.focus();
+      });
+      item.append(remove);
+      return item;
+    }),
+  );
+  thumbs.hidden = pending.length === 0;
+}
+
+let noticeTimer: ReturnType<typeof setTimeout> | undefined;
+function showNotice(level: "info" | "error", message: string): void {
+  noticeText.textContent = message;
+  notice.className = `notice ${level}`;
+  notice.setAttribute("role", level === "error" ? "alert" : "status");
+  notice.hidden = false;
+  if (noticeTimer) clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(hideNotice, level === "error" ? 10_000 : 5_000);
+}
+
+function hideNotice(): void {
+  notice.hidden = true;
+  if (noticeTimer) clearTimeout(noticeTimer);
+  noticeTimer = undefined;
+}
+noticeClose.addEventListener("click", () => {
+  hideNotice();
+  input.focus();
+});
+
+function readBase64(file: Blob): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => {
+      const url = String(reader.result ?? "");
+      resolve(url.slice(url.indexOf(",") + 1));
+    };
+    reader.onerror = () => reject(reader.error ?? new Error("read failed"));
+    reader.readAsDataURL(file);
+  });
+}
+
+function refuse(message: string): void {
+  showNotice("error", message);
+  post({ type: "attachError", message });
+}
+
+async function addFiles(files: File[]): Promise<void> {
+  for (const file of files) {
+    if (pending.length >= MAX_ATTACHMENTS) {
+      refuse(`At most ${MAX_ATTACHMENTS} attachments per message.`);
+      break;
+    }
+    const name = file.name || "pasted image";
+    try {
+      const head = new Uint8Array(await file.slice(0, SNIFF_BYTES).arrayBuffer());
+      const check = checkAttachment(name, file.size, file.type, head);
+      if (!check.ok) {
+        refuse(check.message);
+        continue;
+      }
+      const data = await readBase64(file);
+      const ext = check.mimeType.split("/")[1].replace("jpeg", "jpg").replace("mpeg", "mp3");
+      pending.push({ kind: check.kind, name: file.name || `pasted-${new Date().toISOString().slice(11, 19).replace(/:/g, "")}.${ext}`, mimeType: check.mimeType, data });
+    } catch (err) {
+      refuse(`Cannot read “${name}”: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  renderPending();
+  saveState();
+}
+
+function send(): void {
+  if (busy) return;
+  const text = input.value;
+  if (!text.trim() && !pending.length && !chips.length) return;
+  post({ type: "send", text, attachments: pending, context: chips });
+  if (text.trim()) sentHistory = [...sentHistory.filter((s) => s !== text), text].slice(-50);
+  recall = -1;
+  input.value = "";
+  input.dispatchEvent(new Event("input"));
+  pending = [];
+  renderPending();
+  hideNotice();
+  stuck = true;
+  saveState();
+}
+
+function stop(): void {
+  if (busy) post({ type: "stop" });
+}
+
+input.addEventListener("keydown", (e) => {
+  if (e.key === "Enter" && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey && !e.isComposing) {
+    e.preventDefault();
+    send();
+  } else if ((e.key === "ArrowUp" || e.key === "ArrowDown") && !e.shiftKey && recallable()) {
+    // Browse the messages sent before, like a shell (only while the input is empty or shows a recalled one).
+    const next = e.key === "ArrowUp" ? (recall < 0 ? sentHistory.length - 1 : recall - 1) : recall + 1;
+    if (e.key === "ArrowUp" && next < 0) return;
+    if (e.key === "ArrowDown" && recall < 0) return;
+    e.preventDefault();
+    recall = next < sentHistory.length ? next : -1;
+    input.value = recall >= 0 ? sentHistory[recall] : "";
+    input.dispatchEvent(new Event("input"));
+  }
+});
+
+function recallable(): boolean {
+  if (!sentHistory.length) return false;
+  if (!input.value) return true;
+  return recall >= 0 && input.value === sentHistory[recall] && !input.value.includes("\n");
+}
+input.addEventListener("input", saveState);
+
+input.addEventListener("paste", (e) => {
+  const dt = e.clipboardData;
+  if (!dt) return;
+  const files = Array.from(dt.files);
+  // Copying from an office app puts text and a picture of it on the clipboard: the text wins.
+  if (!files.length || dt.getData("text/plain")) return;
+  e.preventDefault();
+  void addFiles(files);
+});
+
+document.addEventListener("keydown", (e) => {
+  if (e.key === "Escape" && busy) {
+    e.preventDefault();
+    stop();
+  }
+});
+
+sendBtn.addEventListener("click", () => {
+  send();
+  input.focus();
+});
+stopBtn.addEventListener("click", () => stop());
+newChat.addEventListener("click", () => {
+  post({ type: "newChat" });
+  input.focus();
+});
+addSelection.addEventListener("click", () => post({ type: "addSelection" }));
+addFile.addEventListener("click", () => post({ type: "addFile" }));
+attach.addEventListener("click", () => fileInput.click());
+fileInput.addEventListener("change", () => {
+  const files = Array.from(fileInput.files ?? []);
+  fileInput.value = "";
+  void addFiles(files).then(() => input.focus());
+});
+
+// Drag and drop: files from the OS arrive as File objects; from VS Code's Explorer as a URI list.
+function droppedUris(dt: DataTransfer): string[] {
+  const code = dt.getData("application/vnd.code.uri-list");
+  if (code) {
+    try {
+      const parsed = JSON.parse(code) as unknown;
+      if (Array.isArray(parsed)) return parsed.filter((u): u is string => typeof u === "string");
+    } catch {
+      // fall through to text/uri-list
+    }
+  }
+  return dt
+    .getData("text/uri-list")
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"));
+}
+
+let dragDepth = 0;
+root.addEventListener("dragenter", (e) => {
+  if (!e.dataTransfer) return;
+  e.preventDefault();
+  dragDepth++;
+  root.classList.add("dragging");
+});
+root.addEventListener("dragover", (e) => {
+  if (!e.dataTransfer) return;
+  e.preventDefault();
+  e.dataTransfer.dropEffect = "copy";
+});
+root.addEventListener("dragleave", () => {
+  dragDepth = Math.max(0, dragDepth - 1);
+  if (!dragDepth) root.classList.remove("dragging");
+});
+root.addEventListener("drop", (e) => {
+  e.preventDefault();
+  dragDepth = 0;
+  root.classList.remove("dragging");
+  const dt = e.dataTransfer;
+  if (!dt) return;
+  const files = Array.from(dt.files);
+  if (files.length) {
+    void addFiles(files);
+    return;
+  }
+  const uris = droppedUris(dt);
+  if (uris.length) post({ type: "dropUris", uris });
+  else if (dt.getData("text/plain")) {
+    // Plain text dropped: insert it into the draft.
+    input.setRangeText(dt.getData("text/plain"), input.selectionStart, input.selectionEnd, "end");
+    input.dispatchEvent(new Event("input"));
+  }
+  input.focus();
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Transcript actions: links, code blocks, answers, images
+
+function openLink(url: string | undefined): void {
+  if (url && isOpenableUrl(url)) post({ type: "openLink", url });
+}
+
+function flash(b: HTMLElement, text: string): void {
+  const original = b.textContent;
+  b.textContent = text;
+  setTimeout(() => (b.textContent = original), 1200);
+}
+
+transcript.addEventListener("click", (e) => {
+  const target = e.target as Element | null;
+  if (!target) return;
+  const link = target.closest<HTMLElement>("a");
+  if (link) {
+    e.preventDefault();
+    openLink(link.dataset.href);
+    return;
+  }
+  const action = target.closest<HTMLElement>("[data-action]");
+  if (!action) return;
+  const turnEl = action.closest<HTMLElement>(".turn");
+  switch (action.dataset.action) {
+    case "copy":
+    case "insert":
+    case "newFile": {
+      const block = action.closest<HTMLElement>(".code-block");
+      const code = block?.querySelector("pre code")?.textContent ?? "";
+      if (action.dataset.action === "copy") {
+        post({ type: "copy", code });
+        flash(action, "Copied");
+      } else if (action.dataset.action === "insert") {
+        post({ type: "insert", code });
+      } else {
+        post({ type: "newFile", code, language: block?.dataset.lang });
+      }
+      return;
+    }
+    case "copyAnswer": {
+      const tv = turnEl?.dataset.id ? views.get(turnEl.dataset.id) : undefined;
+      if (tv) {
+        post({ type: "copy", code: tv.turn.text });
+        flash(action, "Copied");
+      }
+      return;
+    }
+    case "retry":
+      if (!busy) {
+        stuck = true;
+        post({ type: "retry" });
+      }
+      return;
+    case "toggleImage": {
+      const expanded = action.classList.toggle("expanded");
+      action.setAttribute("aria-pressed", String(expanded));
+      return;
+    }
+  }
+});
+
+transcript.addEventListener("keydown", (e) => {
+  const target = e.target as HTMLElement | null;
+  if ((e.key === "Enter" || e.key === " ") && target?.matches("a.link")) {
+    e.preventDefault();
+    openLink(target.dataset.href);
+  }
+});
+
+// Nothing in this view navigates: block any other link activation (defense in depth).
+document.addEventListener("click", (e) => {
+  const a = (e.target as Element | null)?.closest?.("a[href]");
+  if (a) e.preventDefault();
+}, true);
+
+// ---------------------------------------------------------------------------------------------------
+// Model state banner
+
+const STATE_TEXT: Record<string, string> = {
+  idle: "The model is not loaded yet.",
+  checking: "Checking the model files…",
+  downloading: "Downloading the model…",
+  loading: "Loading the model… answers start when it is ready.",
+  error: "The model could not be loaded.",
+  starting: "Starting the model host…",
+  restarting: "Engine restarting…",
+};
+
+function bannerAction(label: string, command: ViewCommand): HTMLButtonElement {
+  const b = button(label, "link-button", label);
+  b.addEventListener("click", () => post({ type: "command", command }));
+  return b;
+}
+
+function renderModelState(state: string, detail?: string): void {
+  if (state === "ready") {
+    banner.hidden = true;
+    return;
+  }
+  banner.hidden = false;
+  banner.className = `banner ${state === "error" ? "error" : "info"}`;
+  bannerText.textContent = detail || STATE_TEXT[state] || `${state.charAt(0).toUpperCase()}${state.slice(1)}…`;
+  const pct = /(\d+(?:\.\d+)?)\s*%/.exec(detail ?? "");
+  bannerProgress.hidden = !pct;
+  if (pct) {
+    bannerProgress.value = Math.min(100, parseFloat(pct[1]));
+    bannerProgress.setAttribute("aria-label", "Download progress");
+  }
+  bannerActions.replaceChildren(
+    ...(state === "error" ? [bannerAction("Show logs", "hearth.showLogs"), bannerAction("Select model", "hearth.selectModel")] : []),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Messages from the extension
+
+window.addEventListener("message", (event: MessageEvent<ToView>) => {
+  const m = event.data;
+  if (!m || typeof m !== "object") return;
+  switch (m.type) {
+    case "history":
+      renderHistory(m.turns, m.busy);
+      return;
+    case "turn":
+      if (m.turn.role === "user" || m.turn.status === "streaming") stuck = true;
+      upsertTurn(m.turn);
+      return;
+    case "delta": {
+      const tv = views.get(m.id);
+      if (!tv) return;
+      tv.turn.text += m.text;
+      scheduleRender(tv);
+      return;
+    }
+    case "done": {
+      const tv = views.get(m.id);
+      if (!tv) return;
+      tv.turn.status = m.status;
+      tv.turn.error = m.error;
+      tv.turn.stats = m.stats;
+      if (dirty.has(tv)) flushRender();
+      renderFooter(tv);
+      updateBusy();
+      followBottom();
+      return;
+    }
+    case "context":
+      chips = m.chips;
+      renderChips();
+      return;
+    case "modelState":
+      renderModelState(m.state, m.detail);
+      return;
+    case "notice":
+      showNotice(m.level, m.message);
+      return;
+    case "attachments": {
+      const room = MAX_ATTACHMENTS - pending.length;
+      if (m.attachments.length > room) refuse(`At most ${MAX_ATTACHMENTS} attachments per message.`);
+      pending.push(...m.attachments.slice(0, Math.max(0, room)));
+      renderPending();
+      saveState();
+      input.focus();
+      return;
+    }
+  }
+});
+
+// When the view gains focus (opened, or focused by a command), put the caret in the input.
+window.addEventListener("focus", () => {
+  if (document.activeElement === document.body || document.activeElement === null) input.focus();
+});
+
+renderChips();
+renderPending();
+updateEmpty();
+input.dispatchEvent(new Event("input"));
+input.focus();
+post({ type: "ready" });

@@ -1,0 +1,16 @@
+/**
+ * What the chat view needs from the model host: streamed chat (with images), explain an image. The
+ * implementation (src/hostClient.ts) talks LSP; tests and the view depend only on this interface.
+ */
+import type * as vscode from "vscode";
+import type { ChatMessage, ChatResult, MediaResult } from "../../server/protocol";
+
+export interface ChatBackend {
+  chat(messages: ChatMessage[], onText: (text: string) => void, token: vscode.CancellationToken): Promise<ChatResult>;
+  explainImage(
+    image: { data: string; mimeType: string },
+    question: string | undefined,
+    onText: (text: string) => void,
+    token: vscode.CancellationToken,
+  ): Promise<MediaResult>;
+}

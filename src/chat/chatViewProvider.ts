@@ -1,0 +1,577 @@
+/**
+ * The chat sidebar (`hearth.chat`, a WebviewView in the Hearth activity-bar container).
+ *
+ * The extension owns the transcript (./history, persisted per workspace) and the pending context chips;
+ * the webview (media/src/chat.ts → media/chat.js) renders them and owns only the draft and pending
+ * attachments. The webview is not retained while hidden: each time it loads it posts `ready` and gets the
+ * whole state back (`history`, `context`, `modelState`), so streaming continues and is caught up on return.
+ *
+ * Messages (./viewProtocol): webview → `send` → a user turn and a streaming assistant turn (`turn`, `turn`),
+ * then `delta`… and `done` (status done / stopped / error with the host's sentence, stats). `stop` cancels
+ * the request (CancellationTokenSource → `$/cancelRequest` → the host aborts the engine).
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as vscode from "vscode";
+import { checkAttachment, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, SNIFF_BYTES, sniffMedia } from "../../media/src/attach";
+import type { ChatResult, GenerationStats, HearthErrorData, MediaResult } from "../../server/protocol";
+import type { ChatBackend } from "./backend";
+import { ChatHistory } from "./history";
+import { buildPrompt, MAX_CHIP_CHARS, languageIdForFence, secretFileReason } from "./prompt";
+import type { Attachment, ChatTurn, ContextChip } from "./types";
+import { VIEW_COMMANDS, type FromView, type ToView } from "./viewProtocol";
+
+/** JSON-RPC "request cancelled" codes (LSP RequestCancelled, JSON-RPC RequestCancelled). */
+const CANCELLED_CODES = new Set([-32800]);
+const MAX_CHIPS = 12;
+/** All chips of one message together (each is at most MAX_CHIP_CHARS). */
+const MAX_CONTEXT_CHARS = 2 * MAX_CHIP_CHARS;
+/** Schemes of editors that are not the user's code (output channels, debug console, SCM input). */
+const NON_CODE_SCHEMES = new Set(["output", "debug", "vscode-scm", "comment", "vscode-terminal"]);
+
+interface ActiveRequest {
+  turn: ChatTurn;
+  cts: vscode.CancellationTokenSource;
+  /** Settles when the turn has its final status. */
+  settled: Promise<void>;
+}
+
+export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
+  static readonly viewType = "hearth.chat";
+
+  private view: vscode.WebviewView | undefined;
+  private viewDisposables: vscode.Disposable[] = [];
+  private readonly store: ChatHistory;
+  private chips: ContextChip[] = [];
+  private modelState: { state: string; detail?: string } | undefined;
+  private active: ActiveRequest | undefined;
+  private lastEditor: vscode.TextEditor | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly backend: ChatBackend,
+    private readonly log: (msg: string) => void,
+  ) {
+    this.store = new ChatHistory(context.workspaceState, (err) => this.log(`chat: could not save the history: ${describe(err)}`));
+    this.trackEditor(vscode.window.activeTextEditor);
+    this.disposables.push(vscode.window.onDidChangeActiveTextEditor((e) => this.trackEditor(e)));
+    context.subscriptions.push(this);
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Public API (commands, the extension's API, Explain Screenshot)
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    for (const d of this.viewDisposables) d.dispose();
+    this.view = view;
+    const media = vscode.Uri.joinPath(this.context.extensionUri, "media");
+    view.webview.options = { enableScripts: true, localResourceRoots: [media] };
+    view.webview.html = this.html(view.webview);
+    this.viewDisposables = [
+      view.webview.onDidReceiveMessage((m: unknown) => {
+        this.onMessage(m).catch((err) => {
+          this.log(`chat: ${describe(err)}`);
+          this.notice("error", describe(err));
+        });
+      }),
+      view.onDidDispose(() => {
+        if (this.view === view) this.view = undefined;
+        for (const d of this.viewDisposables) d.dispose();
+        this.viewDisposables = [];
+      }),
+    ];
+  }
+
+  /** Starts a new conversation (stops an answer in progress). Pending context chips stay. */
+  newChat(): void {
+    this.active?.cts.cancel();
+    this.store.clear();
+    void this.store.save();
+    this.post({ type: "history", turns: [], busy: false });
+  }
+
+  /** The transcript (a copy). */
+  history(): ChatTurn[] {
+    return structuredClone(this.store.turns);
+  }
+
+  /** Shows the view; with `preserveFocus`, keeps the keyboard where it is. */
+  async reveal(preserveFocus = false): Promise<void> {
+    if (this.view) this.view.show(preserveFocus);
+    else await vscode.commands.executeCommand(`${ChatViewProvider.viewType}.focus`);
+  }
+
+  /** Adds a context chip for the next message (and shows the view without taking focus). */
+  addContext(chip: ContextChip): void {
+    const reason = secretFileReason(chip.path);
+    if (reason) {
+      this.notice("error", reason);
+      return;
+    }
+    const same = this.chips.findIndex((c) => c.path === chip.path && c.kind === chip.kind && c.range?.[0] === chip.range?.[0] && c.range?.[1] === chip.range?.[1]);
+    const others = this.chips.filter((_, i) => i !== same);
+    if (others.length >= MAX_CHIPS) {
+      this.notice("error", `At most ${MAX_CHIPS} context items per message: remove one first.`);
+      return;
+    }
+    if (others.reduce((n, c) => n + c.text.length, chip.text.length) > MAX_CONTEXT_CHARS) {
+      this.notice("error", `The context would exceed ${MAX_CONTEXT_CHARS / 1000}K characters: remove an item or add a smaller selection.`);
+      return;
+    }
+    if (same >= 0) this.chips[same] = chip;
+    else this.chips.push(chip);
+    this.post({ type: "context", chips: this.chips });
+    void this.reveal(true);
+  }
+
+  /** The model's state, shown as a quiet banner unless it is "ready". */
+  setModelState(state: string, detail?: string): void {
+    this.modelState = { state, detail };
+    this.post({ type: "modelState", state, detail });
+  }
+
+  /** Explain Screenshot: shows the image as a user turn and streams the model's explanation under it. */
+  async explainImage(image: { name: string; mimeType: string; data: string }, question?: string): Promise<void> {
+    await this.reveal(false);
+    await this.stopAndWait();
+    const q = question?.trim();
+    const user: ChatTurn = {
+      id: randomUUID(),
+      role: "user",
+      text: q || "Explain this screenshot.",
+      attachments: [{ kind: "image", name: image.name, mimeType: image.mimeType, data: image.data }],
+      createdAt: Date.now(),
+    };
+    this.store.add(user);
+    this.post({ type: "turn", turn: user });
+    await this.answer((onText, token) => this.backend.explainImage({ data: image.data, mimeType: image.mimeType }, q || undefined, onText, token));
+  }
+
+  dispose(): void {
+    this.active?.cts.cancel();
+    void this.store.dispose();
+    for (const d of [...this.viewDisposables, ...this.disposables]) d.dispose();
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Messages from the webview
+
+  private async onMessage(raw: unknown): Promise<void> {
+    if (typeof raw !== "object" || raw === null || typeof (raw as { type?: unknown }).type !== "string") return;
+    const m = raw as FromView;
+    switch (m.type) {
+      case "ready":
+        this.post({ type: "history", turns: this.store.turns, busy: !!this.active });
+        this.post({ type: "context", chips: this.chips });
+        if (this.modelState) this.post({ type: "modelState", ...this.modelState });
+        return;
+      case "send":
+        return this.send(m.text, m.attachments, m.context);
+      case "stop":
+        this.active?.cts.cancel();
+        return;
+      case "retry":
+        return this.retry();
+      case "newChat":
+        this.newChat();
+        return;
+      case "addSelection":
+      case "addFile":
+        return this.addFromEditor(m.type === "addSelection" ? "selection" : "file");
+      case "removeContext":
+        if (Number.isInteger(m.index) && m.index >= 0 && m.index < this.chips.length) this.chips.splice(m.index, 1);
+        this.post({ type: "context", chips: this.chips });
+        return;
+      case "copy":
+        await vscode.env.clipboard.writeText(String(m.code ?? ""));
+        return;
+      case "insert":
+        return this.insertAtCursor(String(m.code ?? ""));
+      case "newFile":
+        return this.openInNewFile(String(m.code ?? ""), typeof m.language === "string" ? m.language : undefined);
+      case "attachError":
+        this.log(`chat: attachment refused: ${String(m.message)}`);
+        return;
+      case "openLink":
+        return this.openLink(String(m.url ?? ""));
+      case "dropUris":
+        return this.dropUris(Array.isArray(m.uris) ? m.uris.filter((u): u is string => typeof u === "string") : []);
+      case "command":
+        if ((VIEW_COMMANDS as readonly string[]).includes(m.command)) await vscode.commands.executeCommand(m.command);
+        return;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Conversation
+
+  private async send(text: unknown, attachments: unknown, context: unknown): Promise<void> {
+    if (this.active) {
+      this.notice("info", "Hearth is still answering: stop it (Escape) or wait for it to finish.");
+      return;
+    }
+    const atts = validAttachments(attachments);
+    if (typeof atts === "string") {
+      this.notice("error", atts);
+      return;
+    }
+    const chips = Array.isArray(context) ? context.filter(isChip) : this.chips;
+    const body = typeof text === "string" ? text.trim() : "";
+    if (!body && !atts.length && !chips.length) return;
+    const user: ChatTurn = {
+      id: randomUUID(),
+      role: "user",
+      text: body,
+      ...(atts.length ? { attachments: atts } : {}),
+      ...(chips.length ? { context: chips } : {}),
+      createdAt: Date.now(),
+    };
+    this.store.add(user);
+    this.post({ type: "turn", turn: user });
+    this.chips = [];
+    this.post({ type: "context", chips: [] });
+    await this.answerChat();
+  }
+
+  /** Answers the transcript's last user turn through `hearth/chat`. */
+  private answerChat(): Promise<void> {
+    return this.answer((onText, token) => this.backend.chat(buildPrompt(this.store.turns), onText, token));
+  }
+
+  /** Drops the last answer and generates it again. */
+  private async retry(): Promise<void> {
+    if (this.active) return;
+    const turns = this.store.turns;
+    const last = turns[turns.length - 1];
+    if (!last) return;
+    if (last.role === "assistant") {
+      this.store.truncateFrom(last.id);
+      this.post({ type: "history", turns: this.store.turns, busy: false });
+    }
+    if (!this.store.turns.length || this.store.turns[this.store.turns.length - 1].role !== "user") return;
+    await this.answerChat();
+  }
+
+  /**
+   * Adds a streaming assistant turn and fills it from `run`. Stop takes effect at once in the view (the
+   * request's late result, if any, is ignored); the host aborts the engine when it sees the cancellation.
+   */
+  private async answer(
+    run: (onText: (text: string) => void, token: vscode.CancellationToken) => Promise<ChatResult | MediaResult>,
+  ): Promise<void> {
+    const turn: ChatTurn = { id: randomUUID(), role: "assistant", text: "", status: "streaming", createdAt: Date.now() };
+    this.store.add(turn);
+    this.post({ type: "turn", turn });
+    void this.store.save();
+
+    const cts = new vscode.CancellationTokenSource();
+    let resolveSettled!: () => void;
+    const settled = new Promise<void>((r) => (resolveSettled = r));
+    this.active = { turn, cts, settled };
+    const cancelled = new Promise<"cancelled">((resolve) => cts.token.onCancellationRequested(() => resolve("cancelled")));
+
+    const onText = (text: string) => {
+      if (cts.token.isCancellationRequested || !text) return;
+      turn.text += text;
+      this.post({ type: "delta", id: turn.id, text });
+      this.store.saveSoon();
+    };
+
+    try {
+      const request = run(onText, cts.token);
+      request.catch(() => {}); // a result after Stop is ignored
+      const result = await Promise.race([request, cancelled]);
+      if (result === "cancelled") {
+        turn.status = "stopped";
+      } else {
+        if (result.text && result.text !== turn.text) {
+          // The streamed pieces and the final text disagree (a lost notification): the final text wins.
+          turn.text = result.text;
+          this.post({ type: "turn", turn });
+        }
+        turn.status = result.stats?.stoppedBy === "cancelled" ? "stopped" : "done";
+        turn.stats = footerStats(result.stats);
+      }
+    } catch (err) {
+      if (cts.token.isCancellationRequested || isCancellation(err)) {
+        turn.status = "stopped";
+      } else {
+        turn.status = "error";
+        turn.error = errorSentence(err);
+        this.log(`chat: ${turn.error}`);
+      }
+    } finally {
+      if (this.active?.turn === turn) this.active = undefined;
+      cts.dispose();
+      this.post({ type: "done", id: turn.id, status: turn.status, error: turn.error, stats: turn.stats });
+      await this.store.save();
+      resolveSettled();
+    }
+  }
+
+  private async stopAndWait(): Promise<void> {
+    const active = this.active;
+    if (!active) return;
+    active.cts.cancel();
+    await active.settled;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Context from the editor
+
+  private trackEditor(editor: vscode.TextEditor | undefined): void {
+    if (editor && !NON_CODE_SCHEMES.has(editor.document.uri.scheme)) this.lastEditor = editor;
+  }
+
+  /** The editor the user was last working in (the chat view has focus while they click its buttons). */
+  private targetEditor(): vscode.TextEditor | undefined {
+    const active = vscode.window.activeTextEditor;
+    if (active && !NON_CODE_SCHEMES.has(active.document.uri.scheme)) return active;
+    const last = this.lastEditor;
+    if (last && !last.document.isClosed) return last;
+    return undefined;
+  }
+
+  private async addFromEditor(kind: "selection" | "file"): Promise<void> {
+    const editor = this.targetEditor();
+    if (!editor) {
+      this.notice("info", kind === "selection" ? "Select some code in an editor first." : "Open a file in the editor first.");
+      return;
+    }
+    const doc = editor.document;
+    const reason = secretFileReason(doc.uri.path);
+    if (reason) {
+      this.notice("error", reason);
+      return;
+    }
+    const relPath = doc.isUntitled ? path.basename(doc.uri.path) || "untitled" : vscode.workspace.asRelativePath(doc.uri, false);
+    if (kind === "selection") {
+      const sel = editor.selection;
+      if (sel.isEmpty) {
+        this.notice("info", `Nothing is selected in ${path.basename(doc.uri.path)}: select some code first, or use + File.`);
+        return;
+      }
+      const text = doc.getText(sel);
+      if (text.length > MAX_CHIP_CHARS) {
+        this.notice("error", `The selection is ${Math.round(text.length / 1000)}K characters; at most ${MAX_CHIP_CHARS / 1000}K fit in a message.`);
+        return;
+      }
+      // A selection ending at column 0 of a line does not include that line.
+      const endLine = sel.end.character === 0 && sel.end.line > sel.start.line ? sel.end.line : sel.end.line + 1;
+      this.addContext({ kind: "selection", path: relPath, languageId: doc.languageId, range: [sel.start.line + 1, endLine], text });
+    } else {
+      await this.addTextFile(doc);
+    }
+  }
+
+  /** Files dropped from the Explorer: images/audio become attachments, text files context chips. */
+  private async dropUris(uris: string[]): Promise<void> {
+    const attachments: Attachment[] = [];
+    for (const u of uris.slice(0, MAX_ATTACHMENTS)) {
+      let uri: vscode.Uri;
+      try {
+        uri = vscode.Uri.parse(u, true);
+      } catch {
+        continue;
+      }
+      const name = path.basename(uri.path);
+      try {
+        const stat = await vscode.workspace.fs.stat(uri);
+        if (stat.type & vscode.FileType.Directory) {
+          this.notice("info", `${name} is a folder: drop files.`);
+          continue;
+        }
+        const reason = secretFileReason(uri.path);
+        if (reason) {
+          this.notice("error", reason);
+          continue;
+        }
+        const bytes = stat.size <= MAX_ATTACHMENT_BYTES ? await vscode.workspace.fs.readFile(uri) : undefined;
+        const head = bytes ? bytes.subarray(0, SNIFF_BYTES) : await readHead(uri);
+        const check = checkAttachment(name, stat.size, "", head);
+        if (check.ok && bytes) {
+          attachments.push({ kind: check.kind, name, mimeType: check.mimeType, data: Buffer.from(bytes).toString("base64") });
+        } else if (!check.ok && (sniffMedia(head) || head.includes(0))) {
+          this.notice("error", check.message); // media too large, or a binary file
+        } else if (!bytes || stat.size > MAX_CHIP_CHARS * 4) {
+          this.notice("error", `${name} is more than fits in a message (${MAX_CHIP_CHARS / 1000}K characters): open it and add a selection.`);
+        } else {
+          await this.addTextFile(await vscode.workspace.openTextDocument(uri));
+        }
+      } catch (err) {
+        this.notice("error", `Cannot read ${name}: ${describe(err)}`);
+      }
+    }
+    if (attachments.length) this.post({ type: "attachments", attachments });
+  }
+
+  private async addTextFile(doc: vscode.TextDocument): Promise<void> {
+    const name = path.basename(doc.uri.path);
+    const text = doc.getText();
+    if (text.length > MAX_CHIP_CHARS) {
+      this.notice(
+        "error",
+        `${name} is ${Math.round(text.length / 1000)}K characters, more than fits in a message (${MAX_CHIP_CHARS / 1000}K): select the part you need and use + Selection.`,
+      );
+      return;
+    }
+    if (!text.trim()) {
+      this.notice("info", `${name} is empty.`);
+      return;
+    }
+    const relPath = doc.isUntitled ? name || "untitled" : vscode.workspace.asRelativePath(doc.uri, false);
+    this.addContext({ kind: "file", path: relPath, languageId: doc.languageId, text });
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Code block actions
+
+  private async insertAtCursor(code: string): Promise<void> {
+    let editor = this.targetEditor();
+    if (!editor) {
+      this.notice("info", "Open a file in the editor to insert the code into.");
+      return;
+    }
+    const text = code.replace(/\r?\n$/, "");
+    if (!vscode.window.visibleTextEditors.includes(editor)) {
+      editor = await vscode.window.showTextDocument(editor.document, { viewColumn: editor.viewColumn, selection: editor.selection, preserveFocus: false });
+    }
+    const target = editor;
+    const ok = await target.edit((b) => {
+      for (const sel of target.selections) b.replace(sel, text);
+    });
+    if (!ok) {
+      this.notice("error", `Could not insert into ${path.basename(target.document.uri.path)} (is it read-only?).`);
+      return;
+    }
+    await vscode.window.showTextDocument(target.document, { viewColumn: target.viewColumn, preserveFocus: false });
+  }
+
+  private async openInNewFile(code: string, fence: string | undefined): Promise<void> {
+    const language = languageIdForFence(fence, await vscode.languages.getLanguages());
+    const doc = await vscode.workspace.openTextDocument({ language, content: code });
+    await vscode.window.showTextDocument(doc, { preview: false });
+  }
+
+  private async openLink(url: string): Promise<void> {
+    let uri: vscode.Uri;
+    try {
+      uri = vscode.Uri.parse(url, true);
+    } catch {
+      return;
+    }
+    if (uri.scheme !== "http" && uri.scheme !== "https") {
+      this.log(`chat: refused to open a ${uri.scheme}: link`);
+      return;
+    }
+    await vscode.env.openExternal(uri);
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Webview plumbing
+
+  private post(message: ToView): void {
+    // A hidden (not retained) view drops messages; it gets the whole state again on `ready`.
+    void this.view?.webview.postMessage(message).then(undefined, () => {});
+  }
+
+  private notice(level: "info" | "error", message: string): void {
+    if (this.view?.visible) this.post({ type: "notice", level, message });
+    else if (level === "error") void vscode.window.showWarningMessage(`Hearth: ${message}`);
+    else void vscode.window.showInformationMessage(`Hearth: ${message}`);
+  }
+
+  private html(webview: vscode.Webview): string {
+    const media = vscode.Uri.joinPath(this.context.extensionUri, "media");
+    const script = vscode.Uri.joinPath(media, "chat.js");
+    const style = vscode.Uri.joinPath(media, "chat.css");
+    const nonce = randomBytes(18).toString("base64");
+    const csp = [
+      "default-src 'none'",
+      `img-src ${webview.cspSource} data: blob:`,
+      `style-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+      `font-src ${webview.cspSource}`,
+    ].join("; ");
+    const built = fs.existsSync(script.fsPath);
+    if (!built) this.log(`chat: ${script.fsPath} is missing: run "npm run build"`);
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="${webview.asWebviewUri(style)}">
+<title>Hearth Chat</title>
+</head>
+<body>
+<div id="root">${built ? "" : '<p class="fatal">The chat view is not built: run <code>npm run build</code> and reload the window.</p>'}</div>
+<script nonce="${nonce}" src="${webview.asWebviewUri(script)}"></script>
+</body>
+</html>`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Helpers
+
+function footerStats(stats: GenerationStats | undefined): ChatTurn["stats"] {
+  if (!stats) return undefined;
+  return { tokensPerSecond: stats.tokensPerSecond, totalMs: stats.totalMs, generatedTokens: stats.generatedTokens };
+}
+
+/** The sentence to show for a failed request: the host's own (`data.hearth.message`), else the error's message. */
+function errorSentence(err: unknown): string {
+  const data = (err as { data?: HearthErrorData } | undefined)?.data;
+  return data?.hearth?.message ?? describe(err);
+}
+
+function isCancellation(err: unknown): boolean {
+  const e = err as { code?: unknown; data?: HearthErrorData; name?: string } | undefined;
+  return e?.data?.hearth?.code === "cancelled" || (typeof e?.code === "number" && CANCELLED_CODES.has(e.code)) || e?.name === "Canceled";
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function isChip(v: unknown): v is ContextChip {
+  const c = v as ContextChip;
+  return (
+    typeof c === "object" && c !== null &&
+    (c.kind === "selection" || c.kind === "file") &&
+    typeof c.path === "string" && typeof c.text === "string" && typeof c.languageId === "string" &&
+    (c.range === undefined || (Array.isArray(c.range) && c.range.length === 2 && c.range.every((n) => Number.isInteger(n))))
+  );
+}
+
+/** Attachments from the webview, checked again here (type from the bytes, size); a string is the refusal. */
+function validAttachments(v: unknown): Attachment[] | string {
+  if (!Array.isArray(v)) return [];
+  if (v.length > MAX_ATTACHMENTS) return `At most ${MAX_ATTACHMENTS} attachments per message.`;
+  const out: Attachment[] = [];
+  for (const a of v as Partial<Attachment>[]) {
+    if (typeof a?.data !== "string" || typeof a.name !== "string") continue;
+    const bytes = Buffer.from(a.data.slice(0, 4 * Math.ceil(SNIFF_BYTES / 3) + 4), "base64");
+    const size = Math.floor((a.data.length * 3) / 4);
+    const check = checkAttachment(a.name, size, typeof a.mimeType === "string" ? a.mimeType : "", bytes);
+    if (!check.ok) return check.message;
+    out.push({ kind: check.kind, name: a.name, mimeType: check.mimeType, data: a.data });
+  }
+  return out;
+}
+
+/** The first bytes of a file too large to read whole (local files only; elsewhere the size decides). */
+async function readHead(uri: vscode.Uri): Promise<Uint8Array> {
+  if (uri.scheme !== "file") return new Uint8Array();
+  const fh = await fs.promises.open(uri.fsPath, "r");
+  try {
+    const buf = Buffer.alloc(SNIFF_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, SNIFF_BYTES, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The chat view's data model and the messages between the extension and its webview. Shared by
+ * src/chat/*.ts (extension side) and media/src/chat.ts (webview side, bundled separately).
+ */
+
+/** One image or audio clip attached to a user turn (base64, no data: prefix). */
+export interface Attachment {
+  kind: "image" | "audio";
+  name: string;
+  mimeType: string;
+  data: string;
+}
+
+/** Context a user attached from the editor: the selection or the whole file. */
+export interface ContextChip {
+  kind: "selection" | "file";
+  /** workspace-relative path */
+  path: string;
+  languageId: string;
+  /** 1-based inclusive line range for a selection */
+  range?: [number, number];
+  text: string;
+}
+
+export interface ChatTurn {
+  id: string;
+  role: "user" | "assistant";
+  /** Markdown (assistant) or plain text (user). */
+  text: string;
+  attachments?: Attachment[];
+  context?: ContextChip[];
+  /** Assistant turns: how it ended. */
+  status?: "streaming" | "done" | "stopped" | "error";
+  error?: string;
+  /** Assistant turns: tokens/s and latency, for a quiet footer. */
+  stats?: { tokensPerSecond: number; totalMs: number; generatedTokens: number };
+  createdAt: number;
+}
+
+/** Extension → webview. */
+export type ToWebview =
+  | { type: "history"; turns: ChatTurn[]; busy: boolean }
+  | { type: "turn"; turn: ChatTurn }
+  | { type: "delta"; id: string; text: string }
+  | { type: "done"; id: string; status: ChatTurn["status"]; error?: string; stats?: ChatTurn["stats"] }
+  | { type: "context"; chips: ContextChip[] }
+  | { type: "modelState"; state: string; detail?: string };
+
+/** Webview → extension. */
+export type FromWebview =
+  | { type: "ready" }
+  | { type: "send"; text: string; attachments: Attachment[]; context: ContextChip[] }
+  | { type: "stop" }
+  | { type: "newChat" }
+  | { type: "addSelection" }
+  | { type: "addFile" }
+  | { type: "removeContext"; index: number }
+  | { type: "copy"; code: string }
+  | { type: "insert"; code: string }
+  | { type: "newFile"; code: string; language?: string }
+  | { type: "attachError"; message: string };

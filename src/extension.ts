@@ -1,0 +1,138 @@
+/**
+ * Hearth's VS Code entry point: wires the host client, inline completion policy, status bar, chat view,
+ * media commands and model management together. No model logic lives here (that is the host's job).
+ */
+import * as vscode from "vscode";
+import type { ModelStatus } from "../server/protocol";
+import type { HearthApi } from "./api";
+import { ChatViewProvider } from "./chat/chatViewProvider";
+import { CompletionGate } from "./completion";
+import { completionUiConfig, setCompletionsEnabled, toggleLanguage } from "./config";
+import { errorMessage, HostClient } from "./hostClient";
+import { Commands } from "./ids";
+import { explainScreenshot, summarizeMeeting } from "./media";
+import { ModelManagerUi } from "./models";
+import { StatusBar } from "./status";
+
+export async function activate(context: vscode.ExtensionContext): Promise<HearthApi> {
+  const output = vscode.window.createOutputChannel("Hearth", { log: true });
+  const gate = new CompletionGate();
+  const status = new StatusBar();
+  let models: ModelManagerUi | undefined;
+  const host = new HostClient(context, output, gate.middleware, () => models?.apiKey() ?? Promise.resolve(""));
+  models = new ModelManagerUi(context, host);
+  const chat = new ChatViewProvider(context, host, (m) => output.info(m));
+  context.subscriptions.push(output, gate, status, host);
+
+  let warned = false;
+  host.onStatus((s: ModelStatus) => {
+    status.setStatus(s);
+    chat.setModelState(s.state, s.state === "error" ? s.error?.message : s.state === "downloading" ? downloadDetail(s) : undefined);
+    if (s.state === "ready" && !warned) {
+      warned = true;
+      models!.warnIfTight(s);
+    }
+  });
+  host.onCompletionStats((s) => status.setCompletionStats(s));
+  gate.onResult((err) => status.setCompletionError(err ? errorMessage(err) : undefined));
+  const skipText = { disabled: "completions are turned off", language: "completions are off for this language", secret: "this looks like a secrets file" };
+  gate.onSkip((s) => status.setSkip(skipText[s.reason]));
+  vscode.window.onDidChangeActiveTextEditor((e) => status.setSkip(e ? skipReasonText(gate, e.document, skipText) : undefined), null, context.subscriptions);
+
+  context.subscriptions.push(
+    vscode.window.registerWebviewViewProvider(ChatViewProvider.viewType, chat),
+    vscode.commands.registerCommand(Commands.newChat, () => chat.newChat()),
+    vscode.commands.registerCommand(Commands.explainScreenshot, (uri?: vscode.Uri) => explainScreenshot(chat, uri)),
+    vscode.commands.registerCommand(Commands.summarizeMeeting, (uri?: vscode.Uri) => summarizeMeeting(host, uri)),
+    vscode.commands.registerCommand(Commands.toggleCompletions, async () => {
+      const enabled = !completionUiConfig().enabled;
+      await setCompletionsEnabled(enabled);
+      void vscode.window.setStatusBarMessage(`Hearth: inline completions ${enabled ? "on" : "off"}`, 2500);
+    }),
+    vscode.commands.registerCommand(Commands.toggleCompletionsForLanguage, async () => {
+      const languageId = vscode.window.activeTextEditor?.document.languageId;
+      if (!languageId) return;
+      const nowEnabled = await toggleLanguage(languageId);
+      void vscode.window.setStatusBarMessage(`Hearth: completions ${nowEnabled ? "on" : "off"} for ${languageId}`, 2500);
+    }),
+    vscode.commands.registerCommand(Commands.selectModel, () => models!.selectModel()),
+    vscode.commands.registerCommand(Commands.downloadModel, () => models!.download()),
+    vscode.commands.registerCommand(Commands.restartHost, async () => {
+      await host.restart();
+      void models!.ensureLoaded(true);
+    }),
+    vscode.commands.registerCommand(Commands.showLogs, () => output.show(true)),
+    vscode.commands.registerCommand(Commands.statusMenu, () => statusMenu(host)),
+    vscode.workspace.onDidChangeConfiguration(async (e) => {
+      if (e.affectsConfiguration("hearth.completion")) status.render();
+      if (e.affectsConfiguration("hearth")) await host.pushSettings();
+    }),
+  );
+
+  try {
+    await host.start();
+  } catch (err) {
+    output.error(`The model host did not start: ${errorMessage(err)}`);
+    void vscode.window.showErrorMessage(`Hearth: the model host did not start: ${errorMessage(err)}`, "Show Logs").then((a) => a && output.show());
+  }
+  // Load in the background so the first completion is fast; ask before any download.
+  void models.ensureLoaded(false);
+
+  return {
+    whenReady: (timeoutMs = 120_000) => whenReady(host, timeoutMs),
+    status: () => host.status,
+    chatHistory: () => chat.history(),
+    enginePid: () => host.status?.engine?.pid,
+  };
+}
+
+export function deactivate(): void {
+  // Disposables (host client included) are disposed by VS Code; the host stops its engine on shutdown.
+}
+
+function whenReady(host: HostClient, timeoutMs: number): Promise<ModelStatus> {
+  return new Promise((resolve, reject) => {
+    const check = (s?: ModelStatus) => {
+      if (s?.state === "ready") finish(() => resolve(s));
+      else if (s?.state === "error") finish(() => reject(new Error(s.error?.message ?? "model error")));
+    };
+    const timer = setTimeout(() => finish(() => reject(new Error(`Hearth was not ready within ${timeoutMs} ms`))), timeoutMs);
+    const sub = host.onStatus(check);
+    function finish(then: () => void) {
+      clearTimeout(timer);
+      sub.dispose();
+      then();
+    }
+    check(host.status);
+  });
+}
+
+function skipReasonText(gate: CompletionGate, doc: vscode.TextDocument, text: Record<string, string>): string | undefined {
+  const reason = gate.skipReason(doc);
+  return reason ? text[reason] : undefined;
+}
+
+function downloadDetail(s: ModelStatus): string | undefined {
+  const d = s.download;
+  if (!d || !d.totalBytes) return undefined;
+  return `Downloading ${d.file}: ${Math.floor((100 * d.downloadedBytes) / d.totalBytes)}%`;
+}
+
+async function statusMenu(host: HostClient): Promise<void> {
+  const s = host.status;
+  const enabled = completionUiConfig().enabled;
+  const lang = vscode.window.activeTextEditor?.document.languageId;
+  const items: (vscode.QuickPickItem & { command: string })[] = [
+    { label: enabled ? "$(circle-slash) Turn inline completions off" : "$(check) Turn inline completions on", command: Commands.toggleCompletions },
+    ...(lang ? [{ label: `$(symbol-keyword) Toggle completions for ${lang}`, command: Commands.toggleCompletionsForLanguage }] : []),
+    { label: "$(comment-discussion) Open chat", command: "hearth.chat.focus" },
+    { label: "$(device-camera) Explain screenshot…", command: Commands.explainScreenshot },
+    { label: "$(record) Summarize meeting recording…", command: Commands.summarizeMeeting },
+    { label: "$(server-environment) Select model…", description: s?.model, command: Commands.selectModel },
+    ...(s?.state === "error" || s?.state === "idle" ? [{ label: "$(cloud-download) Download model", command: Commands.downloadModel }] : []),
+    { label: "$(debug-restart) Restart model host", command: Commands.restartHost },
+    { label: "$(output) Show logs", command: Commands.showLogs },
+  ];
+  const picked = await vscode.window.showQuickPick(items, { title: `Hearth — ${s?.state ?? "starting"}${s?.error ? `: ${s.error.message}` : ""}` });
+  if (picked) await vscode.commands.executeCommand(picked.command);
+}

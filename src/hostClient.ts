@@ -1,0 +1,193 @@
+/**
+ * Starts the model host (dist/server.js) through vscode-languageclient over IPC and is the extension's one
+ * way to talk to it: typed requests from server/protocol.ts, streamed text through `$/progress`, host and
+ * engine logs into the output channel, model status to whoever listens.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as vscode from "vscode";
+import {
+  LanguageClient,
+  TransportKind,
+  WorkDoneProgress,
+  type LanguageClientOptions,
+  type Middleware,
+  type ServerOptions,
+} from "vscode-languageclient/node";
+import {
+  ChatRequest,
+  CompletionStatsNotification,
+  DownloadModelRequest,
+  ExplainImageRequest,
+  LoadModelRequest,
+  LogNotification,
+  ModelStatusNotification,
+  ModelStatusRequest,
+  RestartEngineRequest,
+  streamProgress,
+  SummarizeAudioRequest,
+  type ChatMessage,
+  type ChatResult,
+  type CompletionStatsParams,
+  type DownloadProgress,
+  type HearthErrorData,
+  type MediaResult,
+  type ModelFiles,
+  type ModelStatus,
+  type SummarizeAudioResult,
+} from "../server/protocol";
+import type { ChatBackend } from "./chat/backend";
+import { hostSettings } from "./config";
+
+export class HostClient implements ChatBackend, vscode.Disposable {
+  private client?: LanguageClient;
+  private nextToken = 1;
+  private lastStatus?: ModelStatus;
+  private readonly statusEmitter = new vscode.EventEmitter<ModelStatus>();
+  private readonly statsEmitter = new vscode.EventEmitter<CompletionStatsParams>();
+  readonly onStatus = this.statusEmitter.event;
+  readonly onCompletionStats = this.statsEmitter.event;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly output: vscode.LogOutputChannel,
+    private readonly middleware: Middleware,
+    private readonly apiKey: () => Promise<string>,
+  ) {}
+
+  get status(): ModelStatus | undefined {
+    return this.lastStatus;
+  }
+
+  async start(): Promise<void> {
+    const serverModule = this.context.asAbsolutePath(path.join("dist", "server.js"));
+    const env = { ...process.env, ...this.engineEnvironment() };
+    const serverOptions: ServerOptions = {
+      run: { module: serverModule, transport: TransportKind.ipc, options: { env } },
+      debug: { module: serverModule, transport: TransportKind.ipc, options: { env } },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
+      initializationOptions: { settings: hostSettings(await this.apiKey()), storageDir: this.context.storageUri?.fsPath },
+      outputChannel: this.output,
+      middleware: this.middleware,
+    };
+    this.client = new LanguageClient("hearth", "Hearth", serverOptions, clientOptions);
+    this.client.onNotification(ModelStatusNotification, (s) => {
+      this.setStatus(s);
+    });
+    this.client.onNotification(CompletionStatsNotification, (s) => this.statsEmitter.fire(s));
+    this.client.onNotification(LogNotification, (l) => {
+      const line = l.source === "engine" ? `[engine] ${l.message}` : l.message;
+      if (l.level === "error") this.output.error(line);
+      else if (l.level === "warn") this.output.warn(line);
+      else this.output.info(line);
+    });
+    await this.client.start();
+    this.setStatus(await this.client.sendRequest(ModelStatusRequest));
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  async stop(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    if (c?.isRunning()) await c.stop(10_000).catch(() => c.dispose());
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    this.statusEmitter.dispose();
+    this.statsEmitter.dispose();
+  }
+
+  /** Pushes changed settings; the host restarts the engine when a setting needs it. */
+  async pushSettings(): Promise<void> {
+    await this.client?.sendNotification("workspace/didChangeConfiguration", { settings: { hearth: hostSettings(await this.apiKey()) } });
+  }
+
+  async loadModel(): Promise<ModelStatus> {
+    return this.setStatus(await this.need().sendRequest(LoadModelRequest));
+  }
+
+  async restartEngine(): Promise<ModelStatus> {
+    return this.setStatus(await this.need().sendRequest(RestartEngineRequest));
+  }
+
+  async refreshStatus(): Promise<ModelStatus> {
+    return this.setStatus(await this.need().sendRequest(ModelStatusRequest));
+  }
+
+  async download(onProgress: (p: { percentage?: number; message?: string }) => void, token: vscode.CancellationToken): Promise<ModelFiles> {
+    const client = this.need();
+    const workDoneToken = `hearth-download-${this.nextToken++}`;
+    const sub = client.onProgress(WorkDoneProgress.type, workDoneToken, (v) => {
+      if (v.kind === "report") onProgress(v);
+    });
+    try {
+      return await client.sendRequest(DownloadModelRequest, { workDoneToken }, token);
+    } finally {
+      sub.dispose();
+    }
+  }
+
+  chat(messages: ChatMessage[], onText: (text: string) => void, token: vscode.CancellationToken): Promise<ChatResult> {
+    return this.stream(ChatRequest.method, { messages }, onText, token);
+  }
+
+  explainImage(
+    image: { data: string; mimeType: string },
+    question: string | undefined,
+    onText: (text: string) => void,
+    token: vscode.CancellationToken,
+  ): Promise<MediaResult> {
+    return this.stream(ExplainImageRequest.method, { data: image.data, mimeType: image.mimeType, question }, onText, token);
+  }
+
+  summarizeAudio(file: string, onText: (text: string) => void, token: vscode.CancellationToken): Promise<SummarizeAudioResult> {
+    return this.stream(SummarizeAudioRequest.method, { path: file }, onText, token);
+  }
+
+  private async stream<R>(method: string, params: object, onText: (t: string) => void, token: vscode.CancellationToken): Promise<R> {
+    const client = this.need();
+    const partialResultToken = `hearth-stream-${this.nextToken++}`;
+    const sub = client.onProgress(streamProgress, partialResultToken, (v) => onText(v.text));
+    try {
+      return (await client.sendRequest(method, { ...params, partialResultToken }, token)) as R;
+    } finally {
+      sub.dispose();
+    }
+  }
+
+  private need(): LanguageClient {
+    if (!this.client) throw new Error("The Hearth model host is not running: run “Hearth: Restart Model Host”.");
+    return this.client;
+  }
+
+  private setStatus(s: ModelStatus): ModelStatus {
+    this.lastStatus = s;
+    this.statusEmitter.fire(s);
+    return s;
+  }
+
+  /** A packaged extension carries its engine in `engine/`; a dev checkout uses the cached build. */
+  private engineEnvironment(): Record<string, string> {
+    const bundled = this.context.asAbsolutePath(path.join("engine", process.platform === "win32" ? "llama-server.exe" : "llama-server"));
+    return fs.existsSync(bundled) ? { HEARTH_LLAMA_SERVER: bundled } : {};
+  }
+}
+
+/** The sentence to show for a failed request: the host's own, else the error's message. */
+export function errorMessage(err: unknown): string {
+  const data = (err as { data?: HearthErrorData })?.data;
+  return data?.hearth?.message ?? (err as Error)?.message ?? String(err);
+}
+
+export function errorCode(err: unknown): string | undefined {
+  return (err as { data?: HearthErrorData })?.data?.hearth?.code;
+}
+
+export type { DownloadProgress };

@@ -1,0 +1,445 @@
+/**
+ * ChatViewProvider's message flow, against a small in-memory stand-in for the `vscode` module (the real
+ * one exists only inside VS Code): the HTML and CSP, ready → state, send → streamed turns, stop, errors,
+ * persistence across a reload, Explain Screenshot, context chips, code actions and links.
+ */
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import type { ChatMessage, ChatResult, GenerationStats } from "../../server/protocol";
+import type { ChatBackend } from "../../src/chat/backend";
+import type { ToView } from "../../src/chat/viewProtocol";
+
+const fake = vi.hoisted(() => {
+  type Listener<T> = (e: T) => void;
+  class Emitter<T> {
+    private listeners: Listener<T>[] = [];
+    event = (l: Listener<T>) => {
+      this.listeners.push(l);
+      return { dispose: () => (this.listeners = this.listeners.filter((x) => x !== l)) };
+    };
+    fire(e: T) {
+      for (const l of [...this.listeners]) l(e);
+    }
+  }
+  class Uri {
+    constructor(readonly scheme: string, readonly path: string, private readonly raw?: string) {}
+    get fsPath() {
+      return this.path;
+    }
+    static file(p: string) {
+      return new Uri("file", p);
+    }
+    static parse(s: string) {
+      const m = /^([a-z][\w+.-]*):(?:\/\/[^/]*)?(.*)$/i.exec(s);
+      if (!m) throw new Error(`bad uri ${s}`);
+      return new Uri(m[1].toLowerCase(), m[2], s);
+    }
+    static joinPath(base: Uri, ...parts: string[]) {
+      return new Uri(base.scheme, [base.path, ...parts].join("/"));
+    }
+    toString() {
+      return this.raw ?? `${this.scheme}://${this.path}`;
+    }
+  }
+  class CancellationTokenSource {
+    private emitter = new Emitter<void>();
+    token = { isCancellationRequested: false, onCancellationRequested: this.emitter.event };
+    cancel() {
+      if (this.token.isCancellationRequested) return;
+      this.token.isCancellationRequested = true;
+      this.emitter.fire();
+    }
+    dispose() {}
+  }
+  const calls = {
+    clipboard: [] as string[],
+    opened: [] as string[],
+    commands: [] as string[],
+    warnings: [] as string[],
+    newDocs: [] as { language?: string; content?: string }[],
+    shown: [] as unknown[],
+  };
+  const editorChange = new Emitter<unknown>();
+  const vscode = {
+    Uri,
+    CancellationTokenSource,
+    FileType: { File: 1, Directory: 2 },
+    window: {
+      activeTextEditor: undefined as unknown,
+      visibleTextEditors: [] as unknown[],
+      onDidChangeActiveTextEditor: editorChange.event,
+      showTextDocument: async (doc: unknown) => {
+        calls.shown.push(doc);
+        return vscode.window.activeTextEditor;
+      },
+      showWarningMessage: async (m: string) => void calls.warnings.push(m),
+      showInformationMessage: async (m: string) => void calls.warnings.push(m),
+    },
+    workspace: {
+      asRelativePath: (u: Uri) => u.path.replace(/^\/work\//, ""),
+      openTextDocument: async (opts: { language?: string; content?: string }) => {
+        calls.newDocs.push(opts);
+        return { uri: new Uri("untitled", "Untitled-1"), ...opts };
+      },
+      fs: {},
+    },
+    env: {
+      clipboard: { writeText: async (t: string) => void calls.clipboard.push(t) },
+      openExternal: async (u: Uri) => {
+        calls.opened.push(u.toString());
+        return true;
+      },
+    },
+    commands: { executeCommand: async (c: string) => void calls.commands.push(c) },
+    languages: { getLanguages: async () => ["typescript", "python", "plaintext", "shellscript"] },
+  };
+  return { vscode, calls, Emitter };
+});
+
+vi.mock("vscode", () => fake.vscode);
+
+const { ChatViewProvider } = await import("../../src/chat/chatViewProvider");
+const { HISTORY_KEY } = await import("../../src/chat/history");
+
+// ---------------------------------------------------------------------------------------------------
+
+class Memento {
+  data = new Map<string, string>();
+  get<T>(k: string): T | undefined {
+    const v = this.data.get(k);
+    return v === undefined ? undefined : JSON.parse(v);
+  }
+  async update(k: string, v: unknown) {
+    if (v === undefined) this.data.delete(k);
+    else this.data.set(k, JSON.stringify(v));
+  }
+}
+
+const stats = (over: Partial<GenerationStats> = {}): GenerationStats => ({
+  promptTokens: 10, cachedTokens: 0, processedTokens: 10, generatedTokens: 5, promptMs: 5, generationMs: 200,
+  tokensPerSecond: 25, totalMs: 250, stoppedBy: "eos", ...over,
+});
+
+/** A backend whose requests the test drives by hand. */
+class ScriptedBackend implements ChatBackend {
+  requests: { messages?: ChatMessage[]; image?: { data: string; mimeType: string }; question?: string; onText: (t: string) => void; token: { isCancellationRequested: boolean }; resolve: (r: ChatResult) => void; reject: (e: unknown) => void }[] = [];
+  chat(messages: ChatMessage[], onText: (t: string) => void, token: never): Promise<ChatResult> {
+    return new Promise((resolve, reject) => this.requests.push({ messages, onText, token, resolve, reject }));
+  }
+  explainImage(image: { data: string; mimeType: string }, question: string | undefined, onText: (t: string) => void, token: never): Promise<ChatResult> {
+    return new Promise((resolve, reject) => this.requests.push({ image, question, onText, token, resolve, reject }));
+  }
+  get last() {
+    return this.requests[this.requests.length - 1];
+  }
+}
+
+function makeView() {
+  const received = new fake.Emitter<unknown>();
+  const disposed = new fake.Emitter<void>();
+  const posted: ToView[] = [];
+  const view = {
+    visible: true,
+    show: vi.fn(),
+    onDidDispose: disposed.event,
+    webview: {
+      options: {} as { enableScripts?: boolean; localResourceRoots?: { path: string }[] },
+      html: "",
+      cspSource: "https://webview.test",
+      asWebviewUri: (u: { path: string }) => `https://webview.test${u.path}`,
+      postMessage: async (m: ToView) => {
+        posted.push(JSON.parse(JSON.stringify(m)));
+        return true;
+      },
+      onDidReceiveMessage: received.event,
+    },
+  };
+  return { view, posted, say: (m: unknown) => received.fire(m), dispose: () => disposed.fire() };
+}
+
+const flush = () => new Promise((r) => setTimeout(r, 0));
+
+function setup(memento = new Memento()) {
+  const context = { workspaceState: memento, extensionUri: fake.vscode.Uri.file("/ext"), subscriptions: [] as { dispose(): void }[] };
+  const backend = new ScriptedBackend();
+  const logs: string[] = [];
+  const provider = new ChatViewProvider(context as never, backend, (m) => logs.push(m));
+  const v = makeView();
+  provider.resolveWebviewView(v.view as never);
+  return { provider, backend, memento, logs, context, ...v };
+}
+
+beforeEach(() => {
+  for (const list of Object.values(fake.calls)) list.length = 0;
+  fake.vscode.window.activeTextEditor = undefined;
+  fake.vscode.window.visibleTextEditors = [];
+});
+
+describe("ChatViewProvider", () => {
+  it("serves the view with a strict CSP, a fresh nonce and only media/ as a resource root", () => {
+    const a = setup();
+    const html = a.view.webview.html;
+    const csp = /content="([^"]+)"/.exec(html)![1];
+    const nonce = /'nonce-([^']+)'/.exec(csp)![1];
+    expect(csp).toBe(
+      `default-src 'none'; img-src https://webview.test data: blob:; style-src https://webview.test; script-src 'nonce-${nonce}'; font-src https://webview.test`,
+    );
+    expect(html).toContain(`<script nonce="${nonce}" src="https://webview.test/ext/media/chat.js"></script>`);
+    expect(html).toContain('<link rel="stylesheet" href="https://webview.test/ext/media/chat.css">');
+    expect(html).not.toMatch(/style=|<style/);
+    expect(a.view.webview.options.enableScripts).toBe(true);
+    expect(a.view.webview.options.localResourceRoots!.map((u) => u.path)).toEqual(["/ext/media"]);
+    const b = setup();
+    expect(/'nonce-([^']+)'/.exec(b.view.webview.html)![1]).not.toBe(nonce);
+    expect(nonce.length).toBeGreaterThanOrEqual(16);
+  });
+
+  it("sends the whole state on ready", async () => {
+    const a = setup();
+    a.provider.setModelState("downloading", "Downloading model.gguf: 42%");
+    a.posted.length = 0;
+    a.say({ type: "ready" });
+    await flush();
+    expect(a.posted).toEqual([
+      { type: "history", turns: [], busy: false },
+      { type: "context", chips: [] },
+      { type: "modelState", state: "downloading", detail: "Downloading model.gguf: 42%" },
+    ]);
+  });
+
+  it("streams an answer: user turn, assistant turn, deltas, done with stats; and persists it", async () => {
+    const a = setup();
+    a.say({ type: "send", text: "  What is 2+2?  ", attachments: [], context: [] });
+    await flush();
+    expect(a.backend.last.messages!.at(-1)).toEqual({ role: "user", content: "What is 2+2?" });
+    expect(a.backend.last.messages![0].role).toBe("system");
+    a.backend.last.onText("It is ");
+    a.backend.last.onText("**4**.");
+    a.backend.last.resolve({ text: "It is **4**.", stats: stats(), mediaTokens: 0 });
+    await flush();
+    await flush();
+    const types = a.posted.map((m) => m.type);
+    expect(types).toEqual(["turn", "context", "turn", "delta", "delta", "done"]);
+    const [userMsg, , assistantMsg] = a.posted as Extract<ToView, { type: "turn" }>[];
+    expect(userMsg.turn).toMatchObject({ role: "user", text: "What is 2+2?" });
+    expect(assistantMsg.turn).toMatchObject({ role: "assistant", status: "streaming", text: "" });
+    expect(a.posted.at(-1)).toEqual({ type: "done", id: assistantMsg.turn.id, status: "done", stats: { tokensPerSecond: 25, totalMs: 250, generatedTokens: 5 } });
+    expect(a.provider.history().map((t) => [t.role, t.text, t.status])).toEqual([
+      ["user", "What is 2+2?", undefined],
+      ["assistant", "It is **4**.", "done"],
+    ]);
+    expect(a.memento.get<{ turns: unknown[] }>(HISTORY_KEY)!.turns).toHaveLength(2);
+  });
+
+  it("Stop ends the turn at once and cancels the request", async () => {
+    const a = setup();
+    a.say({ type: "send", text: "long story", attachments: [], context: [] });
+    await flush();
+    a.backend.last.onText("Once upon");
+    a.say({ type: "stop" });
+    await flush();
+    await flush();
+    expect(a.backend.last.token.isCancellationRequested).toBe(true);
+    expect(a.posted.at(-1)).toMatchObject({ type: "done", status: "stopped" });
+    // Text arriving after Stop is ignored, and the late result does not change the turn.
+    a.backend.last.onText(" a time");
+    a.backend.last.resolve({ text: "Once upon a time", stats: stats(), mediaTokens: 0 });
+    await flush();
+    expect(a.provider.history()[1]).toMatchObject({ text: "Once upon", status: "stopped" });
+    // A new message can be sent right away.
+    a.say({ type: "send", text: "next", attachments: [], context: [] });
+    await flush();
+    expect(a.backend.requests).toHaveLength(2);
+  });
+
+  it("shows the host's sentence when the request fails, and keeps it in the history", async () => {
+    const a = setup();
+    a.say({ type: "send", text: "hi", attachments: [], context: [] });
+    await flush();
+    const err = Object.assign(new Error("Request hearth/chat failed"), {
+      code: -32603,
+      data: { hearth: { code: "engine-crashed", message: "The engine stopped unexpectedly. It is restarted automatically: try again." } },
+    });
+    a.backend.last.reject(err);
+    await flush();
+    await flush();
+    expect(a.posted.at(-1)).toMatchObject({ type: "done", status: "error", error: "The engine stopped unexpectedly. It is restarted automatically: try again." });
+    expect(a.provider.history()[1].error).toBe("The engine stopped unexpectedly. It is restarted automatically: try again.");
+    expect(a.logs.some((l) => l.includes("engine stopped unexpectedly"))).toBe(true);
+  });
+
+  it("treats a cancelled-request error as stopped, not as an error", async () => {
+    const a = setup();
+    a.say({ type: "send", text: "hi", attachments: [], context: [] });
+    await flush();
+    a.backend.last.reject(Object.assign(new Error("cancelled"), { code: -32800 }));
+    await flush();
+    await flush();
+    expect(a.posted.at(-1)).toMatchObject({ type: "done", status: "stopped" });
+  });
+
+  it("refuses a second message while answering", async () => {
+    const a = setup();
+    a.say({ type: "send", text: "one", attachments: [], context: [] });
+    await flush();
+    a.say({ type: "send", text: "two", attachments: [], context: [] });
+    await flush();
+    expect(a.backend.requests).toHaveLength(1);
+    expect(a.posted.at(-1)).toMatchObject({ type: "notice", level: "info" });
+  });
+
+  it("restores the transcript after a reload, a streaming turn as stopped", async () => {
+    const a = setup();
+    a.say({ type: "send", text: "persist me", attachments: [], context: [] });
+    await flush();
+    a.backend.last.onText("partial");
+    await a.provider["store"].save(); // what the throttled save does while streaming
+    // The window reloads: a new provider on the same workspace state.
+    const b = setup(a.memento);
+    b.say({ type: "ready" });
+    await flush();
+    const history = b.posted.find((m) => m.type === "history") as Extract<ToView, { type: "history" }>;
+    expect(history.turns.map((t) => [t.role, t.text, t.status])).toEqual([
+      ["user", "persist me", undefined],
+      ["assistant", "partial", "stopped"],
+    ]);
+    expect(history.busy).toBe(false);
+  });
+
+  it("New chat clears the transcript and its storage", async () => {
+    const a = setup();
+    a.say({ type: "send", text: "x", attachments: [], context: [] });
+    await flush();
+    a.backend.last.resolve({ text: "y", stats: stats(), mediaTokens: 0 });
+    await flush();
+    a.provider.newChat();
+    await flush();
+    expect(a.provider.history()).toEqual([]);
+    expect(a.posted.at(-1)).toEqual({ type: "history", turns: [], busy: false });
+    expect(a.memento.get(HISTORY_KEY)).toBeUndefined();
+  });
+
+  it("Explain Screenshot shows the image as a user turn and streams the explanation", async () => {
+    const a = setup();
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]).toString("base64");
+    const done = a.provider.explainImage({ name: "error.png", mimeType: "image/png", data: png });
+    await flush();
+    await flush();
+    expect(a.view.show).toHaveBeenCalled();
+    expect(a.backend.last.image).toEqual({ data: png, mimeType: "image/png" });
+    expect(a.backend.last.question).toBeUndefined();
+    a.backend.last.onText("A dialog says the build failed.");
+    a.backend.last.resolve({ text: "A dialog says the build failed.", stats: stats(), mediaTokens: 336 });
+    await done;
+    const [user, assistant] = a.provider.history();
+    expect(user).toMatchObject({ role: "user", text: "Explain this screenshot.", attachments: [{ kind: "image", name: "error.png", mimeType: "image/png", data: png }] });
+    expect(assistant).toMatchObject({ role: "assistant", text: "A dialog says the build failed.", status: "done" });
+    // A follow-up goes through chat with the image still in the prompt.
+    a.say({ type: "send", text: "How do I fix it?", attachments: [], context: [] });
+    await flush();
+    const msgs = a.backend.last.messages!;
+    expect(msgs[1].content).toEqual([{ type: "image", data: png, mimeType: "image/png" }, { type: "text", text: "Explain this screenshot." }]);
+  });
+
+  it("Retry drops the last answer and asks again", async () => {
+    const a = setup();
+    a.say({ type: "send", text: "q", attachments: [], context: [] });
+    await flush();
+    a.backend.last.reject(Object.assign(new Error("x"), { data: { hearth: { code: "internal", message: "Boom." } } }));
+    await flush();
+    await flush();
+    a.say({ type: "retry" });
+    await flush();
+    expect(a.backend.requests).toHaveLength(2);
+    expect(a.backend.last.messages!.at(-1)).toEqual({ role: "user", content: "q" });
+    expect(a.provider.history().map((t) => t.status)).toEqual([undefined, "streaming"]);
+  });
+
+  it("validates attachments again on the extension side", async () => {
+    const a = setup();
+    a.say({ type: "send", text: "see", attachments: [{ kind: "image", name: "fake.png", mimeType: "image/png", data: Buffer.from("hello world").toString("base64") }], context: [] });
+    await flush();
+    expect(a.backend.requests).toHaveLength(0);
+    expect(a.posted.at(-1)).toMatchObject({ type: "notice", level: "error" });
+  });
+
+  it("adds the editor's selection and file as chips, and refuses secrets files", async () => {
+    const a = setup();
+    const doc = (path: string) => ({
+      uri: fake.vscode.Uri.file(path),
+      isUntitled: false,
+      isClosed: false,
+      languageId: "python",
+      getText: (r?: unknown) => (r ? "x = 1\n" : "x = 1\ny = 2\n"),
+    });
+    fake.vscode.window.activeTextEditor = {
+      document: doc("/work/app/main.py"),
+      selection: { isEmpty: false, start: { line: 4, character: 0 }, end: { line: 5, character: 0 } },
+    };
+    a.say({ type: "addSelection" });
+    await flush();
+    expect(a.posted.at(-1)).toEqual({ type: "context", chips: [{ kind: "selection", path: "app/main.py", languageId: "python", range: [5, 5], text: "x = 1\n" }] });
+    a.say({ type: "addFile" });
+    await flush();
+    expect((a.posted.at(-1) as Extract<ToView, { type: "context" }>).chips[1]).toEqual({ kind: "file", path: "app/main.py", languageId: "python", text: "x = 1\ny = 2\n" });
+    a.say({ type: "removeContext", index: 0 });
+    await flush();
+    expect((a.posted.at(-1) as Extract<ToView, { type: "context" }>).chips.map((c) => c.kind)).toEqual(["file"]);
+
+    fake.vscode.window.activeTextEditor = { document: doc("/work/app/.env.local"), selection: { isEmpty: true } };
+    a.say({ type: "addFile" });
+    await flush();
+    expect(a.posted.at(-1)).toMatchObject({ type: "notice", level: "error", message: expect.stringMatching(/\.env\.local looks like a secrets file/) });
+
+    // Sending takes the chips into the user turn and clears them.
+    fake.vscode.window.activeTextEditor = undefined;
+    a.say({ type: "send", text: "review", attachments: [], context: [{ kind: "file", path: "app/main.py", languageId: "python", text: "x = 1\n" }] });
+    await flush();
+    expect(a.provider.history()[0].context).toHaveLength(1);
+    expect(a.backend.last.messages!.at(-1)!.content).toBe("`app/main.py` (whole file):\n```python\nx = 1\n```\n\nreview");
+  });
+
+  it("inserts code at the cursor, replacing the selections", async () => {
+    const a = setup();
+    const replaced: [unknown, string][] = [];
+    const editor = {
+      document: { uri: fake.vscode.Uri.file("/work/a.ts"), isClosed: false },
+      selections: ["sel1", "sel2"],
+      selection: "sel1",
+      edit: async (cb: (b: { replace: (s: unknown, t: string) => void }) => void) => {
+        cb({ replace: (s, t) => replaced.push([s, t]) });
+        return true;
+      },
+    };
+    fake.vscode.window.activeTextEditor = editor;
+    fake.vscode.window.visibleTextEditors = [editor];
+    a.say({ type: "insert", code: "let x = 1;\n" });
+    await flush();
+    await flush();
+    expect(replaced).toEqual([["sel1", "let x = 1;"], ["sel2", "let x = 1;"]]);
+  });
+
+  it("copies, opens new files with a known language, and opens only http(s) links", async () => {
+    const a = setup();
+    a.say({ type: "copy", code: "abc" });
+    a.say({ type: "newFile", code: "print(1)\n", language: "py" });
+    a.say({ type: "newFile", code: "???", language: "klingon" });
+    a.say({ type: "openLink", url: "https://example.com/x" });
+    a.say({ type: "openLink", url: "command:workbench.action.quit" });
+    a.say({ type: "openLink", url: "file:///etc/passwd" });
+    a.say({ type: "command", command: "workbench.action.quit" });
+    a.say({ type: "command", command: "hearth.showLogs" });
+    await flush();
+    await flush();
+    expect(fake.calls.clipboard).toEqual(["abc"]);
+    expect(fake.calls.newDocs).toEqual([{ language: "python", content: "print(1)\n" }, { language: "plaintext", content: "???" }]);
+    expect(fake.calls.opened).toEqual(["https://example.com/x"]);
+    expect(fake.calls.commands).toEqual(["hearth.showLogs"]);
+  });
+
+  it("ignores malformed messages", async () => {
+    const a = setup();
+    for (const m of [null, 42, "ready", { type: 7 }, { type: "removeContext", index: "0" }, { type: "nonsense" }]) a.say(m);
+    await flush();
+    expect(a.backend.requests).toHaveLength(0);
+  });
+});

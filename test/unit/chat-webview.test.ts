@@ -1,0 +1,324 @@
+/**
+ * The chat webview script (media/src/chat.ts, bundled by esbuild exactly as for media/chat.js) running in
+ * a jsdom window with a fake `acquireVsCodeApi`: what it posts for each user action, and how it renders the
+ * extension's messages (history, streaming deltas, errors, context, model state). Tests run in order on
+ * one loaded view, like a user session.
+ */
+import * as esbuild from "esbuild";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { ChatTurn } from "../../src/chat/types";
+import type { FromView, ToView } from "../../src/chat/viewProtocol";
+
+/** jsdom's DOM, typed loosely (the root tsconfig has no DOM library, and jsdom ships no types). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Any = any;
+let g: Any;
+const posted: FromView[] = [];
+let state: unknown;
+
+const $ = (sel: string): Any => g.document.querySelector(sel);
+const $$ = (sel: string): Any[] => Array.from(g.document.querySelectorAll(sel));
+const send = (m: ToView) => g.window.dispatchEvent(new g.MessageEvent("message", { data: m }));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const lastPosted = () => posted[posted.length - 1];
+function key(target: Any, k: string, extra: Record<string, unknown> = {}) {
+  const e = new g.KeyboardEvent("keydown", { key: k, bubbles: true, cancelable: true, ...extra });
+  target.dispatchEvent(e);
+  return e;
+}
+function click(target: Any) {
+  target.dispatchEvent(new g.MouseEvent("click", { bubbles: true, cancelable: true }));
+}
+
+const turn = (t: Partial<ChatTurn> & Pick<ChatTurn, "id" | "role">): ChatTurn => ({ text: "", createdAt: 0, ...t });
+const PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 1, 2, 3]);
+
+beforeAll(async () => {
+  // esbuild runs in this (node) environment; the view runs in its own jsdom window.
+  const jsdomModule = "jsdom";
+  const { JSDOM } = (await import(jsdomModule)) as Any;
+  const out = await esbuild.build({
+    entryPoints: ["media/src/chat.ts"],
+    bundle: true,
+    format: "iife",
+    platform: "browser",
+    target: ["chrome120"],
+    write: false,
+    tsconfig: "media/tsconfig.json",
+    logLevel: "silent",
+  });
+  const dom = new JSDOM('<!DOCTYPE html><html><body><div id="root"></div></body></html>', { runScripts: "outside-only", pretendToBeVisual: true });
+  g = dom.window;
+  g.acquireVsCodeApi = () => ({
+    postMessage: (m: FromView) => posted.push(JSON.parse(JSON.stringify(m)) as FromView),
+    getState: () => state,
+    setState: (s: unknown) => (state = JSON.parse(JSON.stringify(s))),
+  });
+  g.eval(out.outputFiles[0].text);
+});
+
+describe("chat webview", () => {
+  it("builds an accessible view and asks for its state", () => {
+    expect(posted[0]).toEqual({ type: "ready" });
+    const log = $(".transcript");
+    expect(log.getAttribute("role")).toBe("log");
+    expect(log.getAttribute("aria-live")).toBe("polite");
+    expect($(".empty").hidden).toBe(false);
+    for (const b of $$("button")) {
+      expect(b.getAttribute("aria-label"), b.outerHTML).toBeTruthy();
+      expect(b.tabIndex).toBeGreaterThanOrEqual(0);
+    }
+    expect($("textarea").getAttribute("aria-label")).toBeTruthy();
+    // No inline styles anywhere (the CSP forbids them).
+    expect($$("[style]")).toHaveLength(0);
+  });
+
+  it("renders the history", () => {
+    send({
+      type: "history",
+      busy: false,
+      turns: [
+        turn({ id: "u1", role: "user", text: "How do I sum?", context: [{ kind: "selection", path: "src/a.ts", languageId: "typescript", range: [2, 4], text: "x" }] }),
+        turn({
+          id: "a1",
+          role: "assistant",
+          status: "done",
+          text: "Use this:\n\n```ts\nconst s = xs.reduce((a, b) => a + b, 0);\n```\n\nSee [MDN](https://developer.mozilla.org/).",
+          stats: { tokensPerSecond: 21.5, totalMs: 3200, generatedTokens: 64 },
+        }),
+      ],
+    });
+    expect($$("article.turn")).toHaveLength(2);
+    expect($(".empty").hidden).toBe(true);
+    expect($("article.user .user-text").textContent).toBe("How do I sum?");
+    expect($("article.user .chip").textContent).toBe("src/a.ts:2-4");
+    expect($("article.assistant .code-lang").textContent).toBe("ts");
+    expect($("article.assistant .turn-meta .stats").textContent).toBe("64 tokens · 21.5 tokens/s · 3.2 s");
+    expect($("button.send").hidden).toBe(false);
+    expect($("button.stop").hidden).toBe(true);
+  });
+
+  it("posts code block actions with the block's code and language", () => {
+    const code = "const s = xs.reduce((a, b) => a + b, 0);\n";
+    click($('.code-block [data-action="copy"]'));
+    expect(lastPosted()).toEqual({ type: "copy", code });
+    expect($('.code-block [data-action="copy"]').textContent).toBe("Copied");
+    click($('.code-block [data-action="insert"]'));
+    expect(lastPosted()).toEqual({ type: "insert", code });
+    click($('.code-block [data-action="newFile"]'));
+    expect(lastPosted()).toEqual({ type: "newFile", code, language: "ts" });
+  });
+
+  it("opens links through the extension (click and keyboard), never by navigation", () => {
+    const a = $("article.assistant a.link");
+    const e = new g.MouseEvent("click", { bubbles: true, cancelable: true });
+    a.dispatchEvent(e);
+    expect(e.defaultPrevented).toBe(true);
+    expect(lastPosted()).toEqual({ type: "openLink", url: "https://developer.mozilla.org/" });
+    posted.length = 0;
+    key(a, "Enter");
+    expect(lastPosted()).toEqual({ type: "openLink", url: "https://developer.mozilla.org/" });
+  });
+
+  it("sends on Enter, not on Shift+Enter, with the chips shown", () => {
+    send({ type: "context", chips: [{ kind: "file", path: "src/util.py", languageId: "python", text: "def f(): pass\n" }] });
+    expect($(".chips .chip-label").textContent).toBe("util.py");
+    const input = $("textarea");
+    input.value = "Explain util.py";
+    expect(key(input, "Enter", { shiftKey: true }).defaultPrevented).toBe(false);
+    expect(lastPosted().type).not.toBe("send");
+    expect(key(input, "Enter").defaultPrevented).toBe(true);
+    expect(lastPosted()).toEqual({
+      type: "send",
+      text: "Explain util.py",
+      attachments: [],
+      context: [{ kind: "file", path: "src/util.py", languageId: "python", text: "def f(): pass\n" }],
+    });
+    expect(input.value).toBe("");
+  });
+
+  it("removes a chip through the extension", () => {
+    click($(".chips .chip-remove"));
+    expect(lastPosted()).toEqual({ type: "removeContext", index: 0 });
+    send({ type: "context", chips: [] });
+    expect($(".chips").hidden).toBe(true);
+  });
+
+  it("streams an answer into its turn without touching the others", async () => {
+    const firstAnswerBlock = $("article.assistant .code-block");
+    send({ type: "turn", turn: turn({ id: "u2", role: "user", text: "Explain util.py" }) });
+    send({ type: "turn", turn: turn({ id: "a2", role: "assistant", status: "streaming" }) });
+    expect($("button.stop").hidden).toBe(false);
+    expect($("button.send").hidden).toBe(true);
+    const streaming = $('article[data-id="a2"]');
+    expect(streaming.getAttribute("aria-busy")).toBe("true");
+    for (const piece of ["The ", "function ", "**f**", " does\n\n", "```py\nprint(1)\n"]) send({ type: "delta", id: "a2", text: piece });
+    await sleep(80);
+    const body = streaming.querySelector(".markdown");
+    expect(body.querySelector("strong").textContent).toBe("f");
+    expect(body.querySelector("pre code").textContent).toBe("print(1)\n");
+    const paragraph = body.querySelector("p");
+    send({ type: "delta", id: "a2", text: "print(2)\n```\n" });
+    await sleep(80);
+    // The finished paragraph keeps its node; only the growing code block changed.
+    expect(body.querySelector("p")).toBe(paragraph);
+    expect(body.querySelector("pre code").textContent).toBe("print(1)\nprint(2)\n");
+    // Earlier turns were not re-rendered.
+    expect($("article.assistant .code-block")).toBe(firstAnswerBlock);
+  });
+
+  it("stops with Escape while streaming", () => {
+    key(g.document.body, "Escape");
+    expect(lastPosted()).toEqual({ type: "stop" });
+  });
+
+  it("shows how the answer ended", () => {
+    send({ type: "done", id: "a2", status: "stopped", stats: { tokensPerSecond: 10, totalMs: 1500, generatedTokens: 15 } });
+    const a2 = $('article[data-id="a2"]');
+    expect(a2.getAttribute("aria-busy")).toBe("false");
+    expect(a2.querySelector(".status").textContent).toBe("Stopped");
+    expect($("button.send").hidden).toBe(false);
+    click(a2.querySelector('[data-action="retry"]'));
+    expect(lastPosted()).toEqual({ type: "retry" });
+  });
+
+  it("shows a backend error's sentence in the answer", () => {
+    send({ type: "turn", turn: turn({ id: "a3", role: "assistant", status: "streaming" }) });
+    send({ type: "done", id: "a3", status: "error", error: "The loaded model has no vision projector: set the mmproj." });
+    const err = $('article[data-id="a3"] .turn-error');
+    expect(err.textContent).toBe("The loaded model has no vision projector: set the mmproj.");
+    expect(err.getAttribute("role")).toBe("alert");
+  });
+
+  it("shows the model state as a banner with progress and actions", () => {
+    send({ type: "modelState", state: "downloading", detail: "Downloading gemma-4.gguf: 42%" });
+    expect($(".banner").hidden).toBe(false);
+    expect($(".banner-text").textContent).toBe("Downloading gemma-4.gguf: 42%");
+    expect($(".banner-progress").hidden).toBe(false);
+    expect($(".banner-progress").value).toBe(42);
+    send({ type: "modelState", state: "error", detail: "model.gguf is truncated: it has 1 of the 2 bytes." });
+    expect($(".banner").classList.contains("error")).toBe(true);
+    const [logs] = $$(".banner-actions button");
+    click(logs);
+    expect(lastPosted()).toEqual({ type: "command", command: "hearth.showLogs" });
+    send({ type: "modelState", state: "ready" });
+    expect($(".banner").hidden).toBe(true);
+  });
+
+  it("shows notices from the extension", () => {
+    send({ type: "notice", level: "error", message: ".env looks like a secrets file" });
+    expect($(".notice").hidden).toBe(false);
+    expect($(".notice").getAttribute("role")).toBe("alert");
+    expect($(".notice-text").textContent).toBe(".env looks like a secrets file");
+    click($(".notice-close"));
+    expect($(".notice").hidden).toBe(true);
+  });
+
+  it("attaches a pasted image and sends it as base64", async () => {
+    const input = $("textarea");
+    const file = new g.File([PNG], "image.png", { type: "image/png" });
+    const e = new g.Event("paste", { bubbles: true, cancelable: true });
+    e.clipboardData = { files: [file], getData: () => "" };
+    input.dispatchEvent(e);
+    expect(e.defaultPrevented).toBe(true);
+    await sleep(50);
+    const thumb = $(".thumbs .thumb img");
+    expect(thumb.getAttribute("src")).toBe(`data:image/png;base64,${Buffer.from(PNG).toString("base64")}`);
+    input.value = "What is this?";
+    key(input, "Enter");
+    expect(lastPosted()).toEqual({
+      type: "send",
+      text: "What is this?",
+      attachments: [{ kind: "image", name: "image.png", mimeType: "image/png", data: Buffer.from(PNG).toString("base64") }],
+      context: [],
+    });
+    expect($(".thumbs").hidden).toBe(true);
+  });
+
+  it("refuses a file that is not an image or audio, inline", async () => {
+    const file = new g.File(["hello"], "notes.txt", { type: "text/plain" });
+    const e = new g.Event("paste", { bubbles: true, cancelable: true });
+    e.clipboardData = { files: [file], getData: () => "" };
+    $("textarea").dispatchEvent(e);
+    await sleep(50);
+    expect($(".notice-text").textContent).toMatch(/“notes.txt” is not an image or audio file/);
+    expect(lastPosted()).toMatchObject({ type: "attachError" });
+    expect($$(".thumbs .thumb")).toHaveLength(0);
+  });
+
+  it("lets a text paste through even when the clipboard also holds a picture", () => {
+    const e = new g.Event("paste", { bubbles: true, cancelable: true });
+    e.clipboardData = { files: [new g.File([PNG], "x.png", { type: "image/png" })], getData: (t: string) => (t === "text/plain" ? "some text" : "") };
+    $("textarea").dispatchEvent(e);
+    expect(e.defaultPrevented).toBe(false);
+  });
+
+  it("adds attachments the extension read from an Explorer drop", () => {
+    send({ type: "attachments", attachments: [{ kind: "audio", name: "memo.wav", mimeType: "audio/wav", data: "UklGRg==" }] });
+    expect($(".thumbs .thumb.audio .thumb-name").textContent).toBe("memo.wav");
+  });
+
+  it("forwards Explorer drops as URIs", () => {
+    const e = new g.Event("drop", { bubbles: true, cancelable: true });
+    e.dataTransfer = {
+      files: [],
+      getData: (t: string) => (t === "text/uri-list" ? "file:///w/src/a.ts\r\nfile:///w/shot.png\r\n" : ""),
+    };
+    $("textarea").dispatchEvent(e);
+    expect(e.defaultPrevented).toBe(true);
+    expect(lastPosted()).toEqual({ type: "dropUris", uris: ["file:///w/src/a.ts", "file:///w/shot.png"] });
+  });
+
+  it("keeps the draft in the view state across hide/show", async () => {
+    $("textarea").value = "half-written question";
+    $("textarea").dispatchEvent(new g.Event("input"));
+    await sleep(300);
+    expect(state).toMatchObject({ draft: "half-written question" });
+  });
+
+  it("recalls sent messages with the arrow keys", () => {
+    const input = $("textarea");
+    input.value = "";
+    key(input, "ArrowUp");
+    expect(input.value).toBe("What is this?");
+    key(input, "ArrowUp");
+    expect(input.value).toBe("Explain util.py");
+    key(input, "ArrowUp");
+    expect(input.value).toBe("Explain util.py");
+    key(input, "ArrowDown");
+    expect(input.value).toBe("What is this?");
+    key(input, "ArrowDown");
+    expect(input.value).toBe("");
+    // An edited draft is never replaced.
+    input.value = "my own text";
+    expect(key(input, "ArrowUp").defaultPrevented).toBe(false);
+    expect(input.value).toBe("my own text");
+  });
+
+  it("starts a new chat", () => {
+    click($('button[aria-label="New chat"]'));
+    expect(lastPosted()).toEqual({ type: "newChat" });
+    send({ type: "history", turns: [], busy: false });
+    expect($$("article.turn")).toHaveLength(0);
+    expect($(".empty").hidden).toBe(false);
+  });
+
+  it("renders a long history and streams into it without re-rendering it", async () => {
+    const turns: ChatTurn[] = [];
+    for (let i = 0; i < 200; i++) {
+      turns.push(turn({ id: `q${i}`, role: i % 2 ? "assistant" : "user", status: i % 2 ? "done" : undefined, text: i % 2 ? `Answer ${i} with \`code\` and a list:\n\n- a\n- b` : `Question ${i}` }));
+    }
+    const t0 = Date.now();
+    send({ type: "history", turns, busy: false });
+    const renderMs = Date.now() - t0;
+    expect($$("article.turn")).toHaveLength(200);
+    expect(renderMs).toBeLessThan(5000);
+    const before = $$("article.turn").slice(0, 200);
+    send({ type: "turn", turn: turn({ id: "live", role: "assistant", status: "streaming" }) });
+    for (let i = 0; i < 100; i++) send({ type: "delta", id: "live", text: `word${i} ` });
+    await sleep(80);
+    expect($('article[data-id="live"] .markdown').textContent).toContain("word99");
+    const after = $$("article.turn").slice(0, 200);
+    expect(after.every((el: unknown, i: number) => el === before[i])).toBe(true);
+  });
+});
