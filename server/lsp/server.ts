@@ -40,11 +40,13 @@ import {
 } from "../protocol";
 import { mergeSettings } from "../settings";
 import { isSecretPath } from "../secrets";
+import { WorkspaceContext } from "../workspace/context";
 import { checkModelFiles } from "../models/report";
 
 export function startLanguageServer(connection: Connection): void {
   const documents = new TextDocuments(TextDocument);
   let models: ModelManager | undefined;
+  let workspace: WorkspaceContext | undefined;
   let completions: CompletionService;
   let chat: ChatService;
   const need = () => {
@@ -59,9 +61,15 @@ export function startLanguageServer(connection: Connection): void {
     chat = new ChatService(models);
     models.on("status", (status) => void connection.sendNotification(ModelStatusNotification, status));
     models.on("log", (level, message, source) => void connection.sendNotification(LogNotification, { level, message, source }));
+    const rootUri = params.workspaceFolders?.[0]?.uri ?? params.rootUri;
+    if (rootUri?.startsWith("file:")) {
+      workspace = new WorkspaceContext(fileURLToPath(rootUri), [], (message) =>
+        void connection.sendNotification(LogNotification, { level: "info", message, source: "host" }),
+      );
+    }
     return {
       capabilities: {
-        textDocumentSync: TextDocumentSyncKind.Incremental,
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
         inlineCompletionProvider: true,
       },
       serverInfo: { name: "hearth-host", version: "0.1.0" },
@@ -80,10 +88,12 @@ export function startLanguageServer(connection: Connection): void {
     if (isSecretPath(params.textDocument.uri)) return { items: [] };
     const text = doc.getText();
     const offset = doc.offsetAt(params.position);
-    const outcome = await guard(token, (signal) =>
+    const file = filePathOf(params.textDocument.uri);
+    const outcome = await guard(token, async (signal) =>
       completions.complete(
         {
-          filePath: relativePath(params.textDocument.uri),
+          filePath: (file && workspace?.relative(file)) ?? file ?? params.textDocument.uri,
+          workspaceChunks: workspace ? await workspace.chunksFor(file, (await need().ensureLoaded()).contextSize) : undefined,
           languageId: doc.languageId,
           prefix: text.slice(0, offset),
           suffix: text.slice(offset),
@@ -167,6 +177,16 @@ export function startLanguageServer(connection: Connection): void {
 
   connection.onRequest(CheckModelRequest, (params, token) => guard(token, () => checkModelFiles(need(), params)));
 
+  // Saved and changed files move to the end of the workspace prefix (only the tail is re-evaluated).
+  documents.onDidSave((e) => {
+    const file = filePathOf(e.document.uri);
+    if (file) void workspace?.changed([file]);
+  });
+  connection.onDidChangeWatchedFiles((p) => {
+    const files = p.changes.map((c) => filePathOf(c.uri)).filter((f): f is string => !!f);
+    if (files.length) void workspace?.changed(files);
+  });
+
   connection.onShutdown(async () => {
     await models?.dispose();
   });
@@ -202,11 +222,11 @@ function streamTo(connection: Connection, token: string | number | undefined): (
   return (text) => void connection.sendProgress(streamProgress, token, { text });
 }
 
-function relativePath(uri: string): string {
+function filePathOf(uri: string): string | undefined {
   try {
-    return uri.startsWith("file:") ? fileURLToPath(uri) : uri;
+    return uri.startsWith("file:") ? fileURLToPath(uri) : undefined;
   } catch {
-    return uri;
+    return undefined;
   }
 }
 

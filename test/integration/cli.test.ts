@@ -58,6 +58,27 @@ describe("hearth CLI", () => {
     expect(prompt).toMatch(/<\|turn>model\n/);
   });
 
+  it("complete --workspace puts the workspace in the prompt, but never secrets or ignored files", async () => {
+    const ws = path.join(dir, "ws");
+    fs.mkdirSync(path.join(ws, "src"), { recursive: true });
+    fs.writeFileSync(path.join(ws, "src", "money.ts"), "export function cents(dollars: number): number {\n  return Math.round(dollars * 100);\n}\n");
+    fs.writeFileSync(path.join(ws, "src", "cart.ts"), "import { cents } from './money';\nexport const total = \n");
+    fs.writeFileSync(path.join(ws, ".env"), "STRIPE_KEY=sk_live_do_not_leak_me\n");
+    fs.writeFileSync(path.join(ws, ".gitignore"), "notes/\n");
+    fs.mkdirSync(path.join(ws, "notes"));
+    fs.writeFileSync(path.join(ws, "notes", "private.md"), "ignored text that must not appear\n");
+    const log = path.join(dir, "ws-prompts.jsonl");
+    const r = await hearth(["complete", "src/cart.ts:2:22", "--workspace", ws, ...common()], { HEARTH_PROMPT_LOG: log });
+    expect(r.code).toBe(0);
+    const prompt = JSON.parse(fs.readFileSync(log, "utf8").trim().split("\n").at(-1)!).prompt as string;
+    expect(prompt).toContain("src/money.ts");
+    expect(prompt).toContain("return Math.round(dollars * 100);");
+    // The workspace comes first, before the file being edited.
+    expect(prompt.indexOf("src/money.ts")).toBeLessThan(prompt.indexOf("import { cents }"));
+    expect(prompt).not.toContain("sk_live_do_not_leak_me");
+    expect(prompt).not.toContain("ignored text that must not appear");
+  });
+
   it("chat answers on stdout (auto-finding the mmproj and drafter beside the model)", async () => {
     const r = await hearth(["chat", "Say hello.", ...common(), "--max-tokens", "12", "--temperature", "1", "--json"]);
     expect(r.code).toBe(0);
