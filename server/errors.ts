@@ -24,7 +24,7 @@ export function toHearthError(err: unknown): HearthError {
   if (err instanceof EngineNotBuiltError) return { code: "engine-not-built", message: err.message };
   if (err instanceof EngineStartError) return { code: "engine-start-failed", message: err.message };
   if (err instanceof EngineUnreachableError) {
-    return { code: "engine-crashed", message: `${err.message}. The engine is restarted automatically: try again.` };
+    return { code: "engine-crashed", message: "The model engine stopped while answering. It is being restarted — try again in a moment (details in Hearth's logs)." };
   }
   return { code: "internal", message: err instanceof Error ? err.message : String(err) };
 }

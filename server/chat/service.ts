@@ -9,6 +9,7 @@ import type { EngineClient, StreamResult } from "../engine/client";
 import { HearthFailure } from "../errors";
 import type { LoadedModel, ModelManager } from "../models/manager";
 import type { ChatContentPart, ChatMessage, ChatResult, MediaResult, SummarizeAudioResult } from "../protocol";
+import { ThoughtFilter } from "./thoughts";
 import { imageFromBytes, readAudioFile, readImageFile, type MediaData } from "../media/files";
 
 /** Engine slot for chat and media, apart from completions (slot 0), so neither evicts the other's cache. */
@@ -85,11 +86,22 @@ export class ChatService {
       ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
       id_slot: CHAT_SLOT,
       cache_prompt: true,
+      reasoning_format: "none",
     };
   }
 
+  /** Streams the answer with thought blocks removed (see thoughts.ts for why the engine returns them raw). */
   private async stream(client: EngineClient, body: Record<string, unknown>, opts: GenerateOptions): Promise<StreamResult> {
-    return client.chat(body, { signal: opts.signal, onText: opts.onText });
+    const filter = new ThoughtFilter();
+    let shown = "";
+    const emit = (text: string) => {
+      if (!text) return;
+      shown += text;
+      opts.onText?.(text);
+    };
+    const result = await client.chat(body, { signal: opts.signal, onText: (t) => emit(filter.push(t)) });
+    emit(filter.flush());
+    return { ...result, text: shown };
   }
 }
 
@@ -187,7 +199,7 @@ function meetingDocument(file: string, seconds: number, summary: string): string
     "",
     `_Recording: ${mm}:${ss} · summarized locally by Hearth on ${new Date().toISOString().slice(0, 10)}_`,
     "",
-    summary.trim(),
+    summary.trim() || "_The model returned no summary for this recording. Try again, or check the recording has speech._",
     "",
   ].join("\n");
 }

@@ -1,0 +1,114 @@
+/// <reference types="mocha" />
+// The chat view: a message typed into the view streams an answer; killing the engine in the middle of an
+// answer is recovered and the next message works; the conversation is still there after a window reload.
+// Messages are typed into the webview by the runner (the UI bridge) — the way a person sends them.
+import * as assert from "node:assert/strict";
+import type { ChatTurn } from "../../../src/chat/types";
+import { canReload, describeTurns, hasUiBridge, hearth, note, readState, saveForAfterReload, sendChatMessage, SCALE, turnJson, waitFor, waitForAnswer, withVisibleAnswer } from "./helpers";
+
+interface SavedTurn {
+  id: string;
+  role: ChatTurn["role"];
+  text: string;
+  status?: ChatTurn["status"];
+}
+const save = (t: ChatTurn): SavedTurn => ({ id: t.id, role: t.role, text: t.text, status: t.status });
+
+describe("chat", () => {
+  before(function () {
+    if (!hasUiBridge()) this.skip(); // sending a message needs the UI (the code-server runner)
+  });
+
+  it("streams a reply to a message typed into the chat view", async () => {
+    const api = await hearth();
+    const seen = new Set<string>();
+    const { user, assistant } = await withVisibleAnswer("chat", async (n) => {
+      const prompt = n === 1 ? "Write a TypeScript function that returns the largest order line." : `Try again (${n}): write it in Python.`;
+      const from = api.chatHistory().length;
+      await sendChatMessage(prompt);
+      return waitForAnswer(api, from, (t) => t.text.trim() === prompt, {
+        onPoll: (t) => t && seen.add(`${t.status}:${t.text.length > 0 ? "text" : "empty"}`),
+      });
+    });
+    assert.equal(assistant.status, "done", `the reply ended "${assistant.status}": ${turnJson(assistant)}`);
+    assert.ok(assistant.text.trim().length > 0, `the reply is empty: ${turnJson(assistant)}`);
+    assert.ok(assistant.createdAt >= user.createdAt);
+    if (assistant.stats) assert.ok(assistant.stats.generatedTokens > 0, "stats say no token was generated");
+    saveForAfterReload("firstExchange", [save(user), save(assistant)]);
+    note(`reply: ${assistant.text.length} chars; states seen while polling: ${[...seen].join(", ")}`);
+  });
+
+  it("recovers when the engine is killed mid-reply, and the next message works", async () => {
+    const api = await hearth();
+    const pid = api.enginePid();
+    assert.ok(typeof pid === "number" && pid > 0, `enginePid() = ${pid}`);
+
+    // Kill while the answer streams (some text is in, the turn is not finished). The tiny model can finish
+    // a whole answer between two polls: then ask again (at most 5 times).
+    let from = -1;
+    let doomed = "";
+    for (let attempt = 1; attempt <= 5 && from < 0; attempt++) {
+      const start = api.chatHistory().length;
+      const prompt = `Explain step by step how a hash map handles collisions, with a long example (${attempt}).`;
+      await sendChatMessage(prompt);
+      const outcome = await waitFor(
+        "the answer to start streaming",
+        () => {
+          const turns = api.chatHistory().slice(start);
+          const ui = turns.findIndex((t) => t.role === "user" && t.text.trim() === prompt);
+          const a = ui < 0 ? undefined : turns.slice(ui + 1).find((t) => t.role === "assistant");
+          if (!a) return undefined;
+          if (a.status === "streaming") return a.text.length > 0 ? "streaming" : undefined;
+          return "finished";
+        },
+        60_000 * SCALE,
+        2,
+      );
+      if (outcome === "streaming") {
+        process.kill(pid, "SIGKILL");
+        from = start;
+        doomed = prompt;
+      } else {
+        note(`attempt ${attempt}: the answer finished before the engine could be killed; asking again`);
+        await waitForAnswer(api, start, (t) => t.text.trim() === prompt, { allowError: true });
+      }
+    }
+    assert.ok(from >= 0, "every answer finished before the engine could be killed mid-reply");
+    const killed = await waitForAnswer(api, from, (t) => t.text.trim() === doomed, { allowError: true });
+    assert.ok(["error", "stopped", "done"].includes(killed.assistant.status ?? ""), `status after the kill: ${killed.assistant.status}`);
+    if (killed.assistant.status === "error") assert.ok((killed.assistant.error ?? "").length > 0, "an errored turn should say why");
+
+    const { assistant } = await withVisibleAnswer("the message after the crash", async (n) => {
+      const next = n === 1 ? "Now write a unit test for it." : `Try again (${n}): a shorter test.`;
+      const start = api.chatHistory().length;
+      await sendChatMessage(next);
+      return waitForAnswer(api, start, (t) => t.text.trim() === next, { ms: 240_000 * SCALE });
+    });
+    note(`killed engine ${pid} mid-reply: that turn ended "${killed.assistant.status}"${killed.assistant.error ? ` (${killed.assistant.error})` : ""}`);
+    assert.equal(assistant.status, "done", `the message after the crash ended "${assistant.status}": ${turnJson(assistant)}`);
+    assert.ok(assistant.text.trim().length > 0, `the answer after the crash is empty: ${turnJson(assistant)}`);
+    const newPid = api.enginePid();
+    assert.ok(typeof newPid === "number" && newPid !== pid, `the engine was not restarted (pid ${pid} → ${newPid})`);
+    try {
+      process.kill(pid, 0);
+      assert.fail(`the killed engine ${pid} is still alive`);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ESRCH") throw e;
+    }
+  });
+
+  it("keeps the conversation after a window reload @after-reload", async function () {
+    if (!canReload()) this.skip();
+    const saved = readState().data?.firstExchange as SavedTurn[] | undefined;
+    assert.ok(saved, "the first chat test did not record its exchange (did it fail?)");
+    const api = await hearth();
+    const history = api.chatHistory();
+    for (const s of saved) {
+      const t = history.find((h) => h.id === s.id);
+      assert.ok(t, `turn ${s.id} (${s.role}) is missing after the reload: ${describeTurns(history)}`);
+      assert.equal(t.role, s.role);
+      assert.equal(t.text, s.text, `turn ${s.id} changed across the reload`);
+      if (s.status) assert.equal(t.status, s.status);
+    }
+  });
+});

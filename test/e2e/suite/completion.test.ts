@@ -1,0 +1,54 @@
+/// <reference types="mocha" />
+// Inline completion as a person meets it: type in a TypeScript file, a suggestion from the model appears
+// as ghost text, accepting it (what Tab does: editor.action.inlineSuggest.commit) puts it in the document.
+// Tiny random-weight models write noise, so this checks structure: the text before the cursor and the rest
+// of the file stay as they were and new text arrives at the cursor.
+import * as assert from "node:assert/strict";
+import * as vscode from "vscode";
+import { hearth, note, sleep, SCALE, workspaceUri } from "./helpers";
+
+describe("inline completion", () => {
+  it("shows ghost text from the model and accepting it inserts it at the cursor", async () => {
+    await hearth();
+    const doc = await vscode.workspace.openTextDocument(workspaceUri("src/orders.ts"));
+    assert.equal(doc.languageId, "typescript");
+    const editor = await vscode.window.showTextDocument(doc, { preview: false });
+
+    // The empty line in the loop body of largestLine().
+    const loopLine = doc.getText().split("\n").findIndex((l) => l.includes("for (const line of order.lines)"));
+    assert.ok(loopLine >= 0, "fixture src/orders.ts changed: no loop in largestLine()");
+    const line = loopLine + 1;
+    assert.equal(doc.lineAt(line).text.trim(), "", "fixture: the loop body should be an empty line");
+    const tail = doc.getText(new vscode.Range(new vscode.Position(line + 1, 0), doc.lineAt(doc.lineCount - 1).range.end));
+
+    editor.selection = new vscode.Selection(line, doc.lineAt(line).text.length, line, doc.lineAt(line).text.length);
+    // Type like a person (one `type` command per chunk, auto-closing brackets included), then ask for
+    // a suggestion; a random model may propose nothing usable at one spot, so type a little more and retry.
+    const chunks = ["if (", "line.quantity", " * line.unitPrice", " > ", "(best?.quantity ?? 0)"];
+    let typed = "";
+    for (const chunk of chunks) {
+      await vscode.commands.executeCommand("type", { text: chunk });
+      typed += chunk;
+      const cursor = editor.selection.active;
+      const before = doc.getText();
+      const beforeCursor = doc.getText(new vscode.Range(new vscode.Position(0, 0), cursor));
+      await vscode.commands.executeCommand("editor.action.inlineSuggest.trigger");
+      // Poll: accept whatever ghost text is showing; the document changes only when there was one.
+      const deadline = Date.now() + 15_000 * SCALE;
+      while (Date.now() < deadline) {
+        await sleep(250);
+        await vscode.commands.executeCommand("editor.action.inlineSuggest.commit");
+        if (doc.getText() !== before) break;
+      }
+      const after = doc.getText();
+      if (after === before) continue;
+      assert.ok(after.startsWith(beforeCursor), "accepting the suggestion changed text before the cursor");
+      assert.ok(after.endsWith(tail), "accepting the suggestion changed the lines after the cursor's line");
+      assert.ok(editor.selection.active.isAfterOrEqual(cursor), "the cursor did not move past the accepted text");
+      note(`typed ${JSON.stringify(typed)}, accepted ${after.length - before.length} chars`);
+      await vscode.commands.executeCommand("workbench.action.files.revert");
+      return;
+    }
+    assert.fail(`no inline suggestion could be accepted after typing ${JSON.stringify(typed)} in src/orders.ts`);
+  });
+});
