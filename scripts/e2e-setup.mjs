@@ -92,7 +92,11 @@ function lastLine(s) {
 }
 
 function npmEnv(node24Dir) {
-  const env = { ...process.env };
+  // Started from `npm test`, the environment carries the outer npm's lifecycle variables (npm_node_execpath,
+  // NODE, npm_config_* …) naming Node 20: code-server's postinstall would then see the wrong Node. Drop them.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== "NODE" && k !== "INIT_CWD"),
+  );
   env.PATH = `${path.join(node24Dir, "bin")}:${env.PATH}`;
   env.npm_config_nodedir = node24Dir; // overrides a ~/.npmrc `nodedir` that points at another Node's headers
   env.npm_config_update_notifier = "false";

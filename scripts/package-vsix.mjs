@@ -24,7 +24,10 @@ fs.mkdirSync(path.join(stage, "engine"), { recursive: true });
 const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
 for (const k of ["scripts", "devDependencies", "dependencies", "bin", "files"]) delete pkg[k];
 fs.writeFileSync(path.join(stage, "package.json"), JSON.stringify(pkg, null, 2));
-for (const f of ["README.md", "LICENSE", ".vscodeignore"]) fs.copyFileSync(path.join(root, f), path.join(stage, f));
+for (const f of ["LICENSE", ".vscodeignore"]) fs.copyFileSync(path.join(root, f), path.join(stage, f));
+// The repository's screenshots are not in the VSIX (and vsce rejects relative images): keep their captions.
+const readme = fs.readFileSync(path.join(root, "README.md"), "utf8").replace(/!\[([^\]]*)\]\((?!https?:)[^)]*\)/g, "*$1*");
+fs.writeFileSync(path.join(stage, "README.md"), readme);
 for (const f of ["extension.cjs", "server.js"]) fs.copyFileSync(path.join(root, "dist", f), path.join(stage, "dist", f));
 for (const f of fs.readdirSync(path.join(root, "media"))) {
   const src = path.join(root, "media", f);

@@ -7,6 +7,7 @@
 // Desktop VS Code has no UI bridge, so the chat tests that type into the webview are skipped there; the
 // completion, Explain Screenshot and Summarize Meeting Recording tests run. The reload stage runs too
 // (the reloaded window runs the suite again and reads its stage from HEARTH_E2E_STATE).
+import { buildSuite } from "./lib/suite.mjs";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -25,23 +26,10 @@ if (!fs.existsSync(exe)) {
 }
 
 const { runTests } = await import("@vscode/test-electron");
-const esbuild = await import("esbuild");
 
 // Build the suite (same step as run.mjs).
-const suiteDir = path.join(REPO, "test", "e2e", "suite");
-const outdir = path.join(REPO, "out", "e2e", "suite");
-await esbuild.build({
-  entryPoints: fs.readdirSync(suiteDir).filter((f) => f === "index.ts" || f.endsWith(".test.ts")).map((f) => path.join(suiteDir, f)),
-  outdir,
-  outExtension: { ".js": ".cjs" },
-  bundle: true,
-  platform: "node",
-  format: "cjs",
-  target: "node20",
-  sourcemap: "inline",
-  external: ["vscode", "mocha"],
-  logLevel: "warning",
-});
+const outdir = await buildSuite(REPO);
+const esbuild = await import("esbuild");
 
 // A per-run directory: models, workspace copy with media fixtures, user settings, extensions dir.
 const run = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-e2e-electron-"));

@@ -14,6 +14,7 @@
 //   --dev        use the extension folder (extensionDevelopmentPath) even when `npm run package` exists
 // Env: HEARTH_E2E_TIMEOUT_SCALE (slow machines), HEARTH_CACHE_DIR (tools + engine cache).
 // The last line is `e2e: N passed, N failed`; the exit code is non-zero on any failure.
+import { buildSuite as buildE2eSuite } from "./lib/suite.mjs";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -73,22 +74,7 @@ function sh(cmd, argv, { cwd = REPO, env = process.env, logFile, what }) {
 
 async function buildSuite() {
   const esbuild = await import("esbuild");
-  const suiteDir = path.join(REPO, "test", "e2e", "suite");
-  const outdir = path.join(REPO, "out", "e2e", "suite");
-  fs.rmSync(outdir, { recursive: true, force: true });
-  const entries = fs.readdirSync(suiteDir).filter((f) => f === "index.ts" || f.endsWith(".test.ts")).map((f) => path.join(suiteDir, f));
-  await esbuild.build({
-    entryPoints: entries,
-    outdir,
-    outExtension: { ".js": ".cjs" },
-    bundle: true,
-    platform: "node",
-    format: "cjs",
-    target: "node20",
-    sourcemap: "inline",
-    external: ["vscode", "mocha"],
-    logLevel: "warning",
-  });
+  await buildE2eSuite(REPO);
   await esbuild.build({
     entryPoints: [path.join(REPO, "test", "helpers", "media.ts")],
     outfile: path.join(REPO, "out", "e2e", "media.cjs"),
