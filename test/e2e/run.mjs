@@ -74,7 +74,7 @@ function sh(cmd, argv, { cwd = REPO, env = process.env, logFile, what }) {
 
 async function buildSuite() {
   const esbuild = await import("esbuild");
-  await buildE2eSuite(REPO);
+  const outdir = await buildE2eSuite(REPO);
   await esbuild.build({
     entryPoints: [path.join(REPO, "test", "helpers", "media.ts")],
     outfile: path.join(REPO, "out", "e2e", "media.cjs"),
