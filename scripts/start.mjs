@@ -76,7 +76,7 @@ const env = { ...process.env, HOME: home, TMPDIR: path.join(dev, "tmp"), HEARTH_
 fs.mkdirSync(path.join(userDataDir, "User"), { recursive: true });
 fs.writeFileSync(
   path.join(userDataDir, "User", "settings.json"),
-  JSON.stringify({ "workbench.startupEditor": "none", "telemetry.telemetryLevel": "off", "extensions.autoUpdate": false, "update.mode": "none" }, null, 2),
+  JSON.stringify({ "workbench.startupEditor": "none", "telemetry.telemetryLevel": "off", "extensions.autoUpdate": false, "update.mode": "none", "chat.disableAIFeatures": true }, null, 2),
 );
 installVsix({ tools, env, userDataDir, extensionsDir, vsix, extensionId: "hearth.hearth" });
 const server = await startCodeServer({ tools, env, userDataDir, extensionsDir, workspace, logFile: path.join(dev, "code-server.log"), runDir: dev });
