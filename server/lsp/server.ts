@@ -146,10 +146,23 @@ export function startLanguageServer(connection: Connection): void {
 
   connection.onRequest(LoadModelRequest, (token) =>
     guard(token, async () => {
-      await need().ensureLoaded();
+      const loaded = await need().ensureLoaded();
+      if (workspace) void warmUpWorkspace(workspace, loaded.contextSize);
       return need().getStatus();
     }),
   );
+
+  /** Prefills the workspace prefix in the background once the model is up (logged, never fatal). */
+  async function warmUpWorkspace(ws: WorkspaceContext, contextSize: number): Promise<void> {
+    const log = (message: string) => void connection.sendNotification(LogNotification, { level: "info", message, source: "host" });
+    try {
+      const t0 = performance.now();
+      const tokens = await completions.warmUp(await ws.chunksFor(undefined, contextSize));
+      if (tokens) log(`workspace prefix warmed up: ${tokens} tokens evaluated in ${Math.round(performance.now() - t0)} ms`);
+    } catch (err) {
+      log(`workspace prefix warm-up skipped: ${toHearthError(err).message}`);
+    }
+  }
 
   connection.onRequest(RestartEngineRequest, (token) =>
     guard(token, async () => {

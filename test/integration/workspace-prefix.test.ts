@@ -1,0 +1,67 @@
+/**
+ * The workspace prefix with a real engine: once the model is loaded the host evaluates the workspace part of
+ * the completion prompt in the background, and the first completion reuses it from the engine's cache.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { DidOpenTextDocumentNotification, InlineCompletionRequest } from "vscode-languageserver-protocol";
+import { HostProcess } from "../../server/client/hostProcess";
+import { writeTinyModels } from "../../server/gguf/tinyModels";
+import { CompletionStatsNotification, LoadModelRequest, type CompletionStatsParams, type LogParams } from "../../server/protocol";
+import { assertBuilt, SERVER_MODULE } from "../helpers/tinyHost";
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-prefix-"));
+let host: HostProcess | undefined;
+afterAll(async () => {
+  await host?.dispose();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe("workspace prefix", () => {
+  it("is warmed up after loading, and the first completion reuses it from the engine cache", async () => {
+    assertBuilt();
+    const tiny = await writeTinyModels(path.join(root, "models"));
+    const ws = path.join(root, "ws");
+    fs.mkdirSync(path.join(ws, "src"), { recursive: true });
+    const old = new Date("2026-01-01T00:00:00Z");
+    for (let i = 0; i < 8; i++) {
+      const file = path.join(ws, "src", `module${i}.ts`);
+      const body = Array.from({ length: 30 }, (_, j) => `export const value${i}_${j} = ${i * 100 + j}; // line ${j} of module ${i}`).join("\n");
+      fs.writeFileSync(file, body + "\n");
+      fs.utimesSync(file, old, old);
+    }
+    const current = path.join(ws, "src", "main.ts");
+    fs.writeFileSync(current, "import { value0_0 } from './module0';\nexport const answer = \n");
+
+    const logs: LogParams[] = [];
+    host = await HostProcess.start({
+      serverModule: SERVER_MODULE,
+      rootUri: pathToFileURL(ws).href,
+      settings: { model: tiny.text, mmproj: "", drafter: "", threads: 2, contextSize: 32768 },
+      onLog: (l) => logs.push(l),
+    });
+    await host.connection.sendRequest(LoadModelRequest);
+    const deadline = Date.now() + 60_000;
+    let warm: number | undefined;
+    while (warm === undefined && Date.now() < deadline) {
+      const line = logs.find((l) => /workspace prefix warmed up: (\d+) tokens/.test(l.message));
+      if (line) warm = Number(/warmed up: (\d+) tokens/.exec(line.message)![1]);
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(warm).toBeGreaterThan(1000);
+
+    const uri = pathToFileURL(current).href;
+    await host.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri, languageId: "typescript", version: 1, text: fs.readFileSync(current, "utf8") },
+    });
+    const stats = new Promise<CompletionStatsParams>((resolve) => host!.connection.onNotification(CompletionStatsNotification, resolve));
+    await host.connection.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position: { line: 1, character: 21 }, context: { triggerKind: 1 } });
+    const s = (await stats).stats;
+    // The workspace part came from the cache; only the file around the cursor was processed.
+    expect(s.cachedTokens).toBeGreaterThanOrEqual(warm! * 0.9);
+    expect(s.processedTokens).toBeLessThan(warm! / 2);
+  });
+});
