@@ -8,6 +8,7 @@
 // completion, Explain Screenshot and Summarize Meeting Recording tests run. The reload stage runs too
 // (the reloaded window runs the suite again and reads its stage from HEARTH_E2E_STATE).
 import { buildSuite } from "./lib/suite.mjs";
+import { userSettings } from "./lib/settings.mjs";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -47,22 +48,7 @@ const userData = path.join(run, "user-data");
 fs.mkdirSync(path.join(userData, "User"), { recursive: true });
 fs.writeFileSync(
   path.join(userData, "User", "settings.json"),
-  JSON.stringify({
-    "workbench.startupEditor": "none",
-    "telemetry.telemetryLevel": "off",
-    "extensions.autoUpdate": false,
-    "update.mode": "none",
-    "chat.disableAIFeatures": true,
-    "git.enabled": false,
-    "security.workspace.trust.enabled": false,
-    "editor.quickSuggestions": { other: false, comments: false, strings: false },
-    "hearth.model": path.join(models, "text.gguf"),
-    "hearth.mmproj": path.join(models, "mmproj.gguf"),
-    "hearth.drafter": path.join(models, "assistant.gguf"),
-    "hearth.contextSize": 8192,
-    "hearth.threads": 2,
-    "hearth.completion.debounceMs": 50,
-  }, null, 2),
+  JSON.stringify(userSettings(models), null, 2),
 );
 
 let code = 0;

@@ -15,6 +15,7 @@
 // Env: HEARTH_E2E_TIMEOUT_SCALE (slow machines), HEARTH_CACHE_DIR (tools + engine cache).
 // The last line is `e2e: N passed, N failed`; the exit code is non-zero on any failure.
 import { buildSuite as buildE2eSuite } from "./lib/suite.mjs";
+import { userSettings } from "./lib/settings.mjs";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -113,36 +114,6 @@ function copyDir(src, dst) {
   fs.cpSync(src, dst, { recursive: true });
 }
 
-function userSettings(models) {
-  return {
-    // noise cutting (see /work/shared/notes/vscode-e2e.md)
-    "workbench.startupEditor": "none",
-    "telemetry.telemetryLevel": "off",
-    "extensions.autoUpdate": false,
-    "extensions.autoCheckUpdates": false,
-    "extensions.ignoreRecommendations": true,
-    "update.mode": "none",
-    "chat.disableAIFeatures": true,
-    "git.enabled": false,
-    "workbench.tips.enabled": false,
-    "workbench.secondarySideBar.defaultVisibility": "hidden",
-    "workbench.enableExperiments": false,
-    "security.workspace.trust.enabled": false,
-    "window.confirmBeforeClose": "never",
-    // IntelliSense popups would cover (and compete with) the ghost text.
-    "editor.quickSuggestions": { other: false, comments: false, strings: false },
-    "editor.suggestOnTriggerCharacters": false,
-    "editor.parameterHints.enabled": false,
-    "editor.inlineSuggest.enabled": true,
-    // Hearth on the tiny generated models
-    "hearth.model": path.join(models, "text.gguf"),
-    "hearth.mmproj": path.join(models, "mmproj.gguf"),
-    "hearth.drafter": path.join(models, "assistant.gguf"),
-    "hearth.contextSize": 8192,
-    "hearth.threads": 2,
-    "hearth.completion.debounceMs": 50,
-  };
-}
 
 function makeProfile(runDir, name, models, fixturesDir) {
   const ws = path.join(runDir, `workspace-${name}`, "orders-service");
