@@ -115,12 +115,6 @@ export class ModelManager extends EventEmitter<{ status: [ModelStatus]; log: ["i
     await this.unload();
   }
 
-  /** Waits for the engine after a crash (the supervisor restarts it) and returns its endpoint. */
-  async engineEndpoint(): Promise<EngineEndpoint> {
-    if (!this.supervisor) return this.remoteEndpoint();
-    return this.supervisor.ready();
-  }
-
   private remoteEndpoint(): EngineEndpoint {
     return { baseUrl: this.settings.remoteEndpoint, apiKey: this.settings.remoteApiKey || undefined };
   }
