@@ -7,49 +7,21 @@
  * PNG, JPEG, WebP, GIF, BMP images and WAV, MP3, FLAC audio.
  */
 
+import { ascii, sniffMedia, type MediaKind } from "../../server/media/sniff";
+
 export const MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024;
 export const MAX_ATTACHMENTS = 10;
 /** Bytes needed from the start of a file to recognize it. */
 export const SNIFF_BYTES = 16;
 
-export type MediaKind = "image" | "audio";
+export type { MediaKind } from "../../server/media/sniff";
+export { sniffMedia };
 
 export type AttachmentCheck =
   | { ok: true; kind: MediaKind; mimeType: string }
   | { ok: false; message: string };
 
 const ACCEPTED = "PNG, JPEG, WebP, GIF or BMP images and WAV, MP3 or FLAC audio";
-
-function ascii(b: Uint8Array, start: number, end: number): string {
-  let s = "";
-  for (let i = start; i < end && i < b.length; i++) s += String.fromCharCode(b[i]);
-  return s;
-}
-
-/** Recognizes the formats the engine decodes, from a file's first {@link SNIFF_BYTES} bytes. */
-export function sniffMedia(b: Uint8Array): { kind: MediaKind; mimeType: string } | undefined {
-  if (b.length >= 8 && b[0] === 0x89 && ascii(b, 1, 4) === "PNG" && b[4] === 0x0d && b[5] === 0x0a && b[6] === 0x1a && b[7] === 0x0a) {
-    return { kind: "image", mimeType: "image/png" };
-  }
-  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return { kind: "image", mimeType: "image/jpeg" };
-  if (ascii(b, 0, 6) === "GIF87a" || ascii(b, 0, 6) === "GIF89a") return { kind: "image", mimeType: "image/gif" };
-  if (ascii(b, 0, 4) === "RIFF" && ascii(b, 8, 12) === "WEBP") return { kind: "image", mimeType: "image/webp" };
-  if (ascii(b, 0, 4) === "RIFF" && ascii(b, 8, 12) === "WAVE") return { kind: "audio", mimeType: "audio/wav" };
-  if (ascii(b, 0, 2) === "BM" && b.length >= 14) return { kind: "image", mimeType: "image/bmp" };
-  if (ascii(b, 0, 4) === "fLaC") return { kind: "audio", mimeType: "audio/flac" };
-  if (ascii(b, 0, 3) === "ID3" || isMp3Frame(b)) return { kind: "audio", mimeType: "audio/mpeg" };
-  return undefined;
-}
-
-/** An MPEG audio Layer III frame header (sync, valid version, bitrate and sample rate): not e.g. a UTF-16 BOM. */
-function isMp3Frame(b: Uint8Array): boolean {
-  if (b.length < 3 || b[0] !== 0xff || (b[1] & 0xe0) !== 0xe0) return false;
-  const version = (b[1] >> 3) & 3;
-  const layer = (b[1] >> 1) & 3;
-  const bitrate = b[2] >> 4;
-  const sampleRate = (b[2] >> 2) & 3;
-  return version !== 1 && layer === 1 && bitrate !== 0 && bitrate !== 15 && sampleRate !== 3;
-}
 
 /** Names formats we recognize but cannot send, for a precise message. */
 function recognizeOther(b: Uint8Array, name: string, declaredType: string): string | undefined {

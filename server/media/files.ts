@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { HearthFailure } from "../errors";
+import { sniffMedia, type MediaKind } from "./sniff";
 
 export const MAX_IMAGE_BYTES = 25 * 1024 * 1024;
 export const MAX_AUDIO_BYTES = 300 * 1024 * 1024;
@@ -23,22 +24,26 @@ export interface MediaData {
 
 const run = promisify(execFile);
 
-export function sniffImage(buf: Buffer): { mimeType: string; format: string } | undefined {
-  if (buf.length >= 8 && buf.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return { mimeType: "image/png", format: "png" };
-  if (buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff) return { mimeType: "image/jpeg", format: "jpeg" };
-  if (buf.length >= 6 && (buf.toString("latin1", 0, 6) === "GIF87a" || buf.toString("latin1", 0, 6) === "GIF89a")) return { mimeType: "image/gif", format: "gif" };
-  if (buf.length >= 2 && buf.toString("latin1", 0, 2) === "BM") return { mimeType: "image/bmp", format: "bmp" };
-  if (buf.length >= 12 && buf.toString("latin1", 0, 4) === "RIFF" && buf.toString("latin1", 8, 12) === "WEBP") return { mimeType: "image/webp", format: "webp" };
-  return undefined;
+/** The engine's name for each format (input_audio "format"). */
+const FORMAT: Record<string, string> = {
+  "image/png": "png",
+  "image/jpeg": "jpeg",
+  "image/gif": "gif",
+  "image/bmp": "bmp",
+  "image/webp": "webp",
+  "audio/wav": "wav",
+  "audio/flac": "flac",
+  "audio/mpeg": "mp3",
+};
+
+function sniff(buf: Uint8Array, kind: MediaKind): { mimeType: string; format: string } | undefined {
+  const media = sniffMedia(buf);
+  return media?.kind === kind ? { mimeType: media.mimeType, format: FORMAT[media.mimeType] } : undefined;
 }
 
+export const sniffImage = (buf: Uint8Array) => sniff(buf, "image");
 /** Formats llama.cpp's miniaudio decodes directly. */
-export function sniffAudio(buf: Buffer): { mimeType: string; format: string } | undefined {
-  if (buf.length >= 12 && buf.toString("latin1", 0, 4) === "RIFF" && buf.toString("latin1", 8, 12) === "WAVE") return { mimeType: "audio/wav", format: "wav" };
-  if (buf.length >= 4 && buf.toString("latin1", 0, 4) === "fLaC") return { mimeType: "audio/flac", format: "flac" };
-  if (buf.length >= 3 && (buf.toString("latin1", 0, 3) === "ID3" || (buf[0] === 0xff && (buf[1] & 0xe0) === 0xe0))) return { mimeType: "audio/mpeg", format: "mp3" };
-  return undefined;
-}
+export const sniffAudio = (buf: Uint8Array) => sniff(buf, "audio");
 
 /** Containers we can hand to ffmpeg (by magic bytes). */
 function looksLikeOtherAudio(buf: Buffer): string | undefined {
