@@ -8,10 +8,10 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { DidOpenTextDocumentNotification, InlineCompletionRequest } from "vscode-languageserver-protocol";
-import { HostProcess } from "../../server/client/hostProcess";
+import type { HostProcess } from "../../server/client/hostProcess";
 import { writeTinyModels } from "../../server/gguf/tinyModels";
-import { CompletionStatsNotification, LoadModelRequest, type CompletionStatsParams, type LogParams } from "../../server/protocol";
-import { assertBuilt, SERVER_MODULE } from "../helpers/tinyHost";
+import { CompletionStatsNotification, LoadModelRequest, type CompletionStatsParams } from "../../server/protocol";
+import { startTinyHost } from "../helpers/tinyHost";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-prefix-"));
 let host: HostProcess | undefined;
@@ -22,7 +22,6 @@ afterAll(async () => {
 
 describe("workspace prefix", () => {
   it("is warmed up after loading, and the first completion reuses it from the engine cache", async () => {
-    assertBuilt();
     const tiny = await writeTinyModels(path.join(root, "models"));
     const ws = path.join(root, "ws");
     fs.mkdirSync(path.join(ws, "src"), { recursive: true });
@@ -36,21 +35,11 @@ describe("workspace prefix", () => {
     const current = path.join(ws, "src", "main.ts");
     fs.writeFileSync(current, "import { value0_0 } from './module0';\nexport const answer = \n");
 
-    const logs: LogParams[] = [];
-    host = await HostProcess.start({
-      serverModule: SERVER_MODULE,
-      rootUri: pathToFileURL(ws).href,
-      settings: { model: tiny.text, mmproj: "", drafter: "", threads: 2, contextSize: 32768 },
-      onLog: (l) => logs.push(l),
-    });
+    const t = await startTinyHost({ model: tiny.text, mmproj: "", drafter: "" }, undefined, pathToFileURL(ws).href);
+    host = t.host;
     await host.connection.sendRequest(LoadModelRequest);
-    const deadline = Date.now() + 60_000;
-    let warm: number | undefined;
-    while (warm === undefined && Date.now() < deadline) {
-      const line = logs.find((l) => /workspace prefix warmed up: (\d+) tokens/.test(l.message));
-      if (line) warm = Number(/warmed up: (\d+) tokens/.exec(line.message)![1]);
-      else await new Promise((r) => setTimeout(r, 100));
-    }
+    const line = await t.waitForLog(/workspace prefix warmed up: \d+ tokens/, 0, 60_000);
+    const warm = Number(/warmed up: (\d+) tokens/.exec(line)![1]);
     expect(warm).toBeGreaterThan(1000);
 
     const uri = pathToFileURL(current).href;
@@ -61,7 +50,7 @@ describe("workspace prefix", () => {
     await host.connection.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position: { line: 1, character: 21 }, context: { triggerKind: 1 } });
     const s = (await stats).stats;
     // The workspace part came from the cache; only the file around the cursor was processed.
-    expect(s.cachedTokens).toBeGreaterThanOrEqual(warm! * 0.9);
-    expect(s.processedTokens).toBeLessThan(warm! / 2);
+    expect(s.cachedTokens).toBeGreaterThanOrEqual(warm * 0.9);
+    expect(s.processedTokens).toBeLessThan(warm / 2);
   });
 });
