@@ -30,8 +30,9 @@ import {
 } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { basename, delimiter, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
-    GPU_VARIANTS, MANIFEST_NAME, PREBUILT_ABI_DEFINES, SOURCE_CMAKE_OPTIONS, SOURCE_GPU_CMAKE_OPTIONS,
+    ENGINE_PATCHES, GPU_VARIANTS, MANIFEST_NAME, PREBUILT_ABI_DEFINES, SOURCE_CMAKE_OPTIONS, SOURCE_GPU_CMAKE_OPTIONS,
     buildCommandFor, buildOptionsHash, describeEngine, engineRoot, readEngineInputs, readEngineManifest,
     serverBinaryName,
 } from "./engine-key.mjs";
@@ -477,6 +478,16 @@ async function buildPrebuilt(desc, prebuilt, src, work, stage, ctx) {
     return [...prebuilt.copy, ...produced];
 }
 
+// Hearth's own fixes to the pinned llama.cpp (scripts/engine-patches/*.diff, each explains itself).
+// Unlike node-llama-cpp's patches they must apply: the host relies on them.
+async function applyHearthPatches(src, ctx) {
+    const dir = join(dirname(fileURLToPath(import.meta.url)), "engine-patches");
+    for (const f of ENGINE_PATCHES) {
+        await runLogged(ctx.tools.git, ["apply", join(dir, f)], { ...ctx, cwd: src });
+        writeSync(ctx.logFd, `# applied hearth patch ${f}\n`);
+    }
+}
+
 async function applyNlcPatches(desc, src, ctx) {
     // node-llama-cpp applies these to llama.cpp before building its prebuilt libs; mirror that
     const dir = join(desc.nodeLlamaCppDir, "llama", "patches");
@@ -665,6 +676,7 @@ async function main() {
             const src = join(work, "src");
             console.log(`${P} building llama-server (${desc.key}) in ${work}`);
             await cloneSource(desc, src, ctx);
+            await applyHearthPatches(src, ctx);
 
             const prebuilt = findPrebuiltLibs(desc);
             if (wantMode === "prebuilt-libs" && !prebuilt.ok)

@@ -3,6 +3,7 @@
 export type GpuVariant = "cpu" | "cuda" | "vulkan";
 
 export declare const BUILD_RECIPE_VERSION: number;
+export declare const ENGINE_PATCHES: readonly string[];
 export declare const GPU_VARIANTS: readonly GpuVariant[];
 export declare const MANIFEST_NAME: "engine.json";
 export declare const PREBUILT_ABI_DEFINES: readonly string[];

@@ -17,7 +17,10 @@ import { fileURLToPath } from "node:url";
  * the output (CMake template, compile definitions, copied files, cmake options...).
  * It is part of the options hash, so a bump invalidates every cached engine.
  */
-export const BUILD_RECIPE_VERSION = 1;
+export const BUILD_RECIPE_VERSION = 2;
+
+/** Hearth's patches to the pinned llama.cpp source, in scripts/engine-patches/, applied in this order. */
+export const ENGINE_PATCHES = Object.freeze(["0001-restored-swa-slot-reuse.diff", "0002-persist-slot-checkpoints.diff"]);
 
 /** @type {readonly ["cpu", "cuda", "vulkan"]} */
 export const GPU_VARIANTS = Object.freeze(/** @type {const} */ (["cpu", "cuda", "vulkan"]));
@@ -60,6 +63,7 @@ export const SOURCE_GPU_CMAKE_OPTIONS = Object.freeze({
 export function buildOptionsDescriptor() {
     return {
         recipe: BUILD_RECIPE_VERSION,
+        patches: [...ENGINE_PATCHES],
         prebuiltAbiDefines: [...PREBUILT_ABI_DEFINES],
         sourceCmakeOptions: [...SOURCE_CMAKE_OPTIONS],
         sourceGpuCmakeOptions: SOURCE_GPU_CMAKE_OPTIONS,

@@ -21,6 +21,8 @@ export interface HostOptions {
   serverModule: string;
   settings?: Partial<HearthSettings>;
   rootUri?: string;
+  /** Per-workspace state (the persisted workspace prefix); default: under Hearth's cache dir. */
+  storageDir?: string;
   env?: NodeJS.ProcessEnv;
   onLog?: (log: LogParams) => void;
   onStatus?: (status: ModelStatus) => void;
@@ -49,7 +51,7 @@ export class HostProcess {
       processId: process.pid,
       rootUri: opts.rootUri ?? null,
       capabilities: { window: { workDoneProgress: true } },
-      initializationOptions: { settings: opts.settings ?? {} },
+      initializationOptions: { settings: opts.settings ?? {}, storageDir: opts.storageDir },
     });
     await connection.sendNotification(InitializedNotification.type, {});
     return host;

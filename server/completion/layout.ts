@@ -27,6 +27,12 @@
  * See docs/completion-prompt.md for the full rationale and literal examples.
  */
 
+/**
+ * Version of the prompt layout. Part of the persisted workspace prefix's key: bump it whenever the text
+ * this file produces before `volatileStart` changes, so saved engine caches of the old layout are rebuilt.
+ */
+export const LAYOUT_VERSION = 1;
+
 export interface ContextChunk {
   path: string;
   text: string;

@@ -5,11 +5,10 @@
  */
 import type { ModelManager } from "../models/manager";
 import type { GenerationStats } from "../protocol";
-import { GEMMA4_MESSAGE_DELIMITERS, layoutCompletionPrompt, type CompletionInput, type ContextChunk } from "./layout";
+import { GEMMA4_MESSAGE_DELIMITERS, layoutCompletionPrompt, type CompletionInput } from "./layout";
 import { postprocessCompletion } from "./postprocess";
+import { COMPLETION_SLOT } from "./workspacePrefix";
 
-/** Completions get their own engine slot so chat never evicts their cached prefix. */
-const COMPLETION_SLOT = 0;
 /** Like llama.vscode's t_max_predict_ms: a completion that is still generating after this is cut. */
 const MAX_PREDICT_MS = 3000;
 
@@ -31,28 +30,6 @@ export interface CompletionOutcome {
 
 export class CompletionService {
   constructor(private readonly models: ModelManager) {}
-
-  /**
-   * Evaluates the stable part of the completion prompt (the workspace prefix) on the completions slot
-   * without generating, so the first completion after loading pays only for its own file, not the workspace.
-   * Returns the prompt tokens the engine processed.
-   */
-  async warmUp(workspaceChunks: ContextChunk[], signal?: AbortSignal): Promise<number> {
-    if (!workspaceChunks.length) return 0;
-    const loaded = await this.models.ensureLoaded();
-    const layout = layoutCompletionPrompt({ filePath: "", languageId: "plaintext", prefix: "", suffix: "", workspaceChunks }, { fim: loaded.fim });
-    const result = await loaded.client.completion(
-      {
-        prompt: layout.prompt.slice(0, layout.volatileStart),
-        n_predict: 0,
-        cache_prompt: true,
-        id_slot: COMPLETION_SLOT,
-        ...(layout.mode === "gemma-turns" ? { message_delimiters: GEMMA4_MESSAGE_DELIMITERS } : {}),
-      },
-      { signal },
-    );
-    return result.stats.processedTokens;
-  }
 
   async complete(req: CompletionRequest, signal?: AbortSignal): Promise<CompletionOutcome> {
     const loaded = await this.models.ensureLoaded();

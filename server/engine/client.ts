@@ -53,6 +53,12 @@ export interface StreamResult {
   final: Record<string, unknown>;
 }
 
+export interface SlotFileResult {
+  tokens: number;
+  bytes: number;
+  ms: number;
+}
+
 export class EngineClient {
   /**
    * @param endpoint where the engine is; async so a request made while the supervisor restarts a crashed
@@ -103,6 +109,26 @@ export class EngineClient {
       tokens: number[];
     };
     return json.tokens;
+  }
+
+  /** Writes slot `id`'s KV cache (and, with Hearth's engine patch, its context checkpoints) to `filename` in the slot directory. */
+  async saveSlot(id: number, filename: string, signal?: AbortSignal): Promise<SlotFileResult> {
+    const json = (await this.postJson(`/slots/${id}?action=save`, { filename }, signal)) as {
+      n_saved: number;
+      n_written: number;
+      timings?: { save_ms?: number };
+    };
+    return { tokens: json.n_saved, bytes: json.n_written, ms: json.timings?.save_ms ?? 0 };
+  }
+
+  /** Loads a slot file written by {@link saveSlot} into slot `id`, replacing what the slot held. */
+  async restoreSlot(id: number, filename: string, signal?: AbortSignal): Promise<SlotFileResult> {
+    const json = (await this.postJson(`/slots/${id}?action=restore`, { filename }, signal)) as {
+      n_restored: number;
+      n_read: number;
+      timings?: { restore_ms?: number };
+    };
+    return { tokens: json.n_restored, bytes: json.n_read, ms: json.timings?.restore_ms ?? 0 };
   }
 
   async props(signal?: AbortSignal): Promise<Record<string, unknown>> {

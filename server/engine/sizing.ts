@@ -107,3 +107,31 @@ export function formatBytes(n: number): string {
   }
   return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
+
+/**
+ * Bytes of one context checkpoint: what llama-server copies to host memory so a sliding-window cache can
+ * be rolled back, i.e. the sliding layers' cells of one sequence (window + ubatch). ≈ 270 MiB (q8_0) for the
+ * 12B shape, so the server's default of 32 per slot would hold about 8 GiB of RAM.
+ */
+export function checkpointBytes(shape: AttentionShape, type: KvCacheType): number {
+  let elements = 0;
+  for (let l = 0; l < shape.layers; l++) {
+    if (!(shape.sliding[l] && shape.window > 0)) continue;
+    elements += (shape.window + UBATCH) * shape.kvHeads[l] * shape.headDimSliding * 2;
+  }
+  return Math.ceil(elements * BYTES_PER_ELEMENT[type]);
+}
+
+export interface CheckpointPlan {
+  /** --ctx-checkpoints: checkpoints kept per slot. */
+  count: number;
+  /** --checkpoint-min-step: tokens between checkpoints, so `count` of them span the workspace prefix. */
+  minStep: number;
+}
+
+/** Checkpoints per slot within a RAM budget, spaced to cover a prefix of `prefixTokens` evenly. */
+export function checkpointPlan(shape: AttentionShape, type: KvCacheType, prefixTokens: number, budgetBytes: number): CheckpointPlan {
+  const each = checkpointBytes(shape, type);
+  const count = each > 0 ? Math.max(4, Math.min(32, Math.floor(budgetBytes / each))) : 32;
+  return { count, minStep: Math.max(256, Math.ceil(prefixTokens / count)) };
+}

@@ -24,6 +24,8 @@ export interface EngineLaunch {
   parallel: number;
   mtp: boolean;
   gpuLayers: number;
+  /** Context checkpoints per slot and their spacing (RAM-bounded; see sizing.checkpointPlan). */
+  checkpoints?: { count: number; minStep: number };
   extraArgs?: string[];
 }
 
@@ -56,6 +58,9 @@ export function engineArgs(launch: EngineLaunch, network: EngineNetwork): string
     "--no-webui",
     "--log-colors", "off",
   ];
+  if (launch.checkpoints) {
+    args.push("--ctx-checkpoints", String(launch.checkpoints.count), "--checkpoint-min-step", String(launch.checkpoints.minStep));
+  }
   if (launch.files.mmproj) args.push("--mmproj", launch.files.mmproj);
   if (launch.mtp && launch.files.drafter) {
     // The drafter runs its own thread pool. Two busy-polling pools on few cores starve each other
@@ -91,6 +96,11 @@ export interface SupervisorOptions {
   startTimeoutMs?: number;
   /** Consecutive failed starts before giving up. */
   maxFailures?: number;
+  /**
+   * The engine's --slot-save-path, for slot files that outlive the run (the persisted workspace prefix).
+   * Must be private to the user: the engine follows symlinks inside it. Default: inside the per-run dir.
+   */
+  slotDir?: string;
 }
 
 export class EngineStartError extends Error {}
@@ -112,6 +122,11 @@ export class EngineSupervisor extends EventEmitter<{ event: [EngineEvent] }> {
     fs.chmodSync(this.privateDir, 0o700);
     fs.mkdirSync(path.join(this.privateDir, "slots"), { mode: 0o700 });
     fs.writeFileSync(path.join(this.privateDir, "api-key"), this.apiKey + "\n", { mode: 0o600 });
+    if (opts.slotDir) {
+      fs.mkdirSync(opts.slotDir, { recursive: true, mode: 0o700 });
+      if (fs.lstatSync(opts.slotDir).isSymbolicLink()) throw new EngineStartError(`${opts.slotDir} is a symbolic link; refusing it as the engine's slot directory`);
+      fs.chmodSync(opts.slotDir, 0o700);
+    }
   }
 
   get pid(): number | undefined {
@@ -123,7 +138,7 @@ export class EngineSupervisor extends EventEmitter<{ event: [EngineEvent] }> {
   }
 
   get slotDir(): string {
-    return path.join(this.privateDir, "slots");
+    return this.opts.slotDir ?? path.join(this.privateDir, "slots");
   }
 
   /** The endpoint once healthy; waits through a restart in progress. */

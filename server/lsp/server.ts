@@ -15,6 +15,7 @@ import {
   type InitializeResult,
 } from "vscode-languageserver";
 import { TextDocument } from "vscode-languageserver-textdocument";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ChatService } from "../chat/service";
 import { CompletionService } from "../completion/service";
@@ -41,6 +42,8 @@ import {
 import { mergeSettings } from "../settings";
 import { isSecretPath } from "../secrets";
 import { WorkspaceContext } from "../workspace/context";
+import { PrefixStore, defaultPrefixDir } from "../completion/prefixStore";
+import { WorkspacePrefix } from "../completion/workspacePrefix";
 import { checkModelFiles } from "../models/report";
 
 export function startLanguageServer(connection: Connection): void {
@@ -49,6 +52,8 @@ export function startLanguageServer(connection: Connection): void {
   let workspace: WorkspaceContext | undefined;
   let completions: CompletionService;
   let chat: ChatService;
+  let prefix: WorkspacePrefix | undefined;
+  let refreshTimer: NodeJS.Timeout | undefined;
   const need = () => {
     if (!models) throw new ResponseError(ErrorCodes.ServerNotInitialized, "The Hearth host is not initialized.");
     return models;
@@ -56,17 +61,25 @@ export function startLanguageServer(connection: Connection): void {
 
   connection.onInitialize((params): InitializeResult => {
     const init = (params.initializationOptions ?? {}) as InitializationOptions;
-    models = new ModelManager(mergeSettings(init.settings));
+    const log = (message: string) => void connection.sendNotification(LogNotification, { level: "info", message, source: "host" });
+    const rootUri = params.workspaceFolders?.[0]?.uri ?? params.rootUri;
+    if (rootUri?.startsWith("file:")) workspace = new WorkspaceContext(fileURLToPath(rootUri), [], log);
+    // The evaluated workspace prefix is persisted per workspace (the extension's storage, else the cache dir).
+    let store: PrefixStore | undefined;
+    if (workspace) {
+      const dir = init.storageDir ? path.join(init.storageDir, "prefix-cache") : defaultPrefixDir(workspace.root);
+      try {
+        store = PrefixStore.open(dir);
+      } catch (err) {
+        log(`workspace prefix will not be saved: ${(err as Error).message}`);
+      }
+    }
+    models = new ModelManager(mergeSettings(init.settings), { slotDir: store?.dir });
     completions = new CompletionService(models);
     chat = new ChatService(models);
+    if (workspace) prefix = new WorkspacePrefix(models, { store, log });
     models.on("status", (status) => void connection.sendNotification(ModelStatusNotification, status));
     models.on("log", (level, message, source) => void connection.sendNotification(LogNotification, { level, message, source }));
-    const rootUri = params.workspaceFolders?.[0]?.uri ?? params.rootUri;
-    if (rootUri?.startsWith("file:")) {
-      workspace = new WorkspaceContext(fileURLToPath(rootUri), [], (message) =>
-        void connection.sendNotification(LogNotification, { level: "info", message, source: "host" }),
-      );
-    }
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
@@ -152,16 +165,33 @@ export function startLanguageServer(connection: Connection): void {
     }),
   );
 
-  /** Prefills the workspace prefix in the background once the model is up (logged, never fatal). */
+  /**
+   * Brings the engine's completions slot to the current workspace prefix in the background: restored from
+   * disk after a start, extended or rolled back after file changes (logged, never fatal).
+   */
   async function warmUpWorkspace(ws: WorkspaceContext, contextSize: number): Promise<void> {
     const log = (message: string) => void connection.sendNotification(LogNotification, { level: "info", message, source: "host" });
     try {
-      const t0 = performance.now();
-      const tokens = await completions.warmUp(await ws.chunksFor(undefined, contextSize));
-      if (tokens) log(`workspace prefix warmed up: ${tokens} tokens evaluated in ${Math.round(performance.now() - t0)} ms`);
+      const r = await prefix?.warm(await ws.chunksFor(undefined, contextSize));
+      if (r) {
+        log(
+          `workspace prefix warmed up: ${r.tokens} tokens, ${r.processedTokens} evaluated in ${Math.round(r.evaluateMs)} ms` +
+            (r.restoredTokens ? `, ${r.restoredTokens} restored from disk in ${Math.round(r.restoreMs)} ms` : ""),
+        );
+      }
     } catch (err) {
       log(`workspace prefix warm-up skipped: ${toHearthError(err).message}`);
     }
+  }
+
+  /** After file changes, re-evaluates the prefix off the keystroke path (debounced; only once a model runs). */
+  function scheduleRefresh(): void {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(() => {
+      const ws = workspace;
+      const m = models;
+      if (ws && m?.getStatus().state === "ready") void m.ensureLoaded().then((l) => warmUpWorkspace(ws, l.contextSize));
+    }, PREFIX_REFRESH_DELAY_MS);
   }
 
   connection.onRequest(RestartEngineRequest, (token) =>
@@ -193,14 +223,15 @@ export function startLanguageServer(connection: Connection): void {
   // Saved and changed files move to the end of the workspace prefix (only the tail is re-evaluated).
   documents.onDidSave((e) => {
     const file = filePathOf(e.document.uri);
-    if (file) void workspace?.changed([file]);
+    if (file) void workspace?.changed([file]).then(scheduleRefresh);
   });
   connection.onDidChangeWatchedFiles((p) => {
     const files = p.changes.map((c) => filePathOf(c.uri)).filter((f): f is string => !!f);
-    if (files.length) void workspace?.changed(files);
+    if (files.length) void workspace?.changed(files).then(scheduleRefresh);
   });
 
   connection.onShutdown(async () => {
+    clearTimeout(refreshTimer);
     await models?.dispose();
   });
   connection.onExit(() => void models?.dispose());
@@ -242,5 +273,8 @@ function filePathOf(uri: string): string | undefined {
     return undefined;
   }
 }
+
+/** Quiet time after the last file change before the prefix is re-evaluated. */
+const PREFIX_REFRESH_DELAY_MS = 1500;
 
 const mib = (n: number) => (n / 1024 / 1024).toFixed(1);

@@ -8,7 +8,8 @@ import os from "node:os";
 import { EngineClient, type EngineEndpoint } from "../engine/client";
 import { locateEngine } from "../engine/install";
 import { HearthFailure, toHearthError } from "../errors";
-import { attentionShape, estimateMemory, formatBytes, usableKvCacheType } from "../engine/sizing";
+import { attentionShape, checkpointPlan, estimateMemory, formatBytes, usableKvCacheType } from "../engine/sizing";
+import { prefixTokenBudget } from "../workspace/context";
 import { EngineSupervisor } from "../engine/supervisor";
 import type { DownloadProgress, EngineInfo, HearthError, HearthSettings, ModelFiles, ModelStatus } from "../protocol";
 import { checkCompanions, checkGguf, hasFimTokens, type CheckedGguf } from "./check";
@@ -27,6 +28,15 @@ export interface LoadedModel {
   contextSize: number;
   /** FIM token texts when the text model has them (native FIM layout). */
   fim?: { prefix: string; suffix: string; middle: string };
+  /** KV cache type the engine runs with (local engine only). */
+  kvCacheType?: string;
+  /** The engine build's cache key (local engine only): saved slot files are only valid for it. */
+  engineKey?: string;
+}
+
+export interface ModelManagerOptions {
+  /** The engine's --slot-save-path: where the workspace prefix is persisted. Default: a per-run temp dir. */
+  slotDir?: string;
 }
 
 export class ModelManager extends EventEmitter<{ status: [ModelStatus]; log: ["info" | "warn" | "error", string, "host" | "engine"] }> {
@@ -36,7 +46,10 @@ export class ModelManager extends EventEmitter<{ status: [ModelStatus]; log: ["i
   private loaded?: LoadedModel;
   private downloadAbort?: AbortController;
 
-  constructor(private settings: HearthSettings) {
+  constructor(
+    private settings: HearthSettings,
+    private readonly options: ModelManagerOptions = {},
+  ) {
     super();
     this.status = { state: "idle", model: settings.model };
   }
@@ -166,6 +179,9 @@ export class ModelManager extends EventEmitter<{ status: [ModelStatus]; log: ["i
     if (kvCacheType !== s.kvCacheType) {
       this.log("warn", `${s.kvCacheType} KV cache needs head sizes that are multiples of 32; this model's are not, so the cache is f16`);
     }
+    // Checkpoints let the sliding-window cache roll back to the unchanged part of the workspace prefix; each
+    // one is a copy of the sliding layers in RAM, so their number is bounded by memory, spread over the prefix.
+    const checkpoints = checkpointPlan(attentionShape(checked.model), kvCacheType, prefixTokenBudget(memory.contextSize), Math.min(2 * 1024 ** 3, os.totalmem() * 0.08));
     const install = locateEngine({ gpu: s.gpu === "cuda" || s.gpu === "vulkan" ? s.gpu : "cpu" });
     const threads = s.threads > 0 ? s.threads : os.availableParallelism();
     const mtp = s.mtp && !!files.drafter;
@@ -180,8 +196,10 @@ export class ModelManager extends EventEmitter<{ status: [ModelStatus]; log: ["i
         parallel,
         mtp,
         gpuLayers: s.gpu === "cpu" ? 0 : 999,
+        checkpoints,
       },
       log: (level, line) => this.emit("log", level, line, "engine"),
+      slotDir: this.options.slotDir,
     });
     this.supervisor = supervisor;
     const info: EngineInfo = {
@@ -205,7 +223,15 @@ export class ModelManager extends EventEmitter<{ status: [ModelStatus]; log: ["i
     });
     await supervisor.ready();
     const client = new EngineClient(() => supervisor.ready());
-    this.loaded = { client, info, files, contextSize: memory.contextSize, fim: info.nativeFim ? fimTokenTexts(checked.model) : undefined };
+    this.loaded = {
+      client,
+      info,
+      files,
+      contextSize: memory.contextSize,
+      fim: info.nativeFim ? fimTokenTexts(checked.model) : undefined,
+      kvCacheType,
+      engineKey: install.key,
+    };
     return this.loaded;
   }
 

@@ -11,6 +11,11 @@ import { WorkspaceIndex } from "./index";
 const PREFIX_SHARE = 0.6;
 const RESERVED_TOKENS = 4096;
 
+/** Tokens the workspace prefix may take in a context of `contextSize` tokens. */
+export function prefixTokenBudget(contextSize: number): number {
+  return Math.max(0, Math.floor(contextSize * PREFIX_SHARE) - RESERVED_TOKENS);
+}
+
 export class WorkspaceContext {
   private index?: WorkspaceIndex;
   private building?: Promise<WorkspaceIndex>;
@@ -30,7 +35,7 @@ export class WorkspaceContext {
 
   /** Prefix chunks for a completion in `file`, sized for a context of `contextSize` tokens. */
   async chunksFor(file: string | undefined, contextSize: number): Promise<ContextChunk[]> {
-    const budget = Math.max(0, Math.floor(contextSize * PREFIX_SHARE) - RESERVED_TOKENS);
+    const budget = prefixTokenBudget(contextSize);
     if (budget === 0) return [];
     const index = await this.ready(budget);
     const current = file ? this.relative(file) : undefined;

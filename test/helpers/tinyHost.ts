@@ -28,13 +28,19 @@ export interface TinyHost {
   waitForLog(re: RegExp, from?: number, timeoutMs?: number): Promise<string>;
 }
 
-export async function startTinyHost(settings: Partial<HearthSettings>, env?: NodeJS.ProcessEnv, rootUri?: string): Promise<TinyHost> {
+export async function startTinyHost(
+  settings: Partial<HearthSettings>,
+  env?: NodeJS.ProcessEnv,
+  rootUri?: string,
+  storageDir?: string,
+): Promise<TinyHost> {
   assertBuilt();
   const logs: LogParams[] = [];
   const statuses: ModelStatus[] = [];
   const host = await HostProcess.start({
     serverModule: SERVER_MODULE,
     rootUri,
+    storageDir,
     settings: { threads: 2, contextSize: 32768, ...settings },
     env: { ...process.env, ...env },
     onLog: (l) => logs.push(l),

@@ -35,7 +35,7 @@ describe("workspace prefix", () => {
     const current = path.join(ws, "src", "main.ts");
     fs.writeFileSync(current, "import { value0_0 } from './module0';\nexport const answer = \n");
 
-    const t = await startTinyHost({ model: tiny.text, mmproj: "", drafter: "" }, undefined, pathToFileURL(ws).href);
+    const t = await startTinyHost({ model: tiny.text, mmproj: "", drafter: "" }, undefined, pathToFileURL(ws).href, path.join(root, "storage"));
     host = t.host;
     await host.connection.sendRequest(LoadModelRequest);
     const line = await t.waitForLog(/workspace prefix warmed up: \d+ tokens/, 0, 60_000);

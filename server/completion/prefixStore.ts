@@ -1,0 +1,143 @@
+/**
+ * Where the completions slot's evaluated workspace prefix lives between runs: the engine's slot file
+ * (`/slots/0?action=save`, KV cache + context checkpoints via Hearth's engine patch), the prompt text it
+ * holds, and a manifest that says which model, engine and layout produced it, with sizes and SHA-256 of
+ * every file. A manifest that does not match, or files that do not match it, mean the cache is stale or
+ * corrupt: it is deleted and rebuilt, never loaded (the engine would trust any bytes it is given).
+ *
+ * The directory is the engine's `--slot-save-path`, private (0700) to this user and workspace.
+ */
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+/** Everything that makes a saved cache unusable when it changes. */
+export interface PrefixIdentity {
+  layoutVersion: number;
+  /** Model file path, size and mtime: a re-downloaded or replaced model has other weights. */
+  model: string;
+  modelBytes: number;
+  modelMtimeMs: number;
+  kvCacheType: string;
+  /** The engine build (state files are llama.cpp-version specific). */
+  engine: string;
+}
+
+interface StoredFile {
+  name: string;
+  bytes: number;
+  sha256: string;
+}
+
+interface PrefixManifest {
+  format: typeof FORMAT;
+  identity: PrefixIdentity;
+  /** Prompt tokens in the saved slot. */
+  tokens: number;
+  files: StoredFile[];
+  savedAt: string;
+}
+
+export interface SavedPrefix {
+  /** The prompt text the saved slot holds. */
+  prompt: string;
+  tokens: number;
+  bytes: number;
+}
+
+export type ReadResult = { ok: true; saved: SavedPrefix } | { ok: false; reason: string };
+
+const FORMAT = 1;
+
+/** Prefix directory for a workspace when the client gives no storage (the CLI): under Hearth's cache dir. */
+export function defaultPrefixDir(workspaceRoot: string): string {
+  const cache = process.env.HEARTH_CACHE_DIR || path.join(os.homedir(), ".cache", "hearth");
+  const id = crypto.createHash("sha256").update(path.resolve(workspaceRoot)).digest("hex").slice(0, 16);
+  return path.join(cache, "workspaces", id);
+}
+
+export class PrefixStore {
+  /** Slot file name as the engine sees it (relative to its --slot-save-path). */
+  static readonly SLOT_FILE = "completion-prefix.bin";
+  private static readonly CHECKPOINTS = "completion-prefix.bin.ckpt";
+  private static readonly PROMPT = "completion-prefix.txt";
+  private static readonly MANIFEST = "completion-prefix.json";
+
+  constructor(readonly dir: string) {}
+
+  /** Creates the private directory (0700); refuses a symlink, since the engine follows links in it. */
+  static open(dir: string): PrefixStore {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (fs.lstatSync(dir).isSymbolicLink()) throw new Error(`${dir} is a symbolic link; refusing to use it for the prefix cache`);
+    fs.chmodSync(dir, 0o700);
+    return new PrefixStore(dir);
+  }
+
+  /**
+   * The saved prefix if it was made for `identity` and its files are intact (sizes and SHA-256 checked),
+   * else why not. Reading hashes the whole slot file: seconds for a 256K-token 12B cache, against minutes
+   * (GPU) to hours (CPU) for the prefill it replaces.
+   */
+  async read(identity: PrefixIdentity): Promise<ReadResult> {
+    let manifest: PrefixManifest;
+    try {
+      manifest = JSON.parse(await fs.promises.readFile(this.file(PrefixStore.MANIFEST), "utf8")) as PrefixManifest;
+    } catch (err) {
+      return { ok: false, reason: (err as NodeJS.ErrnoException).code === "ENOENT" ? "no saved prefix" : "unreadable manifest" };
+    }
+    if (manifest.format !== FORMAT) return { ok: false, reason: `manifest format ${manifest.format}` };
+    const changed = (Object.keys(identity) as (keyof PrefixIdentity)[]).filter((k) => manifest.identity?.[k] !== identity[k]);
+    if (changed.length) return { ok: false, reason: `saved for another ${changed.join(", ")}` };
+    for (const f of manifest.files ?? []) {
+      const actual = await fileDigest(this.file(f.name)).catch(() => undefined);
+      if (!actual) return { ok: false, reason: `${f.name} is missing` };
+      if (actual.bytes !== f.bytes || actual.sha256 !== f.sha256) return { ok: false, reason: `${f.name} is corrupt (checksum mismatch)` };
+    }
+    const prompt = await fs.promises.readFile(this.file(PrefixStore.PROMPT), "utf8");
+    const bytes = manifest.files.reduce((n, f) => n + f.bytes, 0);
+    return { ok: true, saved: { prompt, tokens: manifest.tokens, bytes } };
+  }
+
+  /** Call before the engine overwrites the slot file, so a crash mid-write never leaves a valid-looking manifest. */
+  async invalidate(): Promise<void> {
+    await fs.promises.rm(this.file(PrefixStore.MANIFEST), { force: true });
+  }
+
+  /** Records what the engine just saved: the prompt it holds and the digests of the files it wrote. */
+  async record(identity: PrefixIdentity, prompt: string, tokens: number): Promise<void> {
+    const files: StoredFile[] = [];
+    for (const name of [PrefixStore.SLOT_FILE, PrefixStore.CHECKPOINTS]) {
+      const digest = await fileDigest(this.file(name)).catch(() => undefined);
+      if (digest) files.push({ name, ...digest });
+    }
+    if (!files.some((f) => f.name === PrefixStore.SLOT_FILE)) throw new Error("the engine did not write the slot file");
+    await fs.promises.writeFile(this.file(PrefixStore.PROMPT), prompt, { mode: 0o600 });
+    files.push({ name: PrefixStore.PROMPT, ...(await fileDigest(this.file(PrefixStore.PROMPT))) });
+    const manifest: PrefixManifest = { format: FORMAT, identity, tokens, files, savedAt: new Date().toISOString() };
+    const tmp = this.file(PrefixStore.MANIFEST + ".tmp");
+    await fs.promises.writeFile(tmp, JSON.stringify(manifest, null, 2) + "\n", { mode: 0o600 });
+    await fs.promises.rename(tmp, this.file(PrefixStore.MANIFEST));
+  }
+
+  /** Deletes every file of the saved prefix. */
+  async discard(): Promise<void> {
+    for (const name of [PrefixStore.MANIFEST, PrefixStore.SLOT_FILE, PrefixStore.CHECKPOINTS, PrefixStore.PROMPT]) {
+      await fs.promises.rm(this.file(name), { force: true });
+    }
+  }
+
+  private file(name: string): string {
+    return path.join(this.dir, name);
+  }
+}
+
+async function fileDigest(file: string): Promise<{ bytes: number; sha256: string }> {
+  const hash = crypto.createHash("sha256");
+  let bytes = 0;
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 4 << 20 })) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { bytes, sha256: hash.digest("hex") };
+}

@@ -1,0 +1,141 @@
+/**
+ * The persisted workspace prefix with a real engine and host: saved after the first warm-up, restored by the
+ * next host instead of re-prefilled, giving the same completion as a fresh prefill; a corrupt cache file is
+ * detected and rebuilt; a file changed while the editor was closed only costs the changed tail.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DidOpenTextDocumentNotification, InlineCompletionRequest } from "vscode-languageserver-protocol";
+import { writeTinyModels, type TinyModelPaths } from "../../server/gguf/tinyModels";
+import { CompletionStatsNotification, LoadModelRequest, type CompletionStatsParams } from "../../server/protocol";
+import { startTinyHost, type TinyHost } from "../helpers/tinyHost";
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-persist-"));
+const ws = path.join(root, "ws");
+const storage = path.join(root, "storage");
+const cacheDir = path.join(storage, "prefix-cache");
+const current = path.join(ws, "src", "main.ts");
+let tiny: TinyModelPaths;
+const hosts: TinyHost[] = [];
+
+beforeAll(async () => {
+  tiny = await writeTinyModels(path.join(root, "models"));
+  fs.mkdirSync(path.join(ws, "src"), { recursive: true });
+  for (let i = 0; i < 12; i++) writeModule(i, "v1", new Date(Date.UTC(2026, 0, 1 + i)));
+  fs.writeFileSync(current, "import { value0_0 } from './module0';\nexport const answer = \n");
+});
+afterAll(async () => {
+  for (const h of hosts) await h.host.dispose();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+function writeModule(i: number, tag: string, mtime: Date): void {
+  const file = path.join(ws, "src", `module${i}.ts`);
+  const body = Array.from({ length: 30 }, (_, j) => `export const value${i}_${j} = ${i * 100 + j}; // ${tag} line ${j} of module ${i}`).join("\n");
+  fs.writeFileSync(file, body + "\n");
+  fs.utimesSync(file, mtime, mtime);
+}
+
+interface Run {
+  warm: { tokens: number; processed: number; restored: number };
+  completion: string;
+  stats: CompletionStatsParams["stats"];
+  logs: string[];
+}
+
+/** One editor session: start a host, load the model, wait for the prefix, complete once in main.ts, stop. */
+async function session(): Promise<Run> {
+  const t = await startTinyHost({ model: tiny.text, mmproj: "", drafter: "" }, undefined, pathToFileURL(ws).href, storage);
+  hosts.push(t);
+  await t.host.connection.sendRequest(LoadModelRequest);
+  const line = await t.waitForLog(/workspace prefix warmed up/, 0, 90_000);
+  const m = /warmed up: (\d+) tokens, (\d+) evaluated/.exec(line)!;
+  const restoredTokens = Number(/, (\d+) restored from disk/.exec(line)?.[1] ?? 0);
+  // the save (when there is one) finishes right after the warm-up line
+  await t.waitForLog(/workspace prefix (saved|not saved)|restored from disk/, 0, 30_000).catch(() => undefined);
+  const uri = pathToFileURL(current).href;
+  await t.host.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+    textDocument: { uri, languageId: "typescript", version: 1, text: fs.readFileSync(current, "utf8") },
+  });
+  const stats = new Promise<CompletionStatsParams>((resolve) => t.host.connection.onNotification(CompletionStatsNotification, resolve));
+  const result = await t.host.connection.sendRequest(InlineCompletionRequest.type, {
+    textDocument: { uri },
+    position: { line: 1, character: 21 },
+    context: { triggerKind: 1 },
+  });
+  const items = Array.isArray(result) ? result : (result?.items ?? []);
+  const completion = items.map((i) => (typeof i.insertText === "string" ? i.insertText : i.insertText.value)).join("|");
+  const s = (await stats).stats;
+  await t.host.dispose();
+  hosts.pop();
+  return {
+    warm: { tokens: Number(m[1]), processed: Number(m[2]), restored: restoredTokens },
+    completion,
+    stats: s,
+    logs: t.logs.map((l) => l.message),
+  };
+}
+
+describe("persisted workspace prefix", () => {
+  let fresh: Run;
+
+  it("is saved after the first warm-up", async () => {
+    fresh = await session();
+    expect(fresh.warm.tokens).toBeGreaterThan(3000);
+    expect(fresh.warm.processed).toBeGreaterThan(fresh.warm.tokens * 0.9);
+    expect(fresh.warm.restored).toBe(0);
+    expect(fresh.logs.some((l) => /workspace prefix saved: \d+ tokens/.test(l))).toBe(true);
+    const manifest = JSON.parse(fs.readFileSync(path.join(cacheDir, "completion-prefix.json"), "utf8"));
+    expect(manifest.tokens).toBe(fresh.warm.tokens);
+    expect(fs.existsSync(path.join(cacheDir, "completion-prefix.bin.ckpt"))).toBe(true);
+    expect(fs.statSync(cacheDir).mode & 0o777).toBe(0o700);
+  }, 180_000);
+
+  it("is restored by the next session instead of re-prefilled, and completes exactly like a fresh prefill", async () => {
+    const restored = await session();
+    expect(restored.warm.restored).toBe(fresh.warm.tokens);
+    expect(restored.warm.tokens).toBe(fresh.warm.tokens);
+    expect(restored.warm.processed).toBeLessThan(16);
+    expect(restored.logs.some((l) => /forcing full prompt re-processing/.test(l))).toBe(false);
+    // same prompt, same greedy completion, and the completion too reused the restored cache
+    expect(restored.completion).toBe(fresh.completion);
+    expect(restored.stats.processedTokens).toBeLessThanOrEqual(fresh.stats.processedTokens + 16);
+    expect(restored.stats.cachedTokens).toBeGreaterThan(fresh.warm.tokens * 0.8);
+  }, 180_000);
+
+  it("rolls a restored prefix back to a saved checkpoint when a file changed while the editor was closed", async () => {
+    // module 3 sits early in the prefix (oldest first); its change moves it to the end
+    writeModule(3, "v2", new Date());
+    const run = await session();
+    expect(run.warm.restored).toBe(fresh.warm.tokens);
+    expect(run.warm.processed).toBeGreaterThan(0);
+    expect(run.warm.processed).toBeLessThan(run.warm.tokens * 0.9);
+    expect(run.logs.some((l) => /forcing full prompt re-processing/.test(l))).toBe(false);
+  }, 180_000);
+
+  it("detects a corrupt cache file, rebuilds it, and still completes the same", async () => {
+    writeModule(3, "v1", new Date(Date.UTC(2026, 0, 4))); // back to the first session's workspace
+    const bin = path.join(cacheDir, "completion-prefix.bin");
+    const fd = fs.openSync(bin, "r+");
+    fs.writeSync(fd, Buffer.from("garbage!"), 0, 8, Math.floor(fs.statSync(bin).size / 2));
+    fs.closeSync(fd);
+    const run = await session();
+    expect(run.logs.some((l) => /workspace prefix cache not used \(completion-prefix\.bin is corrupt/.test(l))).toBe(true);
+    expect(run.warm.restored).toBe(0);
+    expect(run.warm.processed).toBeGreaterThan(run.warm.tokens * 0.9);
+    expect(run.logs.some((l) => /workspace prefix saved/.test(l))).toBe(true);
+    expect(run.completion).toBe(fresh.completion);
+  }, 180_000);
+
+  it("does not use a cache saved for another model", async () => {
+    fs.copyFileSync(tiny.text, path.join(root, "models", "other.gguf"));
+    const t = await startTinyHost({ model: path.join(root, "models", "other.gguf"), mmproj: "", drafter: "" }, undefined, pathToFileURL(ws).href, storage);
+    hosts.push(t);
+    await t.host.connection.sendRequest(LoadModelRequest);
+    await t.waitForLog(/workspace prefix warmed up/, 0, 90_000);
+    expect(t.logs.some((l) => /cache not used \(saved for another model/.test(l.message))).toBe(true);
+  }, 180_000);
+});
