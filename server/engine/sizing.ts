@@ -58,12 +58,12 @@ export function usableKvCacheType(shape: AttentionShape, requested: KvCacheType)
   return shape.headDimFull % 32 === 0 && shape.headDimSliding % 32 === 0 ? requested : "f16";
 }
 
-/** KV bytes for `context` tokens with `parallel` sequences sharing one unified cache. */
+/** KV bytes for `parallel` slots of `context` tokens each (separate caches: see engineArgs). */
 export function kvCacheBytes(shape: AttentionShape, context: number, type: KvCacheType, parallel = 1): number {
   let elements = 0;
   for (let l = 0; l < shape.layers; l++) {
     const sliding = shape.sliding[l] && shape.window > 0;
-    const cells = sliding ? Math.min(context, (shape.window + UBATCH) * parallel) : context;
+    const cells = (sliding ? Math.min(context, shape.window + UBATCH) : context) * parallel;
     const headDim = sliding ? shape.headDimSliding : shape.headDimFull;
     elements += cells * shape.kvHeads[l] * headDim * 2; // K and V
   }

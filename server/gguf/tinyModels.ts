@@ -236,28 +236,40 @@ function textModelWriter(seed: number, vocab: GemmaVocab, name: string): GgufWri
   return w;
 }
 
-function assistantWriter(seed: number, vocab: GemmaVocab): GgufWriter {
-  const t = TINY_TEXT_SHAPE;
-  const a = TINY_ASSISTANT_SHAPE;
-  const w = new GgufWriter();
-  commonGeneral(w, "gemma4-assistant", "Hearth tiny Gemma 4 assistant (random weights)", LlamaFileType.MOSTLY_F16);
-  // same attention geometry as the target (it attends over the target's KV cache)
-  addGemma4TextMetadata(w, { ...t, nEmbd: a.nEmbd, nFf: a.nFf, nLayer: a.nLayer, nHead: a.nHead, swaPattern: a.swaPattern }, "gemma4-assistant");
-  w.setUint32("gemma4-assistant.attention.shared_kv_layers", a.nLayer);
-  w.setUint32("gemma4-assistant.embedding_length_out", t.nEmbd);
-  w.setUint32("gemma4-assistant.nextn_predict_layers", a.nLayer);
-  addGemmaVocabMetadata(w, vocab, { chatTemplate: GEMMA4_CHAT_TEMPLATE });
+/** Shape of a gemma4-assistant drafter's own layers (its attention geometry comes from the target). */
+export interface Gemma4AssistantShape {
+  nEmbd: number;
+  nFf: number;
+  nLayer: number;
+  nHead: number;
+  /** true = the layer reads the target's sliding-window KV; false = its full-attention KV */
+  swaPattern: boolean[];
+}
 
+export interface Gemma4AssistantOptions {
+  /** the text model the drafter belongs to (its KV cache and hidden state are read); default TINY_TEXT_SHAPE */
+  target?: Gemma4TextShape;
+  /** default TINY_ASSISTANT_SHAPE */
+  shape?: Gemma4AssistantShape;
+  name?: string;
+  /** type of token_embd and the matrices (norms stay F32); default F16 */
+  weightType?: GgmlType;
+  /** general.file_type to record; default MOSTLY_F16 */
+  fileType?: number;
+}
+
+/** Tensors of a gemma4-assistant drafter (tied embeddings; no K/V projections: it reuses the target's KV). */
+export function gemma4AssistantTensorPlan(target: Gemma4TextShape, a: Gemma4AssistantShape, nVocab: number): TensorPlan[] {
   const E = a.nEmbd;
-  const B = t.nEmbd;
+  const B = target.nEmbd;
   const plan: TensorPlan[] = [
-    { name: "token_embd.weight", shape: [E, vocab.tokens.length], role: "embd", fanIn: E },
-    { name: "rope_freqs.weight", shape: [t.headDimFull / 2], role: "rope_freqs", fanIn: 1 },
+    { name: "token_embd.weight", shape: [E, nVocab], role: "embd", fanIn: E },
+    { name: "rope_freqs.weight", shape: [target.headDimFull / 2], role: "rope_freqs", fanIn: 1 },
     { name: "nextn.pre_projection.weight", shape: [2 * B, E], role: "matrix", fanIn: 2 * B },
     { name: "nextn.post_projection.weight", shape: [E, B], role: "matrix", fanIn: E },
   ];
   for (let i = 0; i < a.nLayer; i++) {
-    const hd = a.swaPattern[i] ? t.headDimSwa : t.headDimFull;
+    const hd = a.swaPattern[i] ? target.headDimSwa : target.headDimFull;
     const q = hd * a.nHead;
     const b = `blk.${i}.`;
     plan.push(
@@ -275,14 +287,40 @@ function assistantWriter(seed: number, vocab: GemmaVocab): GgufWriter {
     );
   }
   plan.push({ name: "output_norm.weight", shape: [E], role: "norm", fanIn: 1 });
+  return plan;
+}
 
+/**
+ * A gemma4-assistant MTP drafter for `opts.target` (defaults: the tiny model's drafter, byte-identical
+ * to what writeTinyModels has always written).
+ */
+export function gemma4AssistantWriter(seed: number, vocab: GemmaVocab, opts: Gemma4AssistantOptions = {}): GgufWriter {
+  const t = opts.target ?? TINY_TEXT_SHAPE;
+  const a = opts.shape ?? TINY_ASSISTANT_SHAPE;
+  if (a.swaPattern.length !== a.nLayer) throw new Error("assistant swaPattern length must equal nLayer");
+  if (a.nEmbd === t.nEmbd) throw new Error("gemma4-assistant needs a hidden size different from the target's (llama.cpp uses it to detect embedding_length_out)");
+  const weightType = opts.weightType ?? GgmlType.F16;
+  const w = new GgufWriter();
+  commonGeneral(w, "gemma4-assistant", opts.name ?? "Hearth tiny Gemma 4 assistant (random weights)", opts.fileType ?? LlamaFileType.MOSTLY_F16);
+  // same attention geometry as the target (it attends over the target's KV cache)
+  addGemma4TextMetadata(w, { ...t, nEmbd: a.nEmbd, nFf: a.nFf, nLayer: a.nLayer, nHead: a.nHead, swaPattern: a.swaPattern }, "gemma4-assistant");
+  w.setUint32("gemma4-assistant.attention.shared_kv_layers", a.nLayer);
+  w.setUint32("gemma4-assistant.embedding_length_out", t.nEmbd);
+  w.setUint32("gemma4-assistant.nextn_predict_layers", a.nLayer);
+  addGemmaVocabMetadata(w, vocab, { chatTemplate: GEMMA4_CHAT_TEMPLATE });
+
+  const plan = gemma4AssistantTensorPlan(t, a, vocab.tokens.length);
   const rope = gemma4RopeFreqs(t.headDimFull, t.partialRotaryFactorFull);
   const aseed = (seed ^ 0x41535354) | 0; // independent of the target's weights
   for (const p of plan) {
-    const type = p.role === "embd" || p.role === "matrix" ? GgmlType.F16 : GgmlType.F32;
+    const type = p.role === "embd" || p.role === "matrix" ? weightType : GgmlType.F32;
     w.addTensor({ name: p.name, shape: p.shape, type, data: randomTensorSource(aseed, p, rope) });
   }
   return w;
+}
+
+function assistantWriter(seed: number, vocab: GemmaVocab): GgufWriter {
+  return gemma4AssistantWriter(seed, vocab);
 }
 
 function mmprojWriter(seed: number): GgufWriter {

@@ -46,7 +46,12 @@ import { PrefixStore, defaultPrefixDir } from "../completion/prefixStore";
 import { WorkspacePrefix } from "../completion/workspacePrefix";
 import { checkModelFiles } from "../models/report";
 
-export function startLanguageServer(connection: Connection): void {
+/** What an in-process embedder (the benchmark) may reach after `initialize`. */
+export interface LanguageServerHandle {
+  models(): ModelManager | undefined;
+}
+
+export function startLanguageServer(connection: Connection): LanguageServerHandle {
   const documents = new TextDocuments(TextDocument);
   let models: ModelManager | undefined;
   let workspace: WorkspaceContext | undefined;
@@ -238,6 +243,7 @@ export function startLanguageServer(connection: Connection): void {
 
   documents.listen(connection);
   connection.listen();
+  return { models: () => models };
 }
 
 /** Runs a handler with an AbortSignal tied to LSP cancellation; maps failures to ResponseErrors. */

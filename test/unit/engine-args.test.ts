@@ -25,7 +25,9 @@ describe("engineArgs", () => {
 
   it("uses the sliding-window cache with q8_0 KV and flash attention, never --swa-full", () => {
     const args = engineArgs(launch, net);
-    expect(value(args, "-c")).toBe("262144");
+    // every slot gets the whole context in its own cache (never --kv-unified: slots would evict each other)
+    expect(value(args, "-c")).toBe("524288");
+    expect(args).not.toContain("--kv-unified");
     expect(value(args, "-ctk")).toBe("q8_0");
     expect(value(args, "-ctv")).toBe("q8_0");
     expect(value(args, "-fa")).toBe("on");

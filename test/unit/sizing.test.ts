@@ -63,11 +63,15 @@ describe("context choice", () => {
   } as never;
   const GiB = 1024 ** 3;
 
-  it("takes the full 256K on a 16 GB laptop with 14 GiB free", async () => {
+  it("takes the full 256K per slot when both slots' caches fit, 128K on a 16 GB laptop with 14 GiB free", async () => {
     const { estimateMemory } = await import("../../server/engine/sizing");
-    const m = estimateMemory({ model, companions: [], kvCacheType: "q8_0", requestedContext: 0, parallel: 2, freeBytes: 14 * GiB });
+    const m = estimateMemory({ model, companions: [], kvCacheType: "q8_0", requestedContext: 0, parallel: 2, freeBytes: 18 * GiB });
     expect(m.contextSize).toBe(262144);
     expect(m.fits).toBe(true);
+    // two separate slot caches (completions + chat): at 14 GiB free the 256K pair does not fit
+    const laptop = estimateMemory({ model, companions: [], kvCacheType: "q8_0", requestedContext: 0, parallel: 2, freeBytes: 14 * GiB });
+    expect(laptop.contextSize).toBe(131072);
+    expect(laptop.fits).toBe(true);
   });
 
   it("halves the context until weights + KV fit, and says when even that does not fit", async () => {

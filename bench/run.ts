@@ -1,0 +1,453 @@
+/**
+ * `npm run bench`: Hearth's performance core, measured side by side in one process, on one llama-server and
+ * one generated model (a random-weight Gemma 4 with the real vocabulary, see bench/lib/models.ts):
+ *
+ *  1. edit-trace replay: keystrokes derived from this repository's git history, each completed by Hearth
+ *     (real LSP host, workspace prefix, slot 0) and by a llama.vscode-style request pattern (256/64-line
+ *     window + ring buffer of 16 chunks, cache_prompt, one request in flight, slot 1);
+ *  2. host overhead: LSP round trip minus the engine's own time for the same request;
+ *  3. restore of the persisted prefix vs re-prefill of the same prefix;
+ *  4. MTP on vs off (random drafts are refuted: this is the overhead, with the counters);
+ *  5. decode tokens/s vs the memory-bandwidth bound measured on this machine.
+ *
+ * Prints a Markdown table and writes bench/results/latest.json (+ latest.md). Timings are medians; nothing
+ * here is a pass/fail test. Options: --keystrokes N (default 120), --repo DIR (default: this checkout),
+ * --context N (default 131072).
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import {
+  DidChangeTextDocumentNotification,
+  DidOpenTextDocumentNotification,
+  DidSaveTextDocumentNotification,
+  InlineCompletionRequest,
+  LogMessageNotification,
+} from "vscode-languageserver-protocol";
+import { layoutCompletionPrompt } from "../server/completion/layout";
+import { PrefixStore } from "../server/completion/prefixStore";
+import { WorkspacePrefix, type PrefixWarmResult } from "../server/completion/workspacePrefix";
+import { languageIdOf } from "../server/languages";
+import type { LoadedModel, ModelManager } from "../server/models/manager";
+import { CompletionStatsNotification, LoadModelRequest, LogNotification, type GenerationStats, type HearthSettings } from "../server/protocol";
+import { WorkspaceContext } from "../server/workspace/context";
+import { decodeBoundTokensPerSecond, measureMemoryBandwidth } from "./lib/bandwidth";
+import { LlamaVscodeContext } from "./lib/baseline";
+import { applyTraceEvent, deriveEditTrace, materializeWorkspace, type TraceEvent } from "./lib/editTrace";
+import { startInProcessHost, type InProcessHost } from "./lib/inProcessHost";
+import { writeBenchModels } from "./lib/models";
+import { markdownTable, median, percentile } from "./lib/stats";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    keystrokes: { type: "string", default: "120" },
+    repo: { type: "string", default: path.resolve(here, "..") },
+    context: { type: "string", default: "131072" },
+  },
+});
+const N_PREDICT = 16;
+const started = performance.now();
+const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
+
+interface Sample {
+  latencyMs: number;
+  promptTokens: number;
+  processedTokens: number;
+  warm: boolean;
+}
+
+async function main(): Promise<void> {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-bench-"));
+  try {
+    await run(work);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function run(work: string): Promise<void> {
+  log("models ...");
+  const models = await writeBenchModels();
+  log(`trace from ${args.repo} ...`);
+  const trace = await deriveEditTrace(args.repo!, { maxKeystrokes: Number(args.keystrokes) });
+  const ws = path.join(work, "ws");
+  await materializeWorkspace(args.repo!, trace.baseCommit, ws);
+  const storage = path.join(work, "storage");
+  const settings: Partial<HearthSettings> = {
+    model: models.text,
+    mmproj: "",
+    drafter: "",
+    mtp: false,
+    contextSize: Number(args.context),
+    threads: os.availableParallelism(),
+    completion: { maxTokens: N_PREDICT, multiline: true, temperature: 0 },
+  };
+  const host = await startInProcessHost({ settings, rootUri: pathToFileURL(ws).href, storageDir: storage });
+  const hostLogs: string[] = [];
+  host.client.onNotification(LogNotification, (l) => {
+    hostLogs.push(l.message);
+  });
+  host.client.onNotification(LogMessageNotification.type, () => {});
+  try {
+    log("loading the model and prefilling the workspace prefix ...");
+    await host.client.sendRequest(LoadModelRequest);
+    await waitFor(() => hostLogs.find((l) => /workspace prefix (saved|not saved)/.test(l)), 600_000);
+    const manager = host.server.models()!;
+    const loaded = await manager.ensureLoaded();
+
+    const restore = await measureRestore(manager, loaded, ws, storage);
+    log(`restore: ${JSON.stringify(restore)}`);
+    const replay = await replayTrace(host, loaded, ws, trace.files, trace.events, work);
+    log(`replay: hearth p50 ${replay.hearth.latencyMsP50.toFixed(1)} ms, baseline p50 ${replay.baseline.latencyMsP50.toFixed(1)} ms`);
+    const overhead = await measureHostOverhead(host, ws);
+    log(`host overhead p50 ${overhead.hostOverheadMsP50.toFixed(2)} ms`);
+    const decode = await measureDecode(manager, models, settings);
+    log(`decode: ${JSON.stringify(decode)}`);
+    const bandwidth = await measureMemoryBandwidth();
+    const boundTps = decodeBoundTokensPerSecond(models.textWeightBytes, bandwidth.gbPerSecond);
+
+    const result = {
+      date: new Date().toISOString(),
+      machine: { cpus: os.availableParallelism(), totalMemGiB: +(os.totalmem() / 1024 ** 3).toFixed(1), node: process.version, platform: `${process.platform}-${process.arch}` },
+      model: { file: path.basename(models.text), bytes: models.textBytes, weightBytes: models.textWeightBytes, shape: models.shape, contextSize: loaded.contextSize },
+      trace: { repo: args.repo, baseCommit: trace.baseCommit, targetCommit: trace.targetCommit, keystrokes: trace.keystrokes, hunks: trace.hunks.length },
+      warmLatencyRatioVsBaseline: replay.hearth.latencyMsP50 / replay.baseline.latencyMsP50,
+      contextTokensRatioVsBaseline: replay.hearth.promptTokensP50 / replay.baseline.promptTokensP50,
+      promptTokensPerChangedToken: replay.promptTokensPerChangedToken,
+      hostOverheadMsP50: overhead.hostOverheadMsP50,
+      restoreSpeedup: restore.restoreSpeedup,
+      mtpOverheadRatio: decode.mtpOverheadRatio,
+      decodeVsBandwidthBound: decode.offTokensPerSecond / boundTps,
+      replay,
+      overhead,
+      restore,
+      decode: { ...decode, boundTokensPerSecond: boundTps, bandwidthGBps: bandwidth.gbPerSecond, bandwidthRuns: bandwidth.runs },
+      targets: {
+        warmLatencyRatioVsBaseline: "<= 0.3",
+        contextTokensRatioVsBaseline: ">= 10",
+        promptTokensPerChangedToken: "<= 1.2",
+        hostOverheadMsP50: "<= 5",
+        restoreSpeedup: ">= 100",
+        mtpOverheadRatio: "<= 1.10",
+      },
+      durationSeconds: Math.round((performance.now() - started) / 1000),
+    };
+    const table = renderTable(result);
+    const outDir = path.join(here, "results");
+    fs.mkdirSync(outDir, { recursive: true });
+    fs.writeFileSync(path.join(outDir, "latest.json"), JSON.stringify(result, null, 2) + "\n");
+    fs.writeFileSync(path.join(outDir, "latest.md"), table + "\n");
+    process.stdout.write(JSON.stringify(pick(result), null, 2) + "\n\n" + table + "\n");
+  } finally {
+    await host.dispose();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 3. restore vs re-prefill, alternating on the same engine (slot 0 erased before each)
+
+async function measureRestore(manager: ModelManager, loaded: LoadedModel, ws: string, storage: string) {
+  const chunks = await new WorkspaceContext(ws).chunksFor(undefined, loaded.contextSize);
+  const store = PrefixStore.open(path.join(storage, "prefix-cache"));
+  const prefill: PrefixWarmResult[] = [];
+  const restored: PrefixWarmResult[] = [];
+  for (let i = 0; i < 2; i++) {
+    await loaded.client.postJson("/slots/0?action=erase", {});
+    prefill.push((await new WorkspacePrefix(manager).warm(chunks))!);
+    await loaded.client.postJson("/slots/0?action=erase", {});
+    restored.push((await new WorkspacePrefix(manager, { store }).warm(chunks))!);
+    if (!restored.at(-1)!.restoredTokens) throw new Error(`the saved prefix was not restored: ${restored.at(-1)!.notRestored}`);
+  }
+  const prefillMs = median(prefill.map((r) => r.evaluateMs));
+  const restoreMs = median(restored.map((r) => r.restoreMs + r.evaluateMs));
+  return {
+    prefixTokens: prefill[0].tokens,
+    prefillMs,
+    prefillTokensPerSecond: prefill[0].tokens / (prefillMs / 1000),
+    restoreMs,
+    restoredTokens: restored[0].restoredTokens,
+    processedAfterRestore: median(restored.map((r) => r.processedTokens)),
+    cacheBytes: fs.readdirSync(store.dir).reduce((n, f) => n + fs.statSync(path.join(store.dir, f)).size, 0),
+    restoreSpeedup: prefillMs / restoreMs,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 1. edit-trace replay
+
+async function replayTrace(host: InProcessHost, loaded: LoadedModel, ws: string, files: Map<string, string>, events: TraceEvent[], work: string) {
+  const docs = new Map(files);
+  const versions = new Map<string, number>();
+  const baseline = new LlamaVscodeContext();
+  const hearth: Sample[] = [];
+  const lv: Sample[] = [];
+  const seen: { stats?: GenerationStats } = {};
+  host.client.onNotification(CompletionStatsNotification, (p) => {
+    seen.stats = p.stats;
+  });
+  const promptLog = path.join(work, "prompts.jsonl");
+  process.env.HEARTH_PROMPT_LOG = promptLog;
+  let current: string | undefined;
+  let firstInFile = true;
+  let done = 0;
+  const total = events.filter((e) => e.type === "type").length;
+
+  for (const [i, ev] of events.entries()) {
+    const uri = pathToFileURL(path.join(ws, ev.path)).href;
+    if (ev.type === "open") {
+      const text = docs.get(ev.path) ?? "";
+      if (!versions.has(ev.path)) {
+        versions.set(ev.path, 1);
+        await host.client.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: languageIdOf(ev.path), version: 1, text } });
+      }
+      const next = events.slice(i).find((e): e is Extract<TraceEvent, { type: "type" }> => e.type === "type" && e.path === ev.path);
+      baseline.onOpen(ev.path, text, next ? lineOf(text, next.offset) : 0);
+      baseline.flushQueue();
+      current = ev.path;
+      firstInFile = true;
+      continue;
+    }
+    if (ev.type === "save") {
+      fs.writeFileSync(path.join(ws, ev.path), docs.get(ev.path)!);
+      await host.client.sendNotification(DidSaveTextDocumentNotification.type, { textDocument: { uri } });
+      baseline.onSave(ev.path, docs.get(ev.path)!);
+      baseline.ringUpdate();
+      continue;
+    }
+    applyTraceEvent(docs, ev);
+    const text = docs.get(ev.path)!;
+    const version = (versions.get(ev.path) ?? 1) + 1;
+    versions.set(ev.path, version);
+    await host.client.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version }, contentChanges: [{ text }] });
+    const offset = ev.offset + ev.text.length;
+    const warm = !firstInFile && current === ev.path;
+    firstInFile = false;
+
+    // Hearth: the real LSP request, as VS Code sends it
+    seen.stats = undefined;
+    const t0 = performance.now();
+    await host.client.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position: positionOf(text, offset), context: { triggerKind: 1 } });
+    const hearthMs = performance.now() - t0;
+    const st = seen.stats as GenerationStats | undefined;
+    if (st) hearth.push({ latencyMs: hearthMs, promptTokens: st.promptTokens, processedTokens: st.processedTokens, warm });
+
+    // llama.vscode-style: its context policy, the same prompt layout and engine, its own slot
+    baseline.onEdit(ev.path, text, lineOf(text, offset));
+    const input = baseline.input(ev.path, text, offset, languageIdOf(ev.path));
+    const layout = layoutCompletionPrompt(input, { fim: loaded.fim });
+    const t1 = performance.now();
+    const res = (await loaded.client.postJson("/completion", {
+      prompt: layout.prompt,
+      n_predict: N_PREDICT,
+      temperature: 0,
+      stop: layout.stop,
+      cache_prompt: true,
+      id_slot: 1,
+      t_max_predict_ms: 3000,
+    })) as { timings: { prompt_n: number; cache_n: number } };
+    lv.push({ latencyMs: performance.now() - t1, promptTokens: res.timings.prompt_n + res.timings.cache_n, processedTokens: res.timings.prompt_n, warm });
+    if (++done % 20 === 0) log(`replay ${done}/${total}`);
+  }
+  delete process.env.HEARTH_PROMPT_LOG;
+
+  const changed = await changedTokensPerCompletion(loaded, promptLog);
+  const warmHearth = hearth.filter((s) => s.warm);
+  let processed = 0;
+  let changedSum = 0;
+  for (const [i, s] of hearth.entries()) {
+    if (!s.warm || changed[i] === undefined) continue;
+    processed += s.processedTokens;
+    changedSum += changed[i];
+  }
+  return {
+    completions: hearth.length,
+    warmCompletions: warmHearth.length,
+    hearth: summarize(warmHearth),
+    baseline: summarize(lv.filter((s) => s.warm)),
+    changedTokensP50: median(changed.filter((c): c is number => c !== undefined)),
+    promptTokensPerChangedToken: processed / Math.max(1, changedSum),
+  };
+}
+
+/**
+ * Tokens that changed between consecutive Hearth completion prompts (from the host's own prompt log):
+ * the new prompt's length minus its common token prefix with the previous one.
+ */
+async function changedTokensPerCompletion(loaded: LoadedModel, promptLog: string): Promise<(number | undefined)[]> {
+  const prompts = fs
+    .readFileSync(promptLog, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { endpoint: string; prompt?: string; n_predict?: number })
+    .filter((e) => e.endpoint === "/completion" && e.n_predict !== 0 && typeof e.prompt === "string")
+    .map((e) => e.prompt!);
+  const out: (number | undefined)[] = [];
+  let prev: number[] | undefined;
+  for (const p of prompts) {
+    const tokens = await loaded.client.tokenize(p, undefined, true);
+    if (prev) {
+      let k = 0;
+      while (k < prev.length && k < tokens.length && prev[k] === tokens[k]) k++;
+      out.push(tokens.length - k);
+    } else out.push(undefined);
+    prev = tokens;
+  }
+  return out;
+}
+
+function summarize(samples: Sample[]) {
+  const lat = samples.map((s) => s.latencyMs);
+  return {
+    n: samples.length,
+    latencyMsP50: median(lat),
+    latencyMsP95: percentile(lat, 95),
+    promptTokensP50: median(samples.map((s) => s.promptTokens)),
+    processedTokensP50: median(samples.map((s) => s.processedTokens)),
+    processedTokensMean: samples.reduce((n, s) => n + s.processedTokens, 0) / Math.max(1, samples.length),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 2. host overhead: the LSP round trip (JSON-RPC, document lookup, workspace chunks, layout, post-processing)
+//    minus the engine's own wall time for the same request, measured by the host around its HTTP call
+
+async function measureHostOverhead(host: InProcessHost, ws: string) {
+  const file = path.join(ws, "bench-overhead.ts");
+  const text = "export function add(a: number, b: number): number {\n  return ";
+  const uri = pathToFileURL(file).href;
+  await host.client.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "typescript", version: 1, text } });
+  const seen: { stats?: GenerationStats } = {};
+  const sub = host.client.onNotification(CompletionStatsNotification, (p) => {
+    seen.stats = p.stats;
+  });
+  const overhead: number[] = [];
+  const roundTrip: number[] = [];
+  for (let i = 0; i < 31; i++) {
+    seen.stats = undefined;
+    const t0 = performance.now();
+    await host.client.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position: { line: 1, character: 9 }, context: { triggerKind: 1 } });
+    const rtt = performance.now() - t0;
+    const st = seen.stats as GenerationStats | undefined;
+    if (i === 0 || !st) continue; // the first one fills the cache
+    roundTrip.push(rtt);
+    overhead.push(rtt - st.totalMs);
+  }
+  sub.dispose();
+  return { requests: overhead.length, roundTripMsP50: median(roundTrip), hostOverheadMsP50: median(overhead), hostOverheadMsP95: percentile(overhead, 95) };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 4 + 5. decode speed with the MTP drafter on and off (engine restarted between), same prompts
+
+async function measureDecode(manager: ModelManager, models: { assistant: string }, settings: Partial<HearthSettings>) {
+  const base = manager.getSettings();
+  const prompt = "<|turn>user\nWrite a TypeScript function that parses a CSV line.<turn|>\n<|turn>model\n```ts\n";
+  const runs: Record<"on" | "off", { msPerToken: number[]; drafted: number; accepted: number }> = {
+    on: { msPerToken: [], drafted: 0, accepted: 0 },
+    off: { msPerToken: [], drafted: 0, accepted: 0 },
+  };
+  for (const mode of ["off", "on", "off", "on"] as const) {
+    await manager.updateSettings({ ...base, ...settings, drafter: mode === "on" ? models.assistant : "", mtp: mode === "on" } as HearthSettings);
+    const loaded = await manager.ensureLoaded();
+    for (let i = 0; i < 4; i++) {
+      const res = (await loaded.client.postJson("/completion", {
+        prompt,
+        n_predict: 64,
+        ignore_eos: true,
+        temperature: 0,
+        cache_prompt: false,
+        id_slot: 1,
+        seed: i,
+      })) as { timings: { predicted_n: number; predicted_ms: number; draft_n?: number; draft_n_accepted?: number } };
+      runs[mode].msPerToken.push(res.timings.predicted_ms / res.timings.predicted_n);
+      runs[mode].drafted += res.timings.draft_n ?? 0;
+      runs[mode].accepted += res.timings.draft_n_accepted ?? 0;
+    }
+  }
+  await manager.updateSettings(base);
+  const on = median(runs.on.msPerToken);
+  const off = median(runs.off.msPerToken);
+  return {
+    offMsPerToken: off,
+    onMsPerToken: on,
+    offTokensPerSecond: 1000 / off,
+    onTokensPerSecond: 1000 / on,
+    mtpOverheadRatio: on / off,
+    draftedTokens: runs.on.drafted,
+    acceptedTokens: runs.on.accepted,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+type Result = Record<string, unknown> & {
+  replay: Awaited<ReturnType<typeof replayTrace>>;
+  overhead: Awaited<ReturnType<typeof measureHostOverhead>>;
+  restore: Awaited<ReturnType<typeof measureRestore>>;
+  decode: Awaited<ReturnType<typeof measureDecode>> & { boundTokensPerSecond: number; bandwidthGBps: number };
+};
+
+const HEADLINE = [
+  "warmLatencyRatioVsBaseline",
+  "contextTokensRatioVsBaseline",
+  "promptTokensPerChangedToken",
+  "hostOverheadMsP50",
+  "restoreSpeedup",
+  "mtpOverheadRatio",
+  "decodeVsBandwidthBound",
+] as const;
+
+function pick(r: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(HEADLINE.map((k) => [k, r[k]]));
+}
+
+function renderTable(r: Result): string {
+  const { replay, overhead, restore, decode } = r;
+  const rows = [
+    { measure: "warm completion latency p50 (ms)", hearth: replay.hearth.latencyMsP50, baseline: replay.baseline.latencyMsP50, value: r.warmLatencyRatioVsBaseline, target: "≤ 0.3×" },
+    { measure: "warm completion latency p95 (ms)", hearth: replay.hearth.latencyMsP95, baseline: replay.baseline.latencyMsP95, value: replay.hearth.latencyMsP95 / replay.baseline.latencyMsP95, target: "" },
+    { measure: "prompt tokens in context p50", hearth: replay.hearth.promptTokensP50, baseline: replay.baseline.promptTokensP50, value: r.contextTokensRatioVsBaseline, target: "≥ 10×" },
+    { measure: "prompt tokens processed per completion (mean)", hearth: replay.hearth.processedTokensMean, baseline: replay.baseline.processedTokensMean, value: replay.hearth.processedTokensMean / replay.baseline.processedTokensMean, target: "" },
+    { measure: "processed ÷ changed prompt tokens", hearth: r.promptTokensPerChangedToken, baseline: undefined, value: r.promptTokensPerChangedToken, target: "≤ 1.2" },
+    { measure: "host overhead p50 (ms)", hearth: overhead.hostOverheadMsP50, baseline: undefined, value: r.hostOverheadMsP50, target: "≤ 5 ms" },
+    { measure: `prefix of ${restore.prefixTokens} tokens: restore vs re-prefill (ms)`, hearth: restore.restoreMs, baseline: restore.prefillMs, value: r.restoreSpeedup, target: "≥ 100×" },
+    { measure: "decode ms/token, MTP on vs off", hearth: decode.onMsPerToken, baseline: decode.offMsPerToken, value: r.mtpOverheadRatio, target: "≤ 1.10×" },
+    { measure: "decode tok/s vs bandwidth bound", hearth: decode.offTokensPerSecond, baseline: decode.boundTokensPerSecond, value: r.decodeVsBandwidthBound, target: "" },
+  ];
+  return markdownTable(rows, [
+    { header: "measure", value: "measure", align: "left" },
+    { header: "Hearth", value: "hearth", digits: 1 },
+    { header: "baseline / reference", value: "baseline", digits: 1 },
+    { header: "ratio", value: "value", digits: 2 },
+    { header: "target", value: "target", align: "left" },
+  ]);
+}
+
+function lineOf(text: string, offset: number): number {
+  let n = 0;
+  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) n++;
+  return n;
+}
+
+function positionOf(text: string, offset: number): { line: number; character: number } {
+  const line = lineOf(text, offset);
+  return { line, character: offset - (text.lastIndexOf("\n", offset - 1) + 1) };
+}
+
+async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});
