@@ -12,7 +12,7 @@
  *
  * Prints a Markdown table and writes bench/results/latest.json (+ latest.md). Timings are medians; nothing
  * here is a pass/fail test. Options: --keystrokes N (default 120), --repo DIR (default: this checkout),
- * --context N (default 131072).
+ * --context N (default 65536).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -45,7 +45,7 @@ const { values: args } = parseArgs({
   options: {
     keystrokes: { type: "string", default: "120" },
     repo: { type: "string", default: path.resolve(here, "..") },
-    context: { type: "string", default: "131072" },
+    context: { type: "string", default: "65536" },
   },
 });
 const N_PREDICT = 16;
@@ -168,6 +168,8 @@ async function measureRestore(manager: ModelManager, loaded: LoadedModel, ws: st
     prefillMs,
     prefillTokensPerSecond: prefill[0].tokens / (prefillMs / 1000),
     restoreMs,
+    restoreLoadMs: median(restored.map((r) => r.restoreMs)),
+    restoreEvaluateMs: median(restored.map((r) => r.evaluateMs)),
     restoredTokens: restored[0].restoredTokens,
     processedAfterRestore: median(restored.map((r) => r.processedTokens)),
     cacheBytes: fs.readdirSync(store.dir).reduce((n, f) => n + fs.statSync(path.join(store.dir, f)).size, 0),

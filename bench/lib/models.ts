@@ -42,11 +42,13 @@ import { GgmlType, GgufWriter, LlamaFileType, tensorByteSize } from "../../serve
 const execFileP = promisify(execFile);
 
 /**
- * Text model: 6 layers (5 sliding + 1 full, Gemma 4's 5:1), ~1/10 of the 12B's width, 12.5 M
+ * Text model: 6 layers (5 sliding + 1 full, Gemma 4's 5:1), ~1/10 of the 12B's width, 11.1 M
  * non-embedding parameters + the 262,144 x 384 tied embedding (79 MB in Q4_0).
  *
- * Measured on the 2-core CI machine (llama-server, host flags, idle machine): prefill ~4,500 tok/s
- * at 1.6K tokens, 39.4K tokens in ~36 s (1,080 tok/s average), decode ~200 tok/s.
+ * Measured on the 2-core CI machine (llama-server, host flags, otherwise idle; measureModel.ts):
+ * prefill 4,600 tok/s for 2K tokens, 3,100 tok/s for 10K, 39.6K tokens in 32 s (1,250 tok/s),
+ * decode 225 tok/s (63 MB of Q4_0 weights read per token, 57 MB of it the tied output projection);
+ * with the drafter (-td 1) 41 tok/s: random weights never agree, so every draft is wasted work.
  * The one full-attention layer dominates a long prefill (its cost grows with the position: CPU
  * flash attention over a q8_0 cache costs ~18 GFLOP/s here), so its query heads are kept narrow:
  * 2 heads x 64 (full) / 32 (sliding), the 12B's 2:1 full:sliding head-size ratio. With 2 x 128 a
