@@ -449,7 +449,8 @@ async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promis
   }
 }
 
-main().catch((err) => {
+// The in-process LSP connection keeps the event loop alive: exit once the results are written.
+main().then(() => process.exit(0), (err) => {
   process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`);
   process.exit(1);
 });
