@@ -66,9 +66,6 @@ export function engineArgs(launch: EngineLaunch, network: EngineNetwork): string
   }
   if (launch.files.mmproj) args.push("--mmproj", launch.files.mmproj);
   if (launch.mtp && launch.files.drafter) {
-    // --spec-draft-p-min: the drafter stops at the first token it is unsure of. Default 0 drafts to the
-    // limit every step, and refuted drafts cost up to 4.6x per token (measured, random drafter); with 0.75
-    // failing drafts cost about nothing, while confident drafts (code, boilerplate) still go through.
     // The drafter runs its own thread pool. Two busy-polling pools on few cores starve each other
     // (measured on 2 cores: 1,100 ms/token with -t 2 and the default -td 2; 2 ms with -td 1 --poll 0).
     args.push(
@@ -76,7 +73,6 @@ export function engineArgs(launch: EngineLaunch, network: EngineNetwork): string
       "--spec-type", "draft-mtp",
       "-td", String(Math.max(1, Math.floor(launch.threads / 2))),
       "--poll", "0",
-      "--spec-draft-p-min", "0.75",
     );
   }
   return [...args, ...(launch.extraArgs ?? [])];
