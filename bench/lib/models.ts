@@ -18,10 +18,10 @@ import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { resolveCacheRoot } from "../../scripts/engine-key.mjs";
 import { readGemmaVocabFromGguf } from "../../server/gguf/bigModel";
 import { GEMMA4_CHAT_TEMPLATE } from "../../server/gguf/gemmaChatTemplate";
 import { addGemmaVocabMetadata, type GemmaVocab } from "../../server/gguf/gemmaVocab";
@@ -108,13 +108,10 @@ export interface BenchModels {
   reused: boolean;
 }
 
-export function hearthCacheDir(): string {
-  return process.env.HEARTH_CACHE_DIR || join(homedir(), ".cache", "hearth");
-}
 
 /** Default directory for the bench models: ${HEARTH_CACHE_DIR:-~/.cache/hearth}/bench/models. */
 export function defaultBenchModelsDir(): string {
-  return join(hearthCacheDir(), "bench", "models");
+  return join(resolveCacheRoot(), "bench", "models");
 }
 
 const VOCAB_IN_BUNDLE = "models/ggml-vocab-gemma-4.gguf";
@@ -135,7 +132,7 @@ function findBundle(): string {
  * Path of llama.cpp's real Gemma 4 vocabulary GGUF, extracted (offline) from node-llama-cpp's
  * llama.cpp git bundle into ${HEARTH_CACHE_DIR:-~/.cache/hearth}/bench/ on first use.
  */
-export async function ensureGemma4VocabGguf(cacheDir = join(hearthCacheDir(), "bench")): Promise<string> {
+export async function ensureGemma4VocabGguf(cacheDir = join(resolveCacheRoot(), "bench")): Promise<string> {
   const out = join(cacheDir, "ggml-vocab-gemma-4.gguf");
   if (existsSync(out)) return out;
   await mkdir(cacheDir, { recursive: true });

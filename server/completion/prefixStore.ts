@@ -9,8 +9,8 @@
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
+import { resolveCacheRoot } from "../../scripts/engine-key.mjs";
 
 /** Everything that makes a saved cache unusable when it changes. */
 export interface PrefixIdentity {
@@ -52,7 +52,7 @@ const FORMAT = 1;
 
 /** Prefix directory for a workspace when the client gives no storage (the CLI): under Hearth's cache dir. */
 export function defaultPrefixDir(workspaceRoot: string): string {
-  const cache = process.env.HEARTH_CACHE_DIR || path.join(os.homedir(), ".cache", "hearth");
+  const cache = resolveCacheRoot();
   const id = crypto.createHash("sha256").update(path.resolve(workspaceRoot)).digest("hex").slice(0, 16);
   return path.join(cache, "workspaces", id);
 }
