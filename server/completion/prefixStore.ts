@@ -11,6 +11,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { resolveCacheRoot } from "../../scripts/engine-key.mjs";
+import { ensurePrivateDir } from "../privateDir";
 
 /** Everything that makes a saved cache unusable when it changes. */
 export interface PrefixIdentity {
@@ -68,9 +69,7 @@ export class PrefixStore {
 
   /** Creates the private directory (0700); refuses a symlink, since the engine follows links in it. */
   static open(dir: string): PrefixStore {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    if (fs.lstatSync(dir).isSymbolicLink()) throw new Error(`${dir} is a symbolic link; refusing to use it for the prefix cache`);
-    fs.chmodSync(dir, 0o700);
+    ensurePrivateDir(dir);
     return new PrefixStore(dir);
   }
 

@@ -12,6 +12,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { KvCacheType, ModelFiles } from "../protocol";
+import { ensurePrivateDir } from "../privateDir";
 import type { EngineEndpoint } from "./client";
 
 export interface EngineLaunch {
@@ -123,12 +124,12 @@ export class EngineSupervisor extends EventEmitter<{ event: [EngineEvent] }> {
     super();
     this.privateDir = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-engine-"));
     fs.chmodSync(this.privateDir, 0o700);
-    fs.mkdirSync(path.join(this.privateDir, "slots"), { mode: 0o700 });
     fs.writeFileSync(path.join(this.privateDir, "api-key"), this.apiKey + "\n", { mode: 0o600 });
-    if (opts.slotDir) {
-      fs.mkdirSync(opts.slotDir, { recursive: true, mode: 0o700 });
-      if (fs.lstatSync(opts.slotDir).isSymbolicLink()) throw new EngineStartError(`${opts.slotDir} is a symbolic link; refusing it as the engine's slot directory`);
-      fs.chmodSync(opts.slotDir, 0o700);
+    try {
+      ensurePrivateDir(this.slotDir);
+    } catch (err) {
+      fs.rmSync(this.privateDir, { recursive: true, force: true });
+      throw new EngineStartError((err as Error).message);
     }
   }
 
