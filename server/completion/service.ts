@@ -7,7 +7,7 @@ import type { ModelManager } from "../models/manager";
 import type { GenerationStats } from "../protocol";
 import { GEMMA4_MESSAGE_DELIMITERS, layoutCompletionPrompt, type CompletionInput } from "./layout";
 import { postprocessCompletion } from "./postprocess";
-import { COMPLETION_SLOT } from "./workspacePrefix";
+import { COMPLETION_SLOT, type SlotContents } from "./slotContents";
 
 /** Like llama.vscode's t_max_predict_ms: a completion that is still generating after this is cut. */
 const MAX_PREDICT_MS = 3000;
@@ -29,7 +29,11 @@ export interface CompletionOutcome {
 }
 
 export class CompletionService {
-  constructor(private readonly models: ModelManager) {}
+  constructor(
+    private readonly models: ModelManager,
+    /** Told what the completions slot holds after each request (the background prefix warm-up reads it). */
+    private readonly slot?: SlotContents,
+  ) {}
 
   async complete(req: CompletionRequest, signal?: AbortSignal): Promise<CompletionOutcome> {
     const loaded = await this.models.ensureLoaded();
@@ -55,6 +59,7 @@ export class CompletionService {
       },
       { signal },
     );
+    this.slot?.record(layout.prompt);
     const text = postprocessCompletion(result.text, {
       prefix: req.prefix,
       suffix: req.suffix,

@@ -10,11 +10,9 @@
  */
 import fs from "node:fs";
 import type { ModelManager, LoadedModel } from "../models/manager";
-import { GEMMA4_MESSAGE_DELIMITERS, LAYOUT_VERSION, layoutCompletionPrompt, type ContextChunk } from "./layout";
+import { GEMMA4_MESSAGE_DELIMITERS, LAYOUT_VERSION, layoutCompletionPrompt, type CompletionPrompt, type ContextChunk } from "./layout";
 import { PrefixStore, type PrefixIdentity } from "./prefixStore";
-
-/** Completions get their own engine slot so chat and media never evict their cached prefix. */
-export const COMPLETION_SLOT = 0;
+import { COMPLETION_SLOT, type SlotContents } from "./slotContents";
 
 /**
  * A saved prefix is restored when at least this share of it is still the start of the current one. The
@@ -49,12 +47,14 @@ export interface WorkspacePrefixOptions {
    */
   saveIntervalMs?: number;
   log?: (message: string) => void;
+  /** What the completions slot holds (shared with the completion service); without it every call evaluates. */
+  slot?: SlotContents;
 }
 
 /** The cache-stable part of a completion prompt for these chunks (what the prefix slot holds). */
-export function workspacePrefixPrompt(chunks: ContextChunk[], loaded: Pick<LoadedModel, "fim">): string {
+function workspacePrefixLayout(chunks: ContextChunk[], loaded: Pick<LoadedModel, "fim">): { prompt: string; mode: CompletionPrompt["mode"] } {
   const layout = layoutCompletionPrompt({ filePath: "", languageId: "plaintext", prefix: "", suffix: "", workspaceChunks: chunks }, { fim: loaded.fim });
-  return layout.prompt.slice(0, layout.volatileStart);
+  return { prompt: layout.prompt.slice(0, layout.volatileStart), mode: layout.mode };
 }
 
 export class WorkspacePrefix {
@@ -72,7 +72,9 @@ export class WorkspacePrefix {
 
   /**
    * Brings the completions slot to the prefix for `chunks`. Calls run one at a time (a file change during a
-   * warm-up queues behind it). Returns undefined when there is no workspace context to evaluate.
+   * warm-up queues behind it). Returns undefined when there is nothing to do: no workspace context, or the
+   * slot already starts with this prefix (a request would cut the last completion's tail off the cache and
+   * the next keystroke would evaluate it again).
    */
   warm(chunks: ContextChunk[], signal?: AbortSignal): Promise<PrefixWarmResult | undefined> {
     const next = this.running.then(() => this.warmNow(chunks, signal));
@@ -83,7 +85,8 @@ export class WorkspacePrefix {
   private async warmNow(chunks: ContextChunk[], signal?: AbortSignal): Promise<PrefixWarmResult | undefined> {
     if (!chunks.length) return undefined;
     const loaded = await this.models.ensureLoaded();
-    const prompt = workspacePrefixPrompt(chunks, loaded);
+    const { prompt, mode } = workspacePrefixLayout(chunks, loaded);
+    if (this.opts.slot?.startsWith(prompt)) return undefined;
     const store = loaded.info.kind === "local" ? this.opts.store : undefined;
     const identity = store ? await this.identity(loaded) : undefined;
     const result: PrefixWarmResult = { tokens: 0, processedTokens: 0, restoredTokens: 0, restoreMs: 0, evaluateMs: 0, savedBytes: 0 };
@@ -104,10 +107,11 @@ export class WorkspacePrefix {
         n_predict: 0,
         cache_prompt: true,
         id_slot: COMPLETION_SLOT,
-        ...(loaded.fim ? {} : { message_delimiters: GEMMA4_MESSAGE_DELIMITERS }),
+        ...(mode === "gemma-turns" ? { message_delimiters: GEMMA4_MESSAGE_DELIMITERS } : {}),
       },
       { signal },
     );
+    this.opts.slot?.record(prompt);
     result.evaluateMs = performance.now() - t1;
     result.tokens = evaluated.stats.promptTokens;
     result.processedTokens = evaluated.stats.processedTokens;

@@ -44,6 +44,7 @@ import { isSecretPath } from "../secrets";
 import { WorkspaceContext } from "../workspace/context";
 import { PrefixStore, defaultPrefixDir } from "../completion/prefixStore";
 import { WorkspacePrefix } from "../completion/workspacePrefix";
+import { SlotContents } from "../completion/slotContents";
 import { checkModelFiles } from "../models/report";
 
 /** What an in-process embedder (the benchmark) may reach after `initialize`. */
@@ -59,6 +60,9 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   let chat: ChatService;
   let prefix: WorkspacePrefix | undefined;
   let refreshTimer: NodeJS.Timeout | undefined;
+  /** The file of the last completion: its own chunks are not in its prefix (they are in the volatile part). */
+  let activeFile: string | undefined;
+  const log = (message: string) => void connection.sendNotification(LogNotification, { level: "info", message, source: "host" });
   const need = () => {
     if (!models) throw new ResponseError(ErrorCodes.ServerNotInitialized, "The Hearth host is not initialized.");
     return models;
@@ -66,7 +70,6 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
 
   connection.onInitialize((params): InitializeResult => {
     const init = (params.initializationOptions ?? {}) as InitializationOptions;
-    const log = (message: string) => void connection.sendNotification(LogNotification, { level: "info", message, source: "host" });
     const rootUri = params.workspaceFolders?.[0]?.uri ?? params.rootUri;
     if (rootUri?.startsWith("file:")) workspace = new WorkspaceContext(fileURLToPath(rootUri), [], log);
     // The evaluated workspace prefix is persisted per workspace (the extension's storage, else the cache dir).
@@ -80,9 +83,11 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
       }
     }
     models = new ModelManager(mergeSettings(init.settings), { slotDir: store?.dir });
-    completions = new CompletionService(models);
+    // Completions and the background prefix warm-up share slot 0 and tell each other what it holds.
+    const slot = new SlotContents(models);
+    completions = new CompletionService(models, slot);
     chat = new ChatService(models);
-    if (workspace) prefix = new WorkspacePrefix(models, { store, log });
+    if (workspace) prefix = new WorkspacePrefix(models, { store, log, slot });
     models.on("status", (status) => void connection.sendNotification(ModelStatusNotification, status));
     models.on("log", (level, message, source) => void connection.sendNotification(LogNotification, { level, message, source }));
     return {
@@ -107,6 +112,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     const text = doc.getText();
     const offset = doc.offsetAt(params.position);
     const file = filePathOf(params.textDocument.uri);
+    activeFile = file;
     const outcome = await guard(token, async (signal) =>
       completions.complete(
         {
@@ -171,13 +177,13 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   );
 
   /**
-   * Brings the engine's completions slot to the current workspace prefix in the background: restored from
-   * disk after a start, extended or rolled back after file changes (logged, never fatal).
+   * Brings the engine's completions slot to the workspace prefix the next completion will use (the active
+   * file's chunks left out) in the background: restored from disk after a start, extended or rolled back
+   * after file changes (logged, never fatal).
    */
   async function warmUpWorkspace(ws: WorkspaceContext, contextSize: number): Promise<void> {
-    const log = (message: string) => void connection.sendNotification(LogNotification, { level: "info", message, source: "host" });
     try {
-      const r = await prefix?.warm(await ws.chunksFor(undefined, contextSize));
+      const r = await prefix?.warm(await ws.chunksFor(activeFile, contextSize));
       if (r) {
         log(
           `workspace prefix warmed up: ${r.tokens} tokens, ${r.processedTokens} evaluated in ${Math.round(r.evaluateMs)} ms` +

@@ -7,7 +7,12 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { DidOpenTextDocumentNotification, InlineCompletionRequest } from "vscode-languageserver-protocol";
+import {
+  DidChangeWatchedFilesNotification,
+  DidOpenTextDocumentNotification,
+  DidSaveTextDocumentNotification,
+  InlineCompletionRequest,
+} from "vscode-languageserver-protocol";
 import type { HostProcess } from "../../server/client/hostProcess";
 import { writeTinyModels } from "../../server/gguf/tinyModels";
 import { CompletionStatsNotification, LoadModelRequest, type CompletionStatsParams } from "../../server/protocol";
@@ -52,5 +57,31 @@ describe("workspace prefix", () => {
     // The workspace part came from the cache; only the file around the cursor was processed.
     expect(s.cachedTokens).toBeGreaterThanOrEqual(warm * 0.9);
     expect(s.processedTokens).toBeLessThan(warm / 2);
+
+    const completeAgain = async () => {
+      const next = new Promise<CompletionStatsParams>((resolve) => {
+        const sub = host!.connection.onNotification(CompletionStatsNotification, (p) => {
+          sub.dispose();
+          resolve(p);
+        });
+      });
+      await host!.connection.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position: { line: 1, character: 21 }, context: { triggerKind: 1 } });
+      return (await next).stats;
+    };
+
+    // Saving the file being edited changes nothing its completions see (its own chunks are never in its
+    // prefix): the background refresh must leave the slot alone, so the same completion is a full cache hit.
+    await host.connection.sendNotification(DidSaveTextDocumentNotification.type, { textDocument: { uri } });
+    await new Promise((r) => setTimeout(r, 3000));
+    expect((await completeAgain()).processedTokens).toBeLessThan(8);
+
+    // A change elsewhere is evaluated in the background, off the keystroke path.
+    const logsBefore = t.logs.length;
+    const changed = path.join(ws, "src", "module2.ts");
+    fs.appendFileSync(changed, "export const added = 1;\n");
+    await host.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: pathToFileURL(changed).href, type: 2 }] });
+    const refreshed = await t.waitForLog(/workspace prefix warmed up: \d+ tokens, \d+ evaluated/, logsBefore, 60_000);
+    expect(Number(/, (\d+) evaluated/.exec(refreshed)![1])).toBeGreaterThan(0);
+    expect((await completeAgain()).processedTokens).toBeLessThan(warm / 2);
   });
 });

@@ -1,0 +1,30 @@
+/**
+ * What the engine's completions slot holds: the last prompt sent to it, and to which engine process. Both
+ * completions and the background prefix warm-up write to the slot; with this they know when a workspace
+ * prefix is already evaluated there, so a warm-up does not cut a completion's tail off the cache only for
+ * the next keystroke to evaluate it again.
+ */
+import type { ModelManager } from "../models/manager";
+
+/** Completions get their own engine slot so chat and media never evict their cached prefix. */
+export const COMPLETION_SLOT = 0;
+
+export class SlotContents {
+  private last?: { pid: number; prompt: string };
+
+  constructor(private readonly models: Pick<ModelManager, "getStatus">) {}
+
+  /** `prompt` was evaluated on the slot (a later request replaces it). */
+  record(prompt: string): void {
+    this.last = { pid: this.pid(), prompt };
+  }
+
+  /** Whether the slot's cache starts with `prefix` (an engine restart empties it). */
+  startsWith(prefix: string): boolean {
+    return this.last?.pid === this.pid() && this.last.prompt.startsWith(prefix);
+  }
+
+  private pid(): number {
+    return this.models.getStatus().engine?.pid ?? -1;
+  }
+}
