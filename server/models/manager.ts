@@ -175,13 +175,14 @@ export class ModelManager extends EventEmitter<{ status: [ModelStatus]; log: ["i
     if (!memory.fits) {
       this.log("warn", `the model needs about ${formatBytes(memory.totalBytes)} but only ${formatBytes(memory.freeBytes)} is free; it may swap or fail to load`);
     }
-    const kvCacheType = usableKvCacheType(attentionShape(checked.model), s.kvCacheType);
+    const shape = attentionShape(checked.model);
+    const kvCacheType = usableKvCacheType(shape, s.kvCacheType);
     if (kvCacheType !== s.kvCacheType) {
       this.log("warn", `${s.kvCacheType} KV cache needs head sizes that are multiples of 32; this model's are not, so the cache is f16`);
     }
     // Checkpoints let the sliding-window cache roll back to the unchanged part of the workspace prefix; each
     // one is a copy of the sliding layers in RAM, so their number is bounded by memory, spread over the prefix.
-    const checkpoints = checkpointPlan(attentionShape(checked.model), kvCacheType, prefixTokenBudget(memory.contextSize), Math.min(2 * 1024 ** 3, os.totalmem() * 0.08));
+    const checkpoints = checkpointPlan(shape, kvCacheType, prefixTokenBudget(memory.contextSize), Math.min(2 * 1024 ** 3, os.totalmem() * 0.08));
     const install = locateEngine({ gpu: s.gpu === "cuda" || s.gpu === "vulkan" ? s.gpu : "cpu" });
     const threads = s.threads > 0 ? s.threads : os.availableParallelism();
     const mtp = s.mtp && !!files.drafter;
