@@ -4,7 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { HostProcess } from "../../server/client/hostProcess";
 import { writeTinyModels } from "../../server/gguf/tinyModels";
-import type { HearthSettings, LogParams, ModelStatus } from "../../server/protocol";
+import { InlineCompletionRequest, type InlineCompletionItem, type Position } from "vscode-languageserver-protocol";
+import { CompletionStatsNotification, type CompletionStatsParams, type HearthSettings, type LogParams, type ModelStatus } from "../../server/protocol";
 
 export const SERVER_MODULE = path.resolve(__dirname, "../../dist/server.js");
 export const CLI = path.resolve(__dirname, "../../dist/cli.js");
@@ -56,4 +57,27 @@ export async function startTinyHost(
     }
   };
   return { host, logs, statuses, waitForLog };
+}
+
+export interface CompletionAt {
+  /** The items' insert texts, joined with "|" ("" when there is none). */
+  text: string;
+  items: InlineCompletionItem[];
+  /** What the host reported for this request (CompletionStatsNotification). */
+  stats: CompletionStatsParams;
+}
+
+/** Requests an inline completion at `position` of an open document, as VS Code does, with its stats. */
+export async function completeAt(host: HostProcess, uri: string, position: Position): Promise<CompletionAt> {
+  const stats = new Promise<CompletionStatsParams>((resolve) => {
+    const sub = host.connection.onNotification(CompletionStatsNotification, (p) => {
+      if (p.uri !== uri) return;
+      sub.dispose();
+      resolve(p);
+    });
+  });
+  const result = await host.connection.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position, context: { triggerKind: 1 } });
+  const items = Array.isArray(result) ? result : (result?.items ?? []);
+  const text = items.map((i) => (typeof i.insertText === "string" ? i.insertText : i.insertText.value)).join("|");
+  return { text, items, stats: await stats };
 }

@@ -8,19 +8,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CancellationTokenSource, DidOpenTextDocumentNotification, InlineCompletionRequest, LSPErrorCodes, ResponseError } from "vscode-languageserver-protocol";
 import {
   ChatRequest,
-  CompletionStatsNotification,
   ExplainImageRequest,
   LoadModelRequest,
   ModelStatusRequest,
   SummarizeAudioRequest,
   type ChatResult,
-  type CompletionStatsParams,
   type HearthErrorData,
   type MediaResult,
   type SummarizeAudioResult,
 } from "../../server/protocol";
 import { makePng, makeWav } from "../helpers/media";
-import { startTinyHost, tinyModels, type TinyHost } from "../helpers/tinyHost";
+import { completeAt, startTinyHost, tinyModels, type TinyHost } from "../helpers/tinyHost";
 
 let t: TinyHost;
 let models: Awaited<ReturnType<typeof tinyModels>>;
@@ -69,20 +67,8 @@ describe("host with a real engine", () => {
     const uri = "file:///work/demo/add.ts";
     const text = "export function add(a: number, b: number): number {\n  return \n}\n";
     await t.host.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "typescript", version: 1, text } });
-    const stats = new Promise<CompletionStatsParams>((resolve) => {
-      const sub = t.host.connection.onNotification(CompletionStatsNotification, (p) => {
-        sub.dispose();
-        resolve(p);
-      });
-    });
-    const result = await t.host.connection.sendRequest(InlineCompletionRequest.type, {
-      textDocument: { uri },
-      position: { line: 1, character: 9 },
-      context: { triggerKind: 1 },
-    });
-    const items = Array.isArray(result) ? result : result!.items;
+    const { items, stats: s } = await completeAt(t.host, uri, { line: 1, character: 9 });
     expect(Array.isArray(items)).toBe(true);
-    const s = await stats;
     expect(s.uri).toBe(uri);
     expect(s.stats.generatedTokens).toBeGreaterThan(0);
     // The prompt the engine saw: Gemma turns (no FIM tokens in this vocab), with the code before the cursor.

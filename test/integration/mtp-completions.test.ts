@@ -8,10 +8,10 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DidOpenTextDocumentNotification, InlineCompletionRequest } from "vscode-languageserver-protocol";
+import { DidOpenTextDocumentNotification } from "vscode-languageserver-protocol";
 import { writeTinyModels, type TinyModelPaths } from "../../server/gguf/tinyModels";
-import { CompletionStatsNotification, type CompletionStatsParams, type HearthSettings } from "../../server/protocol";
-import { startTinyHost } from "../helpers/tinyHost";
+import type { CompletionStatsParams, HearthSettings } from "../../server/protocol";
+import { completeAt, startTinyHost } from "../helpers/tinyHost";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-mtp-"));
 let tiny: TinyModelPaths;
@@ -35,20 +35,9 @@ async function completeAll(settings: Partial<HearthSettings>): Promise<{ texts: 
       const uri = pathToFileURL(path.join(root, `doc${i}.ts`)).href;
       await t.host.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "typescript", version: 1, text } });
       const lines = text.split("\n");
-      const got = new Promise<CompletionStatsParams>((resolve) => {
-        const sub = t.host.connection.onNotification(CompletionStatsNotification, (p) => {
-          sub.dispose();
-          resolve(p);
-        });
-      });
-      const result = await t.host.connection.sendRequest(InlineCompletionRequest.type, {
-        textDocument: { uri },
-        position: { line: lines.length - 1, character: lines.at(-1)!.length },
-        context: { triggerKind: 1 },
-      });
-      const items = Array.isArray(result) ? result : (result?.items ?? []);
-      texts.push(items.map((it) => (typeof it.insertText === "string" ? it.insertText : it.insertText.value)).join("|"));
-      stats.push((await got).stats);
+      const done = await completeAt(t.host, uri, { line: lines.length - 1, character: lines.at(-1)!.length });
+      texts.push(done.text);
+      stats.push(done.stats.stats);
     }
     return { texts, stats };
   } finally {

@@ -8,10 +8,10 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DidOpenTextDocumentNotification, InlineCompletionRequest } from "vscode-languageserver-protocol";
+import { DidOpenTextDocumentNotification } from "vscode-languageserver-protocol";
 import { writeTinyModels, type TinyModelPaths } from "../../server/gguf/tinyModels";
-import { CompletionStatsNotification, LoadModelRequest, type CompletionStatsParams } from "../../server/protocol";
-import { startTinyHost, type TinyHost } from "../helpers/tinyHost";
+import { LoadModelRequest, type CompletionStatsParams } from "../../server/protocol";
+import { completeAt, startTinyHost, type TinyHost } from "../helpers/tinyHost";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-persist-"));
 const ws = path.join(root, "ws");
@@ -60,15 +60,8 @@ async function session(): Promise<Run> {
   await t.host.connection.sendNotification(DidOpenTextDocumentNotification.type, {
     textDocument: { uri, languageId: "typescript", version: 1, text: fs.readFileSync(current, "utf8") },
   });
-  const stats = new Promise<CompletionStatsParams>((resolve) => t.host.connection.onNotification(CompletionStatsNotification, resolve));
-  const result = await t.host.connection.sendRequest(InlineCompletionRequest.type, {
-    textDocument: { uri },
-    position: { line: 1, character: 21 },
-    context: { triggerKind: 1 },
-  });
-  const items = Array.isArray(result) ? result : (result?.items ?? []);
-  const completion = items.map((i) => (typeof i.insertText === "string" ? i.insertText : i.insertText.value)).join("|");
-  const s = (await stats).stats;
+  const { text: completion, stats: done } = await completeAt(t.host, uri, { line: 1, character: 21 });
+  const s = done.stats;
   await t.host.dispose();
   hosts.pop();
   return {

@@ -11,12 +11,11 @@ import {
   DidChangeWatchedFilesNotification,
   DidOpenTextDocumentNotification,
   DidSaveTextDocumentNotification,
-  InlineCompletionRequest,
 } from "vscode-languageserver-protocol";
 import type { HostProcess } from "../../server/client/hostProcess";
 import { writeTinyModels } from "../../server/gguf/tinyModels";
-import { CompletionStatsNotification, LoadModelRequest, type CompletionStatsParams } from "../../server/protocol";
-import { startTinyHost } from "../helpers/tinyHost";
+import { LoadModelRequest } from "../../server/protocol";
+import { completeAt, startTinyHost } from "../helpers/tinyHost";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-prefix-"));
 let host: HostProcess | undefined;
@@ -51,23 +50,12 @@ describe("workspace prefix", () => {
     await host.connection.sendNotification(DidOpenTextDocumentNotification.type, {
       textDocument: { uri, languageId: "typescript", version: 1, text: fs.readFileSync(current, "utf8") },
     });
-    const stats = new Promise<CompletionStatsParams>((resolve) => host!.connection.onNotification(CompletionStatsNotification, resolve));
-    await host.connection.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position: { line: 1, character: 21 }, context: { triggerKind: 1 } });
-    const s = (await stats).stats;
+    const completeAgain = async () => (await completeAt(host!, uri, { line: 1, character: 21 })).stats.stats;
+    const s = await completeAgain();
     // The workspace part came from the cache; only the file around the cursor was processed.
     expect(s.cachedTokens).toBeGreaterThanOrEqual(warm * 0.9);
     expect(s.processedTokens).toBeLessThan(warm / 2);
 
-    const completeAgain = async () => {
-      const next = new Promise<CompletionStatsParams>((resolve) => {
-        const sub = host!.connection.onNotification(CompletionStatsNotification, (p) => {
-          sub.dispose();
-          resolve(p);
-        });
-      });
-      await host!.connection.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position: { line: 1, character: 21 }, context: { triggerKind: 1 } });
-      return (await next).stats;
-    };
 
     // Saving the file being edited changes nothing its completions see (its own chunks are never in its
     // prefix): the background refresh must leave the slot alone, so the same completion is a full cache hit.
