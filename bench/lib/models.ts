@@ -22,6 +22,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { resolveCacheRoot } from "../../scripts/engine-key.mjs";
+import { modelArgs } from "../../server/engine/supervisor";
 import { readGemmaVocabFromGguf } from "../../server/gguf/bigModel";
 import { GEMMA4_CHAT_TEMPLATE } from "../../server/gguf/gemmaChatTemplate";
 import { addGemmaVocabMetadata, type GemmaVocab } from "../../server/gguf/gemmaVocab";
@@ -244,13 +245,19 @@ async function sizeOf(path: string): Promise<number> {
 }
 
 /**
- * llama-server flags the host uses (65,536-token unified KV for 2 slots, flash attention, q8_0 KV),
- * plus the MTP drafter when `assistant` is given. Add --host/--port (and anything else) yourself.
+ * llama-server flags the host uses for a 32,768-token context per slot (2 slots), with the MTP drafter when
+ * `assistant` is given: the host's own `modelArgs`. Add --host/--port (and anything else) yourself.
  */
 export function benchServerArgs(models: { text: string; assistant?: string }, threads = 2): string[] {
-  const args = ["-m", models.text, "-c", "65536", "-np", "2", "--kv-unified", "-fa", "on", "-ctk", "q8_0", "-ctv", "q8_0", "--jinja", "-t", String(threads), "--no-webui"];
-  if (models.assistant) args.push("--model-draft", models.assistant, "--spec-type", "draft-mtp", "-td", "1", "--poll", "0");
-  return args;
+  return modelArgs({
+    files: { model: models.text, drafter: models.assistant },
+    contextSize: 32768,
+    kvCacheType: "q8_0",
+    threads,
+    parallel: 2,
+    mtp: !!models.assistant,
+    gpuLayers: 0,
+  });
 }
 
 /** Parameter counts (tied embeddings), for reports. */

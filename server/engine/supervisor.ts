@@ -38,11 +38,22 @@ export interface EngineNetwork {
 
 /** The llama-server command line for a launch (pure: tested on its own). */
 export function engineArgs(launch: EngineLaunch, network: EngineNetwork): string[] {
-  const args = [
-    "-m", launch.files.model,
+  return [
     "--host", "127.0.0.1",
     "--port", String(network.port),
     "--api-key-file", network.apiKeyFile,
+    "--slot-save-path", network.slotDir,
+    ...modelArgs(launch),
+  ];
+}
+
+/**
+ * The flags that set up the model, its caches, threads and drafter: everything but where the engine
+ * listens. The benchmark starts its reference servers with these, so it measures what the host runs.
+ */
+export function modelArgs(launch: Omit<EngineLaunch, "serverPath">): string[] {
+  const args = [
+    "-m", launch.files.model,
     "--jinja",
     "--reasoning", "off",
     // No -tb: a separate batch thread pool (even of the same size) polls against the generation pool;
@@ -58,7 +69,6 @@ export function engineArgs(launch: EngineLaunch, network: EngineNetwork): string
     "-ctk", launch.kvCacheType,
     "-ctv", launch.kvCacheType,
     "-ngl", String(launch.gpuLayers),
-    "--slot-save-path", network.slotDir,
     "--no-webui",
     "--log-colors", "off",
   ];

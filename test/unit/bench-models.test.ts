@@ -28,11 +28,18 @@ describe("bench model shape", () => {
   });
 
   it("passes the host's engine flags, the drafter only when given", () => {
-    const plain = benchServerArgs({ text: "t.gguf" });
-    expect(plain.join(" ")).toBe("-m t.gguf -c 65536 -np 2 --kv-unified -fa on -ctk q8_0 -ctv q8_0 --jinja -t 2 --no-webui");
-    const mtp = benchServerArgs({ text: "t.gguf", assistant: "a.gguf" }, 4);
-    expect(mtp.join(" ")).toContain("-t 4");
-    expect(mtp.join(" ")).toContain("--model-draft a.gguf --spec-type draft-mtp -td 1 --poll 0");
+    const plain = benchServerArgs({ text: "t.gguf" }).join(" ");
+    expect(plain).toContain("-m t.gguf");
+    // two slots of 32,768 tokens, each in its own cache like the host's (no --kv-unified)
+    expect(plain).toContain("-c 65536 -np 2 -fa on -ctk q8_0 -ctv q8_0");
+    expect(plain).not.toContain("--kv-unified");
+    expect(plain).toContain("--jinja");
+    expect(plain).toContain("-t 2");
+    expect(plain).toContain("--no-webui");
+    expect(plain).not.toContain("--model-draft");
+    const mtp = benchServerArgs({ text: "t.gguf", assistant: "a.gguf" }, 4).join(" ");
+    expect(mtp).toContain("-t 4");
+    expect(mtp).toContain("--model-draft a.gguf --spec-type draft-mtp -td 2 --poll 0");
   });
 });
 
