@@ -7,12 +7,11 @@ import { PassThrough } from "node:stream";
 import { createConnection, ProposedFeatures } from "vscode-languageserver/node";
 import {
   createProtocolConnection,
-  InitializedNotification,
-  InitializeRequest,
   StreamMessageReader,
   StreamMessageWriter,
   type ProtocolConnection,
 } from "vscode-languageserver-protocol/node";
+import { initializeHost } from "../../server/client/hostProcess";
 import { startLanguageServer, type LanguageServerHandle } from "../../server/lsp/server";
 import type { HearthSettings } from "../../server/protocol";
 
@@ -29,13 +28,7 @@ export async function startInProcessHost(opts: { settings: Partial<HearthSetting
   const server = startLanguageServer(serverConnection);
   const client = createProtocolConnection(new StreamMessageReader(toClient), new StreamMessageWriter(toServer));
   client.listen();
-  await client.sendRequest(InitializeRequest.type, {
-    processId: process.pid,
-    rootUri: opts.rootUri,
-    capabilities: { window: { workDoneProgress: true } },
-    initializationOptions: { settings: opts.settings, storageDir: opts.storageDir },
-  });
-  await client.sendNotification(InitializedNotification.type, {});
+  await initializeHost(client, opts);
   return {
     client,
     server,

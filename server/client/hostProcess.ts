@@ -47,13 +47,7 @@ export class HostProcess {
     if (opts.onStatus) connection.onNotification(ModelStatusNotification, opts.onStatus);
     connection.listen();
     const host = new HostProcess(connection, child);
-    await connection.sendRequest(InitializeRequest.type, {
-      processId: process.pid,
-      rootUri: opts.rootUri ?? null,
-      capabilities: { window: { workDoneProgress: true } },
-      initializationOptions: { settings: opts.settings ?? {}, storageDir: opts.storageDir },
-    });
-    await connection.sendNotification(InitializedNotification.type, {});
+    await initializeHost(connection, opts);
     return host;
   }
 
@@ -92,4 +86,18 @@ export class HostProcess {
     clearTimeout(timer);
     this.connection.dispose();
   }
+}
+
+/** The LSP handshake with a Hearth host: `initialize` with Hearth's options, then `initialized`. */
+export async function initializeHost(
+  connection: ProtocolConnection,
+  opts: Pick<HostOptions, "settings" | "rootUri" | "storageDir">,
+): Promise<void> {
+  await connection.sendRequest(InitializeRequest.type, {
+    processId: process.pid,
+    rootUri: opts.rootUri ?? null,
+    capabilities: { window: { workDoneProgress: true } },
+    initializationOptions: { settings: opts.settings ?? {}, storageDir: opts.storageDir },
+  });
+  await connection.sendNotification(InitializedNotification.type, {});
 }
