@@ -5,8 +5,9 @@
  */
 import type { ModelManager } from "../models/manager";
 import type { GenerationStats } from "../protocol";
-import { GEMMA4_MESSAGE_DELIMITERS, layoutCompletionPrompt, type CompletionInput } from "./layout";
+import { GEMMA4_MESSAGE_DELIMITERS, layoutCompletionPrompt, type CompletionInput, type CompletionPrompt, type FimTokens } from "./layout";
 import { postprocessCompletion } from "./postprocess";
+import type { PrefixTokens } from "./prefixTokens";
 import { COMPLETION_SLOT, type SlotContents } from "./slotContents";
 
 /** Like llama.vscode's t_max_predict_ms: a completion that is still generating after this is cut. */
@@ -33,6 +34,8 @@ export class CompletionService {
     private readonly models: ModelManager,
     /** Told what the completions slot holds after each request (the background prefix warm-up reads it). */
     private readonly slot?: SlotContents,
+    /** The workspace prefix's token ids (shared with the warm-up), so the engine does not re-tokenize it. */
+    private readonly prefixTokens?: PrefixTokens,
   ) {}
 
   async complete(req: CompletionRequest, signal?: AbortSignal): Promise<CompletionOutcome> {
@@ -42,9 +45,10 @@ export class CompletionService {
     const layout = layoutCompletionPrompt(req, { fim: loaded.fim });
     const layoutMs = performance.now() - t0;
     const multiline = req.multiline ?? settings.multiline;
+    const prompt = this.prefixTokens?.promptFor(loaded.client, layout.prompt, layout.volatileStart, splitBoundaries(layout.mode, loaded.fim)) ?? layout.prompt;
     const result = await loaded.client.completion(
       {
-        prompt: layout.prompt,
+        prompt,
         n_predict: req.maxTokens ?? settings.maxTokens,
         temperature: req.temperature ?? settings.temperature,
         top_k: 40,
@@ -57,7 +61,7 @@ export class CompletionService {
         t_max_predict_ms: MAX_PREDICT_MS,
         ...(req.seed !== undefined ? { seed: req.seed } : {}),
       },
-      { signal },
+      { signal, promptText: layout.prompt },
     );
     this.slot?.record(layout.prompt);
     const text = postprocessCompletion(result.text, {
@@ -68,4 +72,10 @@ export class CompletionService {
     });
     return { text, raw: result.text, stats: result.stats, layoutMs, mode: layout.mode };
   }
+}
+
+/** Special tokens the volatile part of a layout starts with (where a token split is exact). */
+export function splitBoundaries(mode: CompletionPrompt["mode"], fim?: FimTokens): string[] {
+  if (mode === "gemma-turns") return ["<|turn>"];
+  return fim ? [fim.fileSeparator ?? "", fim.prefix].filter((s) => s !== "") : [];
 }

@@ -11,6 +11,7 @@
 import fs from "node:fs";
 import type { ModelManager, LoadedModel } from "../models/manager";
 import { GEMMA4_MESSAGE_DELIMITERS, LAYOUT_VERSION, layoutCompletionPrompt, type CompletionPrompt, type ContextChunk } from "./layout";
+import type { PrefixTokens } from "./prefixTokens";
 import { PrefixStore, type PrefixIdentity } from "./prefixStore";
 import { COMPLETION_SLOT, type SlotContents } from "./slotContents";
 
@@ -49,6 +50,8 @@ export interface WorkspacePrefixOptions {
   log?: (message: string) => void;
   /** What the completions slot holds (shared with the completion service); without it every call evaluates. */
   slot?: SlotContents;
+  /** Tokenizes the prefix once for the warm-up and the completions that follow (shared with them). */
+  tokens?: PrefixTokens;
 }
 
 /** The cache-stable part of a completion prompt for these chunks (what the prefix slot holds). */
@@ -101,15 +104,16 @@ export class WorkspacePrefix {
     }
 
     const t1 = performance.now();
+    const ids = await this.opts.tokens?.ensure(loaded.client, prompt, signal);
     const evaluated = await loaded.client.completion(
       {
-        prompt,
+        prompt: ids ?? prompt,
         n_predict: 0,
         cache_prompt: true,
         id_slot: COMPLETION_SLOT,
         ...(mode === "gemma-turns" ? { message_delimiters: GEMMA4_MESSAGE_DELIMITERS } : {}),
       },
-      { signal },
+      { signal, promptText: prompt },
     );
     this.opts.slot?.record(prompt);
     result.evaluateMs = performance.now() - t1;

@@ -44,6 +44,8 @@ interface EngineTimings {
 export interface StreamOptions {
   signal?: AbortSignal;
   onText?: (text: string) => void;
+  /** The prompt as text, for the prompt log, when `body.prompt` is sent partly as token ids. */
+  promptText?: string;
 }
 
 export interface StreamResult {
@@ -176,7 +178,7 @@ export class EngineClient {
     textOf: (event: Record<string, unknown>) => string,
   ): Promise<StreamResult> {
     const started = performance.now();
-    logPrompt(path, body);
+    logPrompt(path, opts.promptText === undefined ? body : { ...body, prompt: opts.promptText, prompt_ids: idsIn(body.prompt) });
     const res = await this.fetch(path, {
       method: "POST",
       body: JSON.stringify(body),
@@ -209,6 +211,11 @@ export class EngineClient {
     if (opts.signal?.aborted) throw new RequestCancelledError();
     return { text, final, stats: toStats(timings, stopType, performance.now() - started) };
   }
+}
+
+/** How many token ids a prompt carries (the rest is text). */
+function idsIn(prompt: unknown): number {
+  return Array.isArray(prompt) ? prompt.filter((p) => typeof p === "number").length : 0;
 }
 
 function url(ep: EngineEndpoint, path: string): string {

@@ -1,7 +1,8 @@
 /**
  * Audit trail: with `HEARTH_PROMPT_LOG=FILE`, every prompt the host sends to the engine is appended to FILE
  * as one JSON line. Media bytes are replaced by a short description (type, size, sha256) so the log stays
- * readable and still proves what was sent.
+ * readable and still proves what was sent. A prompt sent partly as token ids (the workspace prefix, see
+ * server/completion/prefixTokens.ts) is logged as its text, with `prompt_ids` = how many ids were sent.
  */
 import crypto from "node:crypto";
 import fs from "node:fs";

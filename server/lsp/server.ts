@@ -44,6 +44,7 @@ import { isSecretPath } from "../secrets";
 import { WorkspaceContext } from "../workspace/context";
 import { PrefixStore, defaultPrefixDir } from "../completion/prefixStore";
 import { WorkspacePrefix } from "../completion/workspacePrefix";
+import { PrefixTokens } from "../completion/prefixTokens";
 import { SlotContents } from "../completion/slotContents";
 import { checkModelFiles } from "../models/report";
 
@@ -83,11 +84,13 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
       }
     }
     models = new ModelManager(mergeSettings(init.settings), { slotDir: store?.dir });
-    // Completions and the background prefix warm-up share slot 0 and tell each other what it holds.
+    // Completions and the background prefix warm-up share slot 0 and tell each other what it holds, and
+    // the prefix's token ids (tokenized once, not on every keystroke).
     const slot = new SlotContents(models);
-    completions = new CompletionService(models, slot);
+    const tokens = new PrefixTokens(models);
+    completions = new CompletionService(models, slot, tokens);
     chat = new ChatService(models);
-    if (workspace) prefix = new WorkspacePrefix(models, { store, log, slot });
+    if (workspace) prefix = new WorkspacePrefix(models, { store, log, slot, tokens });
     models.on("status", (status) => void connection.sendNotification(ModelStatusNotification, status));
     models.on("log", (level, message, source) => void connection.sendNotification(LogNotification, { level, message, source }));
     return {

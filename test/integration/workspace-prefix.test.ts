@@ -39,7 +39,8 @@ describe("workspace prefix", () => {
     const current = path.join(ws, "src", "main.ts");
     fs.writeFileSync(current, "import { value0_0 } from './module0';\nexport const answer = \n");
 
-    const t = await startTinyHost({ model: tiny.text, mmproj: "", drafter: "" }, undefined, pathToFileURL(ws).href, path.join(root, "storage"));
+    const promptLog = path.join(root, "prompts.jsonl");
+    const t = await startTinyHost({ model: tiny.text, mmproj: "", drafter: "" }, { HEARTH_PROMPT_LOG: promptLog }, pathToFileURL(ws).href, path.join(root, "storage"));
     host = t.host;
     await host.connection.sendRequest(LoadModelRequest);
     const line = await t.waitForLog(/workspace prefix warmed up: \d+ tokens/, 0, 60_000);
@@ -56,12 +57,15 @@ describe("workspace prefix", () => {
     expect(s.cachedTokens).toBeGreaterThanOrEqual(warm * 0.9);
     expect(s.processedTokens).toBeLessThan(warm / 2);
 
-
     // Saving the file being edited changes nothing its completions see (its own chunks are never in its
     // prefix): the background refresh must leave the slot alone, so the same completion is a full cache hit.
     await host.connection.sendNotification(DidSaveTextDocumentNotification.type, { textDocument: { uri } });
     await new Promise((r) => setTimeout(r, 3000));
     expect((await completeAgain()).processedTokens).toBeLessThan(8);
+    // The engine did not tokenize the workspace prefix again for it: the prefix went as token ids.
+    const sent = fs.readFileSync(promptLog, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { endpoint: string; n_predict?: number; prompt_ids?: number });
+    const last = sent.filter((e) => e.endpoint === "/completion" && e.n_predict !== 0).at(-1)!;
+    expect(last.prompt_ids).toBeGreaterThan(warm * 0.9);
 
     // A change elsewhere is evaluated in the background, off the keystroke path.
     const logsBefore = t.logs.length;

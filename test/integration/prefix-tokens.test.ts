@@ -1,0 +1,94 @@
+// The workspace prefix sent as token ids is exactly the prompt the engine would have tokenized from text:
+// same ids, same completion. Checked with the real Gemma 4 vocabulary (the benchmark's model) for the Gemma
+// turns layout and with the tiny FIM model for the native FIM layout.
+
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeBenchModels } from "../../bench/lib/models";
+import { splitBoundaries } from "../../server/completion/service";
+import { layoutCompletionPrompt, type CompletionInput, type FimTokens } from "../../server/completion/layout";
+import { PrefixTokens } from "../../server/completion/prefixTokens";
+import { EngineClient } from "../../server/engine/client";
+import { writeTinyModels } from "../../server/gguf/tinyModels";
+import { findLlamaServer, startLlamaServer, type RunningLlamaServer } from "../helpers/llamaServer";
+
+const server = findLlamaServer();
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "hearth-prefix-tokens-"));
+});
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** Workspace text that is hard on a tokenizer at chunk edges: trailing spaces, CRLF, emoji, special-looking text. */
+const INPUT: CompletionInput = {
+  filePath: "src/app.ts",
+  languageId: "typescript",
+  prefix: "import { total } from './cart';\n\nexport function checkout(items: Item[]) {\n  const sum = ",
+  suffix: ";\n  return sum;\n}\n",
+  workspaceChunks: [
+    { path: "src/cart.ts", text: "export function total(xs: number[]) {\r\n  return xs.reduce((a, b) => a + b, 0);   \r\n}\r\n   " },
+    { path: "README.md", text: "# Café 👋\n\nText with <|turn> and <turn|> and {{CURSOR}} literally, then spaces:    " },
+    { path: "src/util.py", text: "def f(x):\n\treturn x  # ▁ U+2581\n\n\n\n" },
+  ],
+  recentChunks: [{ path: "src/other.ts", text: "export const other = 1;\n" }],
+};
+
+async function checkSplit(client: EngineClient, input: CompletionInput, fim?: FimTokens): Promise<void> {
+  const layout = layoutCompletionPrompt(input, { fim });
+  const tokens = new PrefixTokens({ getStatus: () => ({ engine: { pid: 1 } }) as never });
+  const boundaries = splitBoundaries(layout.mode, fim);
+
+  // The first request goes as text (nothing waits for tokenizing), which starts tokenizing the prefix.
+  expect(tokens.promptFor(client, layout.prompt, layout.volatileStart, boundaries)).toBe(layout.prompt);
+  const ids = await tokens.ensure(client, layout.prompt.slice(0, layout.volatileStart));
+  const mixed = tokens.promptFor(client, layout.prompt, layout.volatileStart, boundaries);
+  expect(Array.isArray(mixed)).toBe(true);
+  expect((mixed as unknown[]).slice(0, ids.length)).toEqual(ids);
+
+  // Same ids as tokenizing the whole prompt...
+  const whole = await client.tokenize(layout.prompt, undefined, true);
+  const rest = await client.tokenize(layout.prompt.slice(layout.volatileStart), undefined, false);
+  expect([...ids, ...rest]).toEqual(whole);
+
+  // ...and the engine answers both forms identically (greedy, no cache).
+  const body = { n_predict: 8, temperature: 0, cache_prompt: false, id_slot: 0 };
+  const a = await client.completion({ ...body, prompt: layout.prompt });
+  const b = await client.completion({ ...body, prompt: mixed });
+  expect(b.stats.promptTokens).toBe(whole.length);
+  expect(b.text).toBe(a.text);
+  expect(b.stats.promptTokens).toBe(a.stats.promptTokens);
+}
+
+describe.skipIf(!server)("workspace prefix as token ids", () => {
+  let srv: RunningLlamaServer | undefined;
+  afterAll(async () => {
+    await srv?.stop();
+  });
+
+  it("Gemma turns layout, real Gemma 4 vocabulary: same ids and same completion as the text prompt", async () => {
+    const models = await writeBenchModels(); // the cached benchmark models when present
+    srv = await startLlamaServer(["-m", models.text, "-c", "8192", "-np", "1", "-fa", "on"]);
+    const client = new EngineClient(() => ({ baseUrl: srv!.url }));
+    await checkSplit(client, INPUT);
+    await checkSplit(client, { ...INPUT, recentChunks: [] });
+    await srv.stop();
+    srv = undefined;
+  });
+
+  it("native FIM layout: same ids and same completion as the text prompt", async () => {
+    const tiny = await writeTinyModels(join(dir, "tiny"));
+    srv = await startLlamaServer(["-m", tiny.textFim, "-c", "8192", "-np", "1"]);
+    const client = new EngineClient(() => ({ baseUrl: srv!.url }));
+    const fim: FimTokens = { prefix: "<|fim_prefix|>", suffix: "<|fim_suffix|>", middle: "<|fim_middle|>" };
+    await checkSplit(client, { ...INPUT, recentChunks: [] });
+    await checkSplit(client, { ...INPUT, recentChunks: [] }, fim);
+    await srv.stop();
+    srv = undefined;
+  });
+
+});

@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import { PrefixTokens } from "../../server/completion/prefixTokens";
+import { splitBoundaries } from "../../server/completion/service";
+
+function fakeClient(ids: number[] = [2, 10, 11]) {
+  const calls: { content: string; addSpecial: boolean }[] = [];
+  let fail = false;
+  return {
+    calls,
+    failNext: () => (fail = true),
+    tokenize: async (content: string, _signal?: AbortSignal, addSpecial = false) => {
+      calls.push({ content, addSpecial });
+      if (fail) {
+        fail = false;
+        throw new Error("engine down");
+      }
+      return ids;
+    },
+  };
+}
+
+function engine(pid: number) {
+  const status = { engine: { pid } };
+  return { status, models: { getStatus: () => status as never } };
+}
+
+const T = ["<|turn>"];
+
+describe("PrefixTokens", () => {
+  it("sends text until the prefix is tokenized (in the background, with BOS), then ids + the rest", async () => {
+    const tokens = new PrefixTokens(engine(7).models);
+    const client = fakeClient();
+    expect(tokens.promptFor(client, "abc<|turn>x", 3, T)).toBe("abc<|turn>x");
+    expect(client.calls).toEqual([{ content: "abc", addSpecial: true }]);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(tokens.promptFor(client, "abc<|turn>xy", 3, T)).toEqual([2, 10, 11, "<|turn>xy"]);
+    expect(tokens.promptFor(client, "abc", 3, T)).toEqual([2, 10, 11]);
+    expect(client.calls).toHaveLength(1);
+  });
+
+  it("never splits where a token could span the cut, or without a prefix", async () => {
+    const tokens = new PrefixTokens(engine(7).models);
+    const client = fakeClient();
+    await tokens.ensure(client, "abc");
+    expect(tokens.promptFor(client, "abcdef", 3, T)).toBe("abcdef");
+    expect(tokens.promptFor(client, "abc<|turn>", 0, T)).toBe("abc<|turn>");
+    expect(tokens.promptFor(client, "abc<|turn>", 3, [])).toBe("abc<|turn>");
+  });
+
+  it("tokenizes a changed prefix again, and once for concurrent callers", async () => {
+    const tokens = new PrefixTokens(engine(7).models);
+    const client = fakeClient();
+    await Promise.all([tokens.ensure(client, "abc"), tokens.ensure(client, "abc")]);
+    expect(client.calls).toHaveLength(1);
+    expect(tokens.promptFor(client, "abd<|turn>x", 3, T)).toBe("abd<|turn>x");
+    expect(client.calls.map((c) => c.content)).toEqual(["abc", "abd"]);
+  });
+
+  it("forgets the ids when the engine process changes (another model may be loaded)", async () => {
+    const e = engine(7);
+    const tokens = new PrefixTokens(e.models);
+    const client = fakeClient();
+    await tokens.ensure(client, "abc");
+    e.status.engine.pid = 8;
+    expect(tokens.promptFor(client, "abc<|turn>x", 3, T)).toBe("abc<|turn>x");
+    expect(client.calls).toHaveLength(2);
+  });
+
+  it("a failed tokenize is retried by the next call, not cached", async () => {
+    const tokens = new PrefixTokens(engine(7).models);
+    const client = fakeClient();
+    client.failNext();
+    await expect(tokens.ensure(client, "abc")).rejects.toThrow("engine down");
+    expect(await tokens.ensure(client, "abc")).toEqual([2, 10, 11]);
+  });
+});
+
+describe("splitBoundaries", () => {
+  it("Gemma turns split at <|turn>; FIM at its file separator or prefix token", () => {
+    expect(splitBoundaries("gemma-turns")).toEqual(["<|turn>"]);
+    expect(splitBoundaries("native-fim", { prefix: "<P>", suffix: "<S>", middle: "<M>" })).toEqual(["<P>"]);
+    expect(splitBoundaries("native-fim", { prefix: "<P>", suffix: "<S>", middle: "<M>", fileSeparator: "<F>" })).toEqual(["<F>", "<P>"]);
+  });
+});
