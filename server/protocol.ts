@@ -325,3 +325,29 @@ export interface CompletionStatsParams {
   layoutMs: number;
 }
 export const CompletionStatsNotification = new NotificationType<CompletionStatsParams>("hearth/completionStats");
+
+/**
+ * The workspace prefix the host keeps evaluated in the engine for completions (and workspace chat): sent when
+ * a warm-up starts and when it ends, for the status bar tooltip.
+ */
+export interface WorkspacePrefixParams {
+  /** "warming": being restored / evaluated; "ready": in the engine's cache; "failed": see `message`. */
+  state: "warming" | "ready" | "failed";
+  /** Tokens of workspace context in the engine's cache (the last known value while warming). */
+  tokens: number;
+  /** Workspace chunks (file pieces) in it. */
+  chunks: number;
+  /** Tokens the last warm-up had to evaluate (the rest came from the cache or the saved file). */
+  evaluatedTokens?: number;
+  evaluateMs?: number;
+  /** Tokens loaded from the saved cache file when this engine started, and how long that took. */
+  restoredTokens?: number;
+  restoreMs?: number;
+  /** Why the saved cache was not used at the last engine start, when it was not. */
+  notRestored?: string;
+  /** When the prefix was last saved to disk (ISO 8601) and its size. */
+  savedAt?: string;
+  savedBytes?: number;
+  message?: string;
+}
+export const WorkspacePrefixNotification = new NotificationType<WorkspacePrefixParams>("hearth/workspacePrefix");

@@ -34,6 +34,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Hearth
     }
   });
   host.onCompletionStats((s) => status.setCompletionStats(s));
+  host.onWorkspacePrefix((p) => status.setWorkspacePrefix(p));
   gate.onResult((err) => status.setCompletionError(err ? errorMessage(err) : undefined));
   const skipText = { disabled: "completions are turned off", language: "completions are off for this language", secret: "this looks like a secrets file" };
   gate.onSkip((s) => status.setSkip(skipText[s.reason]));

@@ -17,6 +17,8 @@ import {
 import {
   ChatRequest,
   CompletionStatsNotification,
+  WorkspacePrefixNotification,
+  type WorkspacePrefixParams,
   DownloadModelRequest,
   ExplainImageRequest,
   LoadModelRequest,
@@ -45,8 +47,10 @@ export class HostClient implements ChatBackend, vscode.Disposable {
   private lastStatus?: ModelStatus;
   private readonly statusEmitter = new vscode.EventEmitter<ModelStatus>();
   private readonly statsEmitter = new vscode.EventEmitter<CompletionStatsParams>();
+  private readonly prefixEmitter = new vscode.EventEmitter<WorkspacePrefixParams>();
   readonly onStatus = this.statusEmitter.event;
   readonly onCompletionStats = this.statsEmitter.event;
+  readonly onWorkspacePrefix = this.prefixEmitter.event;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -77,6 +81,7 @@ export class HostClient implements ChatBackend, vscode.Disposable {
       this.setStatus(s);
     });
     this.client.onNotification(CompletionStatsNotification, (s) => this.statsEmitter.fire(s));
+    this.client.onNotification(WorkspacePrefixNotification, (p) => this.prefixEmitter.fire(p));
     this.client.onNotification(LogNotification, (l) => {
       const line = l.source === "engine" ? `[engine] ${l.message}` : l.message;
       if (l.level === "error") this.output.error(line);
@@ -102,6 +107,7 @@ export class HostClient implements ChatBackend, vscode.Disposable {
     await this.stop();
     this.statusEmitter.dispose();
     this.statsEmitter.dispose();
+    this.prefixEmitter.dispose();
   }
 
   /** Pushes changed settings; the host restarts the engine when a setting needs it. */

@@ -3,9 +3,10 @@
  * completion's latency and speed, and why completions are not showing when they are not. Never silent.
  */
 import * as vscode from "vscode";
-import type { CompletionStatsParams, ModelStatus } from "../server/protocol";
+import type { CompletionStatsParams, ModelStatus, WorkspacePrefixParams } from "../server/protocol";
 import { Commands } from "./ids";
 import { completionUiConfig } from "./config";
+import { describeWorkspacePrefix } from "./prefixStatus";
 
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem("hearth.status", vscode.StatusBarAlignment.Right, 100);
@@ -13,6 +14,7 @@ export class StatusBar implements vscode.Disposable {
   private stats?: CompletionStatsParams;
   private completionError?: string;
   private skip?: string;
+  private prefix?: WorkspacePrefixParams;
 
   constructor() {
     this.item.name = "Hearth";
@@ -34,6 +36,11 @@ export class StatusBar implements vscode.Disposable {
 
   setCompletionError(message: string | undefined): void {
     this.completionError = message;
+    this.render();
+  }
+
+  setWorkspacePrefix(prefix: WorkspacePrefixParams): void {
+    this.prefix = prefix;
     this.render();
   }
 
@@ -89,6 +96,7 @@ export class StatusBar implements vscode.Disposable {
             );
           }
           if (s.memory) tooltip.appendMarkdown(`Context: ${s.memory.contextSize.toLocaleString()} tokens\n\n`);
+          if (this.prefix) tooltip.appendText(describeWorkspacePrefix(this.prefix) + "\n\n");
           if (st) {
             tooltip.appendMarkdown(
               `Last completion: ${Math.round(st.totalMs)} ms, ${st.tokensPerSecond.toFixed(1)} tok/s, ` +

@@ -35,6 +35,8 @@ import {
   RestartEngineRequest,
   streamProgress,
   SummarizeAudioRequest,
+  WorkspacePrefixNotification,
+  type WorkspacePrefixParams,
   type HearthErrorData,
   type HearthSettings,
   type InitializationOptions,
@@ -60,6 +62,8 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   let completions: CompletionService;
   let chat: ChatService;
   let prefix: WorkspacePrefix | undefined;
+  /** What the status bar was last told about the workspace prefix. */
+  let prefixStatus: WorkspacePrefixParams = { state: "warming", tokens: 0, chunks: 0 };
   let refreshTimer: NodeJS.Timeout | undefined;
   /** The file of the last completion: its own chunks are not in its prefix (they are in the volatile part). */
   let activeFile: string | undefined;
@@ -185,17 +189,37 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
    * after file changes (logged, never fatal).
    */
   async function warmUpWorkspace(ws: WorkspaceContext, contextSize: number): Promise<void> {
+    if (!prefix) return;
     try {
-      const r = await prefix?.warm(await ws.chunksFor(activeFile, contextSize));
+      const chunks = await ws.chunksFor(activeFile, contextSize);
+      notifyPrefix({ ...prefixStatus, state: "warming", message: undefined });
+      const r = await prefix.warm(chunks);
       if (r) {
         log(
           `workspace prefix warmed up: ${r.tokens} tokens, ${r.processedTokens} evaluated in ${Math.round(r.evaluateMs)} ms` +
             (r.restoredTokens ? `, ${r.restoredTokens} restored from disk in ${Math.round(r.restoreMs)} ms` : ""),
         );
-      }
+        notifyPrefix({
+          ...prefixStatus,
+          state: "ready",
+          tokens: r.tokens,
+          chunks: chunks.length,
+          evaluatedTokens: r.processedTokens,
+          evaluateMs: Math.round(r.evaluateMs),
+          ...(r.restoredTokens || r.notRestored ? { restoredTokens: r.restoredTokens, restoreMs: Math.round(r.restoreMs), notRestored: r.notRestored } : {}),
+          ...(r.savedBytes ? { savedAt: new Date().toISOString(), savedBytes: r.savedBytes } : {}),
+        });
+      } else notifyPrefix({ ...prefixStatus, state: prefixStatus.tokens ? "ready" : "warming" });
     } catch (err) {
-      log(`workspace prefix warm-up skipped: ${toHearthError(err).message}`);
+      const message = toHearthError(err).message;
+      log(`workspace prefix warm-up skipped: ${message}`);
+      notifyPrefix({ ...prefixStatus, state: "failed", message });
     }
+  }
+
+  function notifyPrefix(status: WorkspacePrefixParams): void {
+    prefixStatus = status;
+    void connection.sendNotification(WorkspacePrefixNotification, status);
   }
 
   /** After file changes, re-evaluates the prefix off the keystroke path (debounced; only once a model runs). */

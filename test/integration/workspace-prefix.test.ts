@@ -14,7 +14,7 @@ import {
 } from "vscode-languageserver-protocol";
 import type { HostProcess } from "../../server/client/hostProcess";
 import { writeTinyModels } from "../../server/gguf/tinyModels";
-import { LoadModelRequest } from "../../server/protocol";
+import { LoadModelRequest, WorkspacePrefixNotification, type WorkspacePrefixParams } from "../../server/protocol";
 import { completeAt, startTinyHost } from "../helpers/tinyHost";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-prefix-"));
@@ -42,10 +42,18 @@ describe("workspace prefix", () => {
     const promptLog = path.join(root, "prompts.jsonl");
     const t = await startTinyHost({ model: tiny.text, mmproj: "", drafter: "" }, { HEARTH_PROMPT_LOG: promptLog }, pathToFileURL(ws).href, path.join(root, "storage"));
     host = t.host;
+    const prefixStatus: WorkspacePrefixParams[] = [];
+    host.connection.onNotification(WorkspacePrefixNotification, (p) => {
+      prefixStatus.push(p);
+    });
     await host.connection.sendRequest(LoadModelRequest);
     const line = await t.waitForLog(/workspace prefix warmed up: \d+ tokens/, 0, 60_000);
     const warm = Number(/warmed up: (\d+) tokens/.exec(line)![1]);
     expect(warm).toBeGreaterThan(1000);
+    // The status bar is told: warming up, then ready with the size of the workspace context.
+    await expect.poll(() => prefixStatus.at(-1)?.state).toBe("ready");
+    expect(prefixStatus[0].state).toBe("warming");
+    expect(prefixStatus.at(-1)).toMatchObject({ tokens: warm, chunks: 9 }) // 8 modules + main.ts (no file open yet);
 
     const uri = pathToFileURL(current).href;
     await host.connection.sendNotification(DidOpenTextDocumentNotification.type, {
