@@ -47,6 +47,11 @@ export interface HearthSettings {
     maxTokens: number;
     multiline: boolean;
     temperature: number;
+    /**
+     * Answer a keystroke that types out the suggestion being shown, or a context seen recently (backspace,
+     * undo), with the completion the engine gave for it, without asking the engine again (default true).
+     */
+    reuse?: boolean;
   };
 }
 
@@ -65,7 +70,7 @@ export const DEFAULT_SETTINGS: HearthSettings = {
   allowDownload: false,
   remoteEndpoint: "",
   remoteApiKey: "",
-  completion: { maxTokens: 128, multiline: true, temperature: 0 },
+  completion: { maxTokens: 128, multiline: true, temperature: 0, reuse: true },
 };
 
 export interface InitializationOptions {
@@ -186,6 +191,8 @@ export interface GenerationStats {
   /** Wall-clock time seen by the host, request to last token. */
   totalMs: number;
   stoppedBy: "eos" | "limit" | "stop" | "cancelled";
+  /** Set when the host answered without the engine (see server/completion/reuse.ts); the counters are 0. */
+  reused?: "type-through" | "recent";
 }
 
 /** One streamed piece of a chat / explain / summarize answer. */

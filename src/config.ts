@@ -34,6 +34,7 @@ export function hostSettings(remoteApiKey = ""): Partial<HearthSettings> {
       maxTokens: c.get<number>("completion.maxTokens") ?? 128,
       multiline: c.get<boolean>("completion.multiline") ?? true,
       temperature: 0,
+      reuse: c.get<boolean>("completion.reuse") ?? true,
     },
   };
 }

@@ -97,7 +97,13 @@ export class StatusBar implements vscode.Disposable {
           }
           if (s.memory) tooltip.appendMarkdown(`Context: ${s.memory.contextSize.toLocaleString()} tokens\n\n`);
           if (this.prefix) tooltip.appendText(describeWorkspacePrefix(this.prefix) + "\n\n");
-          if (st) {
+          if (st?.reused) {
+            tooltip.appendMarkdown(
+              st.reused === "type-through"
+                ? "Last completion: the rest of the suggestion you were typing (no model run)\n\n"
+                : "Last completion: the one this code got a moment ago (no model run)\n\n",
+            );
+          } else if (st) {
             tooltip.appendMarkdown(
               `Last completion: ${Math.round(st.totalMs)} ms, ${st.tokensPerSecond.toFixed(1)} tok/s, ` +
                 `${st.processedTokens} prompt tokens processed, ${st.cachedTokens} cached` +

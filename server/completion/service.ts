@@ -8,6 +8,7 @@ import type { GenerationStats } from "../protocol";
 import { GEMMA4_MESSAGE_DELIMITERS, layoutCompletionPrompt, type CompletionInput, type CompletionPrompt, type FimTokens } from "./layout";
 import { postprocessCompletion } from "./postprocess";
 import type { PrefixTokens } from "./prefixTokens";
+import { CompletionReuse, type ReuseContext } from "./reuse";
 import { COMPLETION_SLOT, type SlotContents } from "./slotContents";
 
 /** Like llama.vscode's t_max_predict_ms: a completion that is still generating after this is cut. */
@@ -30,6 +31,8 @@ export interface CompletionOutcome {
 }
 
 export class CompletionService {
+  private readonly reuse = new CompletionReuse();
+
   constructor(
     private readonly models: ModelManager,
     /** Told what the completions slot holds after each request (the background prefix warm-up reads it). */
@@ -45,6 +48,21 @@ export class CompletionService {
     const layout = layoutCompletionPrompt(req, { fim: loaded.fim });
     const layoutMs = performance.now() - t0;
     const multiline = req.multiline ?? settings.multiline;
+    const reuseCtx: ReuseContext | undefined = settings.reuse !== false
+      ? {
+          filePath: req.filePath,
+          prefix: req.prefix,
+          suffix: req.suffix,
+          prompt: layout.prompt,
+          stable: layout.prompt.slice(0, layout.volatileStart),
+          // an engine restart may be another model: nothing it said before counts
+          options: JSON.stringify([req.maxTokens ?? settings.maxTokens, multiline, req.temperature ?? settings.temperature, req.seed, this.models.getStatus().engine?.pid]),
+        }
+      : undefined;
+    const reused = reuseCtx && this.reuse.lookup(reuseCtx);
+    if (reused) {
+      return { text: reused.text, raw: reused.text, stats: reusedStats(reused.kind, performance.now() - t0), layoutMs, mode: layout.mode };
+    }
     const prompt = this.prefixTokens?.promptFor(loaded.client, layout.prompt, layout.volatileStart, splitBoundaries(layout.mode, loaded.fim)) ?? layout.prompt;
     const result = await loaded.client.completion(
       {
@@ -70,8 +88,24 @@ export class CompletionService {
       languageId: req.languageId,
       multiline,
     });
+    if (reuseCtx && result.stats.stoppedBy !== "cancelled") this.reuse.remember(reuseCtx, text);
     return { text, raw: result.text, stats: result.stats, layoutMs, mode: layout.mode };
   }
+}
+
+function reusedStats(kind: "type-through" | "recent", totalMs: number): GenerationStats {
+  return {
+    promptTokens: 0,
+    cachedTokens: 0,
+    processedTokens: 0,
+    generatedTokens: 0,
+    promptMs: 0,
+    generationMs: 0,
+    tokensPerSecond: 0,
+    totalMs,
+    stoppedBy: "stop",
+    reused: kind,
+  };
 }
 
 /** Special tokens the volatile part of a layout starts with (where a token split is exact). */

@@ -5,7 +5,7 @@ import path from "node:path";
 import { HostProcess } from "../../server/client/hostProcess";
 import { writeTinyModels } from "../../server/gguf/tinyModels";
 import { InlineCompletionRequest, type InlineCompletionItem, type Position } from "vscode-languageserver-protocol";
-import { CompletionStatsNotification, type CompletionStatsParams, type HearthSettings, type LogParams, type ModelStatus } from "../../server/protocol";
+import { CompletionStatsNotification, DEFAULT_SETTINGS, type CompletionStatsParams, type HearthSettings, type LogParams, type ModelStatus } from "../../server/protocol";
 
 export const SERVER_MODULE = path.resolve(__dirname, "../../dist/server.js");
 export const CLI = path.resolve(__dirname, "../../dist/cli.js");
@@ -42,7 +42,8 @@ export async function startTinyHost(
     serverModule: SERVER_MODULE,
     rootUri,
     storageDir,
-    settings: { threads: 2, contextSize: 32768, ...settings },
+    // Completion reuse off: these tests look at what the engine does for each request (tests of reuse turn it on).
+    settings: { threads: 2, contextSize: 32768, ...settings, completion: { ...DEFAULT_SETTINGS.completion, reuse: false, ...settings.completion } },
     env: { ...process.env, ...env },
     onLog: (l) => logs.push(l),
     onStatus: (s) => statuses.push(s),
