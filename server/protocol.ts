@@ -149,6 +149,8 @@ export type HearthErrorCode =
   | "no-vision"
   | "no-audio"
   | "unsupported-media"
+  /** A workspace chat without a workspace folder. */
+  | "no-workspace"
   | "media-too-large"
   | "unreadable-media"
   | "insufficient-memory"
@@ -219,6 +221,14 @@ export interface ChatMessage {
 
 export interface ChatParams {
   messages: ChatMessage[];
+  /**
+   * Answer with the workspace as context: the host puts the same gitignore-aware, secret-free workspace
+   * prefix that inline completions keep evaluated (plus the chunks of the file being edited) in front of the
+   * conversation and reuses its evaluated cache (restored from the saved prefix into the chat slot) instead
+   * of re-reading it. Text only: a request with image or audio parts fails with `unsupported-media`. Needs a
+   * workspace folder and a Gemma 4 model (not a native-FIM one); otherwise it fails with a sentence saying so.
+   */
+  workspace?: boolean;
   maxTokens?: number;
   temperature?: number;
   seed?: number;

@@ -38,7 +38,7 @@ import {
   type ModelStatus,
   type SummarizeAudioResult,
 } from "../server/protocol";
-import type { ChatBackend } from "./chat/backend";
+import type { ChatBackend, ChatOptions } from "./chat/backend";
 import { hostSettings } from "./config";
 
 export class HostClient implements ChatBackend, vscode.Disposable {
@@ -140,8 +140,8 @@ export class HostClient implements ChatBackend, vscode.Disposable {
     }
   }
 
-  chat(messages: ChatMessage[], onText: (text: string) => void, token: vscode.CancellationToken): Promise<ChatResult> {
-    return this.stream(ChatRequest.method, { messages }, onText, token);
+  chat(messages: ChatMessage[], onText: (text: string) => void, token: vscode.CancellationToken, options: ChatOptions = {}): Promise<ChatResult> {
+    return this.stream(ChatRequest.method, { messages, ...(options.workspace ? { workspace: true } : {}) }, onText, token);
   }
 
   explainImage(

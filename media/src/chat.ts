@@ -20,6 +20,8 @@ interface SavedState {
   stuck: boolean;
   scrollTop: number;
   sent: string[];
+  /** The Workspace toggle. */
+  workspace: boolean;
 }
 
 interface VsCodeApi {
@@ -125,6 +127,7 @@ empty.append(
   el("h2", "empty-title", "Ask Hearth"),
   el("p", "", "Answers come from the Gemma 4 model that Hearth runs on this machine (or the endpoint you configured)."),
   el("p", "", "Add the selection or a file as context, paste or drop a screenshot, then ask. Enter sends, Shift+Enter adds a line, Escape stops."),
+  el("p", "", "To ask about the whole codebase, turn on Workspace (or start the message with @workspace): the files inline completion already knows go with the question."),
 );
 
 const jump = button("Scroll to the latest message", "jump", icon(ICONS.down));
@@ -162,6 +165,12 @@ fileInput.setAttribute("aria-hidden", "true");
 
 const addSelection = button("Add the editor's selection as context", "tool", "+ Selection");
 const addFile = button("Add the current file as context", "tool", "+ File");
+const workspaceToggle = button(
+  "Answer with the whole workspace as context",
+  "tool toggle",
+  "Workspace",
+  "Workspace: answer with the workspace's files as context (text only; same as starting the message with @workspace)",
+);
 const attach = button("Attach an image or audio file", "icon-button", icon(ICONS.attach), "Attach image or audio (or paste / drop it)");
 const newChat = button("New chat", "icon-button", icon(ICONS.plus), "New chat");
 const sendBtn = button("Send message", "primary send", icon(ICONS.send), "Send (Enter)");
@@ -169,7 +178,7 @@ const stopBtn = button("Stop answering", "primary stop", icon(ICONS.stop), "Stop
 stopBtn.hidden = true;
 
 const toolbar = el("div", "toolbar");
-toolbar.append(addSelection, addFile, attach, el("span", "spacer"), newChat, sendBtn, stopBtn);
+toolbar.append(addSelection, addFile, workspaceToggle, attach, el("span", "spacer"), newChat, sendBtn, stopBtn);
 
 const box = el("div", "input-box");
 box.append(chipsRow, thumbs, input, toolbar);
@@ -209,6 +218,7 @@ const saved = vscode.getState() ?? {};
 let pending: Attachment[] = Array.isArray(saved.attachments) ? saved.attachments : [];
 let sentHistory: string[] = Array.isArray(saved.sent) ? saved.sent.slice(-50) : [];
 let recall = -1;
+let workspaceOn = saved.workspace === true;
 input.value = typeof saved.draft === "string" ? saved.draft : "";
 let restoreScroll: { stuck: boolean; top: number } | undefined = { stuck: saved.stuck !== false, top: saved.scrollTop ?? 0 };
 
@@ -224,6 +234,7 @@ function saveState(): void {
       stuck,
       scrollTop: transcript.scrollTop,
       sent: sentHistory,
+      workspace: workspaceOn,
     });
   }, 250);
 }
@@ -250,8 +261,13 @@ function createTurnView(turn: ChatTurn): TurnView {
 }
 
 function userExtras(turn: ChatTurn): HTMLElement | undefined {
-  if (!turn.context?.length && !turn.attachments?.length) return undefined;
+  if (!turn.context?.length && !turn.attachments?.length && !turn.workspace) return undefined;
   const wrap = el("div", "turn-extras");
+  if (turn.workspace) {
+    const chip = el("span", "chip readonly workspace", "@workspace");
+    chip.title = "Asked with the workspace as context";
+    wrap.append(chip);
+  }
   for (const c of turn.context ?? []) {
     const chip = el("span", "chip readonly", chipLabel(c));
     chip.title = `${c.kind === "selection" ? "Selection" : "File"}: ${chipLabel(c)}`;
@@ -574,7 +590,7 @@ function send(): void {
   if (busy) return;
   const text = input.value;
   if (!text.trim() && !pending.length && !chips.length) return;
-  post({ type: "send", text, attachments: pending, context: chips });
+  post({ type: "send", text, attachments: pending, context: chips, ...(workspaceOn ? { workspace: true } : {}) });
   if (text.trim()) sentHistory = [...sentHistory.filter((s) => s !== text), text].slice(-50);
   recall = -1;
   input.value = "";
@@ -641,6 +657,16 @@ newChat.addEventListener("click", () => {
 });
 addSelection.addEventListener("click", () => post({ type: "addSelection" }));
 addFile.addEventListener("click", () => post({ type: "addFile" }));
+function renderWorkspaceToggle(): void {
+  workspaceToggle.setAttribute("aria-pressed", String(workspaceOn));
+  workspaceToggle.classList.toggle("on", workspaceOn);
+}
+workspaceToggle.addEventListener("click", () => {
+  workspaceOn = !workspaceOn;
+  renderWorkspaceToggle();
+  saveState();
+  input.focus();
+});
 attach.addEventListener("click", () => fileInput.click());
 fileInput.addEventListener("change", () => {
   const files = Array.from(fileInput.files ?? []);
@@ -880,6 +906,7 @@ window.addEventListener("focus", () => {
 
 renderChips();
 renderPending();
+renderWorkspaceToggle();
 updateEmpty();
 input.dispatchEvent(new Event("input"));
 input.focus();

@@ -3,17 +3,23 @@
  * template (`/v1/chat/completions`), media passed as data: URIs / base64 audio only (the engine would fetch
  * any http:// URL it is given). Media token counts come from the engine's own tokenizer: the same request
  * counted with and without its media parts.
+ *
+ * Workspace chat is the exception: a raw Gemma 4 prompt on `/completion` that starts with the completions'
+ * evaluated workspace prefix (workspacePrompt.ts, chatSlotPrefix.ts), so the engine does not re-read it.
  */
 import path from "node:path";
-import type { EngineClient, StreamResult } from "../engine/client";
+import type { EngineClient, StreamOptions, StreamResult } from "../engine/client";
 import { HearthFailure } from "../errors";
 import type { LoadedModel, ModelManager } from "../models/manager";
 import type { ChatContentPart, ChatMessage, ChatResult, MediaResult, SummarizeAudioResult } from "../protocol";
+import { GEMMA4_MESSAGE_DELIMITERS, type ContextChunk } from "../completion/layout";
+import type { PrefixStore } from "../completion/prefixStore";
+import type { PrefixTokens } from "../completion/prefixTokens";
+import { SlotContents } from "../completion/slotContents";
+import { CHAT_SLOT, ChatSlotPrefix } from "./chatSlotPrefix";
 import { ThoughtFilter } from "./thoughts";
+import { hasMediaParts, renderWorkspaceChat } from "./workspacePrompt";
 import { imageFromBytes, readAudioFile, readImageFile, type MediaData } from "../media/files";
-
-/** Engine slot for chat and media, apart from completions (slot 0), so neither evicts the other's cache. */
-const CHAT_SLOT = 1;
 /** Gemma 4: 25 audio tokens per second (40 ms frames). */
 const AUDIO_TOKENS_PER_SECOND = 25;
 
@@ -40,8 +46,36 @@ export const SUMMARIZE_MEETING_PROMPT = [
   "Only report what is said in the recording; do not invent names or facts.",
 ].join("\n");
 
+export interface ChatServiceOptions {
+  /** Where completions persist the evaluated workspace prefix: workspace chat loads it into the chat slot. */
+  store?: PrefixStore;
+  log?: (message: string) => void;
+  /** The workspace prefix's token ids, shared with completions: the engine does not re-tokenize it per question. */
+  tokens?: PrefixTokens;
+}
+
+/** The workspace a workspace chat carries (see WorkspaceContext.chunksFor). */
+export interface WorkspaceChunks {
+  /** Exactly the chunks of the completions' workspace prefix, so the evaluated prefix is reused. */
+  prefix: ContextChunk[];
+  /** The file being edited (kept out of the completions' prefix), after it. */
+  extra?: ContextChunk[];
+}
+
+/** What the chat slot is recorded to hold when a request puts something other than a known workspace prompt in it. */
+const NOT_A_WORKSPACE_PROMPT = "";
+
 export class ChatService {
-  constructor(private readonly models: ModelManager) {}
+  private readonly chatSlot: ChatSlotPrefix;
+  private readonly tokens?: PrefixTokens;
+
+  constructor(
+    private readonly models: ModelManager,
+    opts: ChatServiceOptions = {},
+  ) {
+    this.chatSlot = new ChatSlotPrefix(new SlotContents(models), opts.store, opts.log);
+    this.tokens = opts.tokens;
+  }
 
   async chat(messages: ChatMessage[], opts: GenerateOptions = {}): Promise<ChatResult> {
     const loaded = await this.models.ensureLoaded();
@@ -53,8 +87,54 @@ export class ChatService {
       mediaTokens = count.media;
       assertFits(count, Number(body.max_tokens), loaded.contextSize, messages);
     }
-    const result = await this.stream(loaded.client, body, opts);
+    // The chat template's prompt replaces whatever workspace prompt the chat slot held.
+    this.chatSlot.slot.record(NOT_A_WORKSPACE_PROMPT);
+    const result = await this.stream(opts, (o) => loaded.client.chat(body, o));
     return { text: result.text, stats: result.stats, mediaTokens };
+  }
+
+  /**
+   * A chat about the workspace: the raw Gemma 4 prompt (workspacePrompt.ts) on the chat slot, after loading
+   * the saved workspace prefix into it when it does not hold it already, so only the conversation is
+   * evaluated. Text only; Gemma-turns models only.
+   */
+  async chatWithWorkspace(messages: ChatMessage[], workspace: WorkspaceChunks, opts: GenerateOptions = {}): Promise<ChatResult> {
+    const loaded = await this.models.ensureLoaded();
+    if (loaded.fim) {
+      throw new HearthFailure(
+        "wrong-architecture",
+        "Workspace chat needs a Gemma 4 model: the loaded model uses native FIM tokens. Ask without the workspace, or select a Gemma 4 model.",
+      );
+    }
+    if (hasMediaParts(messages)) {
+      throw new HearthFailure(
+        "unsupported-media",
+        "Workspace chat takes text only: ask about images or audio without the workspace context.",
+      );
+    }
+    const { prompt, prefixEnd } = renderWorkspaceChat({ prefixChunks: workspace.prefix, extraChunks: workspace.extra, messages });
+    await this.chatSlot.prepare(loaded, prompt, prefixEnd, opts.signal);
+    // Until it finishes, the slot holds an unknown part of the prompt (a cancelled prefill, say).
+    this.chatSlot.slot.record(NOT_A_WORKSPACE_PROMPT);
+    const result = await this.stream(opts, (o) =>
+      loaded.client.completion(
+        {
+          prompt: this.tokens?.promptFor(loaded.client, prompt, prefixEnd, ["<|turn>"]) ?? prompt,
+          n_predict: opts.maxTokens ?? 1024,
+          temperature: opts.temperature ?? 0.7,
+          ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+          // End of turn is an end-of-generation token; the strings guard a model that writes them as text.
+          stop: ["<turn|>", "<|turn>"],
+          id_slot: CHAT_SLOT,
+          cache_prompt: true,
+          // Checkpoints at turn starts: the next question rolls back to the last one, not to token 0.
+          message_delimiters: GEMMA4_MESSAGE_DELIMITERS,
+        },
+        { ...o, promptText: prompt },
+      ),
+    );
+    this.chatSlot.slot.record(prompt);
+    return { text: result.text, stats: result.stats, mediaTokens: 0 };
   }
 
   async explainImage(
@@ -91,7 +171,7 @@ export class ChatService {
   }
 
   /** Streams the answer with thought blocks removed (see thoughts.ts for why the engine returns them raw). */
-  private async stream(client: EngineClient, body: Record<string, unknown>, opts: GenerateOptions): Promise<StreamResult> {
+  private async stream(opts: GenerateOptions, request: (o: StreamOptions) => Promise<StreamResult>): Promise<StreamResult> {
     const filter = new ThoughtFilter();
     let shown = "";
     const emit = (text: string) => {
@@ -99,7 +179,7 @@ export class ChatService {
       shown += text;
       opts.onText?.(text);
     };
-    const result = await client.chat(body, { signal: opts.signal, onText: (t) => emit(filter.push(t)) });
+    const result = await request({ signal: opts.signal, onText: (t) => emit(filter.push(t)) });
     emit(filter.flush());
     return { ...result, text: shown };
   }

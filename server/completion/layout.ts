@@ -3,10 +3,11 @@
  *
  * Two modes:
  *  - "gemma-turns": Gemma 4 has no FIM tokens (llama-server `/infill` refuses it), so
- *    we build a chat-formatted prompt for the raw `/completion` endpoint: a constant
- *    system turn, one user turn per stable workspace chunk, one user turn with recent
+ *    we build a chat-formatted prompt for the raw `/completion` endpoint: a constant,
+ *    task-neutral system turn, one user turn per stable workspace chunk (this prefix is
+ *    shared with workspace chat: workspacePrefixPrompt), one user turn with recent
  *    snippets, one user turn with the code AFTER the cursor (starting with HOLE_MARKER)
- *    and the instruction, then the model turn, opened with an EMPTY thought channel
+ *    and the completion instructions, then the model turn, opened with an EMPTY thought channel
  *    (thinking off) and pre-filled with an opening code fence plus the file up to the
  *    cursor (line window). The model just keeps writing code, and a keystroke at the
  *    cursor only appends to the prompt, so llama-server's near-end checkpoints and
@@ -31,7 +32,7 @@
  * Version of the prompt layout. Part of the persisted workspace prefix's key: bump it whenever the text
  * this file produces before `volatileStart` changes, so saved engine caches of the old layout are rebuilt.
  */
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 
 export interface ContextChunk {
   path: string;
@@ -119,20 +120,48 @@ export const GEMMA4_SPECIAL_TOKENS: readonly string[] = [
 /** Inserted after the first character of a special-token string found in user text. */
 export const ESCAPE_CHAR = "\u200B";
 
+/**
+ * The constant system turn of the workspace prefix. It is shared by completions and workspace chat (both
+ * reuse the same evaluated prefix), so it only frames the files; each task's instructions live in its own
+ * volatile part (completions: the current-file turn; chat: the conversation).
+ */
 const GEMMA_SYSTEM =
-  "You are a code completion engine inside a code editor. The user shares reference files from the " +
-  "workspace, snippets they edited recently, and the code that follows the cursor in the file they are " +
-  `editing, where ${HOLE_MARKER} marks the cursor. Reply with exactly one fenced code block and nothing ` +
-  "else: it reproduces the file up to the cursor, then continues with only the missing code at the " +
-  "cursor. Close the code block as soon as your code reaches the code that follows the cursor; never " +
-  "repeat that code.";
+  "The user shares reference files from their workspace, one file or part of a file per turn. " +
+  "Their request follows these files.";
 
 const GEMMA_ESCAPED: readonly string[] = [...GEMMA4_SPECIAL_TOKENS, HOLE_MARKER];
 
-const GEMMA_TURN_USER = "<|turn>user\n";
-const GEMMA_TURN_END = "<turn|>\n";
+export const GEMMA_TURN_USER = "<|turn>user\n";
+export const GEMMA_TURN_MODEL = "<|turn>model\n";
+export const GEMMA_TURN_END = "<turn|>\n";
 /** Generation prompt with thinking disabled, exactly as the chat template renders it. */
-const GEMMA_MODEL_NO_THINKING = "<|turn>model\n<|channel>thought\n<channel|>";
+export const GEMMA_MODEL_NO_THINKING = GEMMA_TURN_MODEL + "<|channel>thought\n<channel|>";
+
+/**
+ * The cache-stable start of every prompt for these workspace chunks: what the completions slot keeps
+ * evaluated, what the PrefixStore persists, and what a workspace chat starts with. The one source of truth
+ * for the text before `volatileStart`: the layouts below begin with exactly this string.
+ * Gemma turns: the constant system turn + one `<|turn>user` turn per chunk; native FIM: one file block per
+ * chunk.
+ */
+export function workspacePrefixPrompt(chunks: readonly ContextChunk[], fim?: FimTokens): string {
+  return fim ? fimWorkspacePrefix(chunks, fim) : gemmaWorkspacePrefix(chunks);
+}
+
+function gemmaWorkspacePrefix(chunks: readonly ContextChunk[]): string {
+  // The hole marker is escaped too, so a file that contains it literally (e.g. this one)
+  // cannot show the model a second cursor.
+  let prompt = "<|turn>system\n" + GEMMA_SYSTEM + GEMMA_TURN_END;
+  for (const chunk of chunks) {
+    prompt += GEMMA_TURN_USER + "Workspace file: " + escGemma(chunk.path) + "\n" + fencedBlock(escGemma(chunk.text), languageForPath(chunk.path)) + GEMMA_TURN_END;
+  }
+  return prompt;
+}
+
+/** Escapes untrusted text (paths, file content) for a gemma-turns prompt: special tokens and the hole marker. */
+function escGemma(s: string): string {
+  return escapeSpecialTokens(s, GEMMA_ESCAPED);
+}
 
 export function layoutCompletionPrompt(input: CompletionInput, opts: LayoutOptions = {}): CompletionPrompt {
   return opts.fim ? layoutNativeFim(input, opts.fim, opts) : layoutGemmaTurns(input, opts);
@@ -143,15 +172,10 @@ export function layoutCompletionPrompt(input: CompletionInput, opts: LayoutOptio
 // ---------------------------------------------------------------------------
 
 function layoutGemmaTurns(input: CompletionInput, opts: LayoutOptions): CompletionPrompt {
-  // The hole marker is escaped too, so a file that contains it literally (e.g. this one)
-  // cannot show the model a second cursor.
-  const esc = (s: string) => escapeSpecialTokens(s, GEMMA_ESCAPED);
+  const esc = escGemma;
 
   // Stable part: constant system turn + one user turn per workspace chunk.
-  let prompt = "<|turn>system\n" + GEMMA_SYSTEM + "<turn|>\n";
-  for (const chunk of input.workspaceChunks ?? []) {
-    prompt += GEMMA_TURN_USER + "Workspace file: " + esc(chunk.path) + "\n" + fencedBlock(esc(chunk.text), languageForPath(chunk.path)) + GEMMA_TURN_END;
-  }
+  let prompt = gemmaWorkspacePrefix(input.workspaceChunks ?? []);
   const volatileStart = prompt.length;
 
   // Recent snippets: one turn (semi-stable: changes when the user edits another file).
@@ -176,8 +200,11 @@ function layoutGemmaTurns(input: CompletionInput, opts: LayoutOptions): Completi
     (after === ""
       ? `Nothing follows the cursor (${HOLE_MARKER}): it is at the end of the file.\n`
       : `The code after the cursor (${HOLE_MARKER}):\n` + fence + lang + "\n" + HOLE_MARKER + after + "\n" + fence + "\n") +
-    `Reply with ${path} up to ${HOLE_MARKER} and continue it with the missing code. Stop before the code ` +
-    `that follows ${HOLE_MARKER}.` +
+    // The completion rules live here, not in the shared system turn (workspace chat reuses that prefix).
+    `You are a code completion engine. Reply with exactly one fenced code block and nothing else: it ` +
+    `reproduces ${path} up to ${HOLE_MARKER}, then continues with only the missing code at ${HOLE_MARKER}. ` +
+    `Close the code block as soon as your code reaches the code that follows ${HOLE_MARKER}; never repeat ` +
+    `that code.` +
     GEMMA_TURN_END;
 
   // Current file, part 2: the model turn (thinking off), pre-filled with the file up to
@@ -208,20 +235,29 @@ export function prefillFor(prefixWindow: string): string {
 // native-fim
 // ---------------------------------------------------------------------------
 
-function layoutNativeFim(input: CompletionInput, fim: FimTokens, opts: LayoutOptions): CompletionPrompt {
-  const specials = [fim.prefix, fim.suffix, fim.middle, ...(fim.fileSeparator ? [fim.fileSeparator] : [])];
-  const esc = (s: string) => escapeSpecialTokens(s, specials, true);
-  const fileBlock = (c: ContextChunk) => {
-    const text = esc(normalizeEol(c.text)).replace(/\n*$/, "\n");
-    return fim.fileSeparator
-      ? fim.fileSeparator + esc(c.path) + "\n" + text
-      : commentLineFor(c.path, "Path: " + esc(c.path)) + "\n" + text + "\n";
-  };
+function fimSpecials(fim: FimTokens): string[] {
+  return [fim.prefix, fim.suffix, fim.middle, ...(fim.fileSeparator ? [fim.fileSeparator] : [])];
+}
 
-  let prompt = "";
-  for (const chunk of input.workspaceChunks ?? []) prompt += fileBlock(chunk);
+function fimFileBlock(c: ContextChunk, fim: FimTokens): string {
+  const esc = (s: string) => escapeSpecialTokens(s, fimSpecials(fim), true);
+  const text = esc(normalizeEol(c.text)).replace(/\n*$/, "\n");
+  return fim.fileSeparator
+    ? fim.fileSeparator + esc(c.path) + "\n" + text
+    : commentLineFor(c.path, "Path: " + esc(c.path)) + "\n" + text + "\n";
+}
+
+function fimWorkspacePrefix(chunks: readonly ContextChunk[], fim: FimTokens): string {
+  return chunks.map((c) => fimFileBlock(c, fim)).join("");
+}
+
+function layoutNativeFim(input: CompletionInput, fim: FimTokens, opts: LayoutOptions): CompletionPrompt {
+  const specials = fimSpecials(fim);
+  const esc = (s: string) => escapeSpecialTokens(s, specials, true);
+
+  let prompt = fimWorkspacePrefix(input.workspaceChunks ?? [], fim);
   const volatileStart = prompt.length;
-  for (const chunk of input.recentChunks ?? []) prompt += fileBlock(chunk);
+  for (const chunk of input.recentChunks ?? []) prompt += fimFileBlock(chunk, fim);
 
   const { prefix, suffix } = windowAroundCursor(input, opts);
   const path = esc(input.filePath);

@@ -10,7 +10,7 @@
  */
 import fs from "node:fs";
 import type { ModelManager, LoadedModel } from "../models/manager";
-import { GEMMA4_MESSAGE_DELIMITERS, LAYOUT_VERSION, layoutCompletionPrompt, type CompletionPrompt, type ContextChunk } from "./layout";
+import { GEMMA4_MESSAGE_DELIMITERS, LAYOUT_VERSION, workspacePrefixPrompt, type CompletionPrompt, type ContextChunk } from "./layout";
 import type { PrefixTokens } from "./prefixTokens";
 import { PrefixStore, type PrefixIdentity } from "./prefixStore";
 import { COMPLETION_SLOT, type SlotContents } from "./slotContents";
@@ -56,8 +56,7 @@ export interface WorkspacePrefixOptions {
 
 /** The cache-stable part of a completion prompt for these chunks (what the prefix slot holds). */
 function workspacePrefixLayout(chunks: ContextChunk[], loaded: Pick<LoadedModel, "fim">): { prompt: string; mode: CompletionPrompt["mode"] } {
-  const layout = layoutCompletionPrompt({ filePath: "", languageId: "plaintext", prefix: "", suffix: "", workspaceChunks: chunks }, { fim: loaded.fim });
-  return { prompt: layout.prompt.slice(0, layout.volatileStart), mode: layout.mode };
+  return { prompt: workspacePrefixPrompt(chunks, loaded.fim), mode: loaded.fim ? "native-fim" : "gemma-turns" };
 }
 
 export class WorkspacePrefix {
@@ -184,16 +183,8 @@ export class WorkspacePrefix {
     }
   }
 
-  private async identity(loaded: LoadedModel): Promise<PrefixIdentity> {
-    const st = await fs.promises.stat(loaded.files.model);
-    return {
-      layoutVersion: LAYOUT_VERSION,
-      model: loaded.files.model,
-      modelBytes: st.size,
-      modelMtimeMs: Math.round(st.mtimeMs),
-      kvCacheType: loaded.kvCacheType ?? "",
-      engine: loaded.engineKey ?? "",
-    };
+  private identity(loaded: LoadedModel): Promise<PrefixIdentity> {
+    return prefixIdentity(loaded);
   }
 
   private log(message: string): void {
@@ -206,4 +197,17 @@ export function commonPrefixLength(a: string, b: string): number {
   let i = 0;
   while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
   return i;
+}
+
+/** What a saved prefix must have been made with to be loadable now (also checked by workspace chat's restore). */
+export async function prefixIdentity(loaded: Pick<LoadedModel, "files" | "kvCacheType" | "engineKey">): Promise<PrefixIdentity> {
+  const st = await fs.promises.stat(loaded.files.model);
+  return {
+    layoutVersion: LAYOUT_VERSION,
+    model: loaded.files.model,
+    modelBytes: st.size,
+    modelMtimeMs: Math.round(st.mtimeMs),
+    kvCacheType: loaded.kvCacheType ?? "",
+    engine: loaded.engineKey ?? "",
+  };
 }

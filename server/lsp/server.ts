@@ -17,7 +17,7 @@ import {
 import { TextDocument } from "vscode-languageserver-textdocument";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { ChatService } from "../chat/service";
+import { ChatService, type WorkspaceChunks } from "../chat/service";
 import { CompletionService } from "../completion/service";
 import { RequestCancelledError } from "../engine/client";
 import { HearthFailure, toHearthError } from "../errors";
@@ -93,7 +93,8 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     const slot = new SlotContents(models);
     const tokens = new PrefixTokens(models);
     completions = new CompletionService(models, slot, tokens);
-    chat = new ChatService(models);
+    // Workspace chat loads the persisted workspace prefix into the chat slot.
+    chat = new ChatService(models, { store, log, tokens });
     if (workspace) prefix = new WorkspacePrefix(models, { store, log, slot, tokens });
     models.on("status", (status) => void connection.sendNotification(ModelStatusNotification, status));
     models.on("log", (level, message, source) => void connection.sendNotification(LogNotification, { level, message, source }));
@@ -142,16 +143,33 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   });
 
   connection.onRequest(ChatRequest, (params, token) =>
-    guard(token, (signal) =>
-      chat.chat(params.messages, {
+    guard(token, async (signal) => {
+      const opts = {
         maxTokens: params.maxTokens,
         temperature: params.temperature,
         seed: params.seed,
         signal,
         onText: streamTo(connection, params.partialResultToken),
-      }),
-    ),
+      };
+      if (!params.workspace) return chat.chat(params.messages, opts);
+      return chat.chatWithWorkspace(params.messages, await chatWorkspaceChunks(), opts);
+    }),
   );
+
+  /**
+   * The workspace of a workspace chat: exactly the chunks of the completions' prefix (the same call the
+   * warm-up makes, so the chat starts with the prefix slot 0 holds and the PrefixStore saved), then the
+   * chunks of the file being edited, which completions keep out of their prefix.
+   */
+  async function chatWorkspaceChunks(): Promise<WorkspaceChunks> {
+    if (!workspace) throw new HearthFailure("no-workspace", "Workspace chat needs an open folder: open one, or ask without the workspace.");
+    const { contextSize } = await need().ensureLoaded();
+    const file = activeFile;
+    const prefixChunks = await workspace.chunksFor(file, contextSize);
+    const current = file ? workspace.relative(file) : undefined;
+    const extra = current ? (await workspace.chunksFor(undefined, contextSize)).filter((c) => c.path === current) : [];
+    return { prefix: prefixChunks, extra };
+  }
 
   connection.onRequest(ExplainImageRequest, (params, token) =>
     guard(token, (signal) =>

@@ -5,8 +5,13 @@
 import type * as vscode from "vscode";
 import type { ChatMessage, ChatResult, MediaResult } from "../../server/protocol";
 
+export interface ChatOptions {
+  /** Answer with the workspace as context (`hearth/chat` `workspace`; text only). */
+  workspace?: boolean;
+}
+
 export interface ChatBackend {
-  chat(messages: ChatMessage[], onText: (text: string) => void, token: vscode.CancellationToken): Promise<ChatResult>;
+  chat(messages: ChatMessage[], onText: (text: string) => void, token: vscode.CancellationToken, options?: ChatOptions): Promise<ChatResult>;
   explainImage(
     image: { data: string; mimeType: string },
     question: string | undefined,

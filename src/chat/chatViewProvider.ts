@@ -18,7 +18,7 @@ import { checkAttachment, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, SNIFF_BYTES, sn
 import type { ChatResult, GenerationStats, HearthErrorData, MediaResult } from "../../server/protocol";
 import type { ChatBackend } from "./backend";
 import { ChatHistory } from "./history";
-import { buildPrompt, MAX_CHIP_CHARS, languageIdForFence, secretFileReason } from "./prompt";
+import { buildPrompt, hasMedia, MAX_CHIP_CHARS, languageIdForFence, parseWorkspaceMention, secretFileReason, SYSTEM_PROMPT, WORKSPACE_NOTE } from "./prompt";
 import type { Attachment, ChatTurn, ContextChip } from "./types";
 import { VIEW_COMMANDS, type FromView, type ToView } from "./viewProtocol";
 
@@ -168,7 +168,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         if (this.modelState) this.post({ type: "modelState", ...this.modelState });
         return;
       case "send":
-        return this.send(m.text, m.attachments, m.context);
+        return this.send(m.text, m.attachments, m.context, m.workspace === true);
       case "stop":
         this.active?.cts.cancel();
         return;
@@ -207,7 +207,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   // -------------------------------------------------------------------------------------------------
   // Conversation
 
-  private async send(text: unknown, attachments: unknown, context: unknown): Promise<void> {
+  private async send(text: unknown, attachments: unknown, context: unknown, workspaceToggle = false): Promise<void> {
     if (this.active) {
       this.notice("info", "Hearth is still answering: stop it (Escape) or wait for it to finish.");
       return;
@@ -218,14 +218,20 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       return;
     }
     const chips = Array.isArray(context) ? context.filter(isChip) : this.chips;
-    const body = typeof text === "string" ? text.trim() : "";
-    if (!body && !atts.length && !chips.length) return;
+    const mention = parseWorkspaceMention(typeof text === "string" ? text.trim() : "");
+    const body = mention.text;
+    const workspace = workspaceToggle || mention.workspace;
+    if (!body && !atts.length && !chips.length) {
+      if (mention.workspace) this.notice("info", "Ask a question after @workspace.");
+      return;
+    }
     const user: ChatTurn = {
       id: randomUUID(),
       role: "user",
       text: body,
       ...(atts.length ? { attachments: atts } : {}),
       ...(chips.length ? { context: chips } : {}),
+      ...(workspace ? { workspace: true } : {}),
       createdAt: Date.now(),
     };
     this.store.add(user);
@@ -235,9 +241,22 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     await this.answerChat();
   }
 
-  /** Answers the transcript's last user turn through `hearth/chat`. */
+  /**
+   * Answers the transcript's last user turn through `hearth/chat`, with the workspace when that turn asked
+   * for it. Workspace chat is text only: a conversation with images or audio is answered without the
+   * workspace, and the view says so.
+   */
   private answerChat(): Promise<void> {
-    return this.answer((onText, token) => this.backend.chat(buildPrompt(this.store.turns), onText, token));
+    const turns = this.store.turns;
+    const lastUser = [...turns].reverse().find((t) => t.role === "user");
+    let workspace = lastUser?.workspace === true;
+    let messages = buildPrompt(turns, workspace ? { systemPrompt: `${SYSTEM_PROMPT} ${WORKSPACE_NOTE}` } : {});
+    if (workspace && hasMedia(messages)) {
+      this.notice("info", "Answered without the workspace context: workspace chat takes text only, and this conversation has images or audio. Start a new chat to ask about the workspace.");
+      workspace = false;
+      messages = buildPrompt(turns);
+    }
+    return this.answer((onText, token) => this.backend.chat(messages, onText, token, { workspace }));
   }
 
   /** Drops the last answer and generates it again. */

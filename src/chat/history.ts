@@ -169,6 +169,7 @@ function parseTurn(v: unknown): ChatTurn | undefined {
     const context = v.context.map(parseChip).filter((c): c is ContextChip => !!c);
     if (context.length) turn.context = context;
   }
+  if (role === "user" && v.workspace === true) turn.workspace = true;
   if (role === "assistant") {
     const status = v.status;
     turn.status = status === "done" || status === "error" || status === "stopped" ? status : status === "streaming" ? "stopped" : "done";

@@ -24,6 +24,27 @@ export const SYSTEM_PROMPT = [
   "When you are not sure, say so instead of guessing.",
 ].join(" ");
 
+/**
+ * Added to the system prompt when the question is asked with the workspace: the host puts the workspace's
+ * files (the same ones inline completion sees) in front of the conversation.
+ */
+export const WORKSPACE_NOTE =
+  "The developer's workspace files are shared before this conversation, each with its path: use them to answer, and name the files you refer to.";
+
+/** An `@workspace` mention at the start of a message: asks with the workspace as context. */
+const WORKSPACE_MENTION = /^\s*@workspace\b[\s,:]*/i;
+
+/** Strips a leading `@workspace` mention; `workspace` says whether there was one. */
+export function parseWorkspaceMention(text: string): { text: string; workspace: boolean } {
+  const m = WORKSPACE_MENTION.exec(text);
+  return m ? { text: text.slice(m[0].length).trim(), workspace: true } : { text, workspace: false };
+}
+
+/** Whether any message has an image or audio part (workspace chat is text only). */
+export function hasMedia(messages: readonly ChatMessage[]): boolean {
+  return messages.some((m) => Array.isArray(m.content) && m.content.some((p) => p.type !== "text"));
+}
+
 /** About 15K tokens of Gemma 4 text: long enough for a real conversation, bounded for slow CPUs. */
 export const DEFAULT_BUDGET_CHARS = 60_000;
 /** Most characters of one context chip in a prompt (a chip is also refused above this when added). */

@@ -29,6 +29,8 @@ export interface ChatTurn {
   text: string;
   attachments?: Attachment[];
   context?: ContextChip[];
+  /** User turns: asked with the whole workspace as context (the Workspace toggle or an `@workspace` prefix). */
+  workspace?: boolean;
   /** Assistant turns: how it ended. */
   status?: "streaming" | "done" | "stopped" | "error";
   error?: string;
@@ -49,7 +51,8 @@ export type ToWebview =
 /** Webview → extension. */
 export type FromWebview =
   | { type: "ready" }
-  | { type: "send"; text: string; attachments: Attachment[]; context: ContextChip[] }
+  /** `workspace`: the Workspace toggle is on (the extension also honours an `@workspace` prefix in `text`). */
+  | { type: "send"; text: string; attachments: Attachment[]; context: ContextChip[]; workspace?: boolean }
   | { type: "stop" }
   | { type: "newChat" }
   | { type: "addSelection" }

@@ -46,6 +46,7 @@ describe("chat history persistence", () => {
     const m = new FakeMemento();
     const turns: ChatTurn[] = [
       turn("user", "Why?", {
+        workspace: true,
         attachments: [image(100)],
         context: [{ kind: "selection", path: "src/a.ts", languageId: "typescript", range: [3, 9], text: "code" }],
       }),

@@ -5,9 +5,11 @@ import {
   buildPrompt,
   fenceFor,
   fenceTag,
+  hasMedia,
   IMAGE_COST_CHARS,
   languageIdForFence,
   messageCost,
+  parseWorkspaceMention,
   renderChip,
   secretFileReason,
   SYSTEM_PROMPT,
@@ -257,5 +259,20 @@ describe("languages", () => {
     expect(fenceTag("typescriptreact")).toBe("tsx");
     expect(fenceTag("shellscript")).toBe("sh");
     expect(fenceTag("python")).toBe("python");
+  });
+});
+
+describe("workspace questions", () => {
+  it("takes a leading @workspace mention as asking with the workspace, and strips it", () => {
+    expect(parseWorkspaceMention("@workspace where is the cart total computed?")).toEqual({ text: "where is the cart total computed?", workspace: true });
+    expect(parseWorkspaceMention("  @Workspace: how do tests start a host?")).toEqual({ text: "how do tests start a host?", workspace: true });
+    expect(parseWorkspaceMention("@workspace")).toEqual({ text: "", workspace: true });
+    expect(parseWorkspaceMention("what does @workspace do?")).toEqual({ text: "what does @workspace do?", workspace: false });
+    expect(parseWorkspaceMention("@workspaces are")).toEqual({ text: "@workspaces are", workspace: false });
+  });
+
+  it("tells text-only conversations from ones with media", () => {
+    expect(hasMedia(buildPrompt([user("q")]))).toBe(false);
+    expect(hasMedia(buildPrompt([user("q", { attachments: [{ kind: "image", name: "a.png", mimeType: "image/png", data: "AA==" }] })]))).toBe(true);
   });
 });

@@ -121,9 +121,9 @@ const stats = (over: Partial<GenerationStats> = {}): GenerationStats => ({
 
 /** A backend whose requests the test drives by hand. */
 class ScriptedBackend implements ChatBackend {
-  requests: { messages?: ChatMessage[]; image?: { data: string; mimeType: string }; question?: string; onText: (t: string) => void; token: { isCancellationRequested: boolean }; resolve: (r: ChatResult) => void; reject: (e: unknown) => void }[] = [];
-  chat(messages: ChatMessage[], onText: (t: string) => void, token: never): Promise<ChatResult> {
-    return new Promise((resolve, reject) => this.requests.push({ messages, onText, token, resolve, reject }));
+  requests: { messages?: ChatMessage[]; workspace?: boolean; image?: { data: string; mimeType: string }; question?: string; onText: (t: string) => void; token: { isCancellationRequested: boolean }; resolve: (r: ChatResult) => void; reject: (e: unknown) => void }[] = [];
+  chat(messages: ChatMessage[], onText: (t: string) => void, token: never, options?: { workspace?: boolean }): Promise<ChatResult> {
+    return new Promise((resolve, reject) => this.requests.push({ messages, workspace: options?.workspace, onText, token, resolve, reject }));
   }
   explainImage(image: { data: string; mimeType: string }, question: string | undefined, onText: (t: string) => void, token: never): Promise<ChatResult> {
     return new Promise((resolve, reject) => this.requests.push({ image, question, onText, token, resolve, reject }));
@@ -338,6 +338,48 @@ describe("ChatViewProvider", () => {
     await flush();
     const msgs = a.backend.last.messages!;
     expect(msgs[1].content).toEqual([{ type: "image", data: png, mimeType: "image/png" }, { type: "text", text: "Explain this screenshot." }]);
+  });
+
+  it("asks with the workspace from the toggle or an @workspace prefix, keeps it for Retry, and falls back clearly with media", async () => {
+    const a = setup();
+    a.say({ type: "send", text: "How is the host started?", attachments: [], context: [] });
+    await flush();
+    expect(a.backend.last.workspace).toBe(false);
+    a.backend.last.resolve({ text: "By hand.", stats: stats(), mediaTokens: 0 });
+    await flush();
+
+    a.say({ type: "send", text: "Where is it tested?", attachments: [], context: [], workspace: true });
+    await flush();
+    expect(a.backend.last.workspace).toBe(true);
+    expect(a.backend.last.messages![0].content).toMatch(/workspace files are shared before this conversation/);
+    a.backend.last.resolve({ text: "In test/.", stats: stats(), mediaTokens: 0 });
+    await flush();
+
+    a.say({ type: "send", text: "@workspace and the CLI?", attachments: [], context: [] });
+    await flush();
+    expect(a.backend.last.workspace).toBe(true);
+    expect(a.backend.last.messages!.at(-1)).toEqual({ role: "user", content: "and the CLI?" });
+    expect(a.provider.history().at(-2)).toMatchObject({ role: "user", text: "and the CLI?", workspace: true });
+    a.backend.last.reject(Object.assign(new Error("x"), { data: { hearth: { code: "internal", message: "Boom." } } }));
+    await flush();
+    await flush();
+    a.say({ type: "retry" });
+    await flush();
+    expect(a.backend.last.workspace).toBe(true);
+    a.backend.last.resolve({ text: "cli.ts.", stats: stats(), mediaTokens: 0 });
+    await flush();
+
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]).toString("base64");
+    a.say({ type: "send", text: "And this?", attachments: [{ kind: "image", name: "s.png", mimeType: "image/png", data: png }], context: [], workspace: true });
+    await flush();
+    expect(a.backend.last.workspace).toBe(false);
+    expect(a.posted.some((m) => m.type === "notice" && /without the workspace context/.test(m.message))).toBe(true);
+
+    const b = setup();
+    b.say({ type: "send", text: "@workspace", attachments: [], context: [] });
+    await flush();
+    expect(b.backend.requests).toHaveLength(0);
+    expect(b.posted.at(-1)).toMatchObject({ type: "notice", message: "Ask a question after @workspace." });
   });
 
   it("Retry drops the last answer and asks again", async () => {

@@ -295,6 +295,30 @@ describe("chat webview", () => {
     expect(input.value).toBe("my own text");
   });
 
+  it("sends with the workspace while the Workspace toggle is on, and keeps the toggle across hide/show", async () => {
+    const toggle = $('button[aria-label="Answer with the whole workspace as context"]');
+    expect(toggle.getAttribute("aria-pressed")).toBe("false");
+    click(toggle);
+    expect(toggle.getAttribute("aria-pressed")).toBe("true");
+    const input = $("textarea");
+    input.value = "Where is the host started?";
+    key(input, "Enter");
+    expect(lastPosted()).toMatchObject({ type: "send", text: "Where is the host started?", workspace: true });
+    await sleep(300);
+    expect(state).toMatchObject({ workspace: true });
+    click(toggle);
+    expect(toggle.getAttribute("aria-pressed")).toBe("false");
+    input.value = "plain";
+    key(input, "Enter");
+    expect(lastPosted()).toMatchObject({ type: "send", text: "plain" });
+    expect("workspace" in lastPosted()).toBe(false);
+  });
+
+  it("marks turns asked with the workspace", () => {
+    send({ type: "turn", turn: turn({ id: "ws1", role: "user", text: "where?", workspace: true }) });
+    expect($('article[data-id="ws1"] .chip.workspace').textContent).toBe("@workspace");
+  });
+
   it("starts a new chat", () => {
     click($('button[aria-label="New chat"]'));
     expect(lastPosted()).toEqual({ type: "newChat" });

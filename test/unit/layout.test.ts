@@ -2,11 +2,13 @@ import { describe, expect, it } from "vitest";
 import {
   GEMMA4_MESSAGE_DELIMITERS,
   HOLE_MARKER,
+  LAYOUT_VERSION,
   escapeSpecialTokens,
   fenceFor,
   layoutCompletionPrompt,
   prefillFor,
   windowAroundCursor,
+  workspacePrefixPrompt,
   type CompletionInput,
   type FimTokens,
 } from "../../server/completion/layout";
@@ -99,6 +101,29 @@ describe("layoutCompletionPrompt: gemma-turns", () => {
     }
     // stable part = system turn + workspace chunk turns, and nothing else
     expect(s.endsWith("<turn|>\n")).toBe(true);
+  });
+
+  it("workspacePrefixPrompt renders exactly the stable part (one source of truth for completions and chat)", () => {
+    for (const input of [baseInput(), baseInput({ workspaceChunks: [] }), baseInput({ workspaceChunks: undefined })]) {
+      expect(workspacePrefixPrompt(input.workspaceChunks ?? [])).toBe(stable(layoutCompletionPrompt(input)));
+    }
+    // more chunks only append turns, so a prefix of chunks renders a prefix of the prompt
+    const chunks = baseInput().workspaceChunks!;
+    expect(workspacePrefixPrompt(chunks).startsWith(workspacePrefixPrompt(chunks.slice(0, 1)))).toBe(true);
+    // bump when the stable text changes: saved engine caches are keyed by it
+    expect(LAYOUT_VERSION).toBe(2);
+  });
+
+  it("keeps the system turn task-neutral and puts the completion rules in the current-file turn", () => {
+    const p = layoutCompletionPrompt(baseInput());
+    const s = stable(p);
+    const system = s.slice(0, s.indexOf("<turn|>\n"));
+    expect(system).toMatch(/^<\|turn>system\nThe user shares reference files from their workspace/);
+    for (const completionOnly of ["completion", "cursor", HOLE_MARKER, "code block"]) expect(s).not.toContain(completionOnly);
+    const lastUser = p.prompt.slice(p.prompt.lastIndexOf("<|turn>user\n"), p.prompt.lastIndexOf("<|turn>model\n"));
+    expect(lastUser).toContain("You are a code completion engine. Reply with exactly one fenced code block and nothing else");
+    expect(lastUser).toContain(`reproduces src/cart.ts up to ${HOLE_MARKER}`);
+    expect(lastUser).toContain("never repeat that code.<turn|>\n");
   });
 
   it("opens the model turn with an empty thought channel and ends with the prefill up to the cursor", () => {
@@ -253,6 +278,7 @@ describe("layoutCompletionPrompt: native-fim", () => {
 
   it("keeps the stable part byte-identical across keystrokes", () => {
     const a = layoutCompletionPrompt(baseInput(), { fim: QWEN_FIM });
+    expect(workspacePrefixPrompt(baseInput().workspaceChunks!, QWEN_FIM)).toBe(stable(a));
     const b = layoutCompletionPrompt(baseInput({ prefix: "x", suffix: "y", recentChunks: [] }), { fim: QWEN_FIM });
     expect(stable(b)).toBe(stable(a));
     expect(stable(a)).not.toContain("src/cart.ts");
