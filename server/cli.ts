@@ -47,7 +47,7 @@ Options:
   --ctx N               context size (default: from the model and free memory)
   --threads N           CPU threads (default: the machine's cores)
   --endpoint URL        use a remote llama-server / OpenAI-compatible endpoint
-  --workspace DIR       workspace root for completions
+  --workspace DIR       workspace root: completions see it, and chat answers about it
   --max-tokens N        tokens to generate
   --temperature T       sampling temperature (completions default to 0)
   --seed N              sampling seed
@@ -135,7 +135,7 @@ async function main(argv: string[]): Promise<void> {
       }
       case "chat": {
         if (!rest.length) throw new UsageError('chat needs a prompt: hearth chat "…"');
-        const r = await host.stream<object, ChatResult>(ChatRequest, { messages: [{ role: "user", content: rest.join(" ") }], ...gen, temperature: num(values.temperature) }, streamOut, cancel);
+        const r = await host.stream<object, ChatResult>(ChatRequest, { messages: [{ role: "user", content: rest.join(" ") }], ...gen, temperature: num(values.temperature), ...(values.workspace ? { workspace: true } : {}) }, streamOut, cancel);
         finish(r, values.json);
         break;
       }

@@ -79,6 +79,19 @@ describe("hearth CLI", () => {
     expect(prompt).not.toContain("ignored text that must not appear");
   });
 
+  it("chat --workspace answers about the workspace: its files in the prompt, never secrets or ignored files", async () => {
+    const ws = path.join(dir, "ws"); // written by the complete --workspace test above
+    const log = path.join(dir, "ws-chat-prompts.jsonl");
+    const r = await hearth(["chat", "Where", "is", "cents", "defined?", "--workspace", ws, ...common(), "--max-tokens", "6", "--no-mtp"], { HEARTH_PROMPT_LOG: log });
+    expect(r.code).toBe(0);
+    const sent = fs.readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { endpoint: string; id_slot?: number; prompt?: string });
+    const prompt = sent.filter((e) => e.endpoint === "/completion" && e.id_slot === 1).at(-1)!.prompt!;
+    expect(prompt).toContain("Workspace file: src/money.ts");
+    expect(prompt).toContain("Where is cents defined?");
+    expect(prompt).not.toContain("sk_live_do_not_leak_me");
+    expect(prompt).not.toContain("ignored text that must not appear");
+  });
+
   it("chat answers on stdout (auto-finding the mmproj and drafter beside the model)", async () => {
     const r = await hearth(["chat", "Say hello.", ...common(), "--max-tokens", "12", "--temperature", "1", "--json"]);
     expect(r.code).toBe(0);
