@@ -29,13 +29,16 @@ const RECENT_MAX = 128;
 export class CompletionReuse {
   private last?: { filePath: string; prefix: string; suffix: string; stable: string; options: string; text: string };
   private readonly recent = new Map<string, string>();
+  /** The workspace part's hash, computed once per workspace prefix (it is most of the prompt: up to ~1 MB). */
+  private stableHash = { stable: "", hash: digest("") };
 
   lookup(ctx: ReuseContext): { text: string; kind: ReuseKind } | undefined {
-    const exact = this.recent.get(keyOf(ctx));
+    const key = this.keyOf(ctx);
+    const exact = this.recent.get(key);
     if (exact !== undefined) {
       // refresh its place in the LRU order
-      this.recent.delete(keyOf(ctx));
-      this.recent.set(keyOf(ctx), exact);
+      this.recent.delete(key);
+      this.recent.set(key, exact);
       return { text: exact, kind: "recent" };
     }
     const l = this.last;
@@ -50,13 +53,20 @@ export class CompletionReuse {
   remember(ctx: ReuseContext, text: string): void {
     if (!text) return;
     this.last = { filePath: ctx.filePath, prefix: ctx.prefix, suffix: ctx.suffix, stable: ctx.stable, options: ctx.options, text };
-    const key = keyOf(ctx);
+    const key = this.keyOf(ctx);
     this.recent.delete(key);
     this.recent.set(key, text);
     while (this.recent.size > RECENT_MAX) this.recent.delete(this.recent.keys().next().value!);
   }
+
+  /** Hash of the options and the prompt; the prompt starts with `stable`, whose hash is kept. */
+  private keyOf(ctx: ReuseContext): string {
+    const stable = ctx.prompt.startsWith(ctx.stable) ? ctx.stable : "";
+    if (this.stableHash.stable !== stable) this.stableHash = { stable, hash: digest(stable) };
+    return crypto.createHash("sha256").update(ctx.options).update("\0").update(this.stableHash.hash).update(ctx.prompt.slice(stable.length)).digest("base64");
+  }
 }
 
-function keyOf(ctx: ReuseContext): string {
-  return crypto.createHash("sha256").update(ctx.options).update("\0").update(ctx.prompt).digest("base64");
+function digest(text: string): string {
+  return crypto.createHash("sha256").update(text).digest("base64");
 }
