@@ -2,17 +2,21 @@
  * `npm run bench`: Hearth's performance core, measured side by side in one process, on one llama-server and
  * one generated model (a random-weight Gemma 4 with the real vocabulary, see bench/lib/models.ts):
  *
- *  1. edit-trace replay: keystrokes derived from this repository's git history, each completed by Hearth
- *     (real LSP host, workspace prefix, slot 0) and by a llama.vscode-style request pattern (256/64-line
- *     window + ring buffer of 16 chunks, cache_prompt, one request in flight, slot 1);
+ *  1. edit-trace replay: keystrokes derived from this repository's git history (several hunks in several
+ *     files), each completed by Hearth (real LSP host, workspace prefix, slot 0) and by a llama.vscode-style
+ *     request pattern (bench/lib/baseline.ts: 256/64-line window, suggestion cache, ring buffer of 16
+ *     chunks with its timer and background requests, cache_prompt, one request in flight, slot 1);
  *  2. host overhead: LSP round trip minus the engine's own time for the same request;
  *  3. restore of the persisted prefix vs re-prefill of the same prefix;
  *  4. MTP on vs off (random drafts are refuted: this is the overhead, with the counters);
  *  5. decode tokens/s vs the memory-bandwidth bound measured on this machine.
  *
  * Prints a Markdown table and writes bench/results/latest.json (+ latest.md). Timings are medians; nothing
- * here is a pass/fail test. Options: --keystrokes N (default 120), --repo DIR (default: this checkout),
- * --context N (default 65536).
+ * here is a pass/fail test. Options: --keystrokes N (default 400), --repo DIR (default: this checkout),
+ * --base REF / --target REF (pin the trace's commits so runs compare; default: target HEAD, base the nearest
+ * ancestor that gives enough typing in >= 3 files), --context N (default 65536), --keystroke-ms N (150) and
+ * --pause-ms N (8000): the virtual typing interval and the pause before the first keystroke after a save
+ * or file switch, which drive the baseline's ring timer (see replayTrace).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -26,7 +30,7 @@ import {
   InlineCompletionRequest,
   LogMessageNotification,
 } from "vscode-languageserver-protocol";
-import { layoutCompletionPrompt } from "../server/completion/layout";
+import { GEMMA4_MESSAGE_DELIMITERS, layoutCompletionPrompt, type CompletionPrompt, type ContextChunk } from "../server/completion/layout";
 import { PrefixStore } from "../server/completion/prefixStore";
 import { WorkspacePrefix, type PrefixWarmResult } from "../server/completion/workspacePrefix";
 import { languageIdOf } from "../server/languages";
@@ -35,29 +39,26 @@ import { CompletionStatsNotification, LoadModelRequest, LogNotification, type Ge
 import { WorkspaceContext } from "../server/workspace/context";
 import { decodeBoundTokensPerSecond, measureMemoryBandwidth } from "./lib/bandwidth";
 import { LlamaVscodeContext } from "./lib/baseline";
-import { applyTraceEvent, deriveEditTrace, materializeWorkspace, type TraceEvent } from "./lib/editTrace";
+import { applyTraceEvent, deriveEditTrace, materializeWorkspace, type EditTrace, type TraceEvent } from "./lib/editTrace";
 import { startInProcessHost, type InProcessHost } from "./lib/inProcessHost";
 import { writeBenchModels } from "./lib/models";
-import { markdownTable, median, percentile } from "./lib/stats";
+import { markdownTable, mean, median, percentile } from "./lib/stats";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
-    keystrokes: { type: "string", default: "120" },
+    keystrokes: { type: "string", default: "400" },
     repo: { type: "string", default: path.resolve(here, "..") },
+    base: { type: "string" },
+    target: { type: "string", default: "HEAD" },
     context: { type: "string", default: "65536" },
+    "keystroke-ms": { type: "string", default: "150" },
+    "pause-ms": { type: "string", default: "8000" },
   },
 });
 const N_PREDICT = 16;
 const started = performance.now();
 const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
-
-interface Sample {
-  latencyMs: number;
-  promptTokens: number;
-  processedTokens: number;
-  warm: boolean;
-}
 
 async function main(): Promise<void> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-bench-"));
@@ -72,7 +73,8 @@ async function run(work: string): Promise<void> {
   log("models ...");
   const models = await writeBenchModels();
   log(`trace from ${args.repo} ...`);
-  const trace = await deriveEditTrace(args.repo!, { maxKeystrokes: Number(args.keystrokes) });
+  const trace = await deriveEditTrace(args.repo!, { maxKeystrokes: Number(args.keystrokes), baseRef: args.base, targetRef: args.target });
+  log(`trace: ${trace.keystrokes} keystrokes, ${trace.hunks.length} hunks in ${trace.editedFiles.length} files, ${trace.baseCommit.slice(0, 12)}..${trace.targetCommit.slice(0, 12)}`);
   const ws = path.join(work, "ws");
   await materializeWorkspace(args.repo!, trace.baseCommit, ws);
   const storage = path.join(work, "storage");
@@ -83,7 +85,9 @@ async function run(work: string): Promise<void> {
     mtp: false,
     contextSize: Number(args.context),
     threads: os.availableParallelism(),
-    completion: { maxTokens: N_PREDICT, multiline: true, temperature: 0 },
+    // Reuse off: the host-overhead phase repeats one request, which reuse would answer without the engine;
+    // in the replay it never fires anyway (random-weight suggestions never match what the trace types).
+    completion: { maxTokens: N_PREDICT, multiline: true, temperature: 0, reuse: false },
   };
   const host = await startInProcessHost({ settings, rootUri: pathToFileURL(ws).href, storageDir: storage });
   const hostLogs: string[] = [];
@@ -100,7 +104,8 @@ async function run(work: string): Promise<void> {
 
     const restore = await measureRestore(manager, loaded, ws, storage);
     log(`restore: ${JSON.stringify(restore)}`);
-    const replay = await replayTrace(host, loaded, ws, trace.files, trace.events, work);
+    const pacing: Pacing = { keystrokeMs: Number(args["keystroke-ms"]), pauseMs: Number(args["pause-ms"]) };
+    const replay = await replayTrace(host, hostLogs, loaded, ws, trace, work, pacing);
     log(`replay: hearth p50 ${replay.hearth.latencyMsP50.toFixed(1)} ms, baseline p50 ${replay.baseline.latencyMsP50.toFixed(1)} ms`);
     const overhead = await measureHostOverhead(host, ws);
     log(`host overhead p50 ${overhead.hostOverheadMsP50.toFixed(2)} ms`);
@@ -113,7 +118,19 @@ async function run(work: string): Promise<void> {
       date: new Date().toISOString(),
       machine: { cpus: os.availableParallelism(), totalMemGiB: +(os.totalmem() / 1024 ** 3).toFixed(1), node: process.version, platform: `${process.platform}-${process.arch}` },
       model: { file: path.basename(models.text), bytes: models.textBytes, weightBytes: models.textWeightBytes, shape: models.shape, contextSize: loaded.contextSize },
-      trace: { repo: args.repo, baseCommit: trace.baseCommit, targetCommit: trace.targetCommit, keystrokes: trace.keystrokes, hunks: trace.hunks.length },
+      trace: {
+        repo: args.repo,
+        baseCommit: trace.baseCommit,
+        targetCommit: trace.targetCommit,
+        basePinned: args.base !== undefined,
+        keystrokes: trace.keystrokes,
+        hunks: trace.hunks.length,
+        files: trace.editedFiles.length,
+        fileSwitches: trace.events.filter((e) => e.type === "open").length - 1,
+        editedFiles: trace.editedFiles,
+        hunkList: trace.hunks,
+        pacing,
+      },
       warmLatencyRatioVsBaseline: replay.hearth.latencyMsP50 / replay.baseline.latencyMsP50,
       contextTokensRatioVsBaseline: replay.hearth.promptTokensP50 / replay.baseline.promptTokensP50,
       promptTokensPerChangedToken: replay.promptTokensPerChangedToken,
@@ -135,7 +152,7 @@ async function run(work: string): Promise<void> {
       },
       durationSeconds: Math.round((performance.now() - started) / 1000),
     };
-    const table = renderTable(result);
+    const table = traceLine(result.trace, replay) + "\n\n" + renderTable(result);
     const outDir = path.join(here, "results");
     fs.mkdirSync(outDir, { recursive: true });
     fs.writeFileSync(path.join(outDir, "latest.json"), JSON.stringify(result, null, 2) + "\n");
@@ -179,45 +196,95 @@ async function measureRestore(manager: ModelManager, loaded: LoadedModel, ws: st
 
 // ---------------------------------------------------------------------------------------------------
 // 1. edit-trace replay
+//
+// Both sides see the same events. Per keystroke: the document change, then Hearth's LSP request, then
+// the baseline's (its cache, else its request on slot 1); both wait for each other, one in flight.
+// Time for the baseline's ring timer is virtual (pacing): typing inside a hunk is continuous (one
+// keystroke per keystrokeMs, so upstream's "no completion in the last 3 s" rule keeps the ring still),
+// and before the first keystroke after a save or a file switch the user pauses pauseMs. In that pause
+// the baseline's timer moves queued chunks into the ring and each move sends its background request
+// (n_predict 0), and Hearth's own background refresh after a save (1.5 s debounce) runs to its end; both
+// finish before the next keystroke, like idle time, and neither counts as keystroke latency (both are
+// reported). Warm = not the first completion after switching files (that one is cold for both).
 
-async function replayTrace(host: InProcessHost, loaded: LoadedModel, ws: string, files: Map<string, string>, events: TraceEvent[], work: string) {
-  const docs = new Map(files);
+interface Sample {
+  latencyMs: number;
+  /** prompt tokens in context; undefined when served from the baseline's suggestion cache */
+  promptTokens?: number;
+  processedTokens: number;
+  warm: boolean;
+  /** the baseline's suggestion cache answered (no request) */
+  cached?: boolean;
+}
+
+interface Pacing {
+  keystrokeMs: number;
+  pauseMs: number;
+}
+
+interface Background {
+  requests: number;
+  processedTokens: number;
+  ms: number;
+}
+
+/** Above this many prompt tokens re-processed, a completion counts as a cache miss. */
+const REPROCESS_THRESHOLD = 32;
+/** Hearth's refresh debounce (server/lsp/server.ts PREFIX_REFRESH_DELAY_MS) plus slack for it to start. */
+const HEARTH_REFRESH_WAIT_MS = 1500 + 1000;
+
+type TypeEvent = Extract<TraceEvent, { type: "type" }>;
+
+async function replayTrace(host: InProcessHost, hostLogs: string[], loaded: LoadedModel, ws: string, trace: EditTrace, work: string, pacing: Pacing) {
+  const docs = new Map(trace.files);
   const versions = new Map<string, number>();
   const baseline = new LlamaVscodeContext();
   const hearth: Sample[] = [];
-  const lv: Sample[] = [];
+  const lv: (Sample | undefined)[] = []; // undefined: upstream would not request (max_line_suffix)
+  const fromLog = hostLogs.length; // the replay's own log lines start here
   const seen: { stats?: GenerationStats } = {};
   host.client.onNotification(CompletionStatsNotification, (p) => {
     seen.stats = p.stats;
   });
   const promptLog = path.join(work, "prompts.jsonl");
+  fs.writeFileSync(promptLog, "");
   process.env.HEARTH_PROMPT_LOG = promptLog;
+  const background: Background = { requests: 0, processedTokens: 0, ms: 0 };
   let current: string | undefined;
   let firstInFile = true;
-  let done = 0;
-  const total = events.filter((e) => e.type === "type").length;
+  let paused = false;
+  let savedAt: { logs: number; prompts: number } | undefined;
+  const total = trace.events.filter((e) => e.type === "type").length;
+  let typed = 0;
 
-  for (const [i, ev] of events.entries()) {
+  for (const [i, ev] of trace.events.entries()) {
     const uri = pathToFileURL(path.join(ws, ev.path)).href;
     if (ev.type === "open") {
-      const text = docs.get(ev.path) ?? "";
+      const text = docs.get(ev.path)!;
       if (!versions.has(ev.path)) {
         versions.set(ev.path, 1);
         await host.client.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: languageIdOf(ev.path), version: 1, text } });
       }
-      const next = events.slice(i).find((e): e is Extract<TraceEvent, { type: "type" }> => e.type === "type" && e.path === ev.path);
+      const next = trace.events.slice(i).find((e): e is TypeEvent => e.type === "type" && e.path === ev.path);
       baseline.onOpen(ev.path, text, next ? lineOf(text, next.offset) : 0);
-      baseline.flushQueue();
       current = ev.path;
       firstInFile = true;
+      paused = true;
       continue;
     }
     if (ev.type === "save") {
+      savedAt = { logs: hostLogs.length, prompts: countLines(promptLog) };
       fs.writeFileSync(path.join(ws, ev.path), docs.get(ev.path)!);
       await host.client.sendNotification(DidSaveTextDocumentNotification.type, { textDocument: { uri } });
       baseline.onSave(ev.path, docs.get(ev.path)!);
-      baseline.ringUpdate();
+      paused = true;
       continue;
+    }
+    if (paused) {
+      addTo(background, await sendBackground(loaded, baseline, baseline.advance(pacing.pauseMs), ev.path));
+      if (savedAt) await settleHearth(hostLogs, promptLog, savedAt);
+      paused = false;
+      savedAt = undefined;
     }
     applyTraceEvent(docs, ev);
     const text = docs.get(ev.path)!;
@@ -228,47 +295,131 @@ async function replayTrace(host: InProcessHost, loaded: LoadedModel, ws: string,
     const warm = !firstInFile && current === ev.path;
     firstInFile = false;
 
-    // Hearth: the real LSP request, as VS Code sends it
-    seen.stats = undefined;
-    const t0 = performance.now();
-    await host.client.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position: positionOf(text, offset), context: { triggerKind: 1 } });
-    const hearthMs = performance.now() - t0;
-    const st = seen.stats as GenerationStats | undefined;
-    if (st) hearth.push({ latencyMs: hearthMs, promptTokens: st.promptTokens, processedTokens: st.processedTokens, warm });
-
-    // llama.vscode-style: its context policy, the same prompt layout and engine, its own slot
-    baseline.onEdit(ev.path, text, lineOf(text, offset));
-    const input = baseline.input(ev.path, text, offset, languageIdOf(ev.path));
-    const layout = layoutCompletionPrompt(input, { fim: loaded.fim });
-    const t1 = performance.now();
-    const res = (await loaded.client.postJson("/completion", {
-      prompt: layout.prompt,
-      n_predict: N_PREDICT,
-      temperature: 0,
-      stop: layout.stop,
-      cache_prompt: true,
-      id_slot: 1,
-      t_max_predict_ms: 3000,
-    })) as { timings: { prompt_n: number; cache_n: number } };
-    lv.push({ latencyMs: performance.now() - t1, promptTokens: res.timings.prompt_n + res.timings.cache_n, processedTokens: res.timings.prompt_n, warm });
-    if (++done % 20 === 0) log(`replay ${done}/${total}`);
+    const h = await hearthComplete(host, seen, uri, text, offset, warm);
+    addTo(background, await sendBackground(loaded, baseline, baseline.advance(pacing.keystrokeMs), ev.path));
+    const b = await baselineComplete(loaded, baseline, ev.path, text, offset, warm);
+    if (h) {
+      hearth.push(h); // samples stay paired by index (and with Hearth's prompt log)
+      lv.push(b);
+    }
+    if (++typed % 20 === 0) log(`replay ${typed}/${total}`);
   }
   delete process.env.HEARTH_PROMPT_LOG;
+  return summarizeReplay(loaded, promptLog, hearth, lv, background, hearthBackground(hostLogs.slice(fromLog)));
+}
 
+/** Hearth: the real LSP request, as VS Code sends it; its stats come as a notification. */
+async function hearthComplete(host: InProcessHost, seen: { stats?: GenerationStats }, uri: string, text: string, offset: number, warm: boolean): Promise<Sample | undefined> {
+  seen.stats = undefined;
+  const t0 = performance.now();
+  await host.client.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position: positionOf(text, offset), context: { triggerKind: 1 } });
+  const latencyMs = performance.now() - t0;
+  const st = seen.stats as GenerationStats | undefined;
+  return st && { latencyMs, promptTokens: st.promptTokens, processedTokens: st.processedTokens, warm };
+}
+
+/** llama.vscode-style: its suggestion cache, else its context policy through the same layout and engine, on slot 1. */
+async function baselineComplete(loaded: LoadedModel, baseline: LlamaVscodeContext, file: string, text: string, offset: number, warm: boolean): Promise<Sample | undefined> {
+  const req = baseline.request(file, text, offset, languageIdOf(file));
+  if (!req.requested) return undefined;
+  const t0 = performance.now();
+  const hit = baseline.cached(req);
+  if (hit !== undefined) {
+    baseline.completed(req, hit, true);
+    return { latencyMs: performance.now() - t0, processedTokens: 0, warm, cached: true };
+  }
+  const res = await postBaseline(loaded, layoutCompletionPrompt(req.input, { fim: loaded.fim, ...baseline.layoutOptions() }), N_PREDICT);
+  baseline.completed(req, res.content);
+  return { latencyMs: performance.now() - t0, promptTokens: res.timings.prompt_n + res.timings.cache_n, processedTokens: res.timings.prompt_n, warm };
+}
+
+/** One baseline request on slot 1. Message delimiters as Hearth sends them: the engine's checkpoints help both alike. */
+async function postBaseline(loaded: LoadedModel, layout: CompletionPrompt, nPredict: number) {
+  return (await loaded.client.postJson("/completion", {
+    prompt: layout.prompt,
+    n_predict: nPredict,
+    temperature: 0,
+    stop: layout.stop,
+    cache_prompt: true,
+    id_slot: 1,
+    t_max_predict_ms: 3000,
+    ...(layout.mode === "gemma-turns" ? { message_delimiters: GEMMA4_MESSAGE_DELIMITERS } : {}),
+  })) as { content: string; timings: { prompt_n: number; cache_n: number } };
+}
+
+/** upstream updateExtraContext: one n_predict 0 request per ring update, so the engine caches the new ring. */
+async function sendBackground(loaded: LoadedModel, baseline: LlamaVscodeContext, rings: ContextChunk[][], file: string): Promise<Background> {
+  const out: Background = { requests: 0, processedTokens: 0, ms: 0 };
+  for (const ring of rings) {
+    const input = { ...baseline.backgroundInput(file, languageIdOf(file)), workspaceChunks: ring };
+    const t0 = performance.now();
+    const res = await postBaseline(loaded, layoutCompletionPrompt(input, { fim: loaded.fim, ...baseline.layoutOptions() }), 0);
+    addTo(out, { requests: 1, processedTokens: res.timings.prompt_n, ms: performance.now() - t0 });
+  }
+  return out;
+}
+
+function addTo(sum: Background, x: Background): void {
+  sum.requests += x.requests;
+  sum.processedTokens += x.processedTokens;
+  sum.ms += x.ms;
+}
+
+function countLines(file: string): number {
+  return fs.readFileSync(file, "utf8").split("\n").filter(Boolean).length;
+}
+
+/**
+ * Let Hearth's refresh after a save finish: wait past its debounce; if it sent a request (an n_predict 0
+ * prompt in the prompt log), wait for its "warmed up" / "skipped" log line.
+ */
+async function settleHearth(logs: string[], promptLog: string, savedAt: { logs: number; prompts: number }): Promise<void> {
+  await new Promise((r) => setTimeout(r, HEARTH_REFRESH_WAIT_MS));
+  const warmed = fs
+    .readFileSync(promptLog, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .slice(savedAt.prompts)
+    .some((l) => (JSON.parse(l) as { n_predict?: number }).n_predict === 0);
+  if (!warmed) return;
+  await waitFor(() => logs.slice(savedAt.logs).find((l) => /workspace prefix warm(ed up|-up skipped)/.test(l)), 300_000);
+}
+
+/** Hearth's background refreshes during the replay, from its "workspace prefix warmed up" log lines. */
+function hearthBackground(logs: string[]): Background {
+  const out: Background = { requests: 0, processedTokens: 0, ms: 0 };
+  for (const l of logs) {
+    const m = /workspace prefix warmed up: \d+ tokens, (\d+) evaluated in (\d+) ms/.exec(l);
+    if (m) addTo(out, { requests: 1, processedTokens: Number(m[1]), ms: Number(m[2]) });
+  }
+  return out;
+}
+
+async function summarizeReplay(loaded: LoadedModel, promptLog: string, hearth: Sample[], lv: (Sample | undefined)[], lvBackground: Background, hearthBg: Background) {
+  // keystrokes the baseline would not have requested are left out on both sides (paired samples)
+  const paired = hearth.map((h, i) => ({ h, b: lv[i], i })).filter((p): p is { h: Sample; b: Sample; i: number } => p.b !== undefined);
   const changed = await changedTokensPerCompletion(loaded, promptLog);
-  const warmHearth = hearth.filter((s) => s.warm);
   let processed = 0;
   let changedSum = 0;
-  for (const [i, s] of hearth.entries()) {
-    if (!s.warm || changed[i] === undefined) continue;
-    processed += s.processedTokens;
+  for (const { h, i } of paired) {
+    if (!h.warm || changed[i] === undefined) continue;
+    processed += h.processedTokens;
     changedSum += changed[i];
   }
+  const warm = paired.filter((p) => p.h.warm);
+  const cold = paired.filter((p) => !p.h.warm);
   return {
     completions: hearth.length,
-    warmCompletions: warmHearth.length,
-    hearth: summarize(warmHearth),
-    baseline: summarize(lv.filter((s) => s.warm)),
+    warmCompletions: warm.length,
+    /** keystrokes upstream would not complete (more than max_line_suffix characters after the cursor), left out on both sides */
+    skippedKeystrokes: hearth.length - paired.length,
+    hearth: { ...summarize(warm.map((p) => p.h)), background: hearthBg },
+    baseline: {
+      ...summarize(warm.map((p) => p.b)),
+      cacheHits: paired.filter((p) => p.b.cached).length,
+      background: lvBackground,
+    },
+    cold: { hearth: summarize(cold.map((p) => p.h)), baseline: summarize(cold.map((p) => p.b)) },
     changedTokensP50: median(changed.filter((c): c is number => c !== undefined)),
     promptTokensPerChangedToken: processed / Math.max(1, changedSum),
   };
@@ -302,13 +453,16 @@ async function changedTokensPerCompletion(loaded: LoadedModel, promptLog: string
 
 function summarize(samples: Sample[]) {
   const lat = samples.map((s) => s.latencyMs);
+  const requested = samples.filter((s) => s.promptTokens !== undefined);
   return {
     n: samples.length,
     latencyMsP50: median(lat),
     latencyMsP95: percentile(lat, 95),
-    promptTokensP50: median(samples.map((s) => s.promptTokens)),
+    promptTokensP50: median(requested.map((s) => s.promptTokens!)),
     processedTokensP50: median(samples.map((s) => s.processedTokens)),
-    processedTokensMean: samples.reduce((n, s) => n + s.processedTokens, 0) / Math.max(1, samples.length),
+    processedTokensMean: mean(samples.map((s) => s.processedTokens)),
+    /** share of completions that re-processed more than REPROCESS_THRESHOLD prompt tokens */
+    reprocessedShare: mean(samples.map((s) => (s.processedTokens > REPROCESS_THRESHOLD ? 1 : 0))),
   };
 }
 
@@ -413,6 +567,9 @@ function renderTable(r: Result): string {
     { measure: "warm completion latency p95 (ms)", hearth: replay.hearth.latencyMsP95, baseline: replay.baseline.latencyMsP95, value: replay.hearth.latencyMsP95 / replay.baseline.latencyMsP95, target: "" },
     { measure: "prompt tokens in context p50", hearth: replay.hearth.promptTokensP50, baseline: replay.baseline.promptTokensP50, value: r.contextTokensRatioVsBaseline, target: "≥ 10×" },
     { measure: "prompt tokens processed per completion (mean)", hearth: replay.hearth.processedTokensMean, baseline: replay.baseline.processedTokensMean, value: replay.hearth.processedTokensMean / replay.baseline.processedTokensMean, target: "" },
+    { measure: `warm completions re-processing > ${REPROCESS_THRESHOLD} tokens (%)`, hearth: 100 * replay.hearth.reprocessedShare, baseline: 100 * replay.baseline.reprocessedShare, value: replay.hearth.reprocessedShare / replay.baseline.reprocessedShare, target: "" },
+    { measure: "background requests between keystrokes", hearth: replay.hearth.background.requests, baseline: replay.baseline.background.requests, value: replay.hearth.background.requests / replay.baseline.background.requests, target: "" },
+    { measure: "background prompt tokens processed (total)", hearth: replay.hearth.background.processedTokens, baseline: replay.baseline.background.processedTokens, value: replay.hearth.background.processedTokens / replay.baseline.background.processedTokens, target: "" },
     { measure: "processed ÷ changed prompt tokens", hearth: r.promptTokensPerChangedToken, baseline: undefined, value: r.promptTokensPerChangedToken, target: "≤ 1.2" },
     { measure: "host overhead p50 (ms)", hearth: overhead.hostOverheadMsP50, baseline: undefined, value: r.hostOverheadMsP50, target: "≤ 5 ms" },
     { measure: `prefix of ${restore.prefixTokens} tokens: restore vs re-prefill (ms)`, hearth: restore.restoreMs, baseline: restore.prefillMs, value: r.restoreSpeedup, target: "≥ 100×" },
@@ -426,6 +583,15 @@ function renderTable(r: Result): string {
     { header: "ratio", value: "value", digits: 2 },
     { header: "target", value: "target", align: "left" },
   ]);
+}
+
+/** One line above the table: what was replayed. */
+function traceLine(t: { keystrokes: number; hunks: number; files: number; fileSwitches: number; baseCommit: string; targetCommit: string }, replay: Result["replay"]): string {
+  return (
+    `Trace: ${t.keystrokes} keystrokes, ${t.hunks} hunks in ${t.files} files (${t.fileSwitches} file switches), ` +
+    `${t.baseCommit.slice(0, 12)}..${t.targetCommit.slice(0, 12)}; ${replay.warmCompletions} warm completions compared, ` +
+    `baseline suggestion-cache hits ${replay.baseline.cacheHits}, keystrokes left out (line suffix) ${replay.skippedKeystrokes}.`
+  );
 }
 
 function lineOf(text: string, offset: number): number {

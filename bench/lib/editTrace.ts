@@ -14,7 +14,12 @@
 //
 // A hunk adding lines after line `a` is typed at the end of line `a` as "\n" + lines, so the cursor
 // sits at the end of the line being typed with the old code below it (the usual completion
-// situation). Hunks inserting at the top of a file are typed as lines + "\n" at offset 0.
+// situation). A hunk at the top of a file opens a line first ("\n" at offset 0), then is typed above
+// it, so the cursor never has old code after it on its line.
+//
+// Which hunks (planHunks): several files (at least 3 when the history has them), edits below the top
+// of files (imports, headers) preferred, so the replay moves the cursor between files and within them.
+// Deterministic: a seeded order, a base commit derived from (or pinned to) the history.
 
 import { execFile, spawn } from "node:child_process";
 import { mkdir } from "node:fs/promises";
@@ -37,19 +42,26 @@ export interface EditTrace {
   /** the replayed hunks, in replay order */
   hunks: { path: string; afterLine: number; lines: number; chars: number }[];
   keystrokes: number;
+  /** the files typed into, in the order first visited */
+  editedFiles: string[];
 }
 
 export interface EditTraceOptions {
   /**
-   * base commit; default: the nearest first-parent ancestor HEAD~k of `targetRef` whose diff to
-   * the target holds at least `maxKeystrokes` characters of replayable insertions (or the oldest)
+   * base commit; default: the nearest first-parent ancestor of `targetRef` whose diff to the target
+   * lets the plan (planHunks) type 90% of `maxKeystrokes` in at least `minFiles` files (or the oldest).
+   * Pin it (with targetRef) to compare runs.
    */
   baseRef?: string;
   /** default "HEAD" */
   targetRef?: string;
-  /** stop adding hunks once this many characters are typed (default 2000) */
+  /** stop adding hunks once this many characters are typed (default 400) */
   maxKeystrokes?: number;
-  /** order of the files (default 1) */
+  /** spread the keystrokes over at least this many files when the history allows (default 3) */
+  minFiles?: number;
+  /** hunks this close to the top of a file (imports, headers) are typed only when others do not fill the budget (default 20) */
+  topLines?: number;
+  /** order of the files and hunks (default 1) */
   seed?: number;
   /** files larger than this are neither in the snapshot nor edited (default 256 KiB) */
   maxFileBytes?: number;
@@ -127,7 +139,7 @@ function catFileBatch(repo: string, specs: string[]): Promise<(Buffer | null)[]>
   });
 }
 
-interface Hunk {
+export interface Hunk {
   path: string;
   /** insert after this line of the base file (1-based; 0 = top) */
   afterLine: number;
@@ -191,73 +203,134 @@ function shuffled<T>(xs: T[], rng: Rng): T[] {
   return a;
 }
 
-export async function deriveEditTrace(repoDir: string, opts: EditTraceOptions = {}): Promise<EditTrace> {
-  const maxKeystrokes = opts.maxKeystrokes ?? 2000;
-  const maxFileBytes = opts.maxFileBytes ?? 256 * 1024;
-  const targetCommit = await revParse(repoDir, opts.targetRef ?? "HEAD");
+/** Characters typed for a hunk (code points: one keystroke each). */
+function typedChars(h: Hunk): string[] {
+  return [..."\n" + h.lines.join("\n")];
+}
 
-  let baseCommit: string;
-  let files: Map<string, string>;
-  let hunks: Hunk[];
-  const count = (hs: Hunk[]) => hs.reduce((n, h) => n + h.lines.join("\n").length + 1, 0);
-  if (opts.baseRef) {
-    baseCommit = await revParse(repoDir, opts.baseRef);
-    files = await readTextSnapshot(repoDir, baseCommit, maxFileBytes);
-    hunks = await pureInsertions(repoDir, baseCommit, targetCommit, files);
-  } else {
-    // walk back along first parents until the diff offers enough typing
-    const ancestors = (await git(repoDir, ["rev-list", "--first-parent", targetCommit])).trim().split("\n").slice(1);
-    if (ancestors.length === 0) throw new Error(`${targetCommit} has no parent: pass baseRef`);
-    let i = 0;
-    for (;;) {
-      baseCommit = ancestors[i];
-      files = await readTextSnapshot(repoDir, baseCommit, maxFileBytes);
-      hunks = await pureInsertions(repoDir, baseCommit, targetCommit, files);
-      if (count(hunks) >= maxKeystrokes || i === ancestors.length - 1) break;
-      i++;
-    }
-  }
+export interface PlanOptions {
+  maxKeystrokes: number;
+  /** spread the keystrokes over at least this many files when the hunks allow it */
+  minFiles: number;
+  /** hunks inserting within this many lines of the top (imports, headers) come last */
+  topLines: number;
+  seed: number;
+}
 
-  // files in a seeded order, each file's hunks top to bottom (a developer working through a file)
-  const rng = new Rng(opts.seed ?? 1, "editTrace");
-  const byFile = new Map<string, Hunk[]>();
+/**
+ * Which hunks to type, in replay order: files in a seeded order (files with edits below the top first),
+ * the budget shared over the first `minFiles` of them (what one leaves goes to the next), within a
+ * file the hunks below the top first, then the others, each taken while it fits; a file's chosen
+ * hunks are typed top to bottom (a developer working through a file).
+ */
+export function planHunks<H extends Hunk>(hunks: readonly H[], opts: PlanOptions): H[] {
+  const rng = new Rng(opts.seed, "editTrace");
+  const byFile = new Map<string, H[]>();
   for (const h of hunks) (byFile.get(h.path) ?? byFile.set(h.path, []).get(h.path)!).push(h);
+  const deep = (h: Hunk) => h.afterLine >= opts.topLines;
   const order = shuffled([...byFile.keys()].sort(), rng);
+  const hasDeep = (p: string) => byFile.get(p)!.some(deep);
+  order.sort((a, b) => Number(hasDeep(b)) - Number(hasDeep(a))); // stable: the seeded order within each group
 
+  const plan: H[] = [];
+  let used = 0;
+  let filesUsed = 0;
+  for (const path of order) {
+    if (used >= opts.maxKeystrokes) break;
+    const left = opts.maxKeystrokes - used;
+    const share = filesUsed < opts.minFiles ? Math.floor(left / (opts.minFiles - filesUsed)) : left;
+    const fileHunks = byFile.get(path)!;
+    const candidates = [...shuffled(fileHunks.filter(deep), rng), ...shuffled(fileHunks.filter((h) => !deep(h)), rng)];
+    const chosen: H[] = [];
+    let spent = 0;
+    for (const h of candidates) {
+      const n = typedChars(h).length;
+      if (spent + n > share) continue; // does not fit: try smaller hunks
+      chosen.push(h);
+      spent += n;
+    }
+    if (chosen.length === 0) continue;
+    plan.push(...chosen.sort((a, b) => a.afterLine - b.afterLine));
+    used += spent;
+    filesUsed++;
+  }
+  return plan;
+}
+
+export async function deriveEditTrace(repoDir: string, opts: EditTraceOptions = {}): Promise<EditTrace> {
+  const maxFileBytes = opts.maxFileBytes ?? 256 * 1024;
+  const planOpts: PlanOptions = {
+    maxKeystrokes: opts.maxKeystrokes ?? 400,
+    minFiles: opts.minFiles ?? 3,
+    topLines: opts.topLines ?? 20,
+    seed: opts.seed ?? 1,
+  };
+  const targetCommit = await revParse(repoDir, opts.targetRef ?? "HEAD");
+  const candidates = opts.baseRef ? [await revParse(repoDir, opts.baseRef)] : await ancestorsOf(repoDir, targetCommit);
+
+  let chosen: { baseCommit: string; files: Map<string, string>; plan: Hunk[] } | undefined;
+  for (const [i, baseCommit] of candidates.entries()) {
+    const files = await readTextSnapshot(repoDir, baseCommit, maxFileBytes);
+    const plan = planHunks(await pureInsertions(repoDir, baseCommit, targetCommit, files), planOpts);
+    chosen = { baseCommit, files, plan };
+    if (i === candidates.length - 1 || isEnough(plan, planOpts)) break;
+  }
+  const { baseCommit, files, plan } = chosen!;
+  return { baseCommit, targetCommit, files, ...typeHunks(files, plan) };
+}
+
+/** First-parent ancestors of `target`, nearest first. */
+async function ancestorsOf(repoDir: string, target: string): Promise<string[]> {
+  const ancestors = (await git(repoDir, ["rev-list", "--first-parent", target])).trim().split("\n").slice(1);
+  if (ancestors.length === 0) throw new Error(`${target} has no parent: pass baseRef`);
+  return ancestors;
+}
+
+/** A plan is enough when it fills 90% of the budget over at least minFiles files. */
+function isEnough(plan: Hunk[], opts: PlanOptions): boolean {
+  const keystrokes = plan.reduce((n, h) => n + typedChars(h).length, 0);
+  return keystrokes >= 0.9 * opts.maxKeystrokes && new Set(plan.map((h) => h.path)).size >= opts.minFiles;
+}
+
+/**
+ * The events that type `plan` into `files`. A hunk after line `a` is typed at the end of line `a` as
+ * "\n" + lines; a hunk at the top of a file opens a line first ("\n" at offset 0, then the cursor goes
+ * back up), so the cursor never has old code after it on its line.
+ */
+function typeHunks(files: Map<string, string>, plan: Hunk[]): Pick<EditTrace, "events" | "hunks" | "keystrokes" | "editedFiles"> {
   const docs = new Map(files);
   const inserted = new Map<string, { afterLine: number; lines: number }[]>();
   const events: TraceEvent[] = [];
-  const replayed: EditTrace["hunks"] = [];
+  const hunks: EditTrace["hunks"] = [];
+  const editedFiles: string[] = [];
   let keystrokes = 0;
-  for (const path of order) {
-    let opened = false;
-    for (const h of byFile.get(path)!.sort((a, b) => a.afterLine - b.afterLine)) {
-      const body = h.lines.join("\n");
-      const chars = [...(h.afterLine === 0 ? body + "\n" : "\n" + body)]; // code points
-      const n = chars.reduce((s, c) => s + c.length, 0);
-      if (keystrokes + chars.length > maxKeystrokes) continue; // does not fit: try smaller hunks
-      // line numbers of the base file shift by the lines inserted above
-      const shift = (inserted.get(path) ?? []).filter((x) => x.afterLine < h.afterLine).reduce((s, x) => s + x.lines, 0);
-      let text = docs.get(path)!;
-      let offset = h.afterLine === 0 ? 0 : endOfLine(text, h.afterLine + shift);
-      if (offset < 0) continue;
-      if (!opened) {
-        events.push({ type: "open", path });
-        opened = true;
-      }
-      for (const c of chars) {
-        events.push({ type: "type", path, offset, text: c });
-        text = text.slice(0, offset) + c + text.slice(offset);
-        offset += c.length;
-      }
-      docs.set(path, text);
-      (inserted.get(path) ?? inserted.set(path, []).get(path)!).push({ afterLine: h.afterLine, lines: h.lines.length });
-      events.push({ type: "save", path });
-      replayed.push({ path, afterLine: h.afterLine, lines: h.lines.length, chars: n });
-      keystrokes += chars.length;
+  let active: string | undefined;
+  for (const h of plan) {
+    const path = h.path;
+    // line numbers of the base file shift by the lines inserted above
+    const shift = (inserted.get(path) ?? []).filter((x) => x.afterLine < h.afterLine).reduce((s, x) => s + x.lines, 0);
+    let text = docs.get(path)!;
+    let offset = h.afterLine === 0 ? 0 : endOfLine(text, h.afterLine + shift);
+    if (offset < 0) continue;
+    if (active !== path) {
+      events.push({ type: "open", path });
+      if (!editedFiles.includes(path)) editedFiles.push(path);
+      active = path;
     }
+    const chars = typedChars(h);
+    for (const [i, c] of chars.entries()) {
+      events.push({ type: "type", path, offset, text: c });
+      text = text.slice(0, offset) + c + text.slice(offset);
+      offset += c.length;
+      if (h.afterLine === 0 && i === 0) offset = 0; // top of the file: type above the opened line
+    }
+    docs.set(path, text);
+    (inserted.get(path) ?? inserted.set(path, []).get(path)!).push({ afterLine: h.afterLine, lines: h.lines.length });
+    events.push({ type: "save", path });
+    hunks.push({ path, afterLine: h.afterLine, lines: h.lines.length, chars: chars.reduce((s, c) => s + c.length, 0) });
+    keystrokes += chars.length;
   }
-  return { baseCommit: baseCommit!, targetCommit, files: files!, events, hunks: replayed, keystrokes };
+  return { events, hunks, keystrokes, editedFiles };
 }
 
 /** Apply one event to `docs` (path -> text) in place; "open"/"save" change nothing. */

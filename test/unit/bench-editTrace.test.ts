@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyTraceEvent, deriveEditTrace, materializeWorkspace, replayTrace, type EditTrace } from "../../bench/lib/editTrace";
+import { applyTraceEvent, deriveEditTrace, materializeWorkspace, planHunks, replayTrace, type EditTrace, type Hunk } from "../../bench/lib/editTrace";
 
 const env = { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.invalid", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.invalid", GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" };
 const git = (dir: string, ...args: string[]) => execFileSync("git", ["-C", dir, ...args], { env, encoding: "utf8" }).trim();
@@ -130,5 +130,89 @@ describe("edit trace from git history", () => {
     } finally {
       rmSync(dest, { recursive: true, force: true });
     }
+  });
+});
+
+describe("hunk plan", () => {
+  const hunk = (path: string, afterLine: number, chars: number): Hunk => ({ path, afterLine, lines: ["x".repeat(chars - 1)] }); // typed as "\n" + line
+  const opts = { maxKeystrokes: 100, minFiles: 3, topLines: 20, seed: 1 };
+
+  it("spreads the budget over at least minFiles files, each visited once, hunks top to bottom", () => {
+    const many = Array.from({ length: 20 }, (_, i) => hunk("a.ts", 30 + 10 * i, 10)); // a.ts alone could fill it
+    const plan = planHunks([...many, hunk("b.ts", 40, 10), hunk("c.ts", 50, 10), hunk("d.ts", 60, 10)], opts);
+    const files = plan.map((h) => h.path).filter((p, i, a) => a.indexOf(p) === i);
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    for (const f of files) {
+      const idx = plan.flatMap((h, i) => (h.path === f ? [i] : []));
+      expect(idx.at(-1)! - idx[0] + 1).toBe(idx.length); // contiguous: one visit per file
+      const lines = idx.map((i) => plan[i].afterLine);
+      expect(lines).toEqual([...lines].sort((x, y) => x - y));
+    }
+    const typed = plan.reduce((n, h) => n + h.lines[0].length + 1, 0);
+    expect(typed).toBeLessThanOrEqual(100);
+    expect(typed).toBeGreaterThanOrEqual(90);
+  });
+
+  it("prefers edits below the top of a file and files that have them", () => {
+    const plan = planHunks([hunk("a.ts", 2, 30), hunk("a.ts", 80, 30), hunk("top.ts", 1, 30), hunk("b.ts", 40, 30), hunk("c.ts", 25, 30)], opts);
+    expect(plan.map((h) => `${h.path}:${h.afterLine}`).sort()).toEqual(["a.ts:80", "b.ts:40", "c.ts:25"]);
+  });
+
+  it("is deterministic for a seed", () => {
+    const hs = Array.from({ length: 30 }, (_, i) => hunk(`f${i % 7}.ts`, 5 * i, 3 + (i % 11)));
+    expect(planHunks(hs, opts)).toEqual(planHunks(hs, opts));
+  });
+});
+
+describe("edit trace: several files, top-of-file hunks, base commit", () => {
+  let repo2: string;
+  const commits: string[] = [];
+  const body = (tag: string) => Array.from({ length: 30 }, (_, i) => `${tag}${i};`);
+  beforeAll(() => {
+    repo2 = mkdtempSync(join(tmpdir(), "hearth-trace2-"));
+    git(repo2, "init", "-q", "-b", "main");
+    const commit = (files: Record<string, string[]>) => {
+      for (const [f, lines] of Object.entries(files)) writeFileSync(join(repo2, f), lines.join("\n") + "\n");
+      git(repo2, "add", "-A");
+      git(repo2, "commit", "-q", "-m", String(commits.length));
+      commits.push(git(repo2, "rev-parse", "HEAD"));
+    };
+    const [a, b, c] = [body("a"), body("b"), body("c")];
+    commit({ "a.ts": a, "b.ts": b, "c.ts": c });
+    commit({ "a.ts": ["top;", ...a.slice(0, 25), "aa;", ...a.slice(25)], "b.ts": [...b.slice(0, 22), "bb;", ...b.slice(22)], "c.ts": [...c.slice(0, 24), "cc;", ...c.slice(24)] });
+    commit({ "a.ts": ["top;", ...a.slice(0, 25), "aa;", ...a.slice(25, 28), "ab;", ...a.slice(28)], "b.ts": [...b.slice(0, 22), "bb;", ...b.slice(22)], "c.ts": [...c.slice(0, 24), "cc;", ...c.slice(24)] });
+  });
+  afterAll(() => {
+    if (repo2) rmSync(repo2, { recursive: true, force: true });
+  });
+
+  it("walks back to a base whose diff spans enough files, and types in each", async () => {
+    // the last commit only touches a.ts: with minFiles 3 the base goes back to the first commit
+    const t = await deriveEditTrace(repo2, { maxKeystrokes: 16, topLines: 20 });
+    expect(t.baseCommit).toBe(commits[0]);
+    expect(t.targetCommit).toBe(commits[2]);
+    expect([...t.editedFiles].sort()).toEqual(["a.ts", "b.ts", "c.ts"]);
+    expect(t.events.filter((e) => e.type === "open")).toHaveLength(3); // two moves between files
+    const pinned = await deriveEditTrace(repo2, { baseRef: commits[1], maxKeystrokes: 16 });
+    expect(pinned.baseCommit).toBe(commits[1]);
+    expect(pinned.editedFiles).toEqual(["a.ts"]);
+  });
+
+  it("types a top-of-file hunk on a line opened above the old first line", async () => {
+    const t = await deriveEditTrace(repo2, { baseRef: commits[0], targetRef: commits[2], maxKeystrokes: 400, minFiles: 1 });
+    expect(t.hunks.some((h) => h.afterLine === 0)).toBe(true);
+    const docs = new Map(t.files);
+    for (const [i, e] of t.events.entries()) {
+      applyTraceEvent(docs, e);
+      if (e.type !== "type") continue;
+      const text = docs.get(e.path)!;
+      const cursor = e.offset + e.text.length;
+      const prev = t.events[i - 1];
+      const opensTopLine = e.offset === 0 && e.text === "\n" && prev.type !== "type";
+      // the cursor never has old code after it on its line, except right after opening the top line
+      if (!opensTopLine) expect(cursor === text.length || text[cursor] === "\n").toBe(true);
+    }
+    expect(docs.get("a.ts")!.startsWith("top;\na0;\n")).toBe(true);
+    expect(replayTrace(t).get("a.ts")).toBe(readFileSync(join(repo2, "a.ts"), "utf8"));
   });
 });
