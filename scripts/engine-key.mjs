@@ -23,7 +23,11 @@ export const BUILD_RECIPE_VERSION = 2;
  * Hearth's patches to the pinned llama.cpp source, in scripts/engine-patches/, applied in this order. Their
  * names are part of the options hash: give a changed patch a new name so cached engines are rebuilt.
  */
-export const ENGINE_PATCHES = Object.freeze(["0001-restored-swa-slot-reuse.diff", "0002-persist-slot-checkpoints.diff"]);
+export const ENGINE_PATCHES = Object.freeze([
+    "0001-restored-swa-slot-reuse.diff",
+    "0002-persist-slot-checkpoints.diff",
+    "0003-draft-backoff.diff",
+]);
 
 /** @type {readonly ["cpu", "cuda", "vulkan"]} */
 export const GPU_VARIANTS = Object.freeze(/** @type {const} */ (["cpu", "cuda", "vulkan"]));

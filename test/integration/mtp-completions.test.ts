@@ -1,7 +1,9 @@
 /**
  * MTP through the product path (host + LSP inline completion): with the gemma4-assistant drafter on, greedy
  * completions are identical to those without it, and the drafter's counters reach the client. Random
- * weights mean drafts are refuted, which is exactly what verification must survive.
+ * weights mean drafts are refuted, which is exactly what verification must survive, and what the engine's
+ * draft backoff (scripts/engine-patches/0003-draft-backoff.diff) must notice: after 3 refuted rounds in a row a
+ * slot stops drafting for 4, 8, ... 64 tokens between single-token probes, across requests.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -45,13 +47,23 @@ async function completeAll(settings: Partial<HearthSettings>): Promise<{ texts: 
   }
 }
 
+const sum = (stats: CompletionStatsParams["stats"][], f: (s: CompletionStatsParams["stats"]) => number | undefined) =>
+  stats.reduce((n, s) => n + (f(s) ?? 0), 0);
+
 describe("MTP drafter in completions", () => {
-  it("gives the same greedy completions as decoding without it, and reports its counters", async () => {
+  it("gives the same greedy completions as decoding without it, reports its counters, and backs off from refuted drafts", async () => {
     const withMtp = await completeAll({ drafter: tiny.assistant, mtp: true });
     const without = await completeAll({ drafter: "", mtp: false });
     expect(withMtp.texts).toEqual(without.texts);
-    expect(withMtp.stats.reduce((n, s) => n + s.generatedTokens, 0)).toBeGreaterThan(0);
-    expect(withMtp.stats.reduce((n, s) => n + (s.draftTokens ?? 0), 0)).toBeGreaterThan(0);
+    const generated = sum(withMtp.stats, (s) => s.generatedTokens);
+    expect(generated).toBeGreaterThan(0);
+    // a fresh slot drafts: the first completion carries the drafter's counters
+    expect(withMtp.stats[0].draftTokens ?? 0).toBeGreaterThan(0);
     expect(without.stats.every((s) => s.draftTokens === undefined || s.draftTokens === 0)).toBe(true);
+    // every draft of the random drafter is refuted; without the backoff each generated token would come with
+    // --spec-draft-n-max (3) drafted ones (measured before the patch: 405 drafted for 144 tokens), with it the
+    // slot drafts for a few rounds and then only probes (measured: 12 + 1 + 1 for 3 × 48 tokens)
+    expect(sum(withMtp.stats, (s) => s.draftAccepted)).toBe(0);
+    expect(sum(withMtp.stats, (s) => s.draftTokens)).toBeLessThan(generated / 4);
   }, 180_000);
 });
