@@ -159,7 +159,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   /**
    * The workspace of a workspace chat: exactly the chunks of the completions' prefix (the same call the
    * warm-up makes, so the chat starts with the prefix slot 0 holds and the PrefixStore saved), then the
-   * chunks of the file being edited, which completions keep out of their prefix.
+   * chunks of the file being edited when completions keep them out of their prefix (the file edited last).
    */
   async function chatWorkspaceChunks(): Promise<WorkspaceChunks> {
     if (!workspace) throw new HearthFailure("no-workspace", "Workspace chat needs an open folder: open one, or ask without the workspace.");
@@ -167,7 +167,8 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     const file = activeFile;
     const prefixChunks = await workspace.chunksFor(file, contextSize);
     const current = file ? workspace.relative(file) : undefined;
-    const extra = current ? (await workspace.chunksFor(undefined, contextSize)).filter((c) => c.path === current) : [];
+    // The file's chunks when the prefix left them out (they were its tail).
+    const extra = current && !prefixChunks.some((c) => c.path === current) ? (await workspace.chunksFor(undefined, contextSize)).filter((c) => c.path === current) : [];
     return { prefix: prefixChunks, extra };
   }
 

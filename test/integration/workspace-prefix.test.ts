@@ -83,5 +83,15 @@ describe("workspace prefix", () => {
     const refreshed = await t.waitForLog(/workspace prefix warmed up: \d+ tokens, \d+ evaluated/, logsBefore, 60_000);
     expect(Number(/, (\d+) evaluated/.exec(refreshed)![1])).toBeGreaterThan(0);
     expect((await completeAgain()).processedTokens).toBeLessThan(warm / 2);
+
+    // Switching to the oldest file (the start of the prefix) keeps the prefix: its chunks stay in it, so the
+    // engine evaluates that file's window, not everything after its place in the prefix.
+    const oldest = pathToFileURL(path.join(ws, "src", "module0.ts")).href;
+    await host.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri: oldest, languageId: "typescript", version: 1, text: fs.readFileSync(path.join(ws, "src", "module0.ts"), "utf8") },
+    });
+    const switched = (await completeAt(host, oldest, { line: 29, character: 10 })).stats.stats;
+    expect(switched.cachedTokens).toBeGreaterThan(warm * 0.8);
+    expect(switched.processedTokens).toBeLessThan(warm / 4);
   });
 });
