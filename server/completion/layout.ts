@@ -149,13 +149,31 @@ export function workspacePrefixPrompt(chunks: readonly ContextChunk[], fim?: Fim
 }
 
 function gemmaWorkspacePrefix(chunks: readonly ContextChunk[]): string {
+  let prompt = "<|turn>system\n" + GEMMA_SYSTEM + GEMMA_TURN_END;
+  for (const chunk of chunks) prompt += renderedChunk(chunk, "gemma", gemmaChunkTurn);
+  return prompt;
+}
+
+function gemmaChunkTurn(chunk: ContextChunk): string {
   // The hole marker is escaped too, so a file that contains it literally (e.g. this one)
   // cannot show the model a second cursor.
-  let prompt = "<|turn>system\n" + GEMMA_SYSTEM + GEMMA_TURN_END;
-  for (const chunk of chunks) {
-    prompt += GEMMA_TURN_USER + "Workspace file: " + escGemma(chunk.path) + "\n" + fencedBlock(escGemma(chunk.text), languageForPath(chunk.path)) + GEMMA_TURN_END;
-  }
-  return prompt;
+  return GEMMA_TURN_USER + "Workspace file: " + escGemma(chunk.path) + "\n" + fencedBlock(escGemma(chunk.text), languageForPath(chunk.path)) + GEMMA_TURN_END;
+}
+
+/**
+ * Each workspace chunk's rendering, kept per chunk object: the workspace index hands out the same frozen chunk
+ * objects until a file changes, and escaping + fencing every chunk again on every keystroke was most of the
+ * host's time per completion (3 ms of 6 for a 280 KB prefix). Checked against the chunk's current path and
+ * text, so a mutated or look-alike chunk is rendered afresh.
+ */
+const chunkRenderings = new WeakMap<ContextChunk, { key: string; path: string; text: string; out: string }>();
+
+function renderedChunk(chunk: ContextChunk, key: string, render: (c: ContextChunk) => string): string {
+  const hit = chunkRenderings.get(chunk);
+  if (hit && hit.key === key && hit.path === chunk.path && hit.text === chunk.text) return hit.out;
+  const out = render(chunk);
+  chunkRenderings.set(chunk, { key, path: chunk.path, text: chunk.text, out });
+  return out;
 }
 
 /** Escapes untrusted text (paths, file content) for a gemma-turns prompt: special tokens and the hole marker. */
@@ -248,7 +266,8 @@ function fimFileBlock(c: ContextChunk, fim: FimTokens): string {
 }
 
 function fimWorkspacePrefix(chunks: readonly ContextChunk[], fim: FimTokens): string {
-  return chunks.map((c) => fimFileBlock(c, fim)).join("");
+  const key = "fim\0" + fim.prefix + "\0" + fim.suffix + "\0" + fim.middle + "\0" + (fim.fileSeparator ?? "");
+  return chunks.map((c) => renderedChunk(c, key, (x) => fimFileBlock(x, fim))).join("");
 }
 
 function layoutNativeFim(input: CompletionInput, fim: FimTokens, opts: LayoutOptions): CompletionPrompt {

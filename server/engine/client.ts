@@ -55,6 +55,40 @@ export interface StreamResult {
   final: Record<string, unknown>;
 }
 
+/**
+ * A `/completion` prompt of token ids followed by text, sent as llama-server's mixed form
+ * `[id, …, id, "text"]`. The ids' JSON is given already serialized: a workspace prefix is tens of thousands
+ * of ids, the same for every keystroke, and serializing them again each time was a measurable part of the
+ * host's time per completion.
+ */
+export class MixedPrompt {
+  constructor(
+    readonly ids: readonly number[],
+    /** `JSON.stringify(ids)` without its brackets */
+    readonly idsJson: string,
+    readonly rest: string,
+  ) {}
+
+  /** The same prompt for plain JSON.stringify (logs, tests): the slow path, not used for requests. */
+  toJSON(): (number | string)[] {
+    return this.rest === "" ? [...this.ids] : [...this.ids, this.rest];
+  }
+
+  toJSONText(): string {
+    const parts = [this.idsJson, this.rest === "" ? "" : JSON.stringify(this.rest)].filter((p) => p !== "");
+    return "[" + parts.join(",") + "]";
+  }
+}
+
+/** A request body as JSON; a MixedPrompt `prompt` is spliced in as its pre-serialized text. */
+export function requestJson(body: Record<string, unknown>): string {
+  const p = body.prompt;
+  if (!(p instanceof MixedPrompt)) return JSON.stringify(body);
+  const { prompt: _omit, ...rest } = body;
+  const others = JSON.stringify(rest);
+  return '{"prompt":' + p.toJSONText() + (others === "{}" ? "}" : "," + others.slice(1));
+}
+
 export interface SlotFileResult {
   tokens: number;
   bytes: number;
@@ -181,7 +215,7 @@ export class EngineClient {
     logPrompt(path, opts.promptText === undefined ? body : { ...body, prompt: opts.promptText, prompt_ids: idsIn(body.prompt) });
     const res = await this.fetch(path, {
       method: "POST",
-      body: JSON.stringify(body),
+      body: requestJson(body),
       signal: opts.signal,
       headers: { "content-type": "application/json", accept: "text/event-stream" },
     });
@@ -215,6 +249,7 @@ export class EngineClient {
 
 /** How many token ids a prompt carries (the rest is text). */
 function idsIn(prompt: unknown): number {
+  if (prompt instanceof MixedPrompt) return prompt.ids.length;
   return Array.isArray(prompt) ? prompt.filter((p) => typeof p === "number").length : 0;
 }
 

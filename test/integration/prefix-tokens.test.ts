@@ -10,7 +10,7 @@ import { writeBenchModels } from "../../bench/lib/models";
 import { splitBoundaries } from "../../server/completion/service";
 import { layoutCompletionPrompt, type CompletionInput, type FimTokens } from "../../server/completion/layout";
 import { PrefixTokens } from "../../server/completion/prefixTokens";
-import { EngineClient } from "../../server/engine/client";
+import { EngineClient, MixedPrompt, requestJson } from "../../server/engine/client";
 import { writeTinyModels } from "../../server/gguf/tinyModels";
 import { findLlamaServer, startLlamaServer, type RunningLlamaServer } from "../helpers/llamaServer";
 
@@ -47,8 +47,8 @@ async function checkSplit(client: EngineClient, input: CompletionInput, fim?: Fi
   expect(tokens.promptFor(client, layout.prompt, layout.volatileStart, boundaries)).toBe(layout.prompt);
   const ids = await tokens.ensure(client, layout.prompt.slice(0, layout.volatileStart));
   const mixed = tokens.promptFor(client, layout.prompt, layout.volatileStart, boundaries);
-  expect(Array.isArray(mixed)).toBe(true);
-  expect((mixed as unknown[]).slice(0, ids.length)).toEqual(ids);
+  expect(mixed).toBeInstanceOf(MixedPrompt);
+  expect(JSON.parse(requestJson({ prompt: mixed })).prompt).toEqual([...ids, layout.prompt.slice(layout.volatileStart)]);
 
   // Same ids as tokenizing the whole prompt...
   const whole = await client.tokenize(layout.prompt, undefined, true);

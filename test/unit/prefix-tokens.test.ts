@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { PrefixTokens } from "../../server/completion/prefixTokens";
 import { splitBoundaries } from "../../server/completion/service";
+import { MixedPrompt, requestJson } from "../../server/engine/client";
+
+/** What the engine receives as `prompt`. */
+const wire = (p: unknown) => JSON.parse(requestJson({ prompt: p, n_predict: 1 })).prompt;
 
 function fakeClient(ids: number[] = [2, 10, 11]) {
   const calls: { content: string; addSpecial: boolean }[] = [];
@@ -33,8 +37,8 @@ describe("PrefixTokens", () => {
     expect(tokens.promptFor(client, "abc<|turn>x", 3, T)).toBe("abc<|turn>x");
     expect(client.calls).toEqual([{ content: "abc", addSpecial: true }]);
     await new Promise((r) => setTimeout(r, 0));
-    expect(tokens.promptFor(client, "abc<|turn>xy", 3, T)).toEqual([2, 10, 11, "<|turn>xy"]);
-    expect(tokens.promptFor(client, "abc", 3, T)).toEqual([2, 10, 11]);
+    expect(wire(tokens.promptFor(client, "abc<|turn>xy", 3, T))).toEqual([2, 10, 11, "<|turn>xy"]);
+    expect(wire(tokens.promptFor(client, "abc", 3, T))).toEqual([2, 10, 11]);
     expect(client.calls).toHaveLength(1);
   });
 
@@ -80,5 +84,16 @@ describe("splitBoundaries", () => {
     expect(splitBoundaries("gemma-turns")).toEqual(["<|turn>"]);
     expect(splitBoundaries("native-fim", { prefix: "<P>", suffix: "<S>", middle: "<M>" })).toEqual(["<P>"]);
     expect(splitBoundaries("native-fim", { prefix: "<P>", suffix: "<S>", middle: "<M>", fileSeparator: "<F>" })).toEqual(["<F>", "<P>"]);
+  });
+});
+
+describe("MixedPrompt on the wire", () => {
+  it("is spliced into the request JSON as [ids…, text], equal to plain serialization, with the other fields intact", () => {
+    const p = new MixedPrompt([1, 2, 3], "1,2,3", 'say "hi"\n');
+    const body = { n_predict: 4, stop: ["<turn|>"], prompt: p, cache_prompt: true };
+    expect(JSON.parse(requestJson(body))).toEqual({ prompt: [1, 2, 3, 'say "hi"\n'], n_predict: 4, stop: ["<turn|>"], cache_prompt: true });
+    expect(JSON.parse(requestJson(body))).toEqual(JSON.parse(JSON.stringify(body)));
+    expect(JSON.parse(requestJson({ prompt: new MixedPrompt([5], "5", "") }))).toEqual({ prompt: [5] });
+    expect(requestJson({ prompt: "text", a: 1 })).toBe(JSON.stringify({ prompt: "text", a: 1 }));
   });
 });
