@@ -13,11 +13,13 @@
  *
  * Prints a Markdown table and writes bench/results/latest.json (+ latest.md). Timings are medians; nothing
  * here is a pass/fail test. Options: --keystrokes N (default 400), --repo DIR (default: this checkout),
- * --base REF / --target REF (pin the trace's commits so runs compare; default: target HEAD, base the nearest
- * ancestor that gives enough typing in >= 3 files), --context N (default 65536), --keystroke-ms N (150) and
+ * --base REF / --target REF (pin the trace's commits so runs compare; default: on this checkout the reference
+ * trace REFERENCE_TRACE, elsewhere target HEAD and base the nearest ancestor that gives enough typing in >= 3
+ * files), --context N (default 131072: what the 12B gets per slot on a 16 GB laptop), --keystroke-ms N (150) and
  * --pause-ms N (8000): the virtual typing interval and the pause before the first keystroke after a save
  * or file switch, which drive the baseline's ring timer (see replayTrace).
  */
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -50,8 +52,8 @@ const { values: args } = parseArgs({
     keystrokes: { type: "string", default: "400" },
     repo: { type: "string", default: path.resolve(here, "..") },
     base: { type: "string" },
-    target: { type: "string", default: "HEAD" },
-    context: { type: "string", default: "65536" },
+    target: { type: "string" },
+    context: { type: "string", default: "131072" },
     "keystroke-ms": { type: "string", default: "150" },
     "pause-ms": { type: "string", default: "8000" },
   },
@@ -69,11 +71,25 @@ async function main(): Promise<void> {
   }
 }
 
+/**
+ * The reference trace on this repository: 400 keystrokes, 7 hunks in 3 files, edits down to line 882. Pinned
+ * so figures compare across runs (with HEAD as the target they shift with every commit).
+ */
+const REFERENCE_TRACE = { baseRef: "a6d59f9", targetRef: "d8bdd63" };
+
+async function traceRefs(repo: string, base?: string, target?: string): Promise<{ baseRef?: string; targetRef: string }> {
+  if (base !== undefined || target !== undefined) return { baseRef: base, targetRef: target ?? "HEAD" };
+  const has = (ref: string) =>
+    new Promise<boolean>((resolve) => execFile("git", ["-C", repo, "cat-file", "-e", `${ref}^{commit}`], (err) => resolve(!err)));
+  return (await has(REFERENCE_TRACE.baseRef)) && (await has(REFERENCE_TRACE.targetRef)) ? REFERENCE_TRACE : { targetRef: "HEAD" };
+}
+
 async function run(work: string): Promise<void> {
   log("models ...");
   const models = await writeBenchModels();
   log(`trace from ${args.repo} ...`);
-  const trace = await deriveEditTrace(args.repo!, { maxKeystrokes: Number(args.keystrokes), baseRef: args.base, targetRef: args.target });
+  const refs = await traceRefs(args.repo!, args.base, args.target);
+  const trace = await deriveEditTrace(args.repo!, { maxKeystrokes: Number(args.keystrokes), ...refs });
   log(`trace: ${trace.keystrokes} keystrokes, ${trace.hunks.length} hunks in ${trace.editedFiles.length} files, ${trace.baseCommit.slice(0, 12)}..${trace.targetCommit.slice(0, 12)}`);
   const ws = path.join(work, "ws");
   await materializeWorkspace(args.repo!, trace.baseCommit, ws);
@@ -122,7 +138,7 @@ async function run(work: string): Promise<void> {
         repo: args.repo,
         baseCommit: trace.baseCommit,
         targetCommit: trace.targetCommit,
-        basePinned: args.base !== undefined,
+        basePinned: refs.baseRef !== undefined,
         keystrokes: trace.keystrokes,
         hunks: trace.hunks.length,
         files: trace.editedFiles.length,
