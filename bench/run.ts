@@ -37,7 +37,7 @@ import { PrefixStore } from "../server/completion/prefixStore";
 import { WorkspacePrefix, type PrefixWarmResult } from "../server/completion/workspacePrefix";
 import { languageIdOf } from "../server/languages";
 import type { LoadedModel, ModelManager } from "../server/models/manager";
-import { CompletionStatsNotification, LoadModelRequest, LogNotification, type GenerationStats, type HearthSettings } from "../server/protocol";
+import { ActiveEditorNotification, CompletionStatsNotification, LoadModelRequest, LogNotification, type GenerationStats, type HearthSettings } from "../server/protocol";
 import { WorkspaceContext } from "../server/workspace/context";
 import { decodeBoundTokensPerSecond, measureMemoryBandwidth } from "./lib/bandwidth";
 import { LlamaVscodeContext } from "./lib/baseline";
@@ -283,6 +283,9 @@ async function replayTrace(host: InProcessHost, hostLogs: string[], loaded: Load
       }
       const next = trace.events.slice(i).find((e): e is TypeEvent => e.type === "type" && e.path === ev.path);
       baseline.onOpen(ev.path, text, next ? lineOf(text, next.offset) : 0);
+      // as the extension does on onDidChangeActiveTextEditor: Hearth prepares the file's prefix in the pause
+      savedAt ??= { logs: hostLogs.length, prompts: countLines(promptLog) };
+      await host.client.sendNotification(ActiveEditorNotification, { uri });
       current = ev.path;
       firstInFile = true;
       paused = true;

@@ -368,3 +368,13 @@ export interface WorkspacePrefixParams {
   message?: string;
 }
 export const WorkspacePrefixNotification = new NotificationType<WorkspacePrefixParams>("hearth/workspacePrefix");
+
+/**
+ * Client → host: the editor switched to this document. The host brings the workspace prefix to the one the
+ * document's completions use right away (off the keystroke path) instead of at its first completion: the file
+ * edited before is now part of that prefix and gets evaluated while the user reads.
+ */
+export interface ActiveEditorParams {
+  uri: string;
+}
+export const ActiveEditorNotification = new NotificationType<ActiveEditorParams>("hearth/activeEditor");

@@ -38,7 +38,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<Hearth
   gate.onResult((err) => status.setCompletionError(err ? errorMessage(err) : undefined));
   const skipText = { disabled: "completions are turned off", language: "completions are off for this language", secret: "this looks like a secrets file" };
   gate.onSkip((s) => status.setSkip(skipText[s.reason]));
-  vscode.window.onDidChangeActiveTextEditor((e) => status.setSkip(e ? skipReasonText(gate, e.document, skipText) : undefined), null, context.subscriptions);
+  vscode.window.onDidChangeActiveTextEditor(
+    (e) => {
+      status.setSkip(e ? skipReasonText(gate, e.document, skipText) : undefined);
+      if (e && !gate.skipReason(e.document)) host.activeEditorChanged(e.document.uri);
+    },
+    null,
+    context.subscriptions,
+  );
 
   context.subscriptions.push(
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewType, chat),

@@ -16,6 +16,7 @@ import {
 } from "vscode-languageclient/node";
 import {
   ChatRequest,
+  ActiveEditorNotification,
   CompletionStatsNotification,
   WorkspacePrefixNotification,
   type WorkspacePrefixParams,
@@ -108,6 +109,12 @@ export class HostClient implements ChatBackend, vscode.Disposable {
     this.statusEmitter.dispose();
     this.statsEmitter.dispose();
     this.prefixEmitter.dispose();
+  }
+
+  /** The editor switched to `uri`: the host prepares that file's completion context in the background. */
+  activeEditorChanged(uri: vscode.Uri): void {
+    if (uri.scheme !== "file" || !this.client?.isRunning()) return;
+    void this.client.sendNotification(ActiveEditorNotification, { uri: uri.toString() });
   }
 
   /** Pushes changed settings; the host restarts the engine when a setting needs it. */

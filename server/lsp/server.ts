@@ -35,6 +35,7 @@ import {
   RestartEngineRequest,
   streamProgress,
   SummarizeAudioRequest,
+  ActiveEditorNotification,
   WorkspacePrefixNotification,
   type WorkspacePrefixParams,
   type HearthErrorData,
@@ -242,14 +243,22 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   }
 
   /** After file changes, re-evaluates the prefix off the keystroke path (debounced; only once a model runs). */
-  function scheduleRefresh(): void {
+  function scheduleRefresh(delayMs = PREFIX_REFRESH_DELAY_MS): void {
     clearTimeout(refreshTimer);
     refreshTimer = setTimeout(() => {
       const ws = workspace;
       const m = models;
       if (ws && m?.getStatus().state === "ready") void m.ensureLoaded().then((l) => warmUpWorkspace(ws, l.contextSize));
-    }, PREFIX_REFRESH_DELAY_MS);
+    }, delayMs);
   }
+
+  // A switch to another file: its completions' prefix differs (the file edited before is in it now).
+  connection.onNotification(ActiveEditorNotification, (p) => {
+    const file = filePathOf(p.uri);
+    if (!file || file === activeFile || isSecretPath(p.uri)) return;
+    activeFile = file;
+    scheduleRefresh(ACTIVE_EDITOR_REFRESH_DELAY_MS);
+  });
 
   connection.onRequest(RestartEngineRequest, (token) =>
     guard(token, async () => {
@@ -280,11 +289,11 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   // Saved and changed files move to the end of the workspace prefix (only the tail is re-evaluated).
   documents.onDidSave((e) => {
     const file = filePathOf(e.document.uri);
-    if (file) void workspace?.changed([file]).then(scheduleRefresh);
+    if (file) void workspace?.changed([file]).then(() => scheduleRefresh());
   });
   connection.onDidChangeWatchedFiles((p) => {
     const files = p.changes.map((c) => filePathOf(c.uri)).filter((f): f is string => !!f);
-    if (files.length) void workspace?.changed(files).then(scheduleRefresh);
+    if (files.length) void workspace?.changed(files).then(() => scheduleRefresh());
   });
 
   connection.onShutdown(async () => {
@@ -334,5 +343,7 @@ function filePathOf(uri: string): string | undefined {
 
 /** Quiet time after the last file change before the prefix is re-evaluated. */
 const PREFIX_REFRESH_DELAY_MS = 1500;
+/** After a switch of editor: short, only to let a quick run of switches (Ctrl+Tab) settle. */
+const ACTIVE_EDITOR_REFRESH_DELAY_MS = 300;
 
 const mib = (n: number) => (n / 1024 / 1024).toFixed(1);
