@@ -73,8 +73,9 @@ describe("hearth CLI", () => {
     const prompt = JSON.parse(fs.readFileSync(log, "utf8").trim().split("\n").at(-1)!).prompt as string;
     expect(prompt).toContain("src/money.ts");
     expect(prompt).toContain("return Math.round(dollars * 100);");
-    // The workspace comes first, before the file being edited.
-    expect(prompt.indexOf("src/money.ts")).toBeLessThan(prompt.indexOf("import { cents }"));
+    // The workspace comes first, before the file being edited (whose saved copy may be in the workspace part
+    // too, when it is not the prefix's tail: the live text is the last occurrence).
+    expect(prompt.indexOf("src/money.ts")).toBeLessThan(prompt.lastIndexOf("import { cents }"));
     expect(prompt).not.toContain("sk_live_do_not_leak_me");
     expect(prompt).not.toContain("ignored text that must not appear");
   });
