@@ -151,6 +151,8 @@ export type HearthErrorCode =
   | "unsupported-media"
   /** A workspace chat without a workspace folder. */
   | "no-workspace"
+  /** The prompt and the answer would not fit the context (workspace chat: the workspace plus the conversation). */
+  | "context-too-long"
   | "media-too-large"
   | "unreadable-media"
   | "insufficient-memory"

@@ -113,6 +113,7 @@ export class ChatService {
       );
     }
     const { prompt, prefixEnd } = renderWorkspaceChat({ prefixChunks: workspace.prefix, extraChunks: workspace.extra, messages });
+    await this.assertWorkspaceChatFits(loaded, prompt, prefixEnd, opts.maxTokens ?? 1024, opts.signal);
     await this.chatSlot.prepare(loaded, prompt, prefixEnd, opts.signal);
     // Until it finishes, the slot holds an unknown part of the prompt (a cancelled prefill, say).
     this.chatSlot.slot.record(NOT_A_WORKSPACE_PROMPT);
@@ -135,6 +136,24 @@ export class ChatService {
     );
     this.chatSlot.slot.record(prompt);
     return { text: result.text, stats: result.stats, mediaTokens: 0 };
+  }
+
+  /**
+   * A long conversation on top of the workspace can outgrow the chat slot's context: say so before the engine
+   * fails mid-way. The prefix's ids are the ones the request then sends (tokenized once, shared), so this
+   * costs a tokenization of the conversation only.
+   */
+  private async assertWorkspaceChatFits(loaded: LoadedModel, prompt: string, prefixEnd: number, maxTokens: number, signal?: AbortSignal): Promise<void> {
+    const prefix = prompt.slice(0, prefixEnd);
+    const prefixTokens = (this.tokens ? await this.tokens.ensure(loaded.client, prefix, signal) : await loaded.client.tokenize(prefix, signal, true)).length;
+    const conversation = (await loaded.client.tokenize(prompt.slice(prefixEnd), signal, false)).length;
+    if (prefixTokens + conversation + maxTokens <= loaded.contextSize) return;
+    throw new HearthFailure(
+      "context-too-long",
+      `The workspace (${prefixTokens.toLocaleString("en-US")} tokens) and this conversation (${conversation.toLocaleString("en-US")} tokens) ` +
+        `with room for the answer (${maxTokens.toLocaleString("en-US")}) need more than the ${loaded.contextSize.toLocaleString("en-US")}-token context. ` +
+        "Start a new chat, ask without the workspace, or raise hearth.contextSize if memory allows.",
+    );
   }
 
   async explainImage(

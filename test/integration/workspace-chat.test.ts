@@ -125,6 +125,15 @@ describe("workspace chat", () => {
     expect(r.stats.processedTokens).toBeLessThan(warm / 10);
   }, 120_000);
 
+  it("refuses a conversation that would not fit the context beside the workspace, saying how large each is", async () => {
+    const prompts = chatPrompts().length;
+    const err = await ask([question], { maxTokens: 30_000 }).catch((e: ResponseError<HearthErrorData>) => e);
+    const data = (err as ResponseError<HearthErrorData>).data;
+    expect(data?.hearth.code).toBe("context-too-long");
+    expect((err as Error).message).toMatch(/The workspace \([\d,]+ tokens\) and this conversation \(\d+ tokens\) .* 32,768-token context\. Start a new chat/);
+    expect(chatPrompts().length).toBe(prompts); // nothing was sent to the engine
+  }, 120_000);
+
   it("Stop cancels the engine request; media is refused with a clear error", async () => {
     const cancel = new CancellationTokenSource();
     const from = t.logs.length;
