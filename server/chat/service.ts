@@ -15,6 +15,7 @@ import type { ChatContentPart, ChatMessage, ChatResult, MediaResult, SummarizeAu
 import { GEMMA4_MESSAGE_DELIMITERS, type ContextChunk } from "../completion/layout";
 import type { PrefixStore } from "../completion/prefixStore";
 import type { PrefixTokens } from "../completion/prefixTokens";
+import { splitBoundaries } from "../completion/service";
 import { SlotContents } from "../completion/slotContents";
 import { CHAT_SLOT, ChatSlotPrefix } from "./chatSlotPrefix";
 import { ThoughtFilter } from "./thoughts";
@@ -120,7 +121,7 @@ export class ChatService {
     const result = await this.stream(opts, (o) =>
       loaded.client.completion(
         {
-          prompt: this.tokens?.promptFor(loaded.client, prompt, prefixEnd, ["<|turn>"]) ?? prompt,
+          prompt: this.tokens?.promptFor(loaded.client, prompt, prefixEnd, splitBoundaries("gemma-turns")) ?? prompt,
           n_predict: opts.maxTokens ?? 1024,
           temperature: opts.temperature ?? 0.7,
           ...(opts.seed !== undefined ? { seed: opts.seed } : {}),

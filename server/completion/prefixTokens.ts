@@ -15,6 +15,7 @@
  */
 import { MixedPrompt, type EngineClient } from "../engine/client";
 import type { ModelManager } from "../models/manager";
+import { enginePid } from "./slotContents";
 
 /** A `/completion` prompt: a string, or token ids followed by text. */
 export type EnginePrompt = string | MixedPrompt;
@@ -80,6 +81,6 @@ export class PrefixTokens {
   }
 
   private pid(): number {
-    return this.models.getStatus().engine?.pid ?? -1;
+    return enginePid(this.models);
   }
 }

@@ -14,9 +14,9 @@ export interface ReuseContext {
   /** document text before / after the cursor */
   prefix: string;
   suffix: string;
-  /** the exact prompt sent to the engine, and its workspace part (cache-stable prefix) */
-  prompt: string;
+  /** the prompt sent to the engine: its workspace part (cache-stable prefix) and the rest */
   stable: string;
+  volatile: string;
   /** request options that change the answer (max tokens, multiline, temperature, seed) */
   options: string;
 }
@@ -59,11 +59,10 @@ export class CompletionReuse {
     while (this.recent.size > RECENT_MAX) this.recent.delete(this.recent.keys().next().value!);
   }
 
-  /** Hash of the options and the prompt; the prompt starts with `stable`, whose hash is kept. */
+  /** Hash of the options and the prompt; the hash of its workspace part is kept. */
   private keyOf(ctx: ReuseContext): string {
-    const stable = ctx.prompt.startsWith(ctx.stable) ? ctx.stable : "";
-    if (this.stableHash.stable !== stable) this.stableHash = { stable, hash: digest(stable) };
-    return crypto.createHash("sha256").update(ctx.options).update("\0").update(this.stableHash.hash).update(ctx.prompt.slice(stable.length)).digest("base64");
+    if (this.stableHash.stable !== ctx.stable) this.stableHash = { stable: ctx.stable, hash: digest(ctx.stable) };
+    return crypto.createHash("sha256").update(ctx.options).update("\0").update(this.stableHash.hash).update(ctx.volatile).digest("base64");
   }
 }
 

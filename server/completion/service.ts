@@ -9,7 +9,7 @@ import { GEMMA4_MESSAGE_DELIMITERS, layoutCompletionPrompt, type CompletionInput
 import { postprocessCompletion } from "./postprocess";
 import type { PrefixTokens } from "./prefixTokens";
 import { CompletionReuse, type ReuseContext } from "./reuse";
-import { COMPLETION_SLOT, type SlotContents } from "./slotContents";
+import { COMPLETION_SLOT, enginePid, type SlotContents } from "./slotContents";
 
 /** Like llama.vscode's t_max_predict_ms: a completion that is still generating after this is cut. */
 const MAX_PREDICT_MS = 3000;
@@ -53,10 +53,10 @@ export class CompletionService {
           filePath: req.filePath,
           prefix: req.prefix,
           suffix: req.suffix,
-          prompt: layout.prompt,
           stable: layout.prompt.slice(0, layout.volatileStart),
+          volatile: layout.prompt.slice(layout.volatileStart),
           // an engine restart may be another model: nothing it said before counts
-          options: JSON.stringify([req.maxTokens ?? settings.maxTokens, multiline, req.temperature ?? settings.temperature, req.seed, this.models.getStatus().engine?.pid]),
+          options: JSON.stringify([req.maxTokens ?? settings.maxTokens, multiline, req.temperature ?? settings.temperature, req.seed, enginePid(this.models)]),
         }
       : undefined;
     const reused = reuseCtx && this.reuse.lookup(reuseCtx);

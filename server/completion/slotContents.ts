@@ -9,6 +9,11 @@ import type { ModelManager } from "../models/manager";
 /** Completions get their own engine slot so chat and media never evict their cached prefix. */
 export const COMPLETION_SLOT = 0;
 
+/** The engine process a cache belongs to (-1: none); a restart may have loaded another model. */
+export function enginePid(models: Pick<ModelManager, "getStatus">): number {
+  return models.getStatus().engine?.pid ?? -1;
+}
+
 export class SlotContents {
   private last?: { pid: number; prompt: string };
 
@@ -25,6 +30,6 @@ export class SlotContents {
   }
 
   private pid(): number {
-    return this.models.getStatus().engine?.pid ?? -1;
+    return enginePid(this.models);
   }
 }

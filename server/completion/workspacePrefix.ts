@@ -13,7 +13,7 @@ import type { ModelManager, LoadedModel } from "../models/manager";
 import { GEMMA4_MESSAGE_DELIMITERS, LAYOUT_VERSION, workspacePrefixPrompt, type CompletionPrompt, type ContextChunk } from "./layout";
 import type { PrefixTokens } from "./prefixTokens";
 import { PrefixStore, type PrefixIdentity } from "./prefixStore";
-import { COMPLETION_SLOT, type SlotContents } from "./slotContents";
+import { COMPLETION_SLOT, enginePid, type SlotContents } from "./slotContents";
 
 /**
  * A saved prefix is restored when at least this share of it is still the start of the current one. The
@@ -93,7 +93,7 @@ export class WorkspacePrefix {
     const identity = store ? await this.identity(loaded) : undefined;
     const result: PrefixWarmResult = { tokens: 0, processedTokens: 0, restoredTokens: 0, restoreMs: 0, evaluateMs: 0, savedBytes: 0 };
 
-    const pid = this.models.getStatus().engine?.pid ?? -1;
+    const pid = enginePid(this.models);
     if (store && identity && this.restoreAttemptedFor !== pid) {
       this.restoreAttemptedFor = pid;
       const t0 = performance.now();

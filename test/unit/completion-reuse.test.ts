@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { CompletionReuse, type ReuseContext } from "../../server/completion/reuse";
 
-const base: ReuseContext = { filePath: "a.ts", prefix: "const x = ", suffix: "\n", prompt: "P|const x = ", stable: "P|", options: "o" };
-const at = (prefix: string, more: Partial<ReuseContext> = {}): ReuseContext => ({ ...base, prefix, prompt: "P|" + prefix, ...more });
+const base: ReuseContext = { filePath: "a.ts", prefix: "const x = ", suffix: "\n", stable: "P|", volatile: "const x = ", options: "o" };
+const at = (prefix: string, more: Partial<ReuseContext> = {}): ReuseContext => ({ ...base, prefix, volatile: prefix, ...more });
 
 describe("CompletionReuse", () => {
   it("types through: the rest of the shown suggestion while the typed text matches it", () => {
