@@ -119,8 +119,8 @@ async function run(work: string): Promise<void> {
     const loaded = await manager.ensureLoaded();
 
     // The host's own first warm-up was a full prefill of the same prefix on a fresh engine: one sample.
-    const first = hostLogs.map((l) => /workspace prefix warmed up: (\d+) tokens, (\d+) evaluated in (\d+) ms/.exec(l)).find((m) => m);
-    const firstPrefill = first && first[1] === first[2] ? { tokens: Number(first[1]), ms: Number(first[3]) } : undefined;
+    const first = hostLogs.map(warmedUp).find((w) => w);
+    const firstPrefill = first && first.tokens === first.evaluated ? { tokens: first.tokens, ms: first.ms } : undefined;
     const restore = await measureRestore(manager, loaded, ws, storage, firstPrefill);
     log(`restore: ${JSON.stringify(restore)}`);
     const pacing: Pacing = { keystrokeMs: Number(args["keystroke-ms"]), pauseMs: Number(args["pause-ms"]) };
@@ -417,12 +417,18 @@ async function settleHearth(logs: string[], promptLog: string, savedAt: { logs: 
   await waitFor(() => logs.slice(savedAt.logs).find((l) => /workspace prefix warm(ed up|-up skipped)/.test(l)), 300_000);
 }
 
+/** The host's log line for a warm-up (server/lsp/server.ts warmUpWorkspace), parsed. */
+function warmedUp(line: string): { tokens: number; evaluated: number; ms: number } | undefined {
+  const m = /workspace prefix warmed up: (\d+) tokens, (\d+) evaluated in (\d+) ms/.exec(line);
+  return m ? { tokens: Number(m[1]), evaluated: Number(m[2]), ms: Number(m[3]) } : undefined;
+}
+
 /** Hearth's background refreshes during the replay, from its "workspace prefix warmed up" log lines. */
 function hearthBackground(logs: string[]): Background {
   const out: Background = { requests: 0, processedTokens: 0, ms: 0 };
   for (const l of logs) {
-    const m = /workspace prefix warmed up: \d+ tokens, (\d+) evaluated in (\d+) ms/.exec(l);
-    if (m) addTo(out, { requests: 1, processedTokens: Number(m[1]), ms: Number(m[2]) });
+    const w = warmedUp(l);
+    if (w) addTo(out, { requests: 1, processedTokens: w.evaluated, ms: w.ms });
   }
   return out;
 }
