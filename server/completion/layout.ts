@@ -37,6 +37,11 @@ export const LAYOUT_VERSION = 2;
 export interface ContextChunk {
   path: string;
   text: string;
+  /**
+   * An earlier copy of this file stays further up in the prefix (kept there so the engine need not
+   * re-evaluate everything after it, see server/workspace/index.ts): the turn says this one replaces it.
+   */
+  replacesEarlier?: boolean;
 }
 
 export interface CompletionInput {
@@ -150,14 +155,15 @@ export function workspacePrefixPrompt(chunks: readonly ContextChunk[], fim?: Fim
 
 function gemmaWorkspacePrefix(chunks: readonly ContextChunk[]): string {
   let prompt = "<|turn>system\n" + GEMMA_SYSTEM + GEMMA_TURN_END;
-  for (const chunk of chunks) prompt += renderedChunk(chunk, "gemma", gemmaChunkTurn);
+  for (const chunk of chunks) prompt += renderedChunk(chunk, chunk.replacesEarlier ? "gemma-replaces" : "gemma", gemmaChunkTurn);
   return prompt;
 }
 
 function gemmaChunkTurn(chunk: ContextChunk): string {
   // The hole marker is escaped too, so a file that contains it literally (e.g. this one)
   // cannot show the model a second cursor.
-  return GEMMA_TURN_USER + "Workspace file: " + escGemma(chunk.path) + "\n" + fencedBlock(escGemma(chunk.text), languageForPath(chunk.path)) + GEMMA_TURN_END;
+  const note = chunk.replacesEarlier ? " (edited since the copy above, which is out of date)" : "";
+  return GEMMA_TURN_USER + "Workspace file: " + escGemma(chunk.path) + note + "\n" + fencedBlock(escGemma(chunk.text), languageForPath(chunk.path)) + GEMMA_TURN_END;
 }
 
 /**

@@ -14,6 +14,7 @@ import { GEMMA4_MESSAGE_DELIMITERS, LAYOUT_VERSION, workspacePrefixPrompt, type 
 import type { PrefixTokens } from "./prefixTokens";
 import { PrefixStore, type PrefixIdentity } from "./prefixStore";
 import { COMPLETION_SLOT, enginePid, type SlotContents } from "./slotContents";
+import { seedOf } from "../workspace/index";
 
 /**
  * A saved prefix is restored when at least this share of it is still the start of the current one. The
@@ -121,7 +122,7 @@ export class WorkspacePrefix {
 
     const interval = this.opts.saveIntervalMs ?? 5 * 60_000;
     if (store && identity && prompt !== this.savedPrompt && (!this.lastSaveAt || Date.now() - this.lastSaveAt >= interval)) {
-      result.savedBytes = await this.save(store, identity, prompt, result.tokens, loaded, signal);
+      result.savedBytes = await this.save(store, identity, prompt, result.tokens, chunks, loaded, signal);
     }
     return result;
   }
@@ -165,13 +166,21 @@ export class WorkspacePrefix {
     }
   }
 
-  private async save(store: PrefixStore, identity: PrefixIdentity, prompt: string, tokens: number, loaded: LoadedModel, signal?: AbortSignal): Promise<number> {
+  private async save(
+    store: PrefixStore,
+    identity: PrefixIdentity,
+    prompt: string,
+    tokens: number,
+    chunks: ContextChunk[],
+    loaded: LoadedModel,
+    signal?: AbortSignal,
+  ): Promise<number> {
     try {
       await store.invalidate();
       const saved = await loaded.client.saveSlot(COMPLETION_SLOT, PrefixStore.SLOT_FILE, signal);
       // A completion that ran between the warm-up and the save leaves more tokens in the slot: try later.
       if (saved.tokens !== tokens) return 0;
-      await store.record(identity, prompt, saved.tokens);
+      await store.record(identity, prompt, saved.tokens, seedOf(chunks));
       this.savedPrompt = prompt;
       this.lastSaveAt = Date.now();
       this.log(`workspace prefix saved: ${saved.tokens} tokens (${(saved.bytes / 1048576).toFixed(1)} MiB) in ${Math.round(saved.ms)} ms`);

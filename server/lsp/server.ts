@@ -46,7 +46,7 @@ import { mergeSettings } from "../settings";
 import { isSecretPath } from "../secrets";
 import { WorkspaceContext } from "../workspace/context";
 import { PrefixStore, defaultPrefixDir } from "../completion/prefixStore";
-import { WorkspacePrefix } from "../completion/workspacePrefix";
+import { WorkspacePrefix, prefixIdentity } from "../completion/workspacePrefix";
 import { PrefixTokens } from "../completion/prefixTokens";
 import { SlotContents } from "../completion/slotContents";
 import { checkModelFiles } from "../models/report";
@@ -77,16 +77,22 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   connection.onInitialize((params): InitializeResult => {
     const init = (params.initializationOptions ?? {}) as InitializationOptions;
     const rootUri = params.workspaceFolders?.[0]?.uri ?? params.rootUri;
-    if (rootUri?.startsWith("file:")) workspace = new WorkspaceContext(fileURLToPath(rootUri), [], log);
+    const root = rootUri?.startsWith("file:") ? fileURLToPath(rootUri) : undefined;
     // The evaluated workspace prefix is persisted per workspace (the extension's storage, else the cache dir).
     let store: PrefixStore | undefined;
-    if (workspace) {
-      const dir = init.storageDir ? path.join(init.storageDir, "prefix-cache") : defaultPrefixDir(workspace.root);
+    if (root) {
+      const dir = init.storageDir ? path.join(init.storageDir, "prefix-cache") : defaultPrefixDir(root);
       try {
         store = PrefixStore.open(dir);
       } catch (err) {
         log(`workspace prefix will not be saved: ${(err as Error).message}`);
       }
+      // The first layout follows the saved prefix's order when that cache will be loaded, so it stays usable.
+      const saved = store;
+      workspace = new WorkspaceContext(root, [], log, saved && (async () => {
+        const loaded = await need().ensureLoaded();
+        return loaded.info.kind === "local" ? saved.readOrder(await prefixIdentity(loaded)) : undefined;
+      }));
     }
     models = new ModelManager(mergeSettings(init.settings), { slotDir: store?.dir });
     // Completions and the background prefix warm-up share slot 0 and tell each other what it holds, and

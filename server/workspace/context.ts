@@ -6,7 +6,7 @@
  */
 import path from "node:path";
 import type { ContextChunk } from "../completion/layout";
-import { WorkspaceIndex } from "./index";
+import { WorkspaceIndex, type SeedChunk } from "./index";
 
 /** Share of the context the workspace prefix may take; the rest is for the file, the answer and chat. */
 const PREFIX_SHARE = 0.6;
@@ -26,6 +26,8 @@ export class WorkspaceContext {
     readonly root: string,
     private readonly ignore: string[] = [],
     private readonly log: (message: string) => void = () => {},
+    /** The chunks of the prefix saved by an earlier run (PrefixStore.readOrder): the first build keeps its order. */
+    private readonly savedOrder?: () => Promise<SeedChunk[] | undefined>,
   ) {}
 
   /** Workspace-relative posix path of a file inside the workspace, else undefined. */
@@ -52,7 +54,11 @@ export class WorkspaceContext {
   async changed(files: string[]): Promise<void> {
     if (!this.index) return;
     const change = await this.index.update(files);
-    this.log(`workspace prefix: ${change.reusedTokens} of ${change.tokensAfter} tokens unchanged after ${files.length} file change(s)`);
+    const copies = this.index.stats().supersededChunks;
+    this.log(
+      `workspace prefix: ${change.reusedTokens} of ${change.tokensAfter} tokens unchanged after ${files.length} file change(s)` +
+        (copies ? `; ${copies} chunks of earlier file versions kept in place` : ""),
+    );
   }
 
   private async ready(budget: number): Promise<WorkspaceIndex> {
@@ -64,9 +70,11 @@ export class WorkspaceContext {
     this.building ??= (async () => {
       const t0 = performance.now();
       const index = new WorkspaceIndex(this.root, { tokenBudget: budget, ignore: this.ignore });
-      await index.build();
+      const seed = await this.savedOrder?.().catch(() => undefined);
+      await index.build(seed);
       const s = index.stats();
-      this.log(`workspace prefix: ${s.includedFiles} of ${s.files} files, ${s.chunks} chunks, ~${s.tokens} tokens (budget ${budget}) in ${Math.round(performance.now() - t0)} ms`);
+      const order = seed ? `, in the saved order (${s.supersededChunks} superseded chunks)` : "";
+      this.log(`workspace prefix: ${s.includedFiles} of ${s.files} files, ${s.chunks} chunks, ~${s.tokens} tokens (budget ${budget})${order} in ${Math.round(performance.now() - t0)} ms`);
       this.index = index;
       this.budget = budget;
       return index;

@@ -15,9 +15,20 @@
  * usually drops old files near the front: one large re-evaluation, after which `budgetSlack`
  * of growth is absorbed without another). Excluded files never re-enter the middle of the
  * prefix on their own: they come back when edited (at the end), or at the next trim/build.
+ *
+ * Superseded copies: moving a file that sits far from the tail would make the engine re-evaluate everything
+ * after its old place (most of a 256K prefix for an old file: hours for a 12B on a CPU). So when more than
+ * `keepCopyAfterTokens` follow it, its previous chunks stay where they are, unchanged, and the new text goes
+ * to the end with a header saying it replaces the copy above (layout.ts). The copies count against the
+ * budget; a trim drops them first, and when they pass `supersededShare` of the budget they are all dropped
+ * (one re-evaluation from the first of them). A file that becomes ignored, secret or is deleted takes its
+ * copies with it at once.
+ *
+ * Restart: seed() takes the chunk list an earlier run saved with its evaluated prefix, so the rebuilt order
+ * (superseded copies included) matches the saved engine cache instead of re-sorting by mtime.
  */
 import { languageForPath, type ContextChunk } from "../completion/layout";
-import { chunkFile, normalizeText, type ChunkOptions, type FileChunk } from "./chunks";
+import { chunkFile, chunkHash, normalizeText, type ChunkOptions, type FileChunk } from "./chunks";
 import { sniffText, TimeSlicer, toWorkspacePath, WorkspaceFilter, type SkipReason, type WorkspaceFile } from "./files";
 import { lstatSync } from "node:fs";
 import path from "node:path";
@@ -35,6 +46,10 @@ export interface WorkspaceIndexOptions {
   budgetSlack?: number;
   /** chunk size (default 64 lines / 2048 characters) */
   chunk?: ChunkOptions;
+  /** a changed file keeps its previous copy in place when more than this many tokens follow it (default 2048) */
+  keepCopyAfterTokens?: number;
+  /** superseded copies beyond this share of the budget are all dropped (default 0.25) */
+  supersededShare?: number;
 }
 
 export interface IndexChange {
@@ -52,12 +67,32 @@ export interface IndexedChunk extends FileChunk, ContextChunk {
   tokens: number;
 }
 
+/** A chunk of a saved prefix, as seed() takes it back: a new copy of a file starts at line 1. */
+export interface SeedChunk {
+  path: string;
+  text: string;
+  startLine?: number;
+  replacesEarlier?: boolean;
+}
+
+/** What to save with an evaluated prefix so that build() can rebuild its order (chunks() gives them line numbers). */
+export function seedOf(chunks: readonly ContextChunk[]): SeedChunk[] {
+  return chunks.map((c) => ({
+    path: c.path,
+    text: c.text,
+    ...("startLine" in c && typeof c.startLine === "number" ? { startLine: c.startLine } : {}),
+    ...(c.replacesEarlier ? { replacesEarlier: true } : {}),
+  }));
+}
+
 export interface IndexStats {
   /** files that passed every filter */
   files: number;
   /** files whose chunks are in chunks() */
   includedFiles: number;
   chunks: number;
+  /** chunks of superseded copies (previous texts kept in place), part of `chunks` */
+  supersededChunks: number;
   tokens: number;
   tokenBudget: number;
   /** entries left out by the last full scan (and updates since), by reason */
@@ -73,9 +108,19 @@ interface Entry {
   seq: number;
   chunks: IndexedChunk[];
   tokens: number;
+  /** in the prefix (a live entry chosen by the budget; a superseded copy is in while it is in `ordered`) */
+  included: boolean;
+  /** a file's previous text, kept in place after the file changed (see the header) */
+  superseded?: boolean;
+  /** the chunks as materialize() last put them in the prefix (with or without the replacement header) */
+  shown?: IndexedChunk[];
+  /** `chunks` marked as replacing an earlier copy, made once so the same objects come back every time */
+  marked?: IndexedChunk[];
 }
 
 export const DEFAULT_BUDGET_SLACK = 0.1;
+export const DEFAULT_KEEP_COPY_AFTER_TOKENS = 2048;
+export const DEFAULT_SUPERSEDED_SHARE = 0.25;
 
 export function defaultEstimateTokens(text: string): number {
   return Math.ceil(text.length / 3.5);
@@ -90,7 +135,8 @@ export class WorkspaceIndex {
   private readonly entries = new Map<string, Entry>();
   /** every entry, in prefix order */
   private ordered: Entry[] = [];
-  private readonly included = new Set<string>();
+  /** paths removed since the last commit (ignored, secret, deleted …): their superseded copies go too */
+  private readonly purged = new Set<string>();
   private list: IndexedChunk[] = [];
   private listTokens = 0;
   private seq = 0;
@@ -108,10 +154,13 @@ export class WorkspaceIndex {
     this.tokenBudget = opts.tokenBudget;
   }
 
-  /** Scans the whole workspace and reads every candidate file. Replaces any previous state. */
-  build(): Promise<void> {
+  /**
+   * Scans the whole workspace and reads every candidate file. Replaces any previous state. `seed`: the chunks
+   * of a prefix an earlier run saved (see seeded()), to rebuild its order rather than sort by mtime.
+   */
+  build(seed?: readonly SeedChunk[]): Promise<void> {
     return this.serial(async () => {
-      await this.fullScan(new Set(), true);
+      await this.fullScan(new Set(), true, seed);
       this.built = true;
     });
   }
@@ -168,7 +217,7 @@ export class WorkspaceIndex {
     return this.serial(async () => {
       const before = this.list;
       this.tokenBudget = tokens;
-      if (this.listTokens > tokens || this.included.size < this.entries.size) {
+      if (this.listTokens > tokens || [...this.entries.values()].some((e) => !e.included)) {
         this.select();
         this.materialize();
       }
@@ -189,8 +238,9 @@ export class WorkspaceIndex {
   stats(): IndexStats {
     return {
       files: this.entries.size,
-      includedFiles: this.included.size,
+      includedFiles: [...this.entries.values()].filter((e) => e.included).length,
       chunks: this.list.length,
+      supersededChunks: this.ordered.reduce((n, e) => (e.superseded ? n + e.chunks.length : n), 0),
       tokens: this.listTokens,
       tokenBudget: this.tokenBudget,
       skipped: { ...this.skipped },
@@ -210,7 +260,7 @@ export class WorkspaceIndex {
    * keep the current order; files that are new, changed on disk, or in `touched` are re-read,
    * and those whose text changed move to the end.
    */
-  private async fullScan(touched: Set<string>, initial: boolean): Promise<void> {
+  private async fullScan(touched: Set<string>, initial: boolean, seed?: readonly SeedChunk[]): Promise<void> {
     this.filter = new WorkspaceFilter(this.root, { ignore: this.opts.ignore, maxFileBytes: this.opts.maxFileBytes });
     const walk = await this.filter.walk();
     this.skipped = walk.skipped;
@@ -218,7 +268,6 @@ export class WorkspaceIndex {
 
     if (initial) {
       this.entries.clear();
-      this.included.clear();
       this.ordered = [];
       this.seq = 0;
     }
@@ -238,10 +287,13 @@ export class WorkspaceIndex {
     }
 
     if (initial) {
-      // Same files and mtimes → same order: (mtime, path).
-      this.ordered = [...this.entries.values()].sort(compareEntries);
-      this.maxKey = this.ordered.reduce((m, e) => Math.max(m, e.key), -Infinity);
-      this.select();
+      // Same files and mtimes → same order: (mtime, path); or the order an earlier run saved.
+      const sorted = [...this.entries.values()].sort(compareEntries);
+      this.ordered = seed ? this.seeded(seed, sorted) : sorted;
+      this.maxKey = sorted.reduce((m, e) => Math.max(m, e.key), -Infinity);
+      for (const e of this.entries.values()) e.included = true;
+      this.purged.clear();
+      if (this.prefixTokens() > this.tokenBudget || this.supersededTokens() > this.supersededCap()) this.select();
       changed.length = 0;
     }
     // Open documents that differ from the disk count as edits.
@@ -336,9 +388,8 @@ export class WorkspaceIndex {
       return undefined;
     }
     const tokens = chunks.reduce((n, c) => n + c.tokens, 0);
-    const e: Entry = { path: rel, size, mtimeMs, key: mtimeMs, seq: 0, chunks, tokens };
+    const e: Entry = { path: rel, size, mtimeMs, key: mtimeMs, seq: 0, chunks, tokens, included: false }; // commit() decides
     this.entries.set(rel, e);
-    this.included.delete(rel); // commit() decides
     return e;
   }
 
@@ -353,7 +404,8 @@ export class WorkspaceIndex {
   }
 
   private remove(rel: string): void {
-    if (this.entries.delete(rel)) this.included.delete(rel);
+    this.entries.delete(rel);
+    this.purged.add(rel);
   }
 
   private countSkip(reason: SkipReason): void {
@@ -361,56 +413,135 @@ export class WorkspaceIndex {
   }
 
   /**
-   * Applies changes: changed entries go to the end (ordered by mtime, then path), in; gone
-   * entries out; a trim if the prefix outgrew the budget. Then rebuilds the chunk list.
+   * Applies changes: changed entries go to the end (ordered by mtime, then path), in; a changed file with
+   * more than `keepCopyAfterTokens` after it leaves its previous copy in place; gone entries out, with their
+   * copies; copies dropped when they pass their share; a trim if the prefix outgrew the budget. Then rebuilds
+   * the chunk list.
    */
   private commit(changed: Entry[]): void {
     const moved = new Set(changed.map((e) => e.path));
     changed.sort((a, b) => a.mtimeMs - b.mtimeMs || comparePaths(a.path, b.path));
-    this.ordered = this.ordered.filter((e) => !moved.has(e.path) && this.entries.get(e.path) === e);
+    const keepAfter = this.opts.keepCopyAfterTokens ?? DEFAULT_KEEP_COPY_AFTER_TOKENS;
+    // From the tail: `after` is what the engine would re-evaluate if the entry at `i` left its place.
+    const kept: Entry[] = [];
+    let after = 0;
+    for (let i = this.ordered.length - 1; i >= 0; i--) {
+      const e = this.ordered[i];
+      if (e.superseded) {
+        if (!this.purged.has(e.path)) kept.push(e);
+      } else if (this.entries.get(e.path) === e && !moved.has(e.path)) {
+        kept.push(e);
+      } else if (e.included && moved.has(e.path) && this.entries.has(e.path) && !this.purged.has(e.path) && after > keepAfter) {
+        kept.push(supersededCopy(e));
+      }
+      if (e.superseded || e.included) after += e.tokens;
+    }
+    this.ordered = kept.reverse();
     for (const e of changed) {
       if (this.entries.get(e.path) !== e) continue; // replaced or removed since
       e.key = Math.max(e.mtimeMs, this.maxKey);
       e.seq = ++this.seq;
       this.maxKey = e.key;
       this.ordered.push(e);
-      this.included.add(e.path);
+      e.included = true;
     }
-    let inTokens = 0;
-    for (const e of this.ordered) if (this.included.has(e.path)) inTokens += e.tokens;
-    if (inTokens > this.tokenBudget) this.select();
+    this.purged.clear();
+    if (this.supersededTokens() > this.supersededCap()) this.ordered = this.ordered.filter((e) => !e.superseded);
+    if (this.prefixTokens() > this.tokenBudget) this.select();
     this.materialize();
   }
 
-  /** Chooses the included files: all if they fit, else newest first up to budget × (1 − slack). */
+  /**
+   * Chooses the included files: all if they fit, else newest first up to budget × (1 − slack). Superseded
+   * copies go first: a trim re-evaluates from its first change anyway.
+   */
   private select(): void {
+    this.ordered = this.ordered.filter((e) => !e.superseded);
     const total = this.ordered.reduce((n, e) => n + e.tokens, 0);
-    this.included.clear();
-    if (total <= this.tokenBudget) {
-      for (const e of this.ordered) this.included.add(e.path);
-      return;
-    }
+    for (const e of this.ordered) e.included = total <= this.tokenBudget;
+    if (total <= this.tokenBudget) return;
     const target = this.tokenBudget * (1 - (this.opts.budgetSlack ?? DEFAULT_BUDGET_SLACK));
     let used = 0;
     for (let i = this.ordered.length - 1; i >= 0; i--) {
       const e = this.ordered[i];
       if (used + e.tokens <= target) {
-        this.included.add(e.path);
+        e.included = true;
         used += e.tokens;
       }
     }
   }
 
+  /** Tokens of everything in the prefix: included files and superseded copies. */
+  private prefixTokens(): number {
+    return this.ordered.reduce((n, e) => (e.superseded || e.included ? n + e.tokens : n), 0);
+  }
+
+  private supersededTokens(): number {
+    return this.ordered.reduce((n, e) => (e.superseded ? n + e.tokens : n), 0);
+  }
+
+  private supersededCap(): number {
+    return this.tokenBudget * (this.opts.supersededShare ?? DEFAULT_SUPERSEDED_SHARE);
+  }
+
+  /** The chunk list; a file with a superseded copy before it comes with the replacement header. */
   private materialize(): void {
     const list: IndexedChunk[] = [];
     let tokens = 0;
+    const copied = new Set<string>();
     for (const e of this.ordered) {
-      if (!this.included.has(e.path)) continue;
-      for (const c of e.chunks) list.push(c);
+      if (e.superseded) copied.add(e.path);
+      else if (!e.included) continue;
+      const shown = e.superseded || !copied.has(e.path) ? e.chunks : (e.marked ??= e.chunks.map(markReplacement));
+      e.shown = shown;
+      for (const c of shown) list.push(c);
       tokens += e.tokens;
     }
     this.list = list;
     this.listTokens = tokens;
+  }
+
+  /**
+   * The order of `seed` (the chunks an earlier run saved with its evaluated prefix) for the files as they are
+   * now, then every file it does not place, by mtime. A file whose text still matches takes its saved place;
+   * a saved copy that is not the file's current text (superseded then, or changed since) stays in place as a
+   * superseded copy while the file is still indexed and the text would still be admitted.
+   */
+  private seeded(seed: readonly SeedChunk[], sorted: Entry[]): Entry[] {
+    const groups: SeedChunk[][] = [];
+    for (const c of seed) {
+      const last = groups.at(-1);
+      if (last && last[0].path === c.path && c.startLine !== 1) last.push(c);
+      else groups.push([c]);
+    }
+    const lastGroup = new Map<string, number>();
+    groups.forEach((g, i) => lastGroup.set(g[0].path, i));
+    const placed = new Set<Entry>();
+    const out: Entry[] = [];
+    groups.forEach((g, i) => {
+      const rel = g[0].path;
+      const live = this.entries.get(rel);
+      if (!live) return; // deleted, ignored or secret now
+      if (!placed.has(live) && lastGroup.get(rel) === i && sameTexts(live.chunks, g)) {
+        placed.add(live);
+        out.push(live);
+      } else if (!g.some((c) => sniffText(c.text))) {
+        out.push(this.copyFromSeed(g));
+      }
+    });
+    return [...out, ...sorted.filter((e) => !placed.has(e))];
+  }
+
+  private copyFromSeed(group: SeedChunk[]): Entry {
+    let line = 1;
+    const chunks = group.map((c) => {
+      const lines = c.text.split("\n").length - (c.text.endsWith("\n") ? 1 : 0);
+      const chunk = this.indexChunk({ path: c.path, startLine: line, endLine: line + lines - 1, text: c.text, hash: chunkHash(c.path, c.text) });
+      line += lines;
+      return c.replacesEarlier ? markReplacement(chunk) : chunk;
+    });
+    const tokens = chunks.reduce((n, c) => n + c.tokens, 0);
+    return { path: group[0].path, size: 0, mtimeMs: 0, key: -Infinity, seq: 0, chunks, tokens, included: true, superseded: true };
   }
 
   private diff(before: IndexedChunk[]): IndexChange {
@@ -440,7 +571,20 @@ function sameText(e: Entry, text: string): boolean {
 }
 
 function sameChunk(a: IndexedChunk, b: IndexedChunk): boolean {
-  return a === b || (a.path === b.path && a.text === b.text);
+  return a === b || (a.path === b.path && a.text === b.text && !!a.replacesEarlier === !!b.replacesEarlier);
+}
+
+function sameTexts(chunks: IndexedChunk[], seed: SeedChunk[]): boolean {
+  return chunks.length === seed.length && chunks.every((c, i) => c.text === seed[i].text);
+}
+
+function markReplacement(c: IndexedChunk): IndexedChunk {
+  return Object.freeze({ ...c, replacesEarlier: true });
+}
+
+/** An entry's previous copy, kept in place with exactly the chunks the prefix showed. */
+function supersededCopy(e: Entry): Entry {
+  return { ...e, chunks: e.shown ?? e.chunks, superseded: true, included: true, shown: undefined, marked: undefined };
 }
 
 function comparePaths(a: string, b: string): number {

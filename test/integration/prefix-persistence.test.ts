@@ -99,14 +99,23 @@ describe("persisted workspace prefix", () => {
     expect(restored.stats.cachedTokens).toBeGreaterThan(fresh.warm.tokens * 0.8);
   }, 180_000);
 
-  it("rolls a restored prefix back to a saved checkpoint when a file changed while the editor was closed", async () => {
-    // module 3 sits early in the prefix (oldest first); its change moves it to the end
+  it("evaluates only a file that changed while the editor was closed, and keeps that layout for the next session", async () => {
+    // module 3 sits early in the prefix (oldest first): the saved order keeps its old text in place and
+    // its new text goes to the end, so the restored cache is extended, not re-evaluated from module 3 on
     writeModule(3, "v2", new Date());
     const run = await session();
     expect(run.warm.restored).toBe(fresh.warm.tokens);
+    expect(run.warm.tokens).toBeGreaterThan(fresh.warm.tokens);
     expect(run.warm.processed).toBeGreaterThan(0);
-    expect(run.warm.processed).toBeLessThan(run.warm.tokens * 0.9);
+    expect(run.warm.processed).toBeLessThan(run.warm.tokens * 0.2);
+    expect(run.logs.some((l) => /in the saved order \(\d+ superseded chunks\)/.test(l))).toBe(true);
     expect(run.logs.some((l) => /forcing full prompt re-processing/.test(l))).toBe(false);
+    // The next session lays the workspace out the same way: the whole prefix comes from disk.
+    const next = await session();
+    expect(next.warm.restored).toBe(run.warm.tokens);
+    expect(next.warm.tokens).toBe(run.warm.tokens);
+    expect(next.warm.processed).toBeLessThan(16);
+    expect(next.completion).toBe(run.completion);
   }, 180_000);
 
   it("detects a corrupt cache file, rebuilds it, and still completes the same", async () => {

@@ -104,5 +104,19 @@ describe("workspace prefix", () => {
     const switched = (await completeAt(host, oldest, { line: 29, character: 10 })).stats.stats;
     expect(switched.cachedTokens).toBeGreaterThanOrEqual(preparedTokens);
     expect(switched.processedTokens).toBeLessThan(warm / 4);
+
+    // The first save of an old file (near the start of the prefix) evaluates its new text only: its previous
+    // copy stays in place and the new one goes to the tail, instead of everything after it being re-evaluated.
+    const m1 = path.join(ws, "src", "module1.ts");
+    fs.appendFileSync(m1, "export const late = 2;\n");
+    const beforeOld = t.logs.length;
+    await host.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: pathToFileURL(m1).href, type: 2 }] });
+    const oldSaved = await t.waitForLog(/workspace prefix warmed up: \d+ tokens, \d+ evaluated/, beforeOld, 60_000);
+    expect(t.logs.slice(beforeOld).some((l) => /chunks of earlier file versions kept in place/.test(l.message))).toBe(true);
+    const grown = Number(/warmed up: (\d+) tokens/.exec(oldSaved)![1]);
+    expect(grown).toBeGreaterThan(preparedTokens);
+    expect(Number(/, (\d+) evaluated/.exec(oldSaved)![1])).toBeLessThan(warm / 3);
+    const afterOld = (await completeAt(host, oldest, { line: 29, character: 10 })).stats.stats;
+    expect(afterOld.cachedTokens).toBeGreaterThanOrEqual(grown);
   });
 });

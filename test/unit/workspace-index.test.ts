@@ -375,6 +375,147 @@ describe("WorkspaceIndex: order and changes", () => {
   });
 });
 
+describe("WorkspaceIndex: superseded copies", () => {
+  /** Ten files in mtime order f0 … f9; with keepCopyAfterTokens 100 every file but the last two is "far". */
+  async function setup(opts: Partial<ConstructorParameters<typeof WorkspaceIndex>[1]> = {}) {
+    const root = tempDir();
+    for (let i = 0; i < 10; i++) write(root, `src/f${i}.ts`, code(`f${i}`, 4), 1_600_000_000 + i * 60);
+    const index = await built(root, { keepCopyAfterTokens: 100, ...opts });
+    return { root, index };
+  }
+  const copiesOf = (chunks: IndexedChunk[], p: string) => chunks.filter((c) => c.path === p);
+  const stable = (ws: IndexedChunk[]) => {
+    const p = layoutCompletionPrompt({ filePath: "x.ts", languageId: "typescript", prefix: "", suffix: "", workspaceChunks: ws });
+    return p.prompt.slice(0, p.volatileStart);
+  };
+
+  it("keeps an old file's previous copy in place and appends the new text, marked as replacing it", async () => {
+    const { root, index } = await setup();
+    const before = index.chunks();
+    write(root, "src/f2.ts", code("f2", 4).replace("return x + 1;", "return x - 1;"));
+    const change = await index.update(["src/f2.ts"]);
+    const after = index.chunks();
+    // Nothing before the new tail changed: the engine evaluates only the file's new text.
+    expect(change.firstChangedIndex).toBe(before.length);
+    expect(after.slice(0, before.length)).toEqual(before);
+    expect(stable(after).startsWith(stable(before))).toBe(true);
+    const [old, fresh] = [copiesOf(after, "src/f2.ts").slice(0, 1), copiesOf(after, "src/f2.ts").slice(1)];
+    expect(old[0].replacesEarlier).toBeFalsy();
+    expect(fresh.every((c) => c.replacesEarlier)).toBe(true);
+    expect(fresh.map((c) => c.text).join("")).toContain("return x - 1;");
+    expect(stable(after).slice(stable(before).length)).toContain("Workspace file: src/f2.ts (edited since the copy above, which is out of date)");
+    expect(index.stats().includedFiles).toBe(10);
+
+    // Saving it again replaces only the tail copy; the old one stays.
+    write(root, "src/f2.ts", code("f2", 4).replace("return x + 1;", "return x - 2;"));
+    const again = await index.update(["src/f2.ts"]);
+    expect(again.firstChangedIndex).toBe(before.length);
+    expect(copiesOf(index.chunks(), "src/f2.ts").map((c) => c.text.includes("x - 2"))).toEqual([false, true]);
+    // The same chunk objects come back while nothing changes (the layout caches their rendering).
+    expect(index.chunks().at(-1)).toBe(index.chunks().at(-1));
+  });
+
+  it("moves a file near the tail without a copy", async () => {
+    const { root, index } = await setup();
+    const before = index.chunks();
+    write(root, "src/f9.ts", code("f9", 5));
+    await index.update(["src/f9.ts"]);
+    expect(copiesOf(index.chunks(), "src/f9.ts").every((c) => !c.replacesEarlier)).toBe(true);
+    expect(index.chunks().length).toBe(before.length);
+  });
+
+  it("drops every copy when they pass their share of the budget, and at a trim", async () => {
+    const probe = await setup();
+    const total = probe.index.tokens();
+    // Copies may take a quarter of a budget of 2 × total: about four files' worth.
+    const budget = total * 2;
+    const { root, index } = await setup({ tokenBudget: budget });
+    /** Tokens of the superseded copies: the chunks of a file before its copy marked as replacing them. */
+    const copyTokens = (chunks: IndexedChunk[]) =>
+      chunks.filter((c, i) => chunks.slice(i + 1).some((d) => d.path === c.path && d.replacesEarlier)).reduce((n, c) => n + c.tokens, 0);
+    const seen: number[] = [];
+    for (const i of [0, 1, 2, 3, 4, 5, 6]) {
+      write(root, `src/f${i}.ts`, code(`f${i}`, 5));
+      const before = index.chunks();
+      const change = await index.update([`src/f${i}.ts`]);
+      const copies = copyTokens(index.chunks());
+      expect(copies).toBeLessThanOrEqual(budget * 0.25);
+      // Either the new text was only appended, or every copy went at once (one re-evaluation from the first).
+      if (copies > 0) expect(change.firstChangedIndex).toBe(before.length);
+      else expect(index.chunks().some((c) => c.replacesEarlier)).toBe(false);
+      seen.push(copies);
+    }
+    expect(seen[0]).toBeGreaterThan(0);
+    expect(seen.some((n, k) => k > 0 && n < seen[k - 1])).toBe(true); // a compaction happened
+    expect(index.tokens()).toBeLessThanOrEqual(budget);
+
+    // A trim (the prefix outgrows the budget) drops copies before any file.
+    const small = await setup({ tokenBudget: Math.ceil(total * 1.05), supersededShare: 1 });
+    write(small.root, "src/f1.ts", code("f1", 4) + "// more\n");
+    await small.index.update(["src/f1.ts"]);
+    expect(copiesOf(small.index.chunks(), "src/f1.ts").length).toBe(1);
+    expect(paths(small.index.chunks())).toHaveLength(10);
+  });
+
+  it("takes a file's copies along when it is deleted, ignored or gets a secret", async () => {
+    const { root, index } = await setup();
+    for (const i of [1, 2, 3]) {
+      write(root, `src/f${i}.ts`, code(`f${i}`, 5));
+      await index.update([`src/f${i}.ts`]);
+    }
+    expect(copiesOf(index.chunks(), "src/f1.ts")).toHaveLength(2);
+    fs.rmSync(path.join(root, "src/f1.ts"));
+    await index.update(["src/f1.ts"]);
+    expect(copiesOf(index.chunks(), "src/f1.ts")).toHaveLength(0);
+
+    write(root, "src/f2.ts", code("f2", 5) + `const key = "${AWS}";\n`);
+    await index.update(["src/f2.ts"]);
+    expect(copiesOf(index.chunks(), "src/f2.ts")).toHaveLength(0);
+
+    write(root, ".gitignore", "src/f3.ts\n");
+    await index.update([".gitignore"]);
+    expect(copiesOf(index.chunks(), "src/f3.ts")).toHaveLength(0);
+    expect(allText(index.chunks())).not.toMatch(SECRET_TEXT);
+  });
+
+  it("rebuilds a saved order, copies included, and keeps what changed since in place", async () => {
+    const { root, index } = await setup();
+    write(root, "src/f2.ts", code("f2", 5));
+    await index.update(["src/f2.ts"]);
+    write(root, "src/f4.ts", code("f4", 5));
+    await index.update(["src/f4.ts"]);
+    const saved = index.chunks();
+    const seed = JSON.parse(JSON.stringify(saved.map((c) => ({ path: c.path, text: c.text, startLine: c.startLine, replacesEarlier: c.replacesEarlier }))));
+
+    // Without the seed a rebuild sorts by mtime: the copies are gone and the order differs.
+    const plain = await built(root, { keepCopyAfterTokens: 100 });
+    expect(stable(plain.chunks())).not.toBe(stable(saved));
+    // With it, the same prompt, byte for byte.
+    const again = new WorkspaceIndex(root, { tokenBudget: 1_000_000, keepCopyAfterTokens: 100 });
+    await again.build(seed);
+    expect(stable(again.chunks())).toBe(stable(saved));
+
+    // Changed while Hearth was not running: the saved text stays in place, the new one goes to the end;
+    // a deleted file and one that is ignored now leave; a new file is appended.
+    write(root, "src/f6.ts", code("f6", 6));
+    fs.rmSync(path.join(root, "src/f0.ts"));
+    write(root, ".gitignore", "src/f1.ts\n", 1_500_000_000);
+    write(root, "src/new.ts", code("new"));
+    const later = new WorkspaceIndex(root, { tokenBudget: 1_000_000, keepCopyAfterTokens: 100 });
+    await later.build(seed);
+    const chunks = later.chunks();
+    expect(paths(chunks)).not.toContain("src/f0.ts");
+    expect(paths(chunks)).not.toContain("src/f1.ts");
+    const f6 = copiesOf(chunks, "src/f6.ts");
+    expect(f6).toHaveLength(2);
+    expect(f6[0].text).toBe(copiesOf(saved, "src/f6.ts")[0].text);
+    expect(f6[1].replacesEarlier).toBe(true);
+    expect(chunks.slice(-2).map((c) => c.path).sort()).toEqual(["src/f6.ts", "src/new.ts"]);
+    // The rest keeps the saved order; files it does not know follow by mtime.
+    expect(paths(chunks)).toEqual([...paths(saved).filter((p) => p !== "src/f0.ts" && p !== "src/f1.ts"), ".gitignore", "src/new.ts"]);
+  });
+});
+
 describe("WorkspaceIndex: token budget", () => {
   it("keeps the most recently changed files, drops old large ones first, and never reorders", async () => {
     const root = tempDir();
