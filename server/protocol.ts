@@ -227,8 +227,9 @@ export interface ChatParams {
    * Answer with the workspace as context: the host puts the same gitignore-aware, secret-free workspace
    * prefix that inline completions keep evaluated (plus the chunks of the file being edited) in front of the
    * conversation and reuses its evaluated cache (restored from the saved prefix into the chat slot) instead
-   * of re-reading it. Text only: a request with image or audio parts fails with `unsupported-media`. Needs a
-   * workspace folder and a Gemma 4 model (not a native-FIM one); otherwise it fails with a sentence saying so.
+   * of re-reading it. Image and audio parts go with it (as in a plain chat: `no-vision` / `no-audio` without a
+   * projector for them). Needs a workspace folder and a Gemma 4 model (not a native-FIM one); otherwise it
+   * fails with a sentence saying so.
    */
   workspace?: boolean;
   maxTokens?: number;

@@ -169,7 +169,7 @@ const workspaceToggle = button(
   "Answer with the whole workspace as context",
   "tool toggle",
   "Workspace",
-  "Workspace: answer with the workspace's files as context (text only; same as starting the message with @workspace)",
+  "Workspace: answer with the workspace's files as context (same as starting the message with @workspace)",
 );
 const attach = button("Attach an image or audio file", "icon-button", icon(ICONS.attach), "Attach image or audio (or paste / drop it)");
 const newChat = button("New chat", "icon-button", icon(ICONS.plus), "New chat");

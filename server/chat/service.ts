@@ -5,10 +5,11 @@
  * counted with and without its media parts.
  *
  * Workspace chat is the exception: a raw Gemma 4 prompt on `/completion` that starts with the completions'
- * evaluated workspace prefix (workspacePrompt.ts, chatSlotPrefix.ts), so the engine does not re-read it.
+ * evaluated workspace prefix (workspacePrompt.ts, chatSlotPrefix.ts), so the engine does not re-read it;
+ * with images or audio, as `{ prompt_string, multimodal_data }` (see chatWithWorkspace).
  */
 import path from "node:path";
-import type { EngineClient, StreamOptions, StreamResult } from "../engine/client";
+import { EngineHttpError, type EngineClient, type StreamOptions, type StreamResult } from "../engine/client";
 import { HearthFailure } from "../errors";
 import type { LoadedModel, ModelManager } from "../models/manager";
 import type { ChatContentPart, ChatMessage, ChatResult, MediaResult, SummarizeAudioResult } from "../protocol";
@@ -19,8 +20,8 @@ import { splitBoundaries } from "../completion/service";
 import { SlotContents } from "../completion/slotContents";
 import { CHAT_SLOT, ChatSlotPrefix } from "./chatSlotPrefix";
 import { ThoughtFilter } from "./thoughts";
-import { hasMediaParts, renderWorkspaceChat } from "./workspacePrompt";
-import { imageFromBytes, readAudioFile, readImageFile, type MediaData } from "../media/files";
+import { hasMediaParts, renderWorkspaceChat, type WorkspaceChatPrompt } from "./workspacePrompt";
+import { imageFromBytes, readAudioFile, readImageFile, sniffAudio, type MediaData } from "../media/files";
 /** Gemma 4: 25 audio tokens per second (40 ms frames). */
 const AUDIO_TOKENS_PER_SECOND = 25;
 
@@ -81,9 +82,10 @@ export class ChatService {
   async chat(messages: ChatMessage[], opts: GenerateOptions = {}): Promise<ChatResult> {
     const loaded = await this.models.ensureLoaded();
     assertMediaSupported(loaded, messages);
+    checkMediaParts(messages);
     const body = this.body(messages, opts);
     let mediaTokens = 0;
-    if (hasMedia(messages)) {
+    if (hasMediaParts(messages)) {
       const count = await countMediaTokens(loaded.client, body, opts.signal);
       mediaTokens = count.media;
       assertFits(count, Number(body.max_tokens), loaded.contextSize, messages);
@@ -97,7 +99,16 @@ export class ChatService {
   /**
    * A chat about the workspace: the raw Gemma 4 prompt (workspacePrompt.ts) on the chat slot, after loading
    * the saved workspace prefix into it when it does not hold it already, so only the conversation is
-   * evaluated. Text only; Gemma-turns models only.
+   * evaluated. Gemma-turns models only.
+   *
+   * Images and audio: llama-server's `/completion` takes media only as `{ prompt_string, multimodal_data }`,
+   * and `prompt_string` must be a string (server-common.cpp `tokenize_input_subprompt`: token ids cannot be
+   * combined with media), so such a prompt goes as text, the workspace prefix included. The cache still
+   * hits: the engine compares the tokens (mtmd tokenizes the text before the first marker in one piece,
+   * which cuts at the conversation's leading `<|turn>`, so the prefix gets exactly the ids completions
+   * use) and processes only the conversation and the media. The price is tokenizing the prefix text once
+   * per request (the ~0.1 s per 44K tokens prefixTokens.ts avoids for keystrokes; small beside encoding an
+   * image). Text-only conversations keep sending the prefix as ids.
    */
   async chatWithWorkspace(messages: ChatMessage[], workspace: WorkspaceChunks, opts: GenerateOptions = {}): Promise<ChatResult> {
     const loaded = await this.models.ensureLoaded();
@@ -107,21 +118,37 @@ export class ChatService {
         "Workspace chat needs a Gemma 4 model: the loaded model uses native FIM tokens. Ask without the workspace, or select a Gemma 4 model.",
       );
     }
-    if (hasMediaParts(messages)) {
+    const withMedia = hasMediaParts(messages);
+    let mediaMarker: string | undefined;
+    if (withMedia) {
+      assertMediaSupported(loaded, messages);
+      checkMediaParts(messages);
+      mediaMarker = String((await loaded.client.props(opts.signal)).media_marker ?? "<__media__>");
+    }
+    const rendered = renderWorkspaceChat({ prefixChunks: workspace.prefix, extraChunks: workspace.extra, messages, mediaMarker });
+    const { prompt, prefixEnd, media } = rendered;
+    if (mediaMarker && prompt.slice(0, rendered.conversationStart).includes(mediaMarker)) {
+      // llama-server's marker is random per start: only a file holding this run's marker (a prompt log) can.
       throw new HearthFailure(
         "unsupported-media",
-        "Workspace chat takes text only: ask about images or audio without the workspace context.",
+        "A workspace file contains the engine's media marker, so images or audio cannot go with the workspace: ask about them without the workspace context.",
       );
     }
-    const { prompt, prefixEnd } = renderWorkspaceChat({ prefixChunks: workspace.prefix, extraChunks: workspace.extra, messages });
-    await this.assertWorkspaceChatFits(loaded, prompt, prefixEnd, opts.maxTokens ?? 1024, opts.signal);
+    let mediaTokens = 0;
+    if (media.length) {
+      const body = { messages: [{ role: "user", content: media.map((p) => engineContentPart(p)) }] };
+      mediaTokens = (await countMediaTokens(loaded.client, body, opts.signal)).media;
+    }
+    await this.assertWorkspaceChatFits(loaded, rendered, { marker: mediaMarker, tokens: mediaTokens }, opts.maxTokens ?? 1024, opts.signal);
     await this.chatSlot.prepare(loaded, prompt, prefixEnd, opts.signal);
     // Until it finishes, the slot holds an unknown part of the prompt (a cancelled prefill, say).
     this.chatSlot.slot.record(NOT_A_WORKSPACE_PROMPT);
     const result = await this.stream(opts, (o) =>
       loaded.client.completion(
         {
-          prompt: this.tokens?.promptFor(loaded.client, prompt, prefixEnd, splitBoundaries("gemma-turns")) ?? prompt,
+          prompt: media.length
+            ? { prompt_string: prompt, multimodal_data: media.map((p) => p.data) }
+            : (this.tokens?.promptFor(loaded.client, prompt, prefixEnd, splitBoundaries("gemma-turns")) ?? prompt),
           n_predict: opts.maxTokens ?? 1024,
           temperature: opts.temperature ?? 0.7,
           ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
@@ -132,11 +159,12 @@ export class ChatService {
           // Checkpoints at turn starts: the next question rolls back to the last one, not to token 0.
           message_delimiters: GEMMA4_MESSAGE_DELIMITERS,
         },
-        { ...o, promptText: prompt },
+        // A media prompt is logged as sent (its multimodal_data redacted); ids are logged as their text.
+        media.length ? o : { ...o, promptText: prompt },
       ),
-    );
+    ).catch(unreadableMedia);
     this.chatSlot.slot.record(prompt);
-    return { text: result.text, stats: result.stats, mediaTokens: 0 };
+    return { text: result.text, stats: result.stats, mediaTokens };
   }
 
   /**
@@ -144,10 +172,21 @@ export class ChatService {
    * fails mid-way. The prefix's ids are the ones the request then sends (tokenized once, shared), so this
    * costs a tokenization of the conversation only.
    */
-  private async assertWorkspaceChatFits(loaded: LoadedModel, prompt: string, prefixEnd: number, maxTokens: number, signal?: AbortSignal): Promise<void> {
+  private async assertWorkspaceChatFits(
+    loaded: LoadedModel,
+    { prompt, prefixEnd, media: parts }: WorkspaceChatPrompt,
+    media: { marker?: string; tokens: number },
+    maxTokens: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const prefix = prompt.slice(0, prefixEnd);
     const prefixTokens = (this.tokens ? await this.tokens.ensure(loaded.client, prefix, signal) : await loaded.client.tokenize(prefix, signal, true)).length;
-    const conversation = (await loaded.client.tokenize(prompt.slice(prefixEnd), signal, false)).length;
+    // Each marker stands for the medium's tokens between the begin/end tokens mtmd puts around it.
+    let text = prompt.slice(prefixEnd);
+    if (media.marker && parts.length) {
+      text = text.split(media.marker).reduce((acc, piece, i) => acc + (parts[i - 1].type === "audio" ? "<|audio><audio|>" : "<|image><image|>") + piece);
+    }
+    const conversation = (await loaded.client.tokenize(text, signal, false)).length + media.tokens;
     if (prefixTokens + conversation + maxTokens <= loaded.contextSize) return;
     throw new HearthFailure(
       "context-too-long",
@@ -211,29 +250,54 @@ export function mediaPart(media: MediaData): ChatContentPart {
 
 function toEngineMessage(m: ChatMessage): Record<string, unknown> {
   if (typeof m.content === "string") return { role: m.role, content: m.content };
-  return {
-    role: m.role,
-    content: m.content.map((part) => {
-      switch (part.type) {
-        case "text":
-          return { type: "text", text: part.text };
-        case "image":
-          return { type: "image_url", image_url: { url: `data:${part.mimeType};base64,${part.data}` } };
-        case "audio":
-          return { type: "input_audio", input_audio: { data: part.data, format: audioFormat(part.mimeType) } };
-      }
-    }),
-  };
+  return { role: m.role, content: m.content.map(engineContentPart) };
+}
+
+function engineContentPart(part: ChatContentPart): Record<string, unknown> {
+  switch (part.type) {
+    case "text":
+      return { type: "text", text: part.text };
+    case "image":
+      return { type: "image_url", image_url: { url: `data:${part.mimeType};base64,${part.data}` } };
+    case "audio":
+      return { type: "input_audio", input_audio: { data: part.data, format: audioFormat(part.mimeType) } };
+  }
+}
+
+/**
+ * The host's own checks of image and audio parts before anything reaches the engine (chat and workspace
+ * chat alike), with server/media/files.ts: the real format from the bytes, and an image's size limit.
+ */
+function checkMediaParts(messages: ChatMessage[]): void {
+  for (const part of messages.flatMap((m) => (Array.isArray(m.content) ? m.content : []))) {
+    if (part.type === "text") continue;
+    const bytes = Buffer.from(part.data, "base64");
+    if (part.type === "image") {
+      imageFromBytes(bytes, "The attached image");
+      continue;
+    }
+    // Audio's length limit is the context (assertFits), not its size: a recording converted to WAV is large.
+    if (!sniffAudio(bytes)) {
+      throw new HearthFailure({ code: "unsupported-media", message: "The attached audio is not wav, mp3 or flac (its content does not match any of them)." });
+    }
+  }
+}
+
+/** The engine could not decode an image or audio whose format looked right (truncated, damaged): say so. */
+function unreadableMedia(err: unknown): never {
+  if (err instanceof EngineHttpError && /Failed to load image or audio/i.test(err.message)) {
+    throw new HearthFailure({
+      code: "unreadable-media",
+      message: "The engine could not decode the attached image or audio (the file is damaged or truncated). Attach it again, or save it in another format.",
+    });
+  }
+  throw err;
 }
 
 function audioFormat(mimeType: string): string {
   if (/mpeg|mp3/.test(mimeType)) return "mp3";
   if (/flac/.test(mimeType)) return "flac";
   return "wav";
-}
-
-function hasMedia(messages: ChatMessage[]): boolean {
-  return messages.some((m) => Array.isArray(m.content) && m.content.some((p) => p.type !== "text"));
 }
 
 function assertMediaSupported(loaded: LoadedModel, messages: ChatMessage[]): void {
@@ -266,7 +330,7 @@ async function countMediaTokens(client: EngineClient, body: Record<string, unkno
     client.countChatTokens({ messages }, signal),
     client.props(signal),
     client.postJson("/apply-template", { messages }, signal) as Promise<{ prompt: string }>,
-  ]);
+  ]).catch(unreadableMedia);
   const marker = String(props.media_marker ?? "<__media__>");
   const pieces = templated.prompt.split(marker);
   let text = pieces[0];

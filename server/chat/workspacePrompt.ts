@@ -3,6 +3,8 @@
  * keep it evaluated (layout.ts `workspacePrefixPrompt`, byte for byte, so the engine reuses its cache), the
  * chunks of the file being edited (completions leave them out of their prefix), then the conversation as
  * Gemma turns rendered the way the model's chat template does, and the generation prompt with thinking off.
+ * Images and audio in user messages become the engine's media marker, placed exactly where llama-server's
+ * chat path puts it (see {@link userContent}); the media go beside the prompt as `multimodal_data`.
  *
  * Pure (no engine, no I/O) so it is unit-tested.
  */
@@ -16,7 +18,7 @@ import {
   workspacePrefixPrompt,
   type ContextChunk,
 } from "../completion/layout";
-import type { ChatMessage } from "../protocol";
+import type { ChatContentPart, ChatMessage } from "../protocol";
 import { stripThoughts } from "./thoughts";
 
 export interface WorkspaceChatInput {
@@ -24,14 +26,25 @@ export interface WorkspaceChatInput {
   prefixChunks: readonly ContextChunk[];
   /** More workspace chunks after the shared prefix: the file being edited, which completions keep out of it. */
   extraChunks?: readonly ContextChunk[];
-  /** The conversation; must be text only and end with a user message. */
+  /** The conversation; must end with a user message. */
   messages: readonly ChatMessage[];
+  /**
+   * The engine's media marker (`/props` `media_marker`; llama-server picks a random one per start). Needed
+   * when a user message has image or audio parts: each becomes this marker in the prompt.
+   */
+  mediaMarker?: string;
 }
+
+export type MediaPart = Extract<ChatContentPart, { type: "image" | "audio" }>;
 
 export interface WorkspaceChatPrompt {
   prompt: string;
   /** `prompt.slice(0, prefixEnd)` is the completions' workspace prefix for `prefixChunks`. */
   prefixEnd: number;
+  /** Where the conversation starts (after the extra chunks): everything before it is workspace. */
+  conversationStart: number;
+  /** The image and audio parts of user messages, in the order of their markers in `prompt`. */
+  media: MediaPart[];
 }
 
 /**
@@ -43,6 +56,11 @@ export function renderWorkspaceChat(input: WorkspaceChatInput): WorkspaceChatPro
   const prefixEnd = workspacePrefixPrompt(input.prefixChunks).length;
   // One call for both: the gemma prefix of more chunks starts with the prefix of fewer (one turn per chunk).
   let prompt = workspacePrefixPrompt([...input.prefixChunks, ...(input.extraChunks ?? [])]);
+  const conversationStart = prompt.length;
+  const marker = input.mediaMarker;
+  // With media, the marker is escaped in the conversation's text too, or typed text could claim a media slot.
+  const escape = (text: string) => escapeSpecialTokens(text, marker ? [...GEMMA4_SPECIAL_TOKENS, marker] : GEMMA4_SPECIAL_TOKENS);
+  const media: MediaPart[] = [];
 
   const system = input.messages.filter((m) => m.role === "system").map((m) => textOf(m).trim()).filter(Boolean);
   const turns = input.messages.filter((m) => m.role !== "system");
@@ -50,19 +68,47 @@ export function renderWorkspaceChat(input: WorkspaceChatInput): WorkspaceChatPro
   let first = true;
   for (const m of turns) {
     if (m.role === "user") {
-      let text = textOf(m).trim();
-      if (first && system.length) text = [...system, text].join("\n\n");
+      let text = userContent(m, escape, marker, media);
+      if (first && system.length) text = [...system.map(escape), text].join("\n\n");
       first = false;
-      prompt += GEMMA_TURN_USER + escapeChatText(text) + GEMMA_TURN_END;
+      prompt += GEMMA_TURN_USER + text + GEMMA_TURN_END;
     } else {
       // As the template renders an earlier answer: thoughts stripped, trimmed.
-      prompt += GEMMA_TURN_MODEL + escapeChatText(stripThoughts(textOf(m)).trim()) + GEMMA_TURN_END;
+      prompt += GEMMA_TURN_MODEL + escape(stripThoughts(textOf(m)).trim()) + GEMMA_TURN_END;
     }
   }
-  return { prompt: prompt + GEMMA_MODEL_NO_THINKING, prefixEnd };
+  return { prompt: prompt + GEMMA_MODEL_NO_THINKING, prefixEnd, conversationStart, media };
 }
 
-/** Whether any message carries an image or audio part (workspace chat is text only). */
+/**
+ * A user message's content (escaped) as the chat template renders it. Text only: the template trims each
+ * text part and joins them. With media: llama-server replaces each image_url / input_audio part by its media
+ * marker and, since the message contains media, hands the template one string (common/chat.cpp
+ * `concat_content_parts` / `to_json_oaicompat`): the parts joined with "\n" between two text parts and
+ * nothing next to a marker, untrimmed; the template then trims that string (`message['content'] | trim`).
+ * mtmd itself wraps each medium in Gemma 4's `<|image>…<image|>` / `<|audio>…<audio|>` tokens, so nothing
+ * else goes around the marker. Checked against the engine's `/apply-template` (test/integration).
+ */
+function userContent(m: ChatMessage, escape: (text: string) => string, marker: string | undefined, media: MediaPart[]): string {
+  if (typeof m.content === "string" || !m.content.some((p) => p.type !== "text")) return escape(textOf(m).trim());
+  if (!marker) throw new Error("renderWorkspaceChat: a message has images or audio but no media marker was given");
+  let text = "";
+  let lastWasMarker = false;
+  for (const part of m.content) {
+    if (part.type === "text") {
+      if (!lastWasMarker && text !== "") text += "\n";
+      text += escape(part.text);
+      lastWasMarker = false;
+    } else {
+      text += marker;
+      media.push(part);
+      lastWasMarker = true;
+    }
+  }
+  return text.trim();
+}
+
+/** Whether any message carries an image or audio part. */
 export function hasMediaParts(messages: readonly ChatMessage[]): boolean {
   return messages.some((m) => Array.isArray(m.content) && m.content.some((p) => p.type !== "text"));
 }

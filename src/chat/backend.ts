@@ -6,7 +6,7 @@ import type * as vscode from "vscode";
 import type { ChatMessage, ChatResult, MediaResult } from "../../server/protocol";
 
 export interface ChatOptions {
-  /** Answer with the workspace as context (`hearth/chat` `workspace`; text only). */
+  /** Answer with the workspace as context (`hearth/chat` `workspace`; images and audio go after it). */
   workspace?: boolean;
 }
 

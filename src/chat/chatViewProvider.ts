@@ -18,7 +18,7 @@ import { checkAttachment, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, SNIFF_BYTES, sn
 import type { ChatResult, GenerationStats, HearthErrorData, MediaResult } from "../../server/protocol";
 import type { ChatBackend } from "./backend";
 import { ChatHistory } from "./history";
-import { buildPrompt, hasMedia, MAX_CHIP_CHARS, languageIdForFence, parseWorkspaceMention, secretFileReason, SYSTEM_PROMPT, WORKSPACE_NOTE } from "./prompt";
+import { buildPrompt, MAX_CHIP_CHARS, languageIdForFence, parseWorkspaceMention, secretFileReason, SYSTEM_PROMPT, WORKSPACE_NOTE } from "./prompt";
 import type { Attachment, ChatTurn, ContextChip } from "./types";
 import { VIEW_COMMANDS, type FromView, type ToView } from "./viewProtocol";
 
@@ -243,19 +243,13 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
 
   /**
    * Answers the transcript's last user turn through `hearth/chat`, with the workspace when that turn asked
-   * for it. Workspace chat is text only: a conversation with images or audio is answered without the
-   * workspace, and the view says so.
+   * for it (images and audio included: the host puts them after the workspace).
    */
   private answerChat(): Promise<void> {
     const turns = this.store.turns;
     const lastUser = [...turns].reverse().find((t) => t.role === "user");
-    let workspace = lastUser?.workspace === true;
-    let messages = buildPrompt(turns, workspace ? { systemPrompt: `${SYSTEM_PROMPT} ${WORKSPACE_NOTE}` } : {});
-    if (workspace && hasMedia(messages)) {
-      this.notice("info", "Answered without the workspace context: workspace chat takes text only, and this conversation has images or audio. Start a new chat to ask about the workspace.");
-      workspace = false;
-      messages = buildPrompt(turns);
-    }
+    const workspace = lastUser?.workspace === true;
+    const messages = buildPrompt(turns, workspace ? { systemPrompt: `${SYSTEM_PROMPT} ${WORKSPACE_NOTE}` } : {});
     return this.answer((onText, token) => this.backend.chat(messages, onText, token, { workspace }));
   }
 

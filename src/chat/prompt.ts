@@ -40,11 +40,6 @@ export function parseWorkspaceMention(text: string): { text: string; workspace: 
   return m ? { text: text.slice(m[0].length).trim(), workspace: true } : { text, workspace: false };
 }
 
-/** Whether any message has an image or audio part (workspace chat is text only). */
-export function hasMedia(messages: readonly ChatMessage[]): boolean {
-  return messages.some((m) => Array.isArray(m.content) && m.content.some((p) => p.type !== "text"));
-}
-
 /** About 15K tokens of Gemma 4 text: long enough for a real conversation, bounded for slow CPUs. */
 export const DEFAULT_BUDGET_CHARS = 60_000;
 /** Most characters of one context chip in a prompt (a chip is also refused above this when added). */

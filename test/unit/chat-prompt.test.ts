@@ -5,7 +5,6 @@ import {
   buildPrompt,
   fenceFor,
   fenceTag,
-  hasMedia,
   IMAGE_COST_CHARS,
   languageIdForFence,
   messageCost,
@@ -269,10 +268,5 @@ describe("workspace questions", () => {
     expect(parseWorkspaceMention("@workspace")).toEqual({ text: "", workspace: true });
     expect(parseWorkspaceMention("what does @workspace do?")).toEqual({ text: "what does @workspace do?", workspace: false });
     expect(parseWorkspaceMention("@workspaces are")).toEqual({ text: "@workspaces are", workspace: false });
-  });
-
-  it("tells text-only conversations from ones with media", () => {
-    expect(hasMedia(buildPrompt([user("q")]))).toBe(false);
-    expect(hasMedia(buildPrompt([user("q", { attachments: [{ kind: "image", name: "a.png", mimeType: "image/png", data: "AA==" }] })]))).toBe(true);
   });
 });

@@ -340,7 +340,7 @@ describe("ChatViewProvider", () => {
     expect(msgs[1].content).toEqual([{ type: "image", data: png, mimeType: "image/png" }, { type: "text", text: "Explain this screenshot." }]);
   });
 
-  it("asks with the workspace from the toggle or an @workspace prefix, keeps it for Retry, and falls back clearly with media", async () => {
+  it("asks with the workspace from the toggle or an @workspace prefix, keeps it for Retry, and with media too", async () => {
     const a = setup();
     a.say({ type: "send", text: "How is the host started?", attachments: [], context: [] });
     await flush();
@@ -372,8 +372,10 @@ describe("ChatViewProvider", () => {
     const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]).toString("base64");
     a.say({ type: "send", text: "And this?", attachments: [{ kind: "image", name: "s.png", mimeType: "image/png", data: png }], context: [], workspace: true });
     await flush();
-    expect(a.backend.last.workspace).toBe(false);
-    expect(a.posted.some((m) => m.type === "notice" && /without the workspace context/.test(m.message))).toBe(true);
+    // Images and audio go with the workspace (the host puts them after it): no fallback, no notice.
+    expect(a.backend.last.workspace).toBe(true);
+    expect(a.backend.last.messages!.at(-1)).toEqual({ role: "user", content: [{ type: "image", data: png, mimeType: "image/png" }, { type: "text", text: "And this?" }] });
+    expect(a.posted.some((m) => m.type === "notice")).toBe(false);
 
     const b = setup();
     b.say({ type: "send", text: "@workspace", attachments: [], context: [] });

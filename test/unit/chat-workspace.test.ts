@@ -62,6 +62,55 @@ describe("renderWorkspaceChat", () => {
     expect(renderWorkspaceChat({ prefixChunks: chunks, messages: [{ role: "user", content: "q" }] }).prompt).toContain('"<\u200Bturn|>"');
   });
 
+  // The expected strings are what the engine's /apply-template renders for the same messages with the tiny
+  // models' (real) Gemma 4 template, image_url / input_audio parts becoming its marker; the integration test
+  // (workspace-chat-media) compares against the live engine.
+  const M = "<__media_TESTMARKER__>";
+  const img = { type: "image" as const, data: "iVBORw0KGgo=", mimeType: "image/png" };
+  const wav = { type: "audio" as const, data: "UklGRg==", mimeType: "audio/wav" };
+  const GEN = "<|turn>model\n<|channel>thought\n<channel|>";
+
+  it("puts each image or audio part's media marker where the chat template does, and lists the media in order", () => {
+    const convo = (content: ChatMessage["content"]) => {
+      const r = renderWorkspaceChat({ prefixChunks: chunks, messages: [{ role: "user", content }], mediaMarker: M });
+      expect(r.prompt.slice(0, r.prefixEnd)).toBe(completionPrefix(chunks)); // the prefix is untouched by media
+      return { text: r.prompt.slice(r.conversationStart), media: r.media };
+    };
+    // media before the text: no newline next to a marker, the text untrimmed after it, the whole trimmed
+    expect(convo([img, { type: "text", text: "  What is this?  " }])).toEqual({ text: `<|turn>user\n${M}  What is this?<turn|>\n${GEN}`, media: [img] });
+    // text parts around media: "\n" only between two text parts
+    expect(convo([{ type: "text", text: "Look:" }, img, { type: "text", text: "and" }, { type: "text", text: "this" }]).text).toBe(
+      `<|turn>user\nLook:${M}and\nthis<turn|>\n${GEN}`,
+    );
+    expect(convo([wav, { type: "text", text: "Summarize" }])).toEqual({ text: `<|turn>user\n${M}Summarize<turn|>\n${GEN}`, media: [wav] });
+    expect(convo([{ type: "text", text: "a" }, wav]).text).toBe(`<|turn>user\na${M}<turn|>\n${GEN}`);
+    expect(convo([img, wav, { type: "text", text: "both?" }])).toEqual({ text: `<|turn>user\n${M}${M}both?<turn|>\n${GEN}`, media: [img, wav] });
+    // without media, typed text parts are trimmed and joined as before
+    expect(convo([{ type: "text", text: " a " }, { type: "text", text: "b" }]).text).toBe(`<|turn>user\nab<turn|>\n${GEN}`);
+  });
+
+  it("keeps media of earlier turns in place, escapes the marker and special tokens in typed text, and needs the marker", () => {
+    const messages: ChatMessage[] = [
+      { role: "system", content: "You are Hearth." },
+      { role: "user", content: [img, { type: "text", text: `Where is this dialog? not a slot: ${M} <turn|>` }] },
+      { role: "assistant", content: "In src/dialog.ts." },
+      { role: "user", content: "And its test?" },
+    ];
+    const r = renderWorkspaceChat({ prefixChunks: chunks, extraChunks: current, messages, mediaMarker: M });
+    expect(r.prompt.slice(0, r.conversationStart)).toBe(completionPrefix([...chunks, ...current]));
+    expect(r.prompt.slice(r.conversationStart)).toBe(
+      `<|turn>user\nYou are Hearth.\n\n${M}Where is this dialog? not a slot: <\u200B__media_TESTMARKER__> <\u200Bturn|><turn|>\n` +
+        "<|turn>model\nIn src/dialog.ts.<turn|>\n" +
+        `<|turn>user\nAnd its test?<turn|>\n${GEN}`,
+    );
+    expect(r.prompt.split(M)).toHaveLength(2);
+    expect(r.media).toEqual([img]);
+    expect(() => renderWorkspaceChat({ prefixChunks: chunks, messages: [{ role: "user", content: [img] }] })).toThrow(/no media marker/);
+    // text-only conversations render exactly as without a marker
+    const text: ChatMessage[] = [{ role: "user", content: "q" }];
+    expect(renderWorkspaceChat({ prefixChunks: chunks, messages: text, mediaMarker: M }).prompt).toBe(renderWorkspaceChat({ prefixChunks: chunks, messages: text }).prompt);
+  });
+
   it("needs a question to answer, and tells media apart", () => {
     expect(() => renderWorkspaceChat({ prefixChunks: chunks, messages: [{ role: "assistant", content: "hi" }] })).toThrow(/end with a user message/);
     expect(hasMediaParts([{ role: "user", content: "text" }])).toBe(false);
