@@ -373,11 +373,15 @@ export interface WorkspacePrefixParams {
 export const WorkspacePrefixNotification = new NotificationType<WorkspacePrefixParams>("hearth/workspacePrefix");
 
 /**
- * Client → host: the editor switched to this document. The host brings the workspace prefix to the one the
- * document's completions use right away (off the keystroke path) instead of at its first completion: the file
- * edited before is now part of that prefix and gets evaluated while the user reads.
+ * Client → host: the editor switched to this document, or its cursor moved there without typing (a click, a
+ * jump; the client debounces). The host brings the workspace prefix to the one the document's completions use
+ * right away (off the keystroke path) instead of at its first completion: the file edited before is now part
+ * of that prefix and gets evaluated while the user reads. With `position` it then evaluates the whole
+ * completion prompt at that cursor too, so the first keystroke there costs only what it typed.
  */
 export interface ActiveEditorParams {
   uri: string;
+  /** The cursor (zero-based line and UTF-16 character, as LSP positions). */
+  position?: { line: number; character: number };
 }
 export const ActiveEditorNotification = new NotificationType<ActiveEditorParams>("hearth/activeEditor");

@@ -7,6 +7,7 @@ import type { ModelStatus } from "../server/protocol";
 import type { HearthApi } from "./api";
 import { ChatViewProvider } from "./chat/chatViewProvider";
 import { CompletionGate } from "./completion";
+import { CursorTracker, type CursorAt } from "./cursorTracker";
 import { completionUiConfig, setCompletionsEnabled, toggleLanguage } from "./config";
 import { errorMessage, HostClient } from "./hostClient";
 import { Commands } from "./ids";
@@ -38,10 +39,25 @@ export async function activate(context: vscode.ExtensionContext): Promise<Hearth
   gate.onResult((err) => status.setCompletionError(err ? errorMessage(err) : undefined));
   const skipText = { disabled: "completions are turned off", language: "completions are off for this language", secret: "this looks like a secrets file" };
   gate.onSkip((s) => status.setSkip(skipText[s.reason]));
+  // The host prepares the completion context where the cursor lands (file switches, clicks, jumps).
+  const cursor = new CursorTracker((uri, position) => host.activeEditorChanged(uri, position));
+  const cursorAt = (e: vscode.TextEditor): CursorAt | undefined =>
+    e.document.uri.scheme === "file" && !gate.skipReason(e.document)
+      ? { uri: e.document.uri.toString(), version: e.document.version, line: e.selection.active.line, character: e.selection.active.character }
+      : undefined;
+  context.subscriptions.push(cursor);
   vscode.window.onDidChangeActiveTextEditor(
     (e) => {
       status.setSkip(e ? skipReasonText(gate, e.document, skipText) : undefined);
-      if (e && !gate.skipReason(e.document)) host.activeEditorChanged(e.document.uri);
+      cursor.editorChanged(e && cursorAt(e));
+    },
+    null,
+    context.subscriptions,
+  );
+  vscode.window.onDidChangeTextEditorSelection(
+    (e) => {
+      const at = e.textEditor === vscode.window.activeTextEditor ? cursorAt(e.textEditor) : undefined;
+      if (at) cursor.selectionChanged(at);
     },
     null,
     context.subscriptions,

@@ -111,10 +111,13 @@ export class HostClient implements ChatBackend, vscode.Disposable {
     this.prefixEmitter.dispose();
   }
 
-  /** The editor switched to `uri`: the host prepares that file's completion context in the background. */
-  activeEditorChanged(uri: vscode.Uri): void {
-    if (uri.scheme !== "file" || !this.client?.isRunning()) return;
-    void this.client.sendNotification(ActiveEditorNotification, { uri: uri.toString() });
+  /**
+   * The editor switched to `uri`, or its cursor moved to `position` without typing: the host prepares the
+   * completion context there in the background.
+   */
+  activeEditorChanged(uri: string, position?: { line: number; character: number }): void {
+    if (!uri.startsWith("file:") || !this.client?.isRunning()) return;
+    void this.client.sendNotification(ActiveEditorNotification, { uri, ...(position ? { position } : {}) });
   }
 
   /** Pushes changed settings; the host restarts the engine when a setting needs it. */

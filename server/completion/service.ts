@@ -2,8 +2,12 @@
  * Inline completion: document text around the cursor → prompt layout (Gemma turns, or native FIM when the
  * GGUF has FIM tokens) → raw `/completion` on the completions slot → post-processing. The HTTP request is
  * tied to the LSP request's cancellation, so a stale keystroke's generation is stopped in the engine.
+ *
+ * prime() evaluates the prompt a completion at a cursor would send before anyone types there (file switch,
+ * cursor jump): the first keystroke then evaluates what it typed, not the file's window (~1–2K tokens:
+ * seconds on a CPU for the 12B, 4 s for the tiny model 80K tokens deep). A completion aborts a prime.
  */
-import type { ModelManager } from "../models/manager";
+import type { LoadedModel, ModelManager } from "../models/manager";
 import type { GenerationStats } from "../protocol";
 import { GEMMA4_MESSAGE_DELIMITERS, layoutCompletionPrompt, type CompletionInput, type CompletionPrompt, type FimTokens } from "./layout";
 import { postprocessCompletion } from "./postprocess";
@@ -32,6 +36,8 @@ export interface CompletionOutcome {
 
 export class CompletionService {
   private readonly reuse = new CompletionReuse();
+  /** The prime in flight: a completion request supersedes it. */
+  private priming?: AbortController;
 
   constructor(
     private readonly models: ModelManager,
@@ -42,6 +48,7 @@ export class CompletionService {
   ) {}
 
   async complete(req: CompletionRequest, signal?: AbortSignal): Promise<CompletionOutcome> {
+    this.priming?.abort();
     const loaded = await this.models.ensureLoaded();
     const settings = this.models.getSettings().completion;
     const t0 = performance.now();
@@ -63,7 +70,7 @@ export class CompletionService {
     if (reused) {
       return { text: reused.text, raw: reused.text, stats: reusedStats(reused.kind, performance.now() - t0), layoutMs, mode: layout.mode };
     }
-    const prompt = this.prefixTokens?.promptFor(loaded.client, layout.prompt, layout.volatileStart, splitBoundaries(layout.mode, loaded.fim)) ?? layout.prompt;
+    const prompt = this.enginePrompt(loaded, layout);
     const result = await loaded.client.completion(
       {
         prompt,
@@ -91,6 +98,50 @@ export class CompletionService {
     if (reuseCtx && result.stats.stoppedBy !== "cancelled") this.reuse.remember(reuseCtx, text);
     return { text, raw: result.text, stats: result.stats, layoutMs, mode: layout.mode };
   }
+
+  /** The prompt as sent: the workspace prefix as its token ids (tokenized once), the rest as text. */
+  private enginePrompt(loaded: LoadedModel, layout: CompletionPrompt) {
+    return this.prefixTokens?.promptFor(loaded.client, layout.prompt, layout.volatileStart, splitBoundaries(layout.mode, loaded.fim)) ?? layout.prompt;
+  }
+
+  /**
+   * Evaluates, without generating, the prompt complete(req) would send, so that the completions slot holds
+   * it. Nothing is sent when the slot holds it already. Aborted by `signal` or by the next complete().
+   */
+  async prime(req: CompletionRequest, signal?: AbortSignal): Promise<PrimeOutcome> {
+    this.priming?.abort();
+    const own = new AbortController();
+    this.priming = own;
+    const both = signal ? AbortSignal.any([signal, own.signal]) : own.signal;
+    try {
+      const loaded = await this.models.ensureLoaded();
+      both.throwIfAborted();
+      const layout = layoutCompletionPrompt(req, { fim: loaded.fim });
+      if (this.slot?.startsWith(layout.prompt)) return {};
+      const prompt = this.enginePrompt(loaded, layout);
+      // Until it finishes the slot holds an unknown part of it (an abort stops the engine mid-way).
+      this.slot?.record("");
+      const result = await loaded.client.completion(
+        {
+          prompt,
+          n_predict: 0,
+          cache_prompt: true,
+          id_slot: COMPLETION_SLOT,
+          ...(layout.mode === "gemma-turns" ? { message_delimiters: GEMMA4_MESSAGE_DELIMITERS } : {}),
+        },
+        { signal: both, promptText: layout.prompt },
+      );
+      this.slot?.record(layout.prompt);
+      return { stats: result.stats };
+    } finally {
+      if (this.priming === own) this.priming = undefined;
+    }
+  }
+}
+
+/** What prime() did: undefined stats when the slot already held that prompt. */
+export interface PrimeOutcome {
+  stats?: GenerationStats;
 }
 
 function reusedStats(kind: "type-through" | "recent", totalMs: number): GenerationStats {

@@ -85,6 +85,11 @@ export class WorkspacePrefix {
     return next;
   }
 
+  /** Resolves when no warm-up is running or queued (a failed one included). */
+  async idle(): Promise<void> {
+    await this.running;
+  }
+
   private async warmNow(chunks: ContextChunk[], signal?: AbortSignal): Promise<PrefixWarmResult | undefined> {
     if (!chunks.length) return undefined;
     const loaded = await this.models.ensureLoaded();

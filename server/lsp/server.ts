@@ -12,13 +12,14 @@ import {
   TextDocumentSyncKind,
   type CancellationToken,
   type Connection,
+  type Position,
   type InitializeResult,
 } from "vscode-languageserver";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ChatService, type WorkspaceChunks } from "../chat/service";
-import { CompletionService } from "../completion/service";
+import { CompletionService, type CompletionRequest } from "../completion/service";
 import { RequestCancelledError } from "../engine/client";
 import { HearthFailure, toHearthError } from "../errors";
 import { ModelManager } from "../models/manager";
@@ -68,6 +69,9 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   let refreshTimer: NodeJS.Timeout | undefined;
   /** The file of the last completion: its own chunks are not in its prefix (they are in the volatile part). */
   let activeFile: string | undefined;
+  /** Where the user is (the editor's cursor, else the last completion): background work prepares it. */
+  let cursor: { uri: string; position: Position } | undefined;
+  let primeTimer: NodeJS.Timeout | undefined;
   const log = (message: string) => void connection.sendNotification(LogNotification, { level: "info", message, source: "host" });
   const need = () => {
     if (!models) throw new ResponseError(ErrorCodes.ServerNotInitialized, "The Hearth host is not initialized.");
@@ -124,22 +128,10 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     if (!doc) return null;
     // Secrets never reach a prompt, not even the local engine's.
     if (isSecretPath(params.textDocument.uri)) return { items: [] };
-    const text = doc.getText();
-    const offset = doc.offsetAt(params.position);
-    const file = filePathOf(params.textDocument.uri);
-    activeFile = file;
-    const outcome = await guard(token, async (signal) =>
-      completions.complete(
-        {
-          filePath: (file && workspace?.relative(file)) ?? file ?? params.textDocument.uri,
-          workspaceChunks: workspace ? await workspace.chunksFor(file, (await need().ensureLoaded()).contextSize) : undefined,
-          languageId: doc.languageId,
-          prefix: text.slice(0, offset),
-          suffix: text.slice(offset),
-        },
-        signal,
-      ),
-    );
+    activeFile = filePathOf(params.textDocument.uri);
+    cursor = { uri: params.textDocument.uri, position: params.position };
+    clearTimeout(primeTimer);
+    const outcome = await guard(token, async (signal) => completions.complete(await completionRequest(doc, params.position), signal));
     void connection.sendNotification(CompletionStatsNotification, {
       uri: params.textDocument.uri,
       stats: outcome.stats,
@@ -148,6 +140,20 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     if (!outcome.text) return { items: [] };
     return { items: [InlineCompletionItem.create(outcome.text, undefined, { start: params.position, end: params.position })] };
   });
+
+  /** What a completion at `position` in `doc` asks the model (also what prime() evaluates ahead of it). */
+  async function completionRequest(doc: TextDocument, position: Position): Promise<CompletionRequest> {
+    const text = doc.getText();
+    const offset = doc.offsetAt(position);
+    const file = filePathOf(doc.uri);
+    return {
+      filePath: (file && workspace?.relative(file)) ?? file ?? doc.uri,
+      workspaceChunks: workspace ? await workspace.chunksFor(file, (await need().ensureLoaded()).contextSize) : undefined,
+      languageId: doc.languageId,
+      prefix: text.slice(0, offset),
+      suffix: text.slice(offset),
+    };
+  }
 
   connection.onRequest(ChatRequest, (params, token) =>
     guard(token, async (signal) => {
@@ -240,6 +246,28 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
       const message = toHearthError(err).message;
       log(`workspace prefix warm-up skipped: ${message}`);
       notifyPrefix({ ...prefixStatus, state: "failed", message });
+      return;
+    }
+    // The refresh left the slot at the prefix: evaluate the cursor's part too before the next keystroke.
+    await primeCursor();
+  }
+
+  /**
+   * Evaluates the completion prompt at the cursor in the background (after the prefix's own warm-up), so the
+   * first keystroke after a file switch or a jump evaluates what it typed, not the file's window. One log
+   * line per attempt (the benchmark waits for it).
+   */
+  async function primeCursor(): Promise<void> {
+    const at = cursor;
+    const doc = at && documents.get(at.uri);
+    if (!at || !doc || isSecretPath(at.uri) || models?.getStatus().state !== "ready") return;
+    await prefix?.idle();
+    if (cursor !== at) return; // moved on meanwhile: that move primes
+    try {
+      const { stats } = await completions.prime(await completionRequest(doc, at.position));
+      log(stats ? `cursor context primed: ${stats.processedTokens} tokens evaluated in ${Math.round(stats.promptMs)} ms` : "cursor context primed: already evaluated");
+    } catch (err) {
+      log(`cursor context not primed: ${err instanceof RequestCancelledError || (err as Error).name === "AbortError" ? "a completion came first" : toHearthError(err).message}`);
     }
   }
 
@@ -258,12 +286,20 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     }, delayMs);
   }
 
-  // A switch to another file: its completions' prefix differs (the file edited before is in it now).
+  // A switch to another file: its completions' prefix differs (the file edited before is in it now); the
+  // refresh then primes the cursor. A move in the same file (a jump) primes the cursor alone.
   connection.onNotification(ActiveEditorNotification, (p) => {
     const file = filePathOf(p.uri);
-    if (!file || file === activeFile || isSecretPath(p.uri)) return;
+    if (!file || isSecretPath(p.uri)) return;
+    if (p.position) cursor = { uri: p.uri, position: p.position };
+    const switched = file !== activeFile;
     activeFile = file;
-    scheduleRefresh(ACTIVE_EDITOR_REFRESH_DELAY_MS);
+    if (switched && workspace) {
+      scheduleRefresh(ACTIVE_EDITOR_REFRESH_DELAY_MS);
+    } else if (p.position) {
+      clearTimeout(primeTimer);
+      primeTimer = setTimeout(() => void primeCursor(), ACTIVE_EDITOR_REFRESH_DELAY_MS);
+    }
   });
 
   connection.onRequest(RestartEngineRequest, (token) =>
@@ -304,6 +340,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
 
   connection.onShutdown(async () => {
     clearTimeout(refreshTimer);
+    clearTimeout(primeTimer);
     await models?.dispose();
   });
   connection.onExit(() => void models?.dispose());

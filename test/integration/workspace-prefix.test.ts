@@ -95,15 +95,27 @@ describe("workspace prefix", () => {
     const beforeSave = t.logs.length;
     await host.connection.sendNotification(DidSaveTextDocumentNotification.type, { textDocument: { uri } });
     await t.waitForLog(/workspace prefix warmed up: \d+ tokens/, beforeSave, 60_000);
-    // ...and the prefix of any other file includes. The editor tells the host about the switch, and that
-    // prefix is prepared before the first keystroke in the new file, not by it.
+    // ...and the prefix of any other file includes. The editor tells the host about the switch and its
+    // cursor: that prefix, then the whole prompt at the cursor, are evaluated before the first keystroke in
+    // the new file, so that keystroke evaluates only what it typed.
     const beforeSwitch = t.logs.length;
-    await host.connection.sendNotification(ActiveEditorNotification, { uri: oldest });
+    await host.connection.sendNotification(ActiveEditorNotification, { uri: oldest, position: { line: 29, character: 10 } });
     const prepared = await t.waitForLog(/workspace prefix warmed up: \d+ tokens/, beforeSwitch, 60_000);
     const preparedTokens = Number(/warmed up: (\d+) tokens/.exec(prepared)![1]);
+    // (the line after that warm-up: the save before primed the cursor of its own last completion)
+    const afterWarm = t.logs.findIndex((l, i) => i >= beforeSwitch && l.message === prepared);
+    const primed = await t.waitForLog(/cursor context primed: \d+ tokens evaluated/, afterWarm, 60_000);
+    expect(Number(/primed: (\d+) tokens/.exec(primed)![1])).toBeGreaterThan(50); // the file's window
     const switched = (await completeAt(host, oldest, { line: 29, character: 10 })).stats.stats;
     expect(switched.cachedTokens).toBeGreaterThanOrEqual(preparedTokens);
-    expect(switched.processedTokens).toBeLessThan(warm / 4);
+    expect(switched.processedTokens).toBeLessThan(8);
+
+    // A jump in the same file (a click) is primed too, without touching the workspace prefix.
+    const beforeJump = t.logs.length;
+    await host.connection.sendNotification(ActiveEditorNotification, { uri: oldest, position: { line: 3, character: 5 } });
+    await t.waitForLog(/cursor context primed: \d+ tokens evaluated/, beforeJump, 60_000);
+    expect(t.logs.slice(beforeJump).some((l) => /workspace prefix warmed up/.test(l.message))).toBe(false);
+    expect((await completeAt(host, oldest, { line: 3, character: 5 })).stats.stats.processedTokens).toBeLessThan(8);
 
     // The first save of an old file (near the start of the prefix) evaluates its new text only: its previous
     // copy stays in place and the new one goes to the tail, instead of everything after it being re-evaluated.
@@ -117,6 +129,6 @@ describe("workspace prefix", () => {
     expect(grown).toBeGreaterThan(preparedTokens);
     expect(Number(/, (\d+) evaluated/.exec(oldSaved)![1])).toBeLessThan(warm / 3);
     const afterOld = (await completeAt(host, oldest, { line: 29, character: 10 })).stats.stats;
-    expect(afterOld.cachedTokens).toBeGreaterThanOrEqual(grown);
+    expect(afterOld.cachedTokens).toBeGreaterThanOrEqual(grown - 16); // the engine rolls back to the turn start
   });
 });
