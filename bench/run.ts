@@ -34,16 +34,17 @@ import {
 } from "vscode-languageserver-protocol";
 import { GEMMA4_MESSAGE_DELIMITERS, layoutCompletionPrompt, type CompletionPrompt, type ContextChunk } from "../server/completion/layout";
 import { PrefixStore } from "../server/completion/prefixStore";
-import { WorkspacePrefix, type PrefixWarmResult } from "../server/completion/workspacePrefix";
 import { languageIdOf } from "../server/languages";
 import type { LoadedModel, ModelManager } from "../server/models/manager";
 import { ActiveEditorNotification, CompletionStatsNotification, LoadModelRequest, LogNotification, type GenerationStats, type HearthSettings } from "../server/protocol";
 import { WorkspaceContext } from "../server/workspace/context";
 import { decodeBoundTokensPerSecond, measureMemoryBandwidth } from "./lib/bandwidth";
 import { LlamaVscodeContext } from "./lib/baseline";
+import { DECODE_PROMPT, greedyDecode } from "./lib/decode";
 import { applyTraceEvent, deriveEditTrace, materializeWorkspace, type EditTrace, type TraceEvent } from "./lib/editTrace";
 import { startInProcessHost, type InProcessHost } from "./lib/inProcessHost";
 import { writeBenchModels } from "./lib/models";
+import { measurePrefixRestore } from "./lib/restore";
 import { markdownTable, mean, median, percentile } from "./lib/stats";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -188,39 +189,9 @@ async function run(work: string): Promise<void> {
 async function measureRestore(manager: ModelManager, loaded: LoadedModel, ws: string, storage: string, firstPrefill?: { tokens: number; ms: number }) {
   const chunks = await new WorkspaceContext(ws).chunksFor(undefined, loaded.contextSize);
   const store = PrefixStore.open(path.join(storage, "prefix-cache"));
-  const prefill: Pick<PrefixWarmResult, "tokens" | "evaluateMs">[] = [];
-  const restored: PrefixWarmResult[] = [];
-  for (let i = 0; i < 2; i++) {
-    // two prefills and two restores, alternating; the host's first warm-up counts as the first prefill
-    // when it was one (saves a full prefill: ~2 min at 128K on this machine)
-    if (i === 0 && firstPrefill) prefill.push({ tokens: firstPrefill.tokens, evaluateMs: firstPrefill.ms });
-    else {
-      await loaded.client.postJson("/slots/0?action=erase", {});
-      prefill.push((await new WorkspacePrefix(manager).warm(chunks))!);
-    }
-    await loaded.client.postJson("/slots/0?action=erase", {});
-    restored.push((await new WorkspacePrefix(manager, { store }).warm(chunks))!);
-    if (!restored.at(-1)!.restoredTokens) throw new Error(`the saved prefix was not restored: ${restored.at(-1)!.notRestored}`);
-  }
-  if (prefill[0].tokens !== restored[0].tokens) {
-    // the host's first warm-up held another prefix after all: measure this one instead
-    await loaded.client.postJson("/slots/0?action=erase", {});
-    prefill[0] = (await new WorkspacePrefix(manager).warm(chunks))!;
-  }
-  const prefillMs = median(prefill.map((r) => r.evaluateMs));
-  const restoreMs = median(restored.map((r) => r.restoreMs + r.evaluateMs));
-  return {
-    prefixTokens: prefill[0].tokens,
-    prefillMs,
-    prefillTokensPerSecond: prefill[0].tokens / (prefillMs / 1000),
-    restoreMs,
-    restoreLoadMs: median(restored.map((r) => r.restoreMs)),
-    restoreEvaluateMs: median(restored.map((r) => r.evaluateMs)),
-    restoredTokens: restored[0].restoredTokens,
-    processedAfterRestore: median(restored.map((r) => r.processedTokens)),
-    cacheBytes: fs.readdirSync(store.dir).reduce((n, f) => n + fs.statSync(path.join(store.dir, f)).size, 0),
-    restoreSpeedup: prefillMs / restoreMs,
-  };
+  // two prefills and two restores, alternating; the host's first warm-up counts as the first prefill when it
+  // was one (saves a full prefill: ~2 min at 128K on this machine)
+  return measurePrefixRestore(manager, loaded, chunks, store, { firstPrefill, rounds: 2 });
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -538,7 +509,7 @@ async function measureHostOverhead(host: InProcessHost, ws: string) {
 
 async function measureDecode(manager: ModelManager, models: { assistant: string }, settings: Partial<HearthSettings>) {
   const base = manager.getSettings();
-  const prompt = "<|turn>user\nWrite a TypeScript function that parses a CSV line.<turn|>\n<|turn>model\n```ts\n";
+  const prompt = DECODE_PROMPT;
   const runs: Record<"on" | "off", { msPerToken: number[]; drafted: number; accepted: number }> = {
     on: { msPerToken: [], drafted: 0, accepted: 0 },
     off: { msPerToken: [], drafted: 0, accepted: 0 },
@@ -547,18 +518,10 @@ async function measureDecode(manager: ModelManager, models: { assistant: string 
     await manager.updateSettings({ ...base, ...settings, drafter: mode === "on" ? models.assistant : "", mtp: mode === "on" } as HearthSettings);
     const loaded = await manager.ensureLoaded();
     for (let i = 0; i < 4; i++) {
-      const res = (await loaded.client.postJson("/completion", {
-        prompt,
-        n_predict: 64,
-        ignore_eos: true,
-        temperature: 0,
-        cache_prompt: false,
-        id_slot: 1,
-        seed: i,
-      })) as { timings: { predicted_n: number; predicted_ms: number; draft_n?: number; draft_n_accepted?: number } };
-      runs[mode].msPerToken.push(res.timings.predicted_ms / res.timings.predicted_n);
-      runs[mode].drafted += res.timings.draft_n ?? 0;
-      runs[mode].accepted += res.timings.draft_n_accepted ?? 0;
+      const t = await greedyDecode(loaded.client, { prompt, n_predict: 64, cache_prompt: false, id_slot: 1, seed: i });
+      runs[mode].msPerToken.push(t.predicted_ms / t.predicted_n);
+      runs[mode].drafted += t.draft_n ?? 0;
+      runs[mode].accepted += t.draft_n_accepted ?? 0;
     }
   }
   await manager.updateSettings(base);

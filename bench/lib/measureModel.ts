@@ -7,6 +7,7 @@
 // q8_0 KV cache). Prompts are the repository's own source, so they tokenize like real code.
 
 import { readFileSync, readdirSync, statSync } from "node:fs";
+import { withForeignCpu } from "./foreignCpu";
 import { join, relative } from "node:path";
 import { startLlamaServer, type RunningLlamaServer } from "../../test/helpers/llamaServer";
 import { gemma4SwaPattern, type Gemma4TextShape } from "../../server/gguf/tinyModels";
@@ -54,45 +55,14 @@ export function codeCorpus(dir: string, chars: number): string {
 
 
 /**
- * CPU seconds used by processes other than `excludePids` and this process's tree (Linux /proc;
- * null elsewhere). Benchmarks on a shared 2-core machine are meaningless while something else
- * runs, so every measurement reports the foreign CPU share and is retried when it is high.
+ * Run `fn`, retrying (up to `tries`) while other processes used more than 10% of one core (this process and
+ * its children, the engine, are not "other"; bench/lib/foreignCpu.ts).
  */
-export function foreignCpuSeconds(excludePorts: number[]): number | null {
-  let pids: string[];
-  try {
-    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
-  } catch {
-    return null;
-  }
-  const HZ = 100; // USER_HZ on Linux
-  let ticks = 0;
-  for (const pid of pids) {
-    if (Number(pid) === process.pid) continue;
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      if (excludePorts.some((p) => cmd.includes(`--port\0${p}\0`))) continue;
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(f[11]) + Number(f[12]); // utime + stime
-    } catch {
-      /* exited */
-    }
-  }
-  return ticks / HZ;
-}
-
-/** Run `fn`, retrying (up to `tries`) while other processes used more than 10% of one core. */
-async function clean<T>(port: number, fn: () => Promise<T>, tries = 4): Promise<T & { foreignCpu: number }> {
+async function clean<T>(fn: () => Promise<T>, tries = 4): Promise<T & { foreignCpu: number }> {
   let last: (T & { foreignCpu: number }) | undefined;
   for (let i = 0; i < tries; i++) {
-    const c0 = foreignCpuSeconds([port]);
-    const t0 = performance.now();
-    const r = await fn();
-    const c1 = foreignCpuSeconds([port]);
-    const wall = (performance.now() - t0) / 1000;
-    const foreignCpu = c0 === null || c1 === null ? 0 : (c1 - c0) / wall;
-    last = { ...r, foreignCpu };
+    const { result, foreignCpu = 0 } = await withForeignCpu(fn);
+    last = { ...result, foreignCpu };
     if (foreignCpu < 0.1) return last;
     console.warn(`  (other processes used ${(foreignCpu * 100).toFixed(0)}% CPU: measuring again)`);
     await new Promise((res) => setTimeout(res, 5000));
@@ -132,10 +102,10 @@ export async function measureSpeed(models: BenchModels, opts: { promptTokens?: n
     await completion(srv.url, { prompt: "warm up", n_predict: 4, cache_prompt: false });
     for (const n of promptTokens) {
       const prompt = await promptOf(srv.url, corpus, n);
-      const { timings: t, foreignCpu } = await clean(srv.port, () => completion(srv.url, { prompt, n_predict: 1, cache_prompt: false, temperature: 0 }));
+      const { timings: t, foreignCpu } = await clean(() => completion(srv.url, { prompt, n_predict: 1, cache_prompt: false, temperature: 0 }));
       report.prefill.push({ promptTokens: t.prompt_n, ms: t.prompt_ms, tokensPerSecond: (1000 * t.prompt_n) / t.prompt_ms, foreignCpu });
     }
-    const dec = await clean(srv.port, () => completion(srv.url, { prompt: corpus.slice(0, 2000), n_predict: decodeTokens, ignore_eos: true, cache_prompt: false, temperature: 0 }));
+    const dec = await clean(() => completion(srv.url, { prompt: corpus.slice(0, 2000), n_predict: decodeTokens, ignore_eos: true, cache_prompt: false, temperature: 0 }));
     report.decode = { tokens: dec.timings.predicted_n, tokensPerSecond: (1000 * dec.timings.predicted_n) / dec.timings.predicted_ms, foreignCpu: dec.foreignCpu };
   } finally {
     await srv.stop();
@@ -145,7 +115,7 @@ export async function measureSpeed(models: BenchModels, opts: { promptTokens?: n
   try {
     await completion(srv.url, { prompt: "warm up", n_predict: 4, cache_prompt: false });
     const port = srv.port;
-    const dec = await clean(port, () => completion(srv.url, { prompt: corpus.slice(0, 2000), n_predict: decodeTokens, ignore_eos: true, cache_prompt: false, temperature: 0 }));
+    const dec = await clean(() => completion(srv.url, { prompt: corpus.slice(0, 2000), n_predict: decodeTokens, ignore_eos: true, cache_prompt: false, temperature: 0 }));
     const t = dec.timings;
     report.mtpDecode = { tokens: t.predicted_n, tokensPerSecond: (1000 * t.predicted_n) / t.predicted_ms, drafted: t.draft_n ?? 0, accepted: t.draft_n_accepted ?? 0, foreignCpu: dec.foreignCpu };
   } finally {
