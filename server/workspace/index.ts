@@ -20,8 +20,8 @@
  * after its old place (most of a 256K prefix for an old file: hours for a 12B on a CPU). So when more than
  * `keepCopyAfterTokens` follow it, its previous chunks stay where they are, unchanged, and the new text goes
  * to the end with a header saying it replaces the copy above (layout.ts). The copies count against the
- * budget; a trim drops them first, and when they pass `supersededShare` of the budget they are all dropped
- * (one re-evaluation from the first of them). A file that becomes ignored, secret or is deleted takes its
+ * budget; a trim drops them first, and beyond `supersededShare` of the budget the ones nearest the tail go
+ * (the engine re-evaluates from the earliest dropped one, so those cost least). A file that becomes ignored, secret or is deleted takes its
  * copies with it at once.
  *
  * Restart: seed() takes the chunk list an earlier run saved with its evaluated prefix, so the rebuilt order
@@ -293,7 +293,8 @@ export class WorkspaceIndex {
       this.maxKey = sorted.reduce((m, e) => Math.max(m, e.key), -Infinity);
       for (const e of this.entries.values()) e.included = true;
       this.purged.clear();
-      if (this.prefixTokens() > this.tokenBudget || this.supersededTokens() > this.supersededCap()) this.select();
+      this.capSuperseded();
+      if (this.prefixTokens() > this.tokenBudget) this.select();
       changed.length = 0;
     }
     // Open documents that differ from the disk count as edits.
@@ -415,8 +416,8 @@ export class WorkspaceIndex {
   /**
    * Applies changes: changed entries go to the end (ordered by mtime, then path), in; a changed file with
    * more than `keepCopyAfterTokens` after it leaves its previous copy in place; gone entries out, with their
-   * copies; copies dropped when they pass their share; a trim if the prefix outgrew the budget. Then rebuilds
-   * the chunk list.
+   * copies; copies beyond their share dropped; a trim if the prefix outgrew the budget. Then rebuilds the
+   * chunk list.
    */
   private commit(changed: Entry[]): void {
     const moved = new Set(changed.map((e) => e.path));
@@ -446,7 +447,7 @@ export class WorkspaceIndex {
       e.included = true;
     }
     this.purged.clear();
-    if (this.supersededTokens() > this.supersededCap()) this.ordered = this.ordered.filter((e) => !e.superseded);
+    this.capSuperseded();
     if (this.prefixTokens() > this.tokenBudget) this.select();
     this.materialize();
   }
@@ -476,8 +477,17 @@ export class WorkspaceIndex {
     return this.ordered.reduce((n, e) => (e.superseded || e.included ? n + e.tokens : n), 0);
   }
 
-  private supersededTokens(): number {
-    return this.ordered.reduce((n, e) => (e.superseded ? n + e.tokens : n), 0);
+  /**
+   * Drops superseded copies beyond `supersededShare` of the budget, the ones nearest the tail first: the
+   * engine re-evaluates from the earliest dropped copy on, so those are the cheapest to drop.
+   */
+  private capSuperseded(): void {
+    let excess = this.ordered.reduce((n, e) => (e.superseded ? n + e.tokens : n), 0) - this.supersededCap();
+    for (let i = this.ordered.length - 1; i >= 0 && excess > 0; i--) {
+      if (!this.ordered[i].superseded) continue;
+      excess -= this.ordered[i].tokens;
+      this.ordered.splice(i, 1);
+    }
   }
 
   private supersededCap(): number {
