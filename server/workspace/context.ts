@@ -8,7 +8,10 @@ import path from "node:path";
 import type { ContextChunk } from "../completion/layout";
 import { WorkspaceIndex, type SeedChunk } from "./index";
 
-/** Share of the context the workspace prefix may take; the rest is for the file, the answer and chat. */
+/**
+ * Share of the context the workspace prefix's files may take; the rest is for the file, the answer and chat
+ * (superseded copies of changed files may add a quarter of it, see server/workspace/index.ts).
+ */
 const PREFIX_SHARE = 0.6;
 const RESERVED_TOKENS = 4096;
 

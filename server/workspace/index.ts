@@ -19,9 +19,9 @@
  * Superseded copies: moving a file that sits far from the tail would make the engine re-evaluate everything
  * after its old place (most of a 256K prefix for an old file: hours for a 12B on a CPU). So when more than
  * `keepCopyAfterTokens` follow it, its previous chunks stay where they are, unchanged, and the new text goes
- * to the end with a header saying it replaces the copy above (layout.ts). The copies count against the
- * budget; a trim drops them first, and beyond `supersededShare` of the budget the ones nearest the tail go
- * (the engine re-evaluates from the earliest dropped one, so those cost least). A file that becomes ignored, secret or is deleted takes its
+ * to the end with a header saying it replaces the copy above (layout.ts). The copies come on top of the
+ * budget, up to `supersededShare` of it: beyond that the ones nearest the tail go (the engine re-evaluates
+ * from the earliest dropped one, so those cost least); a trim drops them all. A file that becomes ignored, secret or is deleted takes its
  * copies with it at once.
  *
  * Restart: seed() takes the chunk list an earlier run saved with its evaluated prefix, so the rebuilt order
@@ -294,7 +294,7 @@ export class WorkspaceIndex {
       for (const e of this.entries.values()) e.included = true;
       this.purged.clear();
       this.capSuperseded();
-      if (this.prefixTokens() > this.tokenBudget) this.select();
+      if (this.liveTokens() > this.tokenBudget) this.select();
       changed.length = 0;
     }
     // Open documents that differ from the disk count as edits.
@@ -448,7 +448,7 @@ export class WorkspaceIndex {
     }
     this.purged.clear();
     this.capSuperseded();
-    if (this.prefixTokens() > this.tokenBudget) this.select();
+    if (this.liveTokens() > this.tokenBudget) this.select();
     this.materialize();
   }
 
@@ -472,9 +472,13 @@ export class WorkspaceIndex {
     }
   }
 
-  /** Tokens of everything in the prefix: included files and superseded copies. */
-  private prefixTokens(): number {
-    return this.ordered.reduce((n, e) => (e.superseded || e.included ? n + e.tokens : n), 0);
+  /**
+   * Tokens of the included files: what the budget limits. Superseded copies come on top (at most
+   * `supersededShare` of the budget): counting them would make them trigger trims, each a full re-evaluation,
+   * which is what they are there to avoid.
+   */
+  private liveTokens(): number {
+    return this.ordered.reduce((n, e) => (!e.superseded && e.included ? n + e.tokens : n), 0);
   }
 
   /**

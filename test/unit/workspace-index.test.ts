@@ -424,7 +424,7 @@ describe("WorkspaceIndex: superseded copies", () => {
     expect(index.chunks().length).toBe(before.length);
   });
 
-  it("keeps copies within their share of the budget, dropping those nearest the tail, and drops them all at a trim", async () => {
+  it("keeps copies within their share on top of the budget, dropping those nearest the tail, and drops them all at a trim", async () => {
     const probe = await setup();
     const total = probe.index.tokens();
     // Copies may take a quarter of a budget of 2 × total: about four files' worth.
@@ -453,12 +453,18 @@ describe("WorkspaceIndex: superseded copies", () => {
     expect(dropped).toBe(true);
     expect(index.tokens()).toBeLessThanOrEqual(budget);
 
-    // A trim (the prefix outgrows the budget) drops copies before any file.
+    // Copies come on top of the budget (counting them would make them cause trims), and a trim (the files
+    // outgrow the budget) drops them all.
     const small = await setup({ tokenBudget: Math.ceil(total * 1.05), supersededShare: 1 });
     write(small.root, "src/f1.ts", code("f1", 4) + "// more\n");
     await small.index.update(["src/f1.ts"]);
-    expect(copiesOf(small.index.chunks(), "src/f1.ts").length).toBe(1);
+    expect(copiesOf(small.index.chunks(), "src/f1.ts").length).toBe(2);
     expect(paths(small.index.chunks())).toHaveLength(10);
+    write(small.root, "src/f9.ts", code("f9", 12));
+    await small.index.update(["src/f9.ts"]);
+    expect(copiesOf(small.index.chunks(), "src/f1.ts").length).toBe(1);
+    expect(small.index.chunks().some((c) => c.replacesEarlier)).toBe(false);
+    expect(small.index.tokens()).toBeLessThanOrEqual(Math.ceil(total * 1.05));
   });
 
   it("takes a file's copies along when it is deleted, ignored or gets a secret", async () => {
