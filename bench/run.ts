@@ -189,9 +189,9 @@ async function run(work: string): Promise<void> {
 async function measureRestore(manager: ModelManager, loaded: LoadedModel, ws: string, storage: string, firstPrefill?: { tokens: number; ms: number }) {
   const chunks = await new WorkspaceContext(ws).chunksFor(undefined, loaded.contextSize);
   const store = PrefixStore.open(path.join(storage, "prefix-cache"));
-  // two prefills and two restores, alternating; the host's first warm-up counts as the first prefill when it
-  // was one (saves a full prefill: ~2 min at 128K on this machine)
-  return measurePrefixRestore(manager, loaded, chunks, store, { firstPrefill, rounds: 2 });
+  // one prefill (the host's first warm-up when it was one) and three restores: a second prefill took ~2 min of
+  // the 15 the whole run may take, to refine a ratio in the hundreds
+  return measurePrefixRestore(manager, loaded, chunks, store, { firstPrefill, rounds: 3, maxPrefills: 1 });
 }
 
 // ---------------------------------------------------------------------------------------------------

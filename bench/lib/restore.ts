@@ -18,16 +18,18 @@ export interface RestoreOptions {
   firstPrefill?: { tokens: number; ms: number };
   /** Prefill + restore rounds, alternating (default 2). A saved prefix for `chunks` must be in `store`. */
   rounds?: number;
+  /** At most this many prefills (default: one per round); the later rounds only restore. */
+  maxPrefills?: number;
 }
 
 export async function measurePrefixRestore(manager: ModelManager, loaded: LoadedModel, chunks: ContextChunk[], store: PrefixStore, opts: RestoreOptions = {}) {
-  const { firstPrefill, rounds = 2 } = opts;
+  const { firstPrefill, rounds = 2, maxPrefills = rounds } = opts;
   const prefill: Pick<PrefixWarmResult, "tokens" | "evaluateMs">[] = [];
   const restored: PrefixWarmResult[] = [];
   for (let i = 0; i < rounds; i++) {
     // prefills and restores, alternating; the first prefill may be one made before (firstPrefill)
     if (i === 0 && firstPrefill) prefill.push({ tokens: firstPrefill.tokens, evaluateMs: firstPrefill.ms });
-    else {
+    else if (prefill.length < maxPrefills) {
       await loaded.client.postJson("/slots/0?action=erase", {});
       prefill.push((await new WorkspacePrefix(manager).warm(chunks))!);
     }
