@@ -1,19 +1,13 @@
 // Greedy decode requests for the benchmarks: the same prompt and body in bench/run.ts and bench/run-12b.ts.
 
 import type { EngineClient } from "../../server/engine/client";
+import type { CompletionTimings } from "./measureModel";
 
 /** A short code prompt in Gemma 4 turns: the model decodes a code block. */
 export const DECODE_PROMPT = "<|turn>user\nWrite a TypeScript function that parses a CSV line.<turn|>\n<|turn>model\n```ts\n";
 
-export interface DecodeTimings {
-  prompt_n: number;
-  cache_n?: number;
-  prompt_ms: number;
-  predicted_n: number;
-  predicted_ms: number;
-  draft_n?: number;
-  draft_n_accepted?: number;
-}
+/** The engine's timings of a request (the same fields the per-model measurements read). */
+export type DecodeTimings = CompletionTimings;
 
 /** One greedy `/completion` that decodes exactly `n_predict` tokens (ignore_eos); its engine timings. */
 export async function greedyDecode(client: EngineClient, body: { prompt: string; n_predict: number; id_slot: number; cache_prompt: boolean } & Record<string, unknown>): Promise<DecodeTimings> {

@@ -2,10 +2,11 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { HostProcess } from "../../server/client/hostProcess";
 import { writeTinyModels } from "../../server/gguf/tinyModels";
 import { InlineCompletionRequest, type InlineCompletionItem, type Position } from "vscode-languageserver-protocol";
-import { CompletionStatsNotification, DEFAULT_SETTINGS, type CompletionStatsParams, type HearthSettings, type LogParams, type ModelStatus } from "../../server/protocol";
+import { CompletionStatsNotification, DEFAULT_SETTINGS, LoadModelRequest, type CompletionStatsParams, type HearthSettings, type LogParams, type ModelStatus } from "../../server/protocol";
 
 export const SERVER_MODULE = path.resolve(__dirname, "../../dist/server.js");
 export const CLI = path.resolve(__dirname, "../../dist/cli.js");
@@ -58,6 +59,24 @@ export async function startTinyHost(
     }
   };
   return { host, logs, statuses, waitForLog };
+}
+
+/**
+ * A host on a workspace folder with its model loaded and its workspace prefix evaluated and saved (the start
+ * of every workspace chat test); `warm` is the prefix's size in tokens.
+ */
+export async function startWarmWorkspaceHost(
+  settings: Partial<HearthSettings>,
+  env: NodeJS.ProcessEnv,
+  workspaceDir: string,
+  storageDir: string,
+): Promise<{ t: TinyHost; warm: number }> {
+  const t = await startTinyHost(settings, env, pathToFileURL(workspaceDir).href, storageDir);
+  await t.host.connection.sendRequest(LoadModelRequest);
+  const line = await t.waitForLog(/workspace prefix warmed up: \d+ tokens/, 0, 90_000);
+  const warm = Number(/warmed up: (\d+) tokens/.exec(line)![1]);
+  await t.waitForLog(/workspace prefix (saved|not saved)/, 0, 30_000);
+  return { t, warm };
 }
 
 export interface CompletionAt {

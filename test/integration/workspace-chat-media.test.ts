@@ -14,10 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DidOpenTextDocumentNotification, type ResponseError } from "vscode-languageserver-protocol";
 import { renderWorkspaceChat } from "../../server/chat/workspacePrompt";
 import { writeTinyModels } from "../../server/gguf/tinyModels";
-import { ChatRequest, LoadModelRequest, type ChatContentPart, type ChatMessage, type ChatResult, type HearthErrorData } from "../../server/protocol";
+import { ChatRequest, type ChatContentPart, type ChatMessage, type ChatResult, type HearthErrorData } from "../../server/protocol";
 import { startLlamaServer } from "../helpers/llamaServer";
 import { makePng, makeWav } from "../helpers/media";
-import { completeAt, startTinyHost, type TinyHost } from "../helpers/tinyHost";
+import { completeAt, startWarmWorkspaceHost, type TinyHost } from "../helpers/tinyHost";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-wschat-media-"));
 const ws = path.join(root, "ws");
@@ -37,11 +37,7 @@ beforeAll(async () => {
     fs.utimesSync(file, old, old);
   }
   fs.writeFileSync(current, "import { title0_0 } from './dialog0';\nexport const shown = \n");
-  t = await startTinyHost({ model: tiny.text, mmproj: tiny.mmproj, drafter: "" }, { HEARTH_PROMPT_LOG: promptLog }, pathToFileURL(ws).href, path.join(root, "storage"));
-  await t.host.connection.sendRequest(LoadModelRequest);
-  const line = await t.waitForLog(/workspace prefix warmed up: \d+ tokens/, 0, 90_000);
-  warm = Number(/warmed up: (\d+) tokens/.exec(line)![1]);
-  await t.waitForLog(/workspace prefix (saved|not saved)/, 0, 30_000);
+  ({ t, warm } = await startWarmWorkspaceHost({ model: tiny.text, mmproj: tiny.mmproj, drafter: "" }, { HEARTH_PROMPT_LOG: promptLog }, ws, path.join(root, "storage")));
 }, 180_000);
 
 afterAll(async () => {

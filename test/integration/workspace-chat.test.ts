@@ -11,8 +11,8 @@ import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CancellationTokenSource, DidOpenTextDocumentNotification, LSPErrorCodes, type ResponseError } from "vscode-languageserver-protocol";
 import { writeTinyModels } from "../../server/gguf/tinyModels";
-import { ChatRequest, LoadModelRequest, type ChatMessage, type ChatResult, type HearthErrorData } from "../../server/protocol";
-import { completeAt, startTinyHost, type TinyHost } from "../helpers/tinyHost";
+import { ChatRequest, type ChatMessage, type ChatResult, type HearthErrorData } from "../../server/protocol";
+import { completeAt, startWarmWorkspaceHost, type TinyHost } from "../helpers/tinyHost";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-wschat-"));
 const ws = path.join(root, "ws");
@@ -39,11 +39,7 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(ws, "generated", "out.ts"), `export const marker = "${IGNORED}";\n`);
   fs.writeFileSync(current, "import { value0_0 } from './module0';\nexport const answer = \n");
 
-  t = await startTinyHost({ model: tiny.text, mmproj: "", drafter: "" }, { HEARTH_PROMPT_LOG: promptLog }, pathToFileURL(ws).href, path.join(root, "storage"));
-  await t.host.connection.sendRequest(LoadModelRequest);
-  const line = await t.waitForLog(/workspace prefix warmed up: \d+ tokens/, 0, 90_000);
-  warm = Number(/warmed up: (\d+) tokens/.exec(line)![1]);
-  await t.waitForLog(/workspace prefix (saved|not saved)/, 0, 30_000);
+  ({ t, warm } = await startWarmWorkspaceHost({ model: tiny.text, mmproj: "", drafter: "" }, { HEARTH_PROMPT_LOG: promptLog }, ws, path.join(root, "storage")));
 }, 180_000);
 
 afterAll(async () => {
