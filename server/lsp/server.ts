@@ -179,9 +179,9 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     const { contextSize } = await need().ensureLoaded();
     const file = activeFile;
     const prefixChunks = await workspace.chunksFor(file, contextSize);
-    const current = file ? workspace.relative(file) : undefined;
-    // The file's chunks when the prefix left them out (they were its tail).
-    const extra = current && !prefixChunks.some((c) => c.path === current) ? (await workspace.chunksFor(undefined, contextSize)).filter((c) => c.path === current) : [];
+    // The tail the prefix left out: the file's current chunks when it was edited last. (Checking whether the
+    // prefix has chunks of the file is not enough: an earlier, superseded copy of it may be in the middle.)
+    const extra = (await workspace.chunksFor(undefined, contextSize)).slice(prefixChunks.length);
     return { prefix: prefixChunks, extra };
   }
 
