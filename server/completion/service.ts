@@ -13,7 +13,7 @@ import { GEMMA4_MESSAGE_DELIMITERS, layoutCompletionPrompt, type CompletionInput
 import { postprocessCompletion } from "./postprocess";
 import type { PrefixTokens } from "./prefixTokens";
 import { CompletionReuse, type ReuseContext } from "./reuse";
-import { COMPLETION_SLOT, enginePid, type SlotContents } from "./slotContents";
+import { COMPLETION_SLOT, enginePid, evaluateOnCompletionSlot, type SlotContents } from "./slotContents";
 
 /** Like llama.vscode's t_max_predict_ms: a completion that is still generating after this is cut. */
 const MAX_PREDICT_MS = 3000;
@@ -121,16 +121,7 @@ export class CompletionService {
       const prompt = this.enginePrompt(loaded, layout);
       // Until it finishes the slot holds an unknown part of it (an abort stops the engine mid-way).
       this.slot?.record("");
-      const result = await loaded.client.completion(
-        {
-          prompt,
-          n_predict: 0,
-          cache_prompt: true,
-          id_slot: COMPLETION_SLOT,
-          ...(layout.mode === "gemma-turns" ? { message_delimiters: GEMMA4_MESSAGE_DELIMITERS } : {}),
-        },
-        { signal: both, promptText: layout.prompt },
-      );
+      const result = await evaluateOnCompletionSlot(loaded.client, prompt, layout.prompt, layout.mode, both);
       this.slot?.record(layout.prompt);
       return { stats: result.stats };
     } finally {

@@ -10,10 +10,10 @@
  */
 import fs from "node:fs";
 import type { ModelManager, LoadedModel } from "../models/manager";
-import { GEMMA4_MESSAGE_DELIMITERS, LAYOUT_VERSION, workspacePrefixPrompt, type CompletionPrompt, type ContextChunk } from "./layout";
+import { LAYOUT_VERSION, workspacePrefixPrompt, type CompletionPrompt, type ContextChunk } from "./layout";
 import type { PrefixTokens } from "./prefixTokens";
 import { PrefixStore, type PrefixIdentity } from "./prefixStore";
-import { COMPLETION_SLOT, enginePid, type SlotContents } from "./slotContents";
+import { COMPLETION_SLOT, enginePid, evaluateOnCompletionSlot, type SlotContents } from "./slotContents";
 import { seedOf } from "../workspace/index";
 
 /**
@@ -110,16 +110,7 @@ export class WorkspacePrefix {
 
     const t1 = performance.now();
     const ids = await this.opts.tokens?.ensure(loaded.client, prompt, signal);
-    const evaluated = await loaded.client.completion(
-      {
-        prompt: ids ?? prompt,
-        n_predict: 0,
-        cache_prompt: true,
-        id_slot: COMPLETION_SLOT,
-        ...(mode === "gemma-turns" ? { message_delimiters: GEMMA4_MESSAGE_DELIMITERS } : {}),
-      },
-      { signal, promptText: prompt },
-    );
+    const evaluated = await evaluateOnCompletionSlot(loaded.client, ids ?? prompt, prompt, mode, signal);
     this.opts.slot?.record(prompt);
     result.evaluateMs = performance.now() - t1;
     result.tokens = evaluated.stats.promptTokens;

@@ -48,7 +48,7 @@ export interface WorkspaceIndexOptions {
   chunk?: ChunkOptions;
   /** a changed file keeps its previous copy in place when more than this many tokens follow it (default 2048) */
   keepCopyAfterTokens?: number;
-  /** superseded copies beyond this share of the budget are all dropped (default 0.25) */
+  /** superseded copies may add this share of the budget on top of it; beyond it those nearest the tail go (default 0.25) */
   supersededShare?: number;
 }
 
@@ -217,7 +217,7 @@ export class WorkspaceIndex {
     return this.serial(async () => {
       const before = this.list;
       this.tokenBudget = tokens;
-      if (this.listTokens > tokens || [...this.entries.values()].some((e) => !e.included)) {
+      if (this.liveTokens() > tokens || [...this.entries.values()].some((e) => !e.included)) {
         this.select();
         this.materialize();
       }
