@@ -10,7 +10,7 @@ import { WorkspaceIndex, type SeedChunk } from "./index";
 
 /**
  * Share of the context the workspace prefix's files may take; the rest is for the file, the answer and chat
- * (superseded copies of changed files may add a quarter of it, see server/workspace/index.ts).
+ * (files edited since the last trim and superseded copies may add a quarter of it, see server/workspace/index.ts).
  */
 const PREFIX_SHARE = 0.6;
 const RESERVED_TOKENS = 4096;

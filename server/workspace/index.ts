@@ -10,22 +10,24 @@
  *
  * Budget: while everything fits in `tokenBudget`, everything is in. Otherwise files are chosen
  * newest first, skipping a file that does not fit (so large old files go first), up to
- * `tokenBudget × (1 − budgetSlack)`. Edited and new files are always added at the end; only
- * when the prefix then grows past `tokenBudget` is the choice made again (a trim, which
- * usually drops old files near the front: one large re-evaluation, after which `budgetSlack`
- * of growth is absorbed without another). Excluded files never re-enter the middle of the
- * prefix on their own: they come back when edited (at the end), or at the next trim/build.
+ * `tokenBudget × (1 − budgetSlack)`. Edited and new files are always added at the end, and together with
+ * superseded copies (below) they may take the prefix `overflowShare` past the budget: only beyond that is
+ * the choice made again (a trim, which usually drops old files near the front: one large re-evaluation,
+ * hours for a 12B on a CPU, so trims must be rare: after one, `budgetSlack + overflowShare` of the budget
+ * is absorbed without another). Excluded files never re-enter the middle of the prefix on their own: they
+ * come back when edited (at the end), or at the next trim/build.
  *
  * Superseded copies: moving a file that sits far from the tail would make the engine re-evaluate everything
  * after its old place (most of a 256K prefix for an old file: hours for a 12B on a CPU). So when more than
  * `keepCopyAfterTokens` follow it, its previous chunks stay where they are, unchanged, and the new text goes
- * to the end with a header saying it replaces the copy above (layout.ts). The copies come on top of the
- * budget, up to `supersededShare` of it: beyond that the ones nearest the tail go (the engine re-evaluates
- * from the earliest dropped one, so those cost least); a trim drops them all. A file that becomes ignored, secret or is deleted takes its
+ * to the end with a header saying it replaces the copy above (layout.ts). When the overflow is used up,
+ * copies go first, the ones nearest the tail first (the engine re-evaluates from the earliest dropped one,
+ * so those cost least); a trim drops them all. A file that becomes ignored, secret or is deleted takes its
  * copies with it at once.
  *
  * Restart: seed() takes the chunk list an earlier run saved with its evaluated prefix, so the rebuilt order
- * (superseded copies included) matches the saved engine cache instead of re-sorting by mtime.
+ * (superseded copies included) and the choice of files match the saved engine cache instead of re-sorting
+ * by mtime and choosing again.
  */
 import { languageForPath, type ContextChunk } from "../completion/layout";
 import { chunkFile, chunkHash, normalizeText, type ChunkOptions, type FileChunk } from "./chunks";
@@ -48,8 +50,11 @@ export interface WorkspaceIndexOptions {
   chunk?: ChunkOptions;
   /** a changed file keeps its previous copy in place when more than this many tokens follow it (default 2048) */
   keepCopyAfterTokens?: number;
-  /** superseded copies may add this share of the budget on top of it; beyond it those nearest the tail go (default 0.25) */
-  supersededShare?: number;
+  /**
+   * files added since the last trim and superseded copies may take the prefix this share past the budget;
+   * beyond it copies go (nearest the tail first), then a trim (default 0.25)
+   */
+  overflowShare?: number;
 }
 
 export interface IndexChange {
@@ -120,7 +125,7 @@ interface Entry {
 
 export const DEFAULT_BUDGET_SLACK = 0.1;
 export const DEFAULT_KEEP_COPY_AFTER_TOKENS = 2048;
-export const DEFAULT_SUPERSEDED_SHARE = 0.25;
+export const DEFAULT_OVERFLOW_SHARE = 0.25;
 
 export function defaultEstimateTokens(text: string): number {
   return Math.ceil(text.length / 3.5);
@@ -289,12 +294,12 @@ export class WorkspaceIndex {
     if (initial) {
       // Same files and mtimes → same order: (mtime, path); or the order an earlier run saved.
       const sorted = [...this.entries.values()].sort(compareEntries);
+      for (const e of this.entries.values()) e.included = true;
       this.ordered = seed ? this.seeded(seed, sorted) : sorted;
       this.maxKey = sorted.reduce((m, e) => Math.max(m, e.key), -Infinity);
-      for (const e of this.entries.values()) e.included = true;
       this.purged.clear();
-      this.capSuperseded();
-      if (this.liveTokens() > this.tokenBudget) this.select();
+      if (seed) this.fit();
+      else if (this.liveTokens() > this.tokenBudget) this.select();
       changed.length = 0;
     }
     // Open documents that differ from the disk count as edits.
@@ -416,8 +421,7 @@ export class WorkspaceIndex {
   /**
    * Applies changes: changed entries go to the end (ordered by mtime, then path), in; a changed file with
    * more than `keepCopyAfterTokens` after it leaves its previous copy in place; gone entries out, with their
-   * copies; copies beyond their share dropped; a trim if the prefix outgrew the budget. Then rebuilds the
-   * chunk list.
+   * copies; then fit() to the budget and its overflow. Then rebuilds the chunk list.
    */
   private commit(changed: Entry[]): void {
     const moved = new Set(changed.map((e) => e.path));
@@ -447,8 +451,7 @@ export class WorkspaceIndex {
       e.included = true;
     }
     this.purged.clear();
-    this.capSuperseded();
-    if (this.liveTokens() > this.tokenBudget) this.select();
+    this.fit();
     this.materialize();
   }
 
@@ -472,30 +475,25 @@ export class WorkspaceIndex {
     }
   }
 
-  /**
-   * Tokens of the included files: what the budget limits. Superseded copies come on top (at most
-   * `supersededShare` of the budget): counting them would make them trigger trims, each a full re-evaluation,
-   * which is what they are there to avoid.
-   */
+  /** Tokens of the included files (superseded copies not counted). */
   private liveTokens(): number {
     return this.ordered.reduce((n, e) => (!e.superseded && e.included ? n + e.tokens : n), 0);
   }
 
   /**
-   * Drops superseded copies beyond `supersededShare` of the budget, the ones nearest the tail first: the
-   * engine re-evaluates from the earliest dropped copy on, so those are the cheapest to drop.
+   * Keeps files and copies within `tokenBudget × (1 + overflowShare)`: superseded copies go first, the ones
+   * nearest the tail first (the engine re-evaluates from the earliest dropped copy on, so those cost least);
+   * if the files alone are still over, a trim (select()).
    */
-  private capSuperseded(): void {
-    let excess = this.ordered.reduce((n, e) => (e.superseded ? n + e.tokens : n), 0) - this.supersededCap();
+  private fit(): void {
+    const limit = this.tokenBudget * (1 + (this.opts.overflowShare ?? DEFAULT_OVERFLOW_SHARE));
+    let excess = this.ordered.reduce((n, e) => (e.superseded || e.included ? n + e.tokens : n), 0) - limit;
     for (let i = this.ordered.length - 1; i >= 0 && excess > 0; i--) {
       if (!this.ordered[i].superseded) continue;
       excess -= this.ordered[i].tokens;
       this.ordered.splice(i, 1);
     }
-  }
-
-  private supersededCap(): number {
-    return this.tokenBudget * (this.opts.supersededShare ?? DEFAULT_SUPERSEDED_SHARE);
+    if (this.liveTokens() > limit) this.select();
   }
 
   /** The chunk list; a file with a superseded copy before it comes with the replacement header. */
@@ -517,7 +515,8 @@ export class WorkspaceIndex {
 
   /**
    * The order of `seed` (the chunks an earlier run saved with its evaluated prefix) for the files as they are
-   * now, then every file it does not place, by mtime. A file whose text still matches takes its saved place;
+   * now, then every file it does not place, by mtime (in if it changed since the save or everything fits). A
+   * file whose text still matches takes its saved place;
    * a saved copy that is not the file's current text (superseded then, or changed since) stays in place as a
    * superseded copy while the file is still indexed and the text would still be admitted.
    */
@@ -543,7 +542,16 @@ export class WorkspaceIndex {
         out.push(this.copyFromSeed(g));
       }
     });
-    return [...out, ...sorted.filter((e) => !placed.has(e))];
+    // The rest by mtime. Files changed since the save are edits, so in: those the saved prefix had (their
+    // saved text is a copy now) and those newer than every file it placed. The others were left out by the
+    // budget and stay out unless everything fits: choosing again would drop saved files from the front.
+    const rest = sorted.filter((e) => !placed.has(e));
+    const all = [...out, ...rest].reduce((n, e) => (e.superseded ? n : n + e.tokens), 0);
+    if (all > this.tokenBudget) {
+      const newestPlaced = Math.max(...[...placed].map((e) => e.mtimeMs));
+      for (const e of rest) e.included = lastGroup.has(e.path) || e.mtimeMs > newestPlaced;
+    }
+    return [...out, ...rest];
   }
 
   private copyFromSeed(group: SeedChunk[]): Entry {

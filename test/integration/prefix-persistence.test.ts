@@ -17,7 +17,6 @@ const root = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-persist-"));
 const ws = path.join(root, "ws");
 const storage = path.join(root, "storage");
 const cacheDir = path.join(storage, "prefix-cache");
-const current = path.join(ws, "src", "main.ts");
 let tiny: TinyModelPaths;
 const hosts: TinyHost[] = [];
 
@@ -25,15 +24,17 @@ beforeAll(async () => {
   tiny = await writeTinyModels(path.join(root, "models"));
   fs.mkdirSync(path.join(ws, "src"), { recursive: true });
   for (let i = 0; i < 12; i++) writeModule(i, "v1", new Date(Date.UTC(2026, 0, 1 + i)));
-  fs.writeFileSync(current, "import { value0_0 } from './module0';\nexport const answer = \n");
+  fs.writeFileSync(path.join(ws, "src", "main.ts"), MAIN);
 });
 afterAll(async () => {
   for (const h of hosts) await h.host.dispose();
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-function writeModule(i: number, tag: string, mtime: Date): void {
-  const file = path.join(ws, "src", `module${i}.ts`);
+const MAIN = "import { value0_0 } from './module0';\nexport const answer = \n";
+
+function writeModule(i: number, tag: string, mtime: Date, dir = ws): void {
+  const file = path.join(dir, "src", `module${i}.ts`);
   const body = Array.from({ length: 30 }, (_, j) => `export const value${i}_${j} = ${i * 100 + j}; // ${tag} line ${j} of module ${i}`).join("\n");
   fs.writeFileSync(file, body + "\n");
   fs.utimesSync(file, mtime, mtime);
@@ -46,9 +47,13 @@ interface Run {
   logs: string[];
 }
 
-/** One editor session: start a host, load the model, wait for the prefix, complete once in main.ts, stop. */
-async function session(): Promise<Run> {
-  const t = await startTinyHost({ model: tiny.text, mmproj: "", drafter: "" }, undefined, pathToFileURL(ws).href, storage);
+/**
+ * One editor session: start a host, load the model, wait for the prefix, complete once in src/main.ts, stop.
+ * `contextSize` sets the prefix budget (60 % of it, less 4096 tokens; see server/workspace/context.ts).
+ */
+async function session(dir = ws, storageDir = storage, contextSize?: number): Promise<Run> {
+  const current = path.join(dir, "src", "main.ts");
+  const t = await startTinyHost({ model: tiny.text, mmproj: "", drafter: "", ...(contextSize ? { contextSize } : {}) }, undefined, pathToFileURL(dir).href, storageDir);
   hosts.push(t);
   await t.host.connection.sendRequest(LoadModelRequest);
   const line = await t.waitForLog(/workspace prefix warmed up/, 0, 90_000);
@@ -140,4 +145,31 @@ describe("persisted workspace prefix", () => {
     await t.waitForLog(/workspace prefix warmed up/, 0, 90_000);
     expect(t.logs.some((l) => /cache not used \(saved for another model/.test(l.message))).toBe(true);
   }, 180_000);
+});
+
+describe("persisted workspace prefix of a workspace larger than the budget", () => {
+  it("restores the same files after a restart (not a new choice by age), and a file edited while closed costs only its text", async () => {
+    const big = path.join(root, "big-ws");
+    const bigStorage = path.join(root, "big-storage");
+    fs.mkdirSync(path.join(big, "src"), { recursive: true });
+    for (let i = 0; i < 24; i++) writeModule(i, "v1", new Date(Date.UTC(2026, 0, 1 + i)), big);
+    fs.writeFileSync(path.join(big, "src", "main.ts"), MAIN);
+    const contextSize = 10240; // budget 2,048 tokens: about a third of the modules
+    const first = await session(big, bigStorage, contextSize);
+    expect(first.logs.some((l) => /workspace prefix: \d+ of 25 files/.test(l) && !/25 of 25 files/.test(l))).toBe(true);
+    expect(first.logs.some((l) => /workspace prefix saved: \d+ tokens/.test(l))).toBe(true);
+
+    const second = await session(big, bigStorage, contextSize);
+    expect(second.warm.restored).toBe(first.warm.tokens);
+    expect(second.warm.tokens).toBe(first.warm.tokens);
+    expect(second.warm.processed).toBeLessThan(16);
+    expect(second.completion).toBe(first.completion);
+
+    // module 1 is among the oldest, out of the prefix; edited while closed, it comes in at the end
+    writeModule(1, "v2", new Date(), big);
+    const third = await session(big, bigStorage, contextSize);
+    expect(third.warm.restored).toBe(first.warm.tokens);
+    expect(third.warm.tokens).toBeGreaterThan(first.warm.tokens);
+    expect(third.warm.processed).toBeLessThan(third.warm.tokens - first.warm.tokens + 64);
+  }, 300_000);
 });
