@@ -53,6 +53,15 @@ export interface HearthSettings {
      */
     reuse?: boolean;
   };
+  /** The workspace prefix completions and workspace chat carry (see docs/workspace-prefix.md). */
+  workspace: WorkspaceSettings;
+}
+
+export interface WorkspaceSettings {
+  /** gitignore-style patterns, relative to the workspace root, left out on top of .gitignore and the defaults */
+  ignore: string[];
+  /** the most tokens the prefix's files may take; 0 = 60 % of the context less 4,096 (the default and maximum) */
+  maxTokens: number;
 }
 
 export const DEFAULT_MODEL = "hf:giladgd/gemma-4-12B-it-GGUF:Q4_K_M";
@@ -71,6 +80,7 @@ export const DEFAULT_SETTINGS: HearthSettings = {
   remoteEndpoint: "",
   remoteApiKey: "",
   completion: { maxTokens: 128, multiline: true, temperature: 0, reuse: true },
+  workspace: { ignore: [], maxTokens: 0 },
 };
 
 export interface InitializationOptions {

@@ -36,6 +36,10 @@ export function hostSettings(remoteApiKey = ""): Partial<HearthSettings> {
       temperature: 0,
       reuse: c.get<boolean>("completion.reuse") ?? true,
     },
+    workspace: {
+      ignore: c.get<string[]>("workspace.ignore") ?? [],
+      maxTokens: c.get<number>("workspace.maxTokens") ?? 0,
+    },
   };
 }
 

@@ -93,7 +93,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
       }
       // The first layout follows the saved prefix's order when that cache will be loaded, so it stays usable.
       const saved = store;
-      workspace = new WorkspaceContext(root, [], log, saved && (async () => {
+      workspace = new WorkspaceContext(root, mergeSettings(init.settings).workspace, log, saved && (async () => {
         const loaded = await need().ensureLoaded();
         return loaded.info.kind === "local" ? saved.readOrder(await prefixIdentity(loaded)) : undefined;
       }));
@@ -120,7 +120,11 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
 
   connection.onDidChangeConfiguration(async (params) => {
     const settings = (params.settings as { hearth?: Partial<HearthSettings> } | undefined)?.hearth;
-    if (settings && models) await models.updateSettings(mergeSettings(settings));
+    if (!settings) return;
+    const merged = mergeSettings(settings);
+    if (models) await models.updateSettings(merged);
+    // New ignore patterns or prefix size: the prefix changes in the background, like after a file change.
+    if (workspace && (await workspace.configure(merged.workspace))) scheduleRefresh();
   });
 
   connection.languages.inlineCompletion.on(async (params, token) => {

@@ -182,7 +182,7 @@ export class ModelManager extends EventEmitter<{ status: [ModelStatus]; log: ["i
     }
     // Checkpoints let the sliding-window cache roll back to the unchanged part of the workspace prefix; each
     // one is a copy of the sliding layers in RAM, so their number is bounded by memory, spread over the prefix.
-    const checkpoints = checkpointPlan(shape, kvCacheType, prefixTokenBudget(memory.contextSize), Math.min(2 * 1024 ** 3, os.totalmem() * 0.08));
+    const checkpoints = checkpointPlan(shape, kvCacheType, prefixTokenBudget(memory.contextSize, s.workspace.maxTokens), Math.min(2 * 1024 ** 3, os.totalmem() * 0.08));
     const install = locateEngine({ gpu: s.gpu === "cuda" || s.gpu === "vulkan" ? s.gpu : "cpu" });
     const threads = s.threads > 0 ? s.threads : os.availableParallelism();
     const mtp = s.mtp && !!files.drafter;

@@ -6,6 +6,7 @@
  */
 import path from "node:path";
 import type { ContextChunk } from "../completion/layout";
+import type { WorkspaceSettings } from "../protocol";
 import { WorkspaceIndex, type SeedChunk } from "./index";
 
 /**
@@ -15,23 +16,44 @@ import { WorkspaceIndex, type SeedChunk } from "./index";
 const PREFIX_SHARE = 0.6;
 const RESERVED_TOKENS = 4096;
 
-/** Tokens the workspace prefix may take in a context of `contextSize` tokens. */
-export function prefixTokenBudget(contextSize: number): number {
-  return Math.max(0, Math.floor(contextSize * PREFIX_SHARE) - RESERVED_TOKENS);
+/** Tokens the workspace prefix may take in a context of `contextSize` tokens, at most `maxTokens` (0: no cap). */
+export function prefixTokenBudget(contextSize: number, maxTokens = 0): number {
+  const share = Math.max(0, Math.floor(contextSize * PREFIX_SHARE) - RESERVED_TOKENS);
+  return maxTokens > 0 ? Math.min(share, maxTokens) : share;
 }
 
 export class WorkspaceContext {
   private index?: WorkspaceIndex;
   private building?: Promise<WorkspaceIndex>;
   private budget = 0;
+  private settings: WorkspaceSettings;
 
   constructor(
     readonly root: string,
-    private readonly ignore: string[] = [],
+    settings: Partial<WorkspaceSettings> = {},
     private readonly log: (message: string) => void = () => {},
     /** The chunks of the prefix saved by an earlier run (PrefixStore.readOrder): the first build keeps its order. */
     private readonly savedOrder?: () => Promise<SeedChunk[] | undefined>,
-  ) {}
+  ) {
+    this.settings = { ignore: [], maxTokens: 0, ...settings };
+  }
+
+  /**
+   * Applies the `workspace.*` settings: new ignore patterns re-scan the index (files now ignored leave with
+   * their copies, files no longer ignored join at the end); `maxTokens` takes effect at the next chunksFor().
+   * True when the prefix may have changed.
+   */
+  async configure(settings: WorkspaceSettings): Promise<boolean> {
+    const ignoreChanged = settings.ignore.join("\n") !== this.settings.ignore.join("\n");
+    const changed = ignoreChanged || settings.maxTokens !== this.settings.maxTokens;
+    this.settings = { ...settings, ignore: [...settings.ignore] };
+    if (ignoreChanged && this.index) {
+      const change = await this.index.setIgnore(this.settings.ignore);
+      const s = this.index.stats();
+      this.log(`workspace prefix: ignore patterns changed: ${s.includedFiles} of ${s.files} files, ${change.reusedTokens} of ${change.tokensAfter} tokens unchanged`);
+    }
+    return changed;
+  }
 
   /** Workspace-relative posix path of a file inside the workspace, else undefined. */
   relative(file: string): string | undefined {
@@ -47,7 +69,7 @@ export class WorkspaceContext {
    * to an older file (measured: ~33K of 38K prefix tokens per switch; hours for a 12B on a CPU).
    */
   async chunksFor(file: string | undefined, contextSize: number): Promise<ContextChunk[]> {
-    const budget = prefixTokenBudget(contextSize);
+    const budget = prefixTokenBudget(contextSize, this.settings.maxTokens);
     if (budget === 0) return [];
     const index = await this.ready(budget);
     return withoutTailOf(index.chunks(), file ? this.relative(file) : undefined);
@@ -72,7 +94,7 @@ export class WorkspaceContext {
     if (this.index) return this.index;
     this.building ??= (async () => {
       const t0 = performance.now();
-      const index = new WorkspaceIndex(this.root, { tokenBudget: budget, ignore: this.ignore });
+      const index = new WorkspaceIndex(this.root, { tokenBudget: budget, ignore: this.settings.ignore });
       const seed = await this.savedOrder?.().catch(() => undefined);
       await index.build(seed);
       const s = index.stats();

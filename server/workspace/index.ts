@@ -133,7 +133,7 @@ export function defaultEstimateTokens(text: string): number {
 
 export class WorkspaceIndex {
   readonly root: string;
-  private readonly opts: WorkspaceIndexOptions;
+  private opts: WorkspaceIndexOptions;
   private readonly estimate: (text: string) => number;
   private tokenBudget: number;
   private filter?: WorkspaceFilter;
@@ -213,6 +213,19 @@ export class WorkspaceIndex {
         if (this.built) this.refreshOpenDoc(rel, text, changed);
       }
       this.commit(changed);
+      return this.diff(before);
+    });
+  }
+
+  /**
+   * New `ignore` patterns: re-scans like a changed .gitignore (files now ignored leave, with their copies;
+   * files no longer ignored are read and join at the end).
+   */
+  setIgnore(patterns: string[]): Promise<IndexChange> {
+    return this.serial(async () => {
+      const before = this.list;
+      this.opts = { ...this.opts, ignore: [...patterns] };
+      if (this.built) await this.fullScan(new Set(), false);
       return this.diff(before);
     });
   }

@@ -8,6 +8,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import {
+  DidChangeConfigurationNotification,
   DidChangeWatchedFilesNotification,
   DidOpenTextDocumentNotification,
   DidSaveTextDocumentNotification,
@@ -19,8 +20,10 @@ import { completeAt, startTinyHost } from "../helpers/tinyHost";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-prefix-"));
 let host: HostProcess | undefined;
+let other: HostProcess | undefined;
 afterAll(async () => {
   await host?.dispose();
+  await other?.dispose();
   fs.rmSync(root, { recursive: true, force: true });
 });
 
@@ -131,4 +134,40 @@ describe("workspace prefix", () => {
     const afterOld = (await completeAt(host, oldest, { line: 29, character: 10 })).stats.stats;
     expect(afterOld.cachedTokens).toBeGreaterThanOrEqual(grown - 16); // the engine rolls back to the turn start
   });
+
+  it("follows the workspace settings: ignore patterns and maxTokens, changed while running", async () => {
+    const tiny = await writeTinyModels(path.join(root, "models-settings"));
+    const ws = path.join(root, "ws-settings");
+    fs.mkdirSync(path.join(ws, "src"), { recursive: true });
+    fs.mkdirSync(path.join(ws, "fixtures"), { recursive: true });
+    const old = new Date("2026-01-01T00:00:00Z");
+    for (const rel of ["src/a.ts", "src/b.ts", "fixtures/big.json"]) {
+      const body = Array.from({ length: 40 }, (_, j) => `export const ${path.basename(rel, path.extname(rel))}${j} = ${j}; // line ${j} of ${rel}`).join("\n");
+      fs.writeFileSync(path.join(ws, rel), body + "\n");
+      fs.utimesSync(path.join(ws, rel), old, old);
+    }
+    const settings = { model: tiny.text, mmproj: "", drafter: "", workspace: { ignore: ["fixtures/"], maxTokens: 0 } };
+    const t = await startTinyHost(settings, undefined, pathToFileURL(ws).href, path.join(root, "storage-settings"));
+    other = t.host;
+    await t.host.connection.sendRequest(LoadModelRequest);
+    const first = await t.waitForLog(/workspace prefix warmed up: \d+ tokens/, 0, 60_000);
+    expect(t.logs.some((l) => /workspace prefix: 2 of 2 files/.test(l.message))).toBe(true);
+    const tokens = (line: string) => Number(/warmed up: (\d+) tokens/.exec(line)![1]);
+
+    // The patterns change (the extension sends every setting): the fixture joins at the end, evaluated alone.
+    const change = async (workspace: { ignore: string[]; maxTokens: number }) => {
+      const before = t.logs.length;
+      await t.host.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: { hearth: { ...settings, threads: 2, contextSize: 32768, workspace } } });
+      return t.waitForLog(/workspace prefix warmed up: \d+ tokens/, before, 60_000);
+    };
+    const unignored = await change({ ignore: [], maxTokens: 0 });
+    expect(t.logs.some((l) => /ignore patterns changed: 3 of 3 files/.test(l.message))).toBe(true);
+    expect(tokens(unignored)).toBeGreaterThan(tokens(first) * 1.3);
+    expect(Number(/, (\d+) evaluated/.exec(unignored)![1])).toBeLessThan(tokens(unignored) - tokens(first) + 64);
+
+    // A cap of about one file's estimated tokens (40 lines of ~45 characters, ~3.5 characters a token) keeps
+    // only the newest file.
+    const capped = await change({ ignore: [], maxTokens: 700 });
+    expect(tokens(capped)).toBeLessThan(tokens(first) * 0.7);
+  }, 180_000);
 });

@@ -25,4 +25,11 @@ describe("mergeSettings", () => {
     expect(s.contextSize).toBe(0);
     expect(s.threads).toBe(0);
   });
+
+  it("merges and validates the workspace settings", () => {
+    expect(mergeSettings(undefined).workspace).toEqual({ ignore: [], maxTokens: 0 });
+    expect(mergeSettings({ workspace: { ignore: ["docs/", 3, "", " "], maxTokens: 5000.7 } as never }).workspace).toEqual({ ignore: ["docs/"], maxTokens: 5000 });
+    expect(mergeSettings({ workspace: { ignore: "docs/", maxTokens: -1 } as never }).workspace).toEqual({ ignore: [], maxTokens: 0 });
+    expect(mergeSettings({ workspace: { maxTokens: 100 } as never }).workspace).toEqual({ ignore: [], maxTokens: 100 });
+  });
 });
