@@ -13,10 +13,9 @@ import { EngineHttpError, type EngineClient, type StreamOptions, type StreamResu
 import { HearthFailure } from "../errors";
 import type { LoadedModel, ModelManager } from "../models/manager";
 import type { ChatContentPart, ChatMessage, ChatResult, MediaResult, SummarizeAudioResult } from "../protocol";
-import { GEMMA4_MESSAGE_DELIMITERS, type ContextChunk } from "../completion/layout";
+import { GEMMA4_MESSAGE_DELIMITERS, splitBoundaries, type ContextChunk } from "../completion/layout";
 import type { PrefixStore } from "../completion/prefixStore";
 import type { PrefixTokens } from "../completion/prefixTokens";
-import { splitBoundaries } from "../completion/service";
 import { SlotContents } from "../completion/slotContents";
 import { CHAT_SLOT, ChatSlotPrefix } from "./chatSlotPrefix";
 import { ThoughtFilter } from "./thoughts";

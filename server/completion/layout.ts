@@ -182,6 +182,12 @@ function renderedChunk(chunk: ContextChunk, key: string, render: (c: ContextChun
   return out;
 }
 
+/** Special tokens the volatile part of a layout starts with (where a token split is exact). */
+export function splitBoundaries(mode: CompletionPrompt["mode"], fim?: FimTokens): string[] {
+  if (mode === "gemma-turns") return ["<|turn>"];
+  return fim ? [fim.fileSeparator ?? "", fim.prefix].filter((s) => s !== "") : [];
+}
+
 /** Escapes untrusted text (paths, file content) for a gemma-turns prompt: special tokens and the hole marker. */
 function escGemma(s: string): string {
   return escapeSpecialTokens(s, GEMMA_ESCAPED);

@@ -9,7 +9,7 @@
  */
 import type { LoadedModel, ModelManager } from "../models/manager";
 import type { GenerationStats } from "../protocol";
-import { GEMMA4_MESSAGE_DELIMITERS, layoutCompletionPrompt, type CompletionInput, type CompletionPrompt, type FimTokens } from "./layout";
+import { GEMMA4_MESSAGE_DELIMITERS, layoutCompletionPrompt, splitBoundaries, type CompletionInput, type CompletionPrompt } from "./layout";
 import { postprocessCompletion } from "./postprocess";
 import type { PrefixTokens } from "./prefixTokens";
 import { CompletionReuse, type ReuseContext } from "./reuse";
@@ -148,10 +148,4 @@ function reusedStats(kind: "type-through" | "recent", totalMs: number): Generati
     stoppedBy: "stop",
     reused: kind,
   };
-}
-
-/** Special tokens the volatile part of a layout starts with (where a token split is exact). */
-export function splitBoundaries(mode: CompletionPrompt["mode"], fim?: FimTokens): string[] {
-  if (mode === "gemma-turns") return ["<|turn>"];
-  return fim ? [fim.fileSeparator ?? "", fim.prefix].filter((s) => s !== "") : [];
 }

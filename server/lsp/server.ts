@@ -181,12 +181,10 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   async function chatWorkspaceChunks(): Promise<WorkspaceChunks> {
     if (!workspace) throw new HearthFailure("no-workspace", "Workspace chat needs an open folder: open one, or ask without the workspace.");
     const { contextSize } = await need().ensureLoaded();
-    const file = activeFile;
-    const prefixChunks = await workspace.chunksFor(file, contextSize);
     // The tail the prefix left out: the file's current chunks when it was edited last. (Checking whether the
     // prefix has chunks of the file is not enough: an earlier, superseded copy of it may be in the middle.)
-    const extra = (await workspace.chunksFor(undefined, contextSize)).slice(prefixChunks.length);
-    return { prefix: prefixChunks, extra };
+    const chunks = await workspace.chunksWithTail(activeFile, contextSize);
+    return { prefix: chunks.prefix, extra: chunks.tail };
   }
 
   connection.onRequest(ExplainImageRequest, (params, token) =>

@@ -69,10 +69,16 @@ export class WorkspaceContext {
    * to an older file (measured: ~33K of 38K prefix tokens per switch; hours for a 12B on a CPU).
    */
   async chunksFor(file: string | undefined, contextSize: number): Promise<ContextChunk[]> {
+    return (await this.chunksWithTail(file, contextSize)).prefix;
+  }
+
+  /** chunksFor()'s prefix and, from the same state of the index, the tail it left out (`file`'s chunks). */
+  async chunksWithTail(file: string | undefined, contextSize: number): Promise<{ prefix: ContextChunk[]; tail: ContextChunk[] }> {
     const budget = prefixTokenBudget(contextSize, this.settings.maxTokens);
-    if (budget === 0) return [];
-    const index = await this.ready(budget);
-    return withoutTailOf(index.chunks(), file ? this.relative(file) : undefined);
+    if (budget === 0) return { prefix: [], tail: [] };
+    const all = (await this.ready(budget)).chunks();
+    const prefix = withoutTailOf(all, file ? this.relative(file) : undefined);
+    return { prefix, tail: all.slice(prefix.length) };
   }
 
   /** Files changed on disk (saved, created, deleted). */

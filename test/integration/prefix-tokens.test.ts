@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeBenchModels } from "../../bench/lib/models";
-import { splitBoundaries } from "../../server/completion/service";
+import { splitBoundaries } from "../../server/completion/layout";
 import { layoutCompletionPrompt, type CompletionInput, type FimTokens } from "../../server/completion/layout";
 import { PrefixTokens } from "../../server/completion/prefixTokens";
 import { EngineClient, MixedPrompt, requestJson } from "../../server/engine/client";

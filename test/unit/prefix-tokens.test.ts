@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PrefixTokens } from "../../server/completion/prefixTokens";
-import { splitBoundaries } from "../../server/completion/service";
+import { splitBoundaries } from "../../server/completion/layout";
 import { MixedPrompt, requestJson } from "../../server/engine/client";
 
 /** What the engine receives as `prompt`. */
