@@ -390,8 +390,8 @@ function countLines(file: string): number {
  */
 async function settleHearth(logs: string[], promptLog: string, savedAt: { logs: number; prompts: number }): Promise<void> {
   await new Promise((r) => setTimeout(r, HEARTH_REFRESH_WAIT_MS));
-  // Every background request (a prefix warm-up, a cursor prime: n_predict 0) ends with one host log line;
-  // settled when there are as many of those lines as requests, and nothing new came for a moment.
+  // Every background job (a prefix warm-up, a cursor prime: n_predict 0 requests) ends with one host log
+  // line; settled when those lines account for every request, and nothing new came for a moment.
   const requests = () =>
     fs
       .readFileSync(promptLog, "utf8")
@@ -399,7 +399,12 @@ async function settleHearth(logs: string[], promptLog: string, savedAt: { logs: 
       .filter(Boolean)
       .slice(savedAt.prompts)
       .filter((l) => (JSON.parse(l) as { n_predict?: number }).n_predict === 0).length;
-  const finished = () => logs.slice(savedAt.logs).filter((l) => BACKGROUND_DONE.test(l)).length;
+  // (a warm-up evaluated in steps says how many requests it sent)
+  const finished = () =>
+    logs
+      .slice(savedAt.logs)
+      .filter((l) => BACKGROUND_DONE.test(l))
+      .reduce((n, l) => n + Number(/\((\d+) requests/.exec(l)?.[1] ?? 1), 0);
   const deadline = Date.now() + 300_000;
   let quietSince = 0;
   let seen = "";
@@ -424,17 +429,18 @@ function primed(line: string): { evaluated: number; ms: number } | undefined {
 }
 
 /** The host's log line for a warm-up (server/lsp/server.ts warmUpWorkspace), parsed. */
-function warmedUp(line: string): { tokens: number; evaluated: number; ms: number } | undefined {
+function warmedUp(line: string): { tokens: number; evaluated: number; ms: number; requests: number } | undefined {
   const m = /workspace prefix warmed up: (\d+) tokens, (\d+) evaluated in (\d+) ms/.exec(line);
-  return m ? { tokens: Number(m[1]), evaluated: Number(m[2]), ms: Number(m[3]) } : undefined;
+  return m ? { tokens: Number(m[1]), evaluated: Number(m[2]), ms: Number(m[3]), requests: Number(/\((\d+) requests/.exec(line)?.[1] ?? 1) } : undefined;
 }
 
 /** Hearth's background work during the replay (prefix refreshes, cursor primes), from its log lines. */
 function hearthBackground(logs: string[]): Background {
   const out: Background = { requests: 0, processedTokens: 0, ms: 0 };
   for (const l of logs) {
-    const w = warmedUp(l) ?? primed(l);
-    if (w) addTo(out, { requests: 1, processedTokens: w.evaluated, ms: w.ms });
+    const p = primed(l);
+    const w = warmedUp(l) ?? (p && { ...p, requests: 1 });
+    if (w) addTo(out, { requests: w.requests, processedTokens: w.evaluated, ms: w.ms });
   }
   return out;
 }

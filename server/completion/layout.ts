@@ -150,13 +150,21 @@ export const GEMMA_MODEL_NO_THINKING = GEMMA_TURN_MODEL + "<|channel>thought\n<c
  * chunk.
  */
 export function workspacePrefixPrompt(chunks: readonly ContextChunk[], fim?: FimTokens): string {
-  return fim ? fimWorkspacePrefix(chunks, fim) : gemmaWorkspacePrefix(chunks);
+  const { head, parts } = workspacePrefixParts(chunks, fim);
+  return head + parts.join("");
 }
 
-function gemmaWorkspacePrefix(chunks: readonly ContextChunk[]): string {
-  let prompt = "<|turn>system\n" + GEMMA_SYSTEM + GEMMA_TURN_END;
-  for (const chunk of chunks) prompt += renderedChunk(chunk, chunk.replacesEarlier ? "gemma-replaces" : "gemma", gemmaChunkTurn);
-  return prompt;
+/** Where each chunk's part of workspacePrefixPrompt(chunks, fim) ends, in characters. */
+export function workspacePrefixEnds(chunks: readonly ContextChunk[], fim?: FimTokens): number[] {
+  const { head, parts } = workspacePrefixParts(chunks, fim);
+  let at = head.length;
+  return parts.map((p) => (at += p.length));
+}
+
+function workspacePrefixParts(chunks: readonly ContextChunk[], fim?: FimTokens): { head: string; parts: string[] } {
+  if (fim) return { head: "", parts: fimWorkspaceParts(chunks, fim) };
+  const parts = chunks.map((c) => renderedChunk(c, c.replacesEarlier ? "gemma-replaces" : "gemma", gemmaChunkTurn));
+  return { head: "<|turn>system\n" + GEMMA_SYSTEM + GEMMA_TURN_END, parts };
 }
 
 function gemmaChunkTurn(chunk: ContextChunk): string {
@@ -205,7 +213,7 @@ function layoutGemmaTurns(input: CompletionInput, opts: LayoutOptions): Completi
   const esc = escGemma;
 
   // Stable part: constant system turn + one user turn per workspace chunk.
-  let prompt = gemmaWorkspacePrefix(input.workspaceChunks ?? []);
+  let prompt = workspacePrefixPrompt(input.workspaceChunks ?? []);
   const volatileStart = prompt.length;
 
   // Recent snippets: one turn (semi-stable: changes when the user edits another file).
@@ -277,16 +285,16 @@ function fimFileBlock(c: ContextChunk, fim: FimTokens): string {
     : commentLineFor(c.path, "Path: " + esc(c.path)) + "\n" + text + "\n";
 }
 
-function fimWorkspacePrefix(chunks: readonly ContextChunk[], fim: FimTokens): string {
+function fimWorkspaceParts(chunks: readonly ContextChunk[], fim: FimTokens): string[] {
   const key = "fim\0" + fim.prefix + "\0" + fim.suffix + "\0" + fim.middle + "\0" + (fim.fileSeparator ?? "");
-  return chunks.map((c) => renderedChunk(c, key, (x) => fimFileBlock(x, fim))).join("");
+  return chunks.map((c) => renderedChunk(c, key, (x) => fimFileBlock(x, fim)));
 }
 
 function layoutNativeFim(input: CompletionInput, fim: FimTokens, opts: LayoutOptions): CompletionPrompt {
   const specials = fimSpecials(fim);
   const esc = (s: string) => escapeSpecialTokens(s, specials, true);
 
-  let prompt = fimWorkspacePrefix(input.workspaceChunks ?? [], fim);
+  let prompt = workspacePrefixPrompt(input.workspaceChunks ?? [], fim);
   const volatileStart = prompt.length;
   for (const chunk of input.recentChunks ?? []) prompt += fimFileBlock(chunk, fim);
 

@@ -80,6 +80,14 @@ export class PrefixTokens {
     return pending;
   }
 
+  /**
+   * `ids` are the tokens of `prefix` (a leading part of ids an earlier ensure() gave, cut where the
+   * tokenizer always cuts): completions on that prefix use them without tokenizing it again.
+   */
+  remember(prefix: string, ids: number[]): void {
+    this.entry = { pid: this.pid(), text: prefix, ids };
+  }
+
   private pid(): number {
     return enginePid(this.models);
   }

@@ -9,7 +9,7 @@
  */
 import type { LoadedModel, ModelManager } from "../models/manager";
 import type { GenerationStats } from "../protocol";
-import { GEMMA4_MESSAGE_DELIMITERS, layoutCompletionPrompt, splitBoundaries, type CompletionInput, type CompletionPrompt } from "./layout";
+import { GEMMA4_MESSAGE_DELIMITERS, layoutCompletionPrompt, splitBoundaries, workspacePrefixEnds, type CompletionInput, type CompletionPrompt } from "./layout";
 import { postprocessCompletion } from "./postprocess";
 import type { PrefixTokens } from "./prefixTokens";
 import { CompletionReuse, type ReuseContext } from "./reuse";
@@ -17,6 +17,13 @@ import { COMPLETION_SLOT, enginePid, evaluateOnCompletionSlot, type SlotContents
 
 /** Like llama.vscode's t_max_predict_ms: a completion that is still generating after this is cut. */
 const MAX_PREDICT_MS = 3000;
+/**
+ * The most workspace prefix a completion evaluates itself (an edited file's new chunks before the background
+ * refresh); beyond it, a completion takes only the part the engine holds (layoutFor).
+ */
+const OWN_PREFIX_TOKENS = 2048;
+/** Characters per token for that estimate (the workspace index's default). */
+const CHARS_PER_TOKEN = 3.5;
 
 export interface CompletionRequest extends CompletionInput {
   /** Overrides the settings (the CLI's --max-tokens, tests' determinism). */
@@ -52,7 +59,7 @@ export class CompletionService {
     const loaded = await this.models.ensureLoaded();
     const settings = this.models.getSettings().completion;
     const t0 = performance.now();
-    const layout = layoutCompletionPrompt(req, { fim: loaded.fim });
+    const layout = this.layoutFor(req, loaded);
     const layoutMs = performance.now() - t0;
     const multiline = req.multiline ?? settings.multiline;
     const reuseCtx: ReuseContext | undefined = settings.reuse !== false
@@ -71,6 +78,7 @@ export class CompletionService {
       return { text: reused.text, raw: reused.text, stats: reusedStats(reused.kind, performance.now() - t0), layoutMs, mode: layout.mode };
     }
     const prompt = this.enginePrompt(loaded, layout);
+    const done = this.slot?.beginForeground();
     const result = await loaded.client.completion(
       {
         prompt,
@@ -87,7 +95,7 @@ export class CompletionService {
         ...(req.seed !== undefined ? { seed: req.seed } : {}),
       },
       { signal, promptText: layout.prompt },
-    );
+    ).finally(done);
     this.slot?.record(layout.prompt);
     const text = postprocessCompletion(result.text, {
       prefix: req.prefix,
@@ -97,6 +105,26 @@ export class CompletionService {
     });
     if (reuseCtx && result.stats.stoppedBy !== "cancelled") this.reuse.remember(reuseCtx, text);
     return { text, raw: result.text, stats: result.stats, layoutMs, mode: layout.mode };
+  }
+
+  /**
+   * The prompt for `req`. While the background warm-up is still bringing the slot to the workspace prefix
+   * (the first time in a workspace, after a trim) and more than OWN_PREFIX_TOKENS of it are missing, only the
+   * chunks the slot holds: the completion answers now with part of the workspace instead of evaluating the
+   * rest itself (minutes on a GPU at 256K, hours on a CPU) or waiting for the warm-up. Without a warm-up
+   * (the CLI's one-shot completion) the completion evaluates its whole prompt.
+   */
+  private layoutFor(req: CompletionRequest, loaded: LoadedModel): CompletionPrompt {
+    const layout = layoutCompletionPrompt(req, { fim: loaded.fim });
+    const chunks = req.workspaceChunks;
+    const stable = layout.prompt.slice(0, layout.volatileStart);
+    if (!chunks?.length || !this.slot?.filling || this.slot.startsWith(stable)) return layout;
+    const ends = workspacePrefixEnds(chunks, loaded.fim);
+    const held = this.slot.sharedLength(stable);
+    let k = 0;
+    while (k < chunks.length && ends[k] <= held) k++;
+    const missingTokens = (ends[chunks.length - 1] - (k ? ends[k - 1] : 0)) / CHARS_PER_TOKEN;
+    return missingTokens <= OWN_PREFIX_TOKENS ? layout : layoutCompletionPrompt({ ...req, workspaceChunks: chunks.slice(0, k) }, { fim: loaded.fim });
   }
 
   /** The prompt as sent: the workspace prefix as its token ids (tokenized once), the rest as text. */
@@ -116,7 +144,7 @@ export class CompletionService {
     try {
       const loaded = await this.models.ensureLoaded();
       both.throwIfAborted();
-      const layout = layoutCompletionPrompt(req, { fim: loaded.fim });
+      const layout = this.layoutFor(req, loaded);
       if (this.slot?.startsWith(layout.prompt)) return {};
       const prompt = this.enginePrompt(loaded, layout);
       // Until it finishes the slot holds an unknown part of it (an abort stops the engine mid-way).

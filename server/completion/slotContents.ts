@@ -4,6 +4,7 @@
  * prefix is already evaluated there, so a warm-up does not cut a completion's tail off the cache only for
  * the next keystroke to evaluate it again.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { EngineClient, StreamResult } from "../engine/client";
 import type { ModelManager } from "../models/manager";
 import { GEMMA4_MESSAGE_DELIMITERS, type CompletionPrompt } from "./layout";
@@ -42,6 +43,10 @@ export function evaluateOnCompletionSlot(
 
 export class SlotContents {
   private last?: { pid: number; prompt: string };
+  /** completions in flight on the slot, and when the last one ended (background work waits for quiet) */
+  private foreground = 0;
+  private foregroundEndedAt = 0;
+  private fills = 0;
 
   constructor(private readonly models: Pick<ModelManager, "getStatus">) {}
 
@@ -53,6 +58,59 @@ export class SlotContents {
   /** Whether the slot's cache starts with `prefix` (an engine restart empties it). */
   startsWith(prefix: string): boolean {
     return this.last?.pid === this.pid() && this.last.prompt.startsWith(prefix);
+  }
+
+  /** How many leading characters of `prompt` the slot's cache holds (0 when unknown). */
+  sharedLength(prompt: string): number {
+    if (this.last?.pid !== this.pid()) return 0;
+    const held = this.last.prompt;
+    const n = Math.min(held.length, prompt.length);
+    let i = 0;
+    while (i < n && held.charCodeAt(i) === prompt.charCodeAt(i)) i++;
+    return i;
+  }
+
+  /**
+   * A background job (the prefix warm-up) starts bringing the slot to a prompt, from now until the returned
+   * function is called: completions meanwhile need not evaluate that prompt themselves.
+   */
+  beginBackgroundFill(): () => void {
+    this.fills++;
+    let ended = false;
+    return () => {
+      if (!ended) this.fills--;
+      ended = true;
+    };
+  }
+
+  /** Whether a background job is bringing the slot to a prompt now (or is queued to). */
+  get filling(): boolean {
+    return this.fills > 0;
+  }
+
+  /** A completion starts using the slot; call the returned function when it ends. */
+  beginForeground(): () => void {
+    this.foreground++;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.foreground--;
+      this.foregroundEndedAt = Date.now();
+    };
+  }
+
+  /**
+   * Resolves once no completion is in flight and none ended in the last `quietMs`: background work (a
+   * warm-up step) then goes between keystrokes instead of in front of the next completion.
+   */
+  async quiet(quietMs: number, signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      signal?.throwIfAborted();
+      const wait = this.foreground > 0 ? quietMs : this.foregroundEndedAt + quietMs - Date.now();
+      if (wait <= 0) return;
+      await sleep(Math.min(wait, 50), undefined, { signal });
+    }
   }
 
   private pid(): number {

@@ -1,7 +1,13 @@
 /**
  * Keeps the workspace prefix evaluated on the completions slot: restores it from disk after the engine
  * starts (instead of re-prefilling: minutes on a GPU, hours on a CPU at 256K), extends or rolls it to the
- * current workspace with one `n_predict: 0` request, and saves it back when it changed.
+ * current workspace with `n_predict: 0` requests, and saves it back when it changed.
+ *
+ * Without blocking completions: the engine runs one request at a time per slot, and a long prefill (the
+ * first one of a workspace, a trim: minutes on a GPU, hours on a CPU) would hold every completion until it
+ * ends. So the prefix is evaluated in steps of whole chunks, about a second each, sent between keystrokes
+ * (after the slot has been quiet for a moment), and a completion meanwhile uses the chunks evaluated so far
+ * (CompletionService): it answers at once with a growing part of the workspace instead of waiting for all.
  *
  * Why restore + extend works with Gemma 4's sliding-window cache: the engine (patched, see
  * scripts/engine-patches/) saves the slot's context checkpoints with it, so a restored prefix can be rolled
@@ -9,8 +15,9 @@
  * can be extended without re-processing.
  */
 import fs from "node:fs";
+import { MixedPrompt } from "../engine/client";
 import type { ModelManager, LoadedModel } from "../models/manager";
-import { LAYOUT_VERSION, workspacePrefixPrompt, type CompletionPrompt, type ContextChunk } from "./layout";
+import { LAYOUT_VERSION, workspacePrefixEnds, workspacePrefixPrompt, type CompletionPrompt, type ContextChunk } from "./layout";
 import type { PrefixTokens } from "./prefixTokens";
 import { PrefixStore, type PrefixIdentity } from "./prefixStore";
 import { COMPLETION_SLOT, enginePid, evaluateOnCompletionSlot, type SlotContents } from "./slotContents";
@@ -22,6 +29,17 @@ import { seedOf } from "../workspace/index";
  * part saves its prefill; below this share the restore itself is not worth its I/O.
  */
 const MIN_SHARED = 0.05;
+
+/** A warm-up step aims at this long on the slot: about the longest a completion waits behind one. */
+const STEP_TARGET_MS = 1000;
+/** The first step's size, before the engine's speed is known; steps adapt to it after that. */
+const FIRST_STEP_TOKENS = 2048;
+const MIN_STEP_TOKENS = 256;
+const MAX_STEP_TOKENS = 65536;
+/** Between steps the warm-up waits until no completion ran for this long (typing goes first). */
+const STEP_QUIET_MS = 300;
+/** The token every Gemma turn starts with: chunk boundaries in the prefix's ids. */
+const TURN_START = "<|turn>";
 
 export interface PrefixWarmResult {
   /** Tokens of the workspace prefix now in the slot. */
@@ -36,6 +54,8 @@ export interface PrefixWarmResult {
   evaluateMs: number;
   /** Bytes written when the prefix was saved by this call (0 when not saved). */
   savedBytes: number;
+  /** Evaluation requests sent (the steps). */
+  requests: number;
   /** Why a saved cache was not used, when there was a reason. */
   notRestored?: string;
 }
@@ -53,6 +73,9 @@ export interface WorkspacePrefixOptions {
   slot?: SlotContents;
   /** Tokenizes the prefix once for the warm-up and the completions that follow (shared with them). */
   tokens?: PrefixTokens;
+  /** Step pacing (tests): target milliseconds per step, and the quiet time before each. */
+  stepTargetMs?: number;
+  stepQuietMs?: number;
 }
 
 /** The cache-stable part of a completion prompt for these chunks (what the prefix slot holds). */
@@ -67,6 +90,8 @@ export class WorkspacePrefix {
   private savedPrompt?: string;
   private lastSaveAt = 0;
   private running: Promise<unknown> = Promise.resolve();
+  /** The id of TURN_START, per engine process. */
+  private turnToken?: { pid: number; id: number };
 
   constructor(
     private readonly models: ModelManager,
@@ -80,7 +105,9 @@ export class WorkspacePrefix {
    * the next keystroke would evaluate it again).
    */
   warm(chunks: ContextChunk[], signal?: AbortSignal): Promise<PrefixWarmResult | undefined> {
-    const next = this.running.then(() => this.warmNow(chunks, signal));
+    // From now on completions know the slot is being filled (see CompletionService.layoutFor).
+    const filled = this.opts.slot?.beginBackgroundFill();
+    const next = this.running.then(() => this.warmNow(chunks, signal)).finally(filled);
     this.running = next.catch(() => undefined);
     return next;
   }
@@ -97,7 +124,7 @@ export class WorkspacePrefix {
     if (this.opts.slot?.startsWith(prompt)) return undefined;
     const store = loaded.info.kind === "local" ? this.opts.store : undefined;
     const identity = store ? await this.identity(loaded) : undefined;
-    const result: PrefixWarmResult = { tokens: 0, processedTokens: 0, restoredTokens: 0, restoreMs: 0, evaluateMs: 0, savedBytes: 0 };
+    const result: PrefixWarmResult = { tokens: 0, processedTokens: 0, restoredTokens: 0, restoreMs: 0, evaluateMs: 0, savedBytes: 0, requests: 0 };
 
     const pid = enginePid(this.models);
     if (store && identity && this.restoreAttemptedFor !== pid) {
@@ -108,19 +135,85 @@ export class WorkspacePrefix {
       if (why) result.notRestored = why;
     }
 
-    const t1 = performance.now();
     const ids = await this.opts.tokens?.ensure(loaded.client, prompt, signal);
-    const evaluated = await evaluateOnCompletionSlot(loaded.client, ids ?? prompt, prompt, mode, signal);
-    this.opts.slot?.record(prompt);
-    result.evaluateMs = performance.now() - t1;
-    result.tokens = evaluated.stats.promptTokens;
-    result.processedTokens = evaluated.stats.processedTokens;
+    const tokenEnds = mode === "gemma-turns" && ids ? await this.chunkTokenEnds(loaded, ids, chunks.length, signal) : undefined;
+    if (tokenEnds) {
+      await this.evaluateInSteps(loaded, chunks, prompt, ids!, tokenEnds, result, signal);
+    } else {
+      const t1 = performance.now();
+      const evaluated = await evaluateOnCompletionSlot(loaded.client, ids ?? prompt, prompt, mode, signal);
+      this.opts.slot?.record(prompt);
+      result.evaluateMs = performance.now() - t1;
+      result.tokens = evaluated.stats.promptTokens;
+      result.processedTokens = evaluated.stats.processedTokens;
+      result.requests = 1;
+    }
 
     const interval = this.opts.saveIntervalMs ?? 5 * 60_000;
     if (store && identity && prompt !== this.savedPrompt && (!this.lastSaveAt || Date.now() - this.lastSaveAt >= interval)) {
       result.savedBytes = await this.save(store, identity, prompt, result.tokens, chunks, loaded, signal);
     }
     return result;
+  }
+
+  /**
+   * Evaluates the prefix from the first chunk the slot does not hold, a few whole chunks per request (each
+   * ends where a chunk's turn ends, so the slot then holds exactly a shorter prefix: a completion on it is a
+   * cache hit, and the next step rolls the completion back to that turn start like a keystroke does), sized
+   * from the engine's measured speed to take about STEP_TARGET_MS, each sent once completions are quiet.
+   */
+  private async evaluateInSteps(
+    loaded: LoadedModel,
+    chunks: ContextChunk[],
+    prompt: string,
+    ids: number[],
+    tokenEnds: number[],
+    result: PrefixWarmResult,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const charEnds = workspacePrefixEnds(chunks);
+    const held = this.opts.slot?.sharedLength(prompt) ?? 0;
+    let k = 0;
+    while (k < chunks.length && charEnds[k] <= held) k++;
+    // (all of it held was checked before; a slot that does hold it still gets its last chunk confirmed)
+    if (k === chunks.length) k--;
+    const targetMs = this.opts.stepTargetMs ?? STEP_TARGET_MS;
+    let stepTokens = FIRST_STEP_TOKENS;
+    while (k < chunks.length) {
+      await this.opts.slot?.quiet(this.opts.stepQuietMs ?? STEP_QUIET_MS, signal);
+      const from = k === 0 ? 0 : tokenEnds[k - 1];
+      let next = k + 1;
+      while (next < chunks.length && tokenEnds[next - 1] - from < stepTokens) next++;
+      const text = prompt.slice(0, charEnds[next - 1]);
+      const stepIds = ids.slice(0, tokenEnds[next - 1]);
+      const t0 = performance.now();
+      // (the slot's record stays at the last step until this one is done: it holds at least that)
+      const evaluated = await evaluateOnCompletionSlot(loaded.client, new MixedPrompt(stepIds, JSON.stringify(stepIds).slice(1, -1), ""), text, "gemma-turns", signal);
+      const ms = performance.now() - t0;
+      this.opts.slot?.record(text);
+      this.opts.tokens?.remember(text, stepIds);
+      k = next;
+      result.requests++;
+      result.evaluateMs += ms;
+      result.processedTokens += evaluated.stats.processedTokens;
+      result.tokens = evaluated.stats.promptTokens;
+      const msPerToken = ms / Math.max(1, evaluated.stats.processedTokens);
+      if (evaluated.stats.processedTokens >= 64) stepTokens = Math.round(Math.min(MAX_STEP_TOKENS, Math.max(MIN_STEP_TOKENS, targetMs / msPerToken)));
+    }
+  }
+
+  /**
+   * Where each chunk's turn ends in `ids` (the next turn's start, or the end), or undefined when the turns
+   * cannot be matched to the chunks (then the prefix goes in one request).
+   */
+  private async chunkTokenEnds(loaded: LoadedModel, ids: number[], chunkCount: number, signal?: AbortSignal): Promise<number[] | undefined> {
+    const pid = enginePid(this.models);
+    if (this.turnToken?.pid !== pid) {
+      const [id, ...more] = await loaded.client.tokenize(TURN_START, signal);
+      if (id === undefined || more.length) return undefined;
+      this.turnToken = { pid, id };
+    }
+    return turnTokenEnds(ids, this.turnToken.id, chunkCount);
   }
 
   /** Loads the saved cache into the slot when it fits this prompt; returns why not otherwise. */
@@ -151,6 +244,7 @@ export class WorkspacePrefix {
       if (restored.tokens !== read.saved.tokens) throw new Error(`restored ${restored.tokens} tokens, expected ${read.saved.tokens}`);
       result.restoredTokens = restored.tokens;
       this.savedPrompt = read.saved.prompt;
+      this.opts.slot?.record(read.saved.prompt);
       this.log(`workspace prefix restored: ${restored.tokens} tokens (${(read.saved.bytes / 1048576).toFixed(1)} MiB) in ${Math.round(restored.ms)} ms`);
       return undefined;
     } catch (err) {
@@ -195,6 +289,18 @@ export class WorkspacePrefix {
   private log(message: string): void {
     this.opts.log?.(message);
   }
+}
+
+/**
+ * Where each chunk's turn ends in the token ids of a Gemma-turns workspace prefix (a system turn, then one turn
+ * per chunk): at the next TURN_START token, or the end. File content cannot contain TURN_START (layout.ts
+ * escapes special tokens), so every one starts a turn. Undefined when the count does not match.
+ */
+export function turnTokenEnds(ids: readonly number[], turnId: number, chunkCount: number): number[] | undefined {
+  const starts: number[] = [];
+  for (let i = 0; i < ids.length; i++) if (ids[i] === turnId) starts.push(i);
+  if (starts.length !== chunkCount + 1 || starts[0] > 1) return undefined;
+  return [...starts.slice(2), ids.length];
 }
 
 export function commonPrefixLength(a: string, b: string): number {

@@ -231,7 +231,8 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
       if (r) {
         log(
           `workspace prefix warmed up: ${r.tokens} tokens, ${r.processedTokens} evaluated in ${Math.round(r.evaluateMs)} ms` +
-            (r.restoredTokens ? `, ${r.restoredTokens} restored from disk in ${Math.round(r.restoreMs)} ms` : ""),
+            (r.restoredTokens ? `, ${r.restoredTokens} restored from disk in ${Math.round(r.restoreMs)} ms` : "") +
+            (r.requests > 1 ? ` (${r.requests} requests, between completions)` : ""),
         );
         notifyPrefix({
           ...prefixStatus,

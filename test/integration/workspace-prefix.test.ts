@@ -170,4 +170,38 @@ describe("workspace prefix", () => {
     const capped = await change({ ignore: [], maxTokens: 700 });
     expect(tokens(capped)).toBeLessThan(tokens(first) * 0.7);
   }, 180_000);
+
+  it("does not hold completions while it is evaluated: they answer at once with the part the engine holds", async () => {
+    const tiny = await writeTinyModels(path.join(root, "models-steps"));
+    const ws = path.join(root, "ws-steps");
+    fs.mkdirSync(path.join(ws, "src"), { recursive: true });
+    const old = new Date("2026-01-01T00:00:00Z");
+    for (let i = 0; i < 16; i++) {
+      const file = path.join(ws, "src", `module${i}.ts`);
+      fs.writeFileSync(file, Array.from({ length: 30 }, (_, j) => `export const value${i}_${j} = ${i * 100 + j}; // line ${j} of module ${i}`).join("\n") + "\n");
+      fs.utimesSync(file, old, old);
+    }
+    const current = path.join(ws, "src", "main.ts");
+    fs.writeFileSync(current, "import { value0_0 } from './module0';\nexport const answer = \n");
+    const t = await startTinyHost({ model: tiny.text, mmproj: "", drafter: "", contextSize: 65536 }, undefined, pathToFileURL(ws).href, path.join(root, "storage-steps"));
+    other = t.host;
+    const uri = pathToFileURL(current).href;
+    await t.host.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri, languageId: "typescript", version: 1, text: fs.readFileSync(current, "utf8") },
+    });
+    await t.host.connection.sendRequest(LoadModelRequest); // the warm-up starts now, in the background
+    const first = (await completeAt(t.host, uri, { line: 1, character: 21 })).stats.stats;
+    const warmedBefore = t.logs.some((l) => /workspace prefix warmed up/.test(l.message));
+    const line = await t.waitForLog(/workspace prefix warmed up: \d+ tokens/, 0, 120_000);
+    const warm = Number(/warmed up: (\d+) tokens/.exec(line)![1]);
+    expect(warm).toBeGreaterThan(5000);
+    // The completion did not wait for the prefix (~5.5K tokens, the first step 2K): it came back before it was
+    // done, without it.
+    expect(warmedBefore).toBe(false);
+    expect(first.promptTokens).toBeLessThan(warm / 2);
+    // The warm-up went in steps (completions may take the slot between them) and then completions have all of it.
+    expect(Number(/\((\d+) requests, between completions\)/.exec(line)?.[1])).toBeGreaterThan(1);
+    const after = (await completeAt(t.host, uri, { line: 1, character: 21 })).stats.stats;
+    expect(after.cachedTokens).toBeGreaterThanOrEqual(warm * 0.9);
+  }, 300_000);
 });
