@@ -365,6 +365,8 @@ export interface WorkspacePrefixParams {
   state: "warming" | "ready" | "failed";
   /** Tokens of workspace context in the engine's cache (the last known value while warming). */
   tokens: number;
+  /** While a warm-up evaluates it in steps: the prefix's size when done (`tokens` is the part in the cache). */
+  targetTokens?: number;
   /** Workspace chunks (file pieces) in it. */
   chunks: number;
   /** Tokens the last warm-up had to evaluate (the rest came from the cache or the saved file). */

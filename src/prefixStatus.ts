@@ -11,6 +11,9 @@ export function describeWorkspacePrefix(p: WorkspacePrefixParams, now = Date.now
     case "failed":
       return `Workspace context unavailable: ${p.message ?? "unknown error"} (completions still see the current file).`;
     case "warming":
+      if (p.targetTokens && p.tokens < p.targetTokens) {
+        return `Workspace context: reading the workspace into the model, ${p.tokens.toLocaleString("en-US")} of ${p.targetTokens.toLocaleString("en-US")} tokens (${warmingPercent(p)} %); completions use the part read so far.`;
+      }
       return p.tokens ? `Workspace context: ${size}, updating…` : "Workspace context: reading the workspace into the model…";
     case "ready": {
       const parts = [`Workspace context: ${size}`];
@@ -21,6 +24,11 @@ export function describeWorkspacePrefix(p: WorkspacePrefixParams, now = Date.now
       return parts.join(" · ");
     }
   }
+}
+
+/** How much of a prefix being read in steps is in the model (undefined when it is not being read in steps). */
+export function warmingPercent(p: WorkspacePrefixParams): number | undefined {
+  return p.state === "warming" && p.targetTokens ? Math.floor((100 * Math.min(p.tokens, p.targetTokens)) / p.targetTokens) : undefined;
 }
 
 function ms(v: number | undefined): string {

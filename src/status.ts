@@ -6,7 +6,7 @@ import * as vscode from "vscode";
 import type { CompletionStatsParams, ModelStatus, WorkspacePrefixParams } from "../server/protocol";
 import { Commands } from "./ids";
 import { completionUiConfig } from "./config";
-import { describeWorkspacePrefix } from "./prefixStatus";
+import { describeWorkspacePrefix, warmingPercent } from "./prefixStatus";
 
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem("hearth.status", vscode.StatusBarAlignment.Right, 100);
@@ -87,6 +87,9 @@ export class StatusBar implements vscode.Disposable {
         case "ready": {
           const st = this.stats?.stats;
           text = st ? `$(flame) Hearth ${Math.round(st.totalMs)} ms` : "$(flame) Hearth";
+          // A long first read of the workspace shows its progress (completions work meanwhile).
+          const reading = this.prefix && warmingPercent(this.prefix);
+          if (reading !== undefined) text = `$(sync~spin) Hearth workspace ${reading}%`;
           const e = s.engine;
           if (e) {
             tooltip.appendMarkdown(

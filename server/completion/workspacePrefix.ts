@@ -60,6 +60,9 @@ export interface PrefixWarmResult {
   notRestored?: string;
 }
 
+/** After each warm-up step but the last: tokens of the prefix in the slot now, and when done. */
+export type WarmStepListener = (tokens: number, targetTokens: number) => void;
+
 export interface WorkspacePrefixOptions {
   /** Where the prefix is persisted (the engine's --slot-save-path); none = never persisted. */
   store?: PrefixStore;
@@ -104,10 +107,10 @@ export class WorkspacePrefix {
    * slot already starts with this prefix (a request would cut the last completion's tail off the cache and
    * the next keystroke would evaluate it again).
    */
-  warm(chunks: ContextChunk[], signal?: AbortSignal): Promise<PrefixWarmResult | undefined> {
+  warm(chunks: ContextChunk[], signal?: AbortSignal, onStep?: WarmStepListener): Promise<PrefixWarmResult | undefined> {
     // From now on completions know the slot is being filled (see CompletionService.layoutFor).
     const filled = this.opts.slot?.beginBackgroundFill();
-    const next = this.running.then(() => this.warmNow(chunks, signal)).finally(filled);
+    const next = this.running.then(() => this.warmNow(chunks, signal, onStep)).finally(filled);
     this.running = next.catch(() => undefined);
     return next;
   }
@@ -117,7 +120,7 @@ export class WorkspacePrefix {
     await this.running;
   }
 
-  private async warmNow(chunks: ContextChunk[], signal?: AbortSignal): Promise<PrefixWarmResult | undefined> {
+  private async warmNow(chunks: ContextChunk[], signal?: AbortSignal, onStep?: WarmStepListener): Promise<PrefixWarmResult | undefined> {
     if (!chunks.length) return undefined;
     const loaded = await this.models.ensureLoaded();
     const { prompt, mode } = workspacePrefixLayout(chunks, loaded);
@@ -138,7 +141,7 @@ export class WorkspacePrefix {
     const ids = await this.opts.tokens?.ensure(loaded.client, prompt, signal);
     const tokenEnds = mode === "gemma-turns" && ids ? await this.chunkTokenEnds(loaded, ids, chunks.length, signal) : undefined;
     if (tokenEnds) {
-      await this.evaluateInSteps(loaded, chunks, prompt, ids!, tokenEnds, result, signal);
+      await this.evaluateInSteps(loaded, chunks, prompt, ids!, tokenEnds, result, signal, onStep);
     } else {
       const t1 = performance.now();
       const evaluated = await evaluateOnCompletionSlot(loaded.client, ids ?? prompt, prompt, mode, signal);
@@ -170,6 +173,7 @@ export class WorkspacePrefix {
     tokenEnds: number[],
     result: PrefixWarmResult,
     signal?: AbortSignal,
+    onStep?: WarmStepListener,
   ): Promise<void> {
     const charEnds = workspacePrefixEnds(chunks);
     const held = this.opts.slot?.sharedLength(prompt) ?? 0;
@@ -197,6 +201,7 @@ export class WorkspacePrefix {
       result.evaluateMs += ms;
       result.processedTokens += evaluated.stats.processedTokens;
       result.tokens = evaluated.stats.promptTokens;
+      if (k < chunks.length) onStep?.(result.tokens, ids.length);
       const msPerToken = ms / Math.max(1, evaluated.stats.processedTokens);
       if (evaluated.stats.processedTokens >= 64) stepTokens = Math.round(Math.min(MAX_STEP_TOKENS, Math.max(MIN_STEP_TOKENS, targetMs / msPerToken)));
     }

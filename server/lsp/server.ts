@@ -227,7 +227,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     try {
       const chunks = await ws.chunksFor(activeFile, contextSize);
       notifyPrefix({ ...prefixStatus, state: "warming", message: undefined });
-      const r = await prefix.warm(chunks);
+      const r = await prefix.warm(chunks, undefined, (tokens, targetTokens) => notifyPrefix({ ...prefixStatus, state: "warming", tokens, targetTokens }));
       if (r) {
         log(
           `workspace prefix warmed up: ${r.tokens} tokens, ${r.processedTokens} evaluated in ${Math.round(r.evaluateMs)} ms` +
@@ -236,6 +236,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
         );
         notifyPrefix({
           ...prefixStatus,
+          targetTokens: undefined,
           state: "ready",
           tokens: r.tokens,
           chunks: chunks.length,

@@ -24,6 +24,9 @@ describe("status tooltip: workspace prefix", () => {
   it("shows warming up and failures", () => {
     expect(describeWorkspacePrefix({ state: "warming", tokens: 0, chunks: 0 }, now)).toMatch(/reading the workspace/);
     expect(describeWorkspacePrefix({ state: "warming", tokens: 1200, chunks: 4 }, now)).toMatch(/1,200 tokens .* updating/);
+    expect(describeWorkspacePrefix({ state: "warming", tokens: 12_300, targetTokens: 74_500, chunks: 4 }, now)).toBe(
+      "Workspace context: reading the workspace into the model, 12,300 of 74,500 tokens (16 %); completions use the part read so far.",
+    );
     expect(describeWorkspacePrefix({ state: "failed", tokens: 0, chunks: 0, message: "engine crashed" }, now)).toMatch(/unavailable: engine crashed/);
   });
 });

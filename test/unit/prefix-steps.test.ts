@@ -84,9 +84,12 @@ describe("workspace prefix evaluated in steps", () => {
     const engine = fakeEngine({ msPerToken: 0.02 });
     const slot = new SlotContents(engine.models);
     const prefix = new WorkspacePrefix(engine.models, { slot, tokens: new PrefixTokens(engine.models), stepTargetMs: 12, stepQuietMs: 0 });
-    const r = (await prefix.warm(chunks))!;
+    const seen: [number, number][] = [];
+    const r = (await prefix.warm(chunks, undefined, (tokens, target) => seen.push([tokens, target])))!;
     const steps = engine.requests;
     const full = tokenize(workspacePrefixPrompt(chunks), true);
+    // progress after each step but the last, for the status bar
+    expect(seen).toEqual(steps.slice(0, -1).map((s) => [s.ids.length, full.length]));
     expect(steps.length).toBeGreaterThan(2);
     expect(r.requests).toBe(steps.length);
     expect(steps.at(-1)!.ids).toEqual(full);
