@@ -137,16 +137,17 @@ export async function runUiTests({ tools, env, runDir, profile, extensionsDir, e
         await page.keyboard.press("Tab");
         await ghost.first().waitFor({ state: "hidden", timeout: S(5_000) }).catch(() => {});
         await page.keyboard.press("Control+S");
+        const firstGhostLine = ghostText.split("\n").map((l) => l.trim()).find((l) => l.length > 0);
+        if (!firstGhostLine) throw new Error("the ghost text was empty");
+        // Wait for the save with the accepted text (an earlier save of the typed text alone may be on disk).
         let saved = original;
         const deadline = Date.now() + S(10_000);
-        while (saved === original && Date.now() < deadline) {
+        while (!norm(saved).includes(firstGhostLine.slice(0, 20)) && Date.now() < deadline) {
           await sleep(200);
           saved = fs.readFileSync(file, "utf8");
         }
         const typedLine = saved.split("\n")[loop + 1] ?? "";
         if (!typedLine.includes("if (")) throw new Error(`the typed text is not on line ${loop + 2} of the saved file: ${JSON.stringify(typedLine)}`);
-        const firstGhostLine = ghostText.split("\n").map((l) => l.trim()).find((l) => l.length > 0);
-        if (!firstGhostLine) throw new Error("the ghost text was empty");
         if (!norm(saved).includes(firstGhostLine.slice(0, 20))) {
           throw new Error(`the ghost text ${JSON.stringify(firstGhostLine)} is not in the file after Tab; line ${loop + 2} is now ${JSON.stringify(typedLine)}`);
         }
