@@ -12,7 +12,8 @@
 import type { LoadedModel } from "../models/manager";
 import { PrefixStore } from "../completion/prefixStore";
 import type { SlotContents } from "../completion/slotContents";
-import { commonPrefixLength, prefixIdentity } from "../completion/workspacePrefix";
+import { commonPrefixLength } from "../completion/slotContents";
+import { prefixIdentity } from "../completion/workspacePrefix";
 
 /** Engine slot for chat and media, apart from completions (slot 0), so neither evicts the other's cache. */
 export const CHAT_SLOT = 1;

@@ -41,6 +41,13 @@ export function evaluateOnCompletionSlot(
   );
 }
 
+export function commonPrefixLength(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  return i;
+}
+
 export class SlotContents {
   private last?: { pid: number; prompt: string };
   /** completions in flight on the slot, and when the last one ended (background work waits for quiet) */
@@ -62,12 +69,7 @@ export class SlotContents {
 
   /** How many leading characters of `prompt` the slot's cache holds (0 when unknown). */
   sharedLength(prompt: string): number {
-    if (this.last?.pid !== this.pid()) return 0;
-    const held = this.last.prompt;
-    const n = Math.min(held.length, prompt.length);
-    let i = 0;
-    while (i < n && held.charCodeAt(i) === prompt.charCodeAt(i)) i++;
-    return i;
+    return this.last?.pid === this.pid() ? commonPrefixLength(this.last.prompt, prompt) : 0;
   }
 
   /**

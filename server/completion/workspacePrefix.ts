@@ -20,7 +20,7 @@ import type { ModelManager, LoadedModel } from "../models/manager";
 import { LAYOUT_VERSION, workspacePrefixEnds, workspacePrefixPrompt, type CompletionPrompt, type ContextChunk } from "./layout";
 import type { PrefixTokens } from "./prefixTokens";
 import { PrefixStore, type PrefixIdentity } from "./prefixStore";
-import { COMPLETION_SLOT, enginePid, evaluateOnCompletionSlot, type SlotContents } from "./slotContents";
+import { commonPrefixLength, COMPLETION_SLOT, enginePid, evaluateOnCompletionSlot, type SlotContents } from "./slotContents";
 import { seedOf } from "../workspace/index";
 
 /**
@@ -306,13 +306,6 @@ export function turnTokenEnds(ids: readonly number[], turnId: number, chunkCount
   for (let i = 0; i < ids.length; i++) if (ids[i] === turnId) starts.push(i);
   if (starts.length !== chunkCount + 1 || starts[0] > 1) return undefined;
   return [...starts.slice(2), ids.length];
-}
-
-export function commonPrefixLength(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  let i = 0;
-  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
-  return i;
 }
 
 /** What a saved prefix must have been made with to be loadable now (also checked by workspace chat's restore). */
