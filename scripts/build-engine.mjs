@@ -10,7 +10,11 @@
 //  - "prebuilt-libs" (default where available): compile only libmtmd, the server sources,
 //    cpp-httplib (no OpenSSL) and an empty web-UI asset table, and link them against the
 //    prebuilt libllama / libggml / libggml-base / libllama-common from
-//    node_modules/@node-llama-cpp/<platform>. ~2 min on 2 cores.
+//    node_modules/@node-llama-cpp/<platform>. ~2 min on 2 cores. Then, because Hearth patches
+//    ggml's CPU backend (scripts/engine-patches/0004-*), compile libggml-cpu-<variant>.so from the
+//    patched source with node-llama-cpp's options and replace the prebuilt file of the same name:
+//    `--cpu-variants native` (default) only the variant(s) ggml loads on this machine (+~1.5 min),
+//    `--cpu-variants all` every variant (for a VSIX; npm run package). engine.json records which.
 //  - "source": full cmake build of llama.cpp (targets llama-server + mtmd). ~6 min on 2 cores.
 // Nothing reaches the network: no web UI download/build, no SSL, no -hf.
 //
@@ -32,9 +36,10 @@ import { availableParallelism, cpus } from "node:os";
 import { basename, delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
-    ENGINE_PATCHES, GPU_VARIANTS, MANIFEST_NAME, PREBUILT_ABI_DEFINES, SOURCE_CMAKE_OPTIONS, SOURCE_GPU_CMAKE_OPTIONS,
-    buildCommandFor, buildOptionsHash, describeEngine, engineRoot, readEngineInputs, readEngineManifest,
-    serverBinaryName,
+    CPU_BACKEND_CMAKE_OPTIONS, CPU_VARIANT_CHOICES, ENGINE_PATCHES, GPU_VARIANTS, MANIFEST_NAME, PREBUILT_ABI_DEFINES,
+    SOURCE_CMAKE_OPTIONS, SOURCE_GPU_CMAKE_OPTIONS, bestCpuVariants, buildCommandFor, buildOptionsHash,
+    cpuBackendFile, cpuBackendTarget, cpuBackendVariants, cpuBackendsSatisfy, describeEngine, engineRoot,
+    readEngineInputs, readEngineManifest, serverBinaryName,
 } from "./engine-key.mjs";
 
 const P = "hearth:";
@@ -52,6 +57,11 @@ Options:
   --gpu cpu|cuda|vulkan   GPU variant (default: cpu)
   --mode prebuilt|source  prebuilt: link against node-llama-cpp's prebuilt libs (fast, default
                           when available); source: full llama.cpp build
+  --cpu-variants native|all
+                          CPU backends compiled from the patched ggml source (prebuilt mode):
+                          native (default) = the one(s) this machine loads, the other
+                          variants stay node-llama-cpp's prebuilt (unpatched) files;
+                          all = every variant (slow; for a VSIX, see npm run package)
   --force                 rebuild even if a complete build is cached
   --print-path            print the llama-server path of the cached build (exit 1 if not built)
   -h, --help              show this help
@@ -63,7 +73,7 @@ Environment:
 class UsageError extends Error {}
 
 function parseArgs(argv) {
-    const opts = { gpu: "cpu", mode: null, force: false, printPath: false, help: false };
+    const opts = { gpu: "cpu", mode: null, cpuVariants: "native", force: false, printPath: false, help: false };
     for (let i = 0; i < argv.length; i++) {
         let arg = argv[i];
         let value = null;
@@ -88,6 +98,13 @@ function parseArgs(argv) {
                 const v = takeValue();
                 if (v !== "prebuilt" && v !== "source") throw new UsageError(`--mode must be prebuilt|source, got "${v}"`);
                 opts.mode = v;
+                break;
+            }
+            case "--cpu-variants": {
+                const v = takeValue();
+                if (!CPU_VARIANT_CHOICES.includes(v))
+                    throw new UsageError(`--cpu-variants must be one of ${CPU_VARIANT_CHOICES.join("|")}, got "${v}"`);
+                opts.cpuVariants = v;
                 break;
             }
             case "--force": opts.force = true; break;
@@ -475,7 +492,89 @@ async function buildPrebuilt(desc, prebuilt, src, work, stage, ctx) {
     await runLogged(ctx.tools.cmake, ["--build", build, "--config", "Release", "--target", "llama-server", "-j", String(ctx.jobs)], ctx);
     const produced = [serverBinaryName(desc.platform), "libmtmd.so"];
     for (const f of produced) if (!existsSync(join(stage, f))) throw new Error(`build finished but ${f} is missing`);
-    return [...prebuilt.copy, ...produced];
+    const cpuBackends = await buildPatchedCpuBackends(desc, prebuilt, src, work, stage, ctx);
+    return { files: [...prebuilt.copy, ...produced], cpuBackends };
+}
+
+// The prebuilt libggml-cpu-*.so lack Hearth's ggml patches (0004: flash-attention decode with grouped-query
+// attention). Compile the requested variants from the patched source, configured like node-llama-cpp's
+// prebuilt build (CPU_BACKEND_CMAKE_OPTIONS), and overwrite the prebuilt files of the same name in the stage;
+// they link the prebuilt libggml-base.so beside them (same llama.cpp release, unversioned SONAME).
+async function buildPatchedCpuBackends(desc, prebuilt, src, work, stage, ctx) {
+    const started = Date.now();
+    const variants = cpuBackendVariants(prebuilt.copy);
+    if (!variants.length) {
+        // not seen in node-llama-cpp's packages (all ship libggml-cpu-<variant>.so): say so, do not fail the build
+        console.log(`${P} no libggml-cpu*.so in ${prebuilt.binDir}: the CPU backend keeps node-llama-cpp's prebuilt code (without Hearth's ggml patches)`);
+        return { requested: ctx.cpuVariants, patched: [], unpatched: [], nativeOnly: false, seconds: 0 };
+    }
+    let wanted = variants;
+    if (ctx.cpuVariants === "native") {
+        wanted = probeCpuVariants(variants, stage, work, ctx);
+        if (!wanted.length) {
+            console.log(`${P} could not tell which CPU backend this machine loads; compiling all ${variants.length} variants`);
+            wanted = variants;
+        }
+    }
+    const allVariants = wanted.length === variants.length;
+    const unpatched = variants.filter((v) => !wanted.includes(v));
+    const label = wanted.map((v) => v || "ggml-cpu").join(", ");
+    // node-llama-cpp's patches that touch ggml (none today) went into its prebuilt libggml-base: mirror them
+    await applyNlcPatches(desc, src, ctx, ["ggml/*"]);
+    const build = join(work, "build-cpu");
+    const options = [...CPU_BACKEND_CMAKE_OPTIONS];
+    if (variants.length === 1 && variants[0] === "") options.splice(options.indexOf("-DGGML_CPU_ALL_VARIANTS=ON"), 1, "-DGGML_CPU_ALL_VARIANTS=OFF");
+    console.log(`${P} configuring the patched ggml CPU backend (${allVariants ? `all ${wanted.length} variants` : label}) ...`);
+    await runLogged(ctx.tools.cmake, ["-S", src, "-B", build, ...generatorArgs(ctx.tools), ...options], ctx);
+    console.log(`${P} compiling ${wanted.map(cpuBackendFile).join(", ")} with -j${ctx.jobs} ...`);
+    await runLogged(ctx.tools.cmake, ["--build", build, "--config", "Release", "--target", ...wanted.map(cpuBackendTarget), "-j", String(ctx.jobs)], ctx);
+    for (const v of wanted) {
+        const f = cpuBackendFile(v);
+        const built = [join(build, "bin", f), join(build, "lib", f), join(build, "ggml", "src", f)].find((p) => existsSync(p));
+        if (!built) throw new Error(`build finished but ${f} was not found under ${build}`);
+        copyFileSync(built, join(stage, f));
+        writeSync(ctx.logFd, `# ${f}: compiled from the patched source (replaces the prebuilt file)\n`);
+    }
+    if (unpatched.length)
+        writeSync(ctx.logFd, `# prebuilt (unpatched) CPU backends kept: ${unpatched.map(cpuBackendFile).join(", ")}\n`);
+    const seconds = Math.round((Date.now() - started) / 100) / 10;
+    return { requested: ctx.cpuVariants, patched: wanted, unpatched, nativeOnly: false, seconds };
+}
+
+// Asks each prebuilt libggml-cpu-<variant>.so for its ggml_backend_score() on this machine, the way ggml's
+// loader picks one (highest score wins), with a tiny C program. [] if the probe cannot be built or run.
+function probeCpuVariants(variants, stage, work, ctx) {
+    const dir = join(work, "cpu-probe");
+    mkdirSync(dir, { recursive: true });
+    const source = join(dir, "probe.c");
+    const exe = join(dir, "probe");
+    writeFileSync(source, `#include <dlfcn.h>
+#include <stdio.h>
+typedef int (*score_fn)(void);
+int main(int argc, char ** argv) {
+    for (int i = 1; i + 1 < argc; i += 2) {
+        int score = 0;
+        void * h = dlopen(argv[i + 1], RTLD_NOW | RTLD_LOCAL);
+        if (h) {
+            score_fn f = (score_fn) dlsym(h, "ggml_backend_score");
+            if (f) score = f();
+            dlclose(h);
+        } else {
+            fprintf(stderr, "%s\\n", dlerror());
+        }
+        printf("%s %d\\n", argv[i], score);
+    }
+    return 0;
+}
+`);
+    const cc = spawnSync(ctx.tools.cc, ["-O1", "-o", exe, source, "-ldl"], { encoding: "utf8" });
+    writeSync(ctx.logFd, `\n$ ${ctx.tools.cc} -O1 -o ${exe} ${source} -ldl\n${cc.stdout ?? ""}${cc.stderr ?? ""}`);
+    if (cc.error || cc.status !== 0) return [];
+    const args = variants.flatMap((v) => [v === "" ? "-" : v, join(stage, cpuBackendFile(v))]);
+    const run = spawnSync(exe, args, { cwd: stage, encoding: "utf8", timeout: 60000 });
+    writeSync(ctx.logFd, `\n# CPU variant scores (ggml_backend_score):\n${run.stdout ?? ""}${run.stderr ?? ""}`);
+    if (run.error || run.status !== 0) return [];
+    return bestCpuVariants(run.stdout);
 }
 
 // Hearth's own fixes to the pinned llama.cpp (scripts/engine-patches/*.diff, each explains itself).
@@ -488,15 +587,17 @@ async function applyHearthPatches(src, ctx) {
     }
 }
 
-async function applyNlcPatches(desc, src, ctx) {
+async function applyNlcPatches(desc, src, ctx, include = []) {
     // node-llama-cpp applies these to llama.cpp before building its prebuilt libs; mirror that
+    // (`include`: only the parts of each patch under these paths, e.g. ["ggml/*"])
     const dir = join(desc.nodeLlamaCppDir, "llama", "patches");
     if (!existsSync(dir)) return;
+    const only = include.map((p) => `--include=${p}`);
     for (const f of readdirSync(dir).filter((n) => n.endsWith(".diff") || n.endsWith(".patch")).sort()) {
         const patch = join(dir, f);
-        const check = spawnSync(ctx.tools.git, ["apply", "--check", patch], { cwd: src, encoding: "utf8" });
+        const check = spawnSync(ctx.tools.git, ["apply", "--check", ...only, patch], { cwd: src, encoding: "utf8" });
         if (check.status === 0) {
-            await runLogged(ctx.tools.git, ["apply", patch], { ...ctx, cwd: src });
+            await runLogged(ctx.tools.git, ["apply", ...only, patch], { ...ctx, cwd: src });
             writeSync(ctx.logFd, `# applied node-llama-cpp patch ${f}\n`);
         } else {
             writeSync(ctx.logFd, `# skipped node-llama-cpp patch ${f} (does not apply: ${check.stderr.trim()})\n`);
@@ -510,7 +611,9 @@ async function buildSource(desc, src, work, stage, ctx) {
     const rpathOrigin = desc.platform === "darwin" ? "@loader_path" : "$ORIGIN";
     const options = SOURCE_CMAKE_OPTIONS.map((o) => o.replace("$ORIGIN", rpathOrigin));
     console.log(`${P} configuring (full source build${desc.gpu === "cpu" ? "" : `, ${desc.gpu}`}) ...`);
-    await runLogged(ctx.tools.cmake, ["-S", src, "-B", build, ...generatorArgs(ctx.tools), ...options, ...SOURCE_GPU_CMAKE_OPTIONS[desc.gpu]], ctx);
+    // --cpu-variants all: every CPU variant as a loadable backend (portable); otherwise ggml's default, -march=native
+    const cpuOptions = ctx.cpuVariants === "all" ? CPU_BACKEND_CMAKE_OPTIONS.filter((o) => /^-DGGML_/.test(o)) : [];
+    await runLogged(ctx.tools.cmake, ["-S", src, "-B", build, ...generatorArgs(ctx.tools), ...options, ...cpuOptions, ...SOURCE_GPU_CMAKE_OPTIONS[desc.gpu]], ctx);
     console.log(`${P} compiling llama.cpp + llama-server with -j${ctx.jobs} (log: ${ctx.logPath}) ...`);
     await runLogged(ctx.tools.cmake, ["--build", build, "--config", "Release", "--target", "llama-server", "mtmd", "-j", String(ctx.jobs)], ctx);
     const binDirs = [join(build, "bin"), join(build, "bin", "Release")].filter((d) => existsSync(d));
@@ -519,7 +622,9 @@ async function buildSource(desc, src, work, stage, ctx) {
     if (!binDir) throw new Error(`build finished but ${exe} was not found under ${join(build, "bin")}`);
     const libs = readdirSync(binDir).filter((f) => /\.(so|dylib|dll)$/.test(f) && statSync(join(binDir, f)).isFile());
     copyFiles(binDir, [exe, ...libs], stage);
-    return [exe, ...libs];
+    const patched = cpuBackendVariants(libs);
+    const cpuBackends = { requested: ctx.cpuVariants, patched, unpatched: [], nativeOnly: ctx.cpuVariants !== "all" };
+    return { files: [exe, ...libs], cpuBackends };
 }
 
 function probeVersion(serverPath, cwd) {
@@ -531,6 +636,15 @@ function probeVersion(serverPath, cwd) {
     const version = lines.find((l) => /^version:/.test(l)) ?? lines[0];
     if (!version) throw new Error(`${serverPath} --version printed nothing`);
     return { version, output: out };
+}
+
+function describeCpuBackends(cb) {
+    const names = (vs) => vs.map((v) => v || "ggml-cpu").join(", ");
+    if (!cb.patched.length) return "none";
+    let text = cb.unpatched.length ? `${names(cb.patched)} (prebuilt, unpatched: ${names(cb.unpatched)})` : `all (${names(cb.patched)})`;
+    if (cb.seconds != null) text += ` in ${cb.seconds}s`;
+    if (cb.nativeOnly) text += ", compiled for this machine's CPU only";
+    return text;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -620,7 +734,8 @@ async function main() {
     }
 
     const wantMode = opts.mode === "prebuilt" ? "prebuilt-libs" : opts.mode;
-    const cacheSatisfies = (c) => c.ok && (!wantMode || c.manifest.buildMode === wantMode);
+    const cacheSatisfies = (c) =>
+        c.ok && (!wantMode || c.manifest.buildMode === wantMode) && cpuBackendsSatisfy(c.manifest, opts.cpuVariants);
     if (!opts.force && cacheSatisfies(cached)) {
         console.log(`${P} engine cached (${cached.manifest.version}, ${cached.manifest.buildMode}): ${desc.serverPath}`);
         return 0;
@@ -666,11 +781,12 @@ async function main() {
         const logPath = join(stage, "build.log");
         const logFd = openSync(logPath, "a");
         const jobs = typeof availableParallelism === "function" ? availableParallelism() : cpus().length;
-        const ctx = { tools, jobs, logFd, logPath, cwd: work };
+        const ctx = { tools, jobs, logFd, logPath, cwd: work, cpuVariants: opts.cpuVariants };
         writeSync(logFd, `# hearth engine build ${new Date().toISOString()}\n# key ${desc.key}\n# tools ${JSON.stringify(tools)}\n`);
 
         let buildMode = null;
         let files = null;
+        let cpuBackends = null;
         let failure = null;
         try {
             const src = join(work, "src");
@@ -683,7 +799,7 @@ async function main() {
                 throw new Error(`--mode prebuilt: ${prebuilt.reason}`);
             if (wantMode !== "source" && prebuilt.ok) {
                 try {
-                    files = await buildPrebuilt(desc, prebuilt, src, work, stage, ctx);
+                    ({ files, cpuBackends } = await buildPrebuilt(desc, prebuilt, src, work, stage, ctx));
                     buildMode = "prebuilt-libs";
                 } catch (err) {
                     if (wantMode === "prebuilt-libs") throw err;
@@ -695,7 +811,7 @@ async function main() {
                 console.log(`${P} prebuilt libs unusable (${prebuilt.reason}); doing a full source build`);
             }
             if (!buildMode) {
-                files = await buildSource(desc, src, work, stage, ctx);
+                ({ files, cpuBackends } = await buildSource(desc, src, work, stage, ctx));
                 buildMode = "source";
             }
 
@@ -716,6 +832,7 @@ async function main() {
                 buildSeconds: Math.round((Date.now() - started) / 100) / 10,
                 builtAt: new Date().toISOString(),
                 optionsHash: buildOptionsHash(),
+                cpuBackends,
                 files: [...new Set(files)].sort(),
             };
             closeSync(logFd);
@@ -734,6 +851,7 @@ async function main() {
             const size = (statSync(desc.serverPath).size / 1048576).toFixed(1);
             console.log(`${P} engine built in ${manifest.buildSeconds}s (${buildMode}, ${size} MiB): ${desc.serverPath}`);
             console.log(`${P} ${probe.version}; build log: ${join(desc.dir, "build.log")}`);
+            console.log(`${P} CPU backends from the patched source: ${describeCpuBackends(cpuBackends)}`);
             return 0;
         } catch (err) {
             failure = err;

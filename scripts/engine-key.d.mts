@@ -9,6 +9,9 @@ export declare const MANIFEST_NAME: "engine.json";
 export declare const PREBUILT_ABI_DEFINES: readonly string[];
 export declare const SOURCE_CMAKE_OPTIONS: readonly string[];
 export declare const SOURCE_GPU_CMAKE_OPTIONS: Readonly<Record<GpuVariant, readonly string[]>>;
+export declare const CPU_BACKEND_CMAKE_OPTIONS: readonly string[];
+export type CpuVariantChoice = "native" | "all";
+export declare const CPU_VARIANT_CHOICES: readonly CpuVariantChoice[];
 
 export interface EngineInputs {
     nodeLlamaCppVersion: string;
@@ -63,3 +66,23 @@ export declare function readEngineManifest(desc: {
     manifestPath: string;
     serverPath: string;
 }): { ok: true; manifest: any } | { ok: false; reason: string };
+
+/** engine.json's record of the CPU backends: which were compiled from the patched source. */
+export interface EngineCpuBackends {
+    /** the `--cpu-variants` request */
+    requested: CpuVariantChoice;
+    /** variants compiled from the patched source ("" = a single libggml-cpu) */
+    patched: string[];
+    /** variants shipped as node-llama-cpp's prebuilt files (without Hearth's ggml patches) */
+    unpatched: string[];
+    /** true if the patched backend was compiled for this machine's CPU only (-march=native) */
+    nativeOnly: boolean;
+    /** prebuilt-libs mode: time spent probing, configuring and compiling them */
+    seconds?: number;
+}
+
+export declare function cpuBackendVariants(files: readonly string[]): string[];
+export declare function cpuBackendFile(variant: string): string;
+export declare function cpuBackendTarget(variant: string): string;
+export declare function bestCpuVariants(probeOutput: string): string[];
+export declare function cpuBackendsSatisfy(manifest: any, want: string): boolean;

@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
  * the output (CMake template, compile definitions, copied files, cmake options...).
  * It is part of the options hash, so a bump invalidates every cached engine.
  */
-export const BUILD_RECIPE_VERSION = 2;
+export const BUILD_RECIPE_VERSION = 3;
 
 /**
  * Hearth's patches to the pinned llama.cpp source, in scripts/engine-patches/, applied in this order. Their
@@ -27,6 +27,7 @@ export const ENGINE_PATCHES = Object.freeze([
     "0001-restored-swa-slot-reuse.diff",
     "0002-persist-slot-checkpoints.diff",
     "0003-draft-backoff.diff",
+    "0004-fa-decode-gqa.diff",
 ]);
 
 /** @type {readonly ["cpu", "cuda", "vulkan"]} */
@@ -66,6 +67,39 @@ export const SOURCE_GPU_CMAKE_OPTIONS = Object.freeze({
     vulkan: Object.freeze(["-DGGML_VULKAN=ON"]),
 });
 
+/**
+ * cmake options of the ggml CPU backends compiled from the patched source in prebuilt-libs mode: those of
+ * node-llama-cpp's prebuilt libggml-cpu-<variant>.so (one dynamically loaded library per CPU variant, no
+ * OpenMP, unversioned SONAME), so a patched variant can replace the prebuilt file of the same name.
+ * Also added to a source build with `--cpu-variants all` (a source build is otherwise -march=native).
+ */
+export const CPU_BACKEND_CMAKE_OPTIONS = Object.freeze([
+    "-DCMAKE_BUILD_TYPE=Release",
+    "-DGGML_NATIVE=OFF",
+    "-DGGML_BACKEND_DL=ON",
+    "-DGGML_CPU_ALL_VARIANTS=ON",
+    "-DGGML_OPENMP=OFF",
+    "-DBUILD_SHARED_LIBS=ON",
+    "-DCMAKE_PLATFORM_NO_VERSIONED_SONAME=ON",
+    "-DCMAKE_BUILD_WITH_INSTALL_RPATH=ON",
+    "-DCMAKE_INSTALL_RPATH=$ORIGIN",
+    "-DLLAMA_OPENSSL=OFF",
+    "-DLLAMA_BUILD_TESTS=OFF",
+    "-DLLAMA_BUILD_EXAMPLES=OFF",
+    "-DLLAMA_BUILD_TOOLS=OFF",
+    "-DLLAMA_BUILD_SERVER=OFF",
+    "-DLLAMA_BUILD_APP=OFF",
+    "-DLLAMA_BUILD_UI=OFF",
+    "-DLLAMA_USE_PREBUILT_UI=OFF",
+]);
+
+/**
+ * Which CPU backend variants an engine build compiles from the patched source (`--cpu-variants`):
+ * "native" = the variant(s) ggml would load on this machine (fast; `npm install`), "all" = every variant
+ * (for a VSIX that runs on other people's CPUs). The others keep node-llama-cpp's prebuilt (unpatched) file.
+ */
+export const CPU_VARIANT_CHOICES = Object.freeze(/** @type {const} */ (["native", "all"]));
+
 /** Everything (besides the key's readable parts) that changes the build output. */
 export function buildOptionsDescriptor() {
     return {
@@ -74,6 +108,7 @@ export function buildOptionsDescriptor() {
         prebuiltAbiDefines: [...PREBUILT_ABI_DEFINES],
         sourceCmakeOptions: [...SOURCE_CMAKE_OPTIONS],
         sourceGpuCmakeOptions: SOURCE_GPU_CMAKE_OPTIONS,
+        cpuBackendCmakeOptions: [...CPU_BACKEND_CMAKE_OPTIONS],
         webUi: false,
         ssl: false,
     };
@@ -235,4 +270,71 @@ export function readEngineManifest(desc) {
         }
     }
     return { ok: true, manifest };
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU backend variants (ggml's dynamically loaded libggml-cpu-<variant>.so)
+
+/**
+ * The CPU backend variants among a directory's file names, sorted: libggml-cpu-<variant>.so -> "<variant>";
+ * a single non-variant libggml-cpu.so -> "".
+ * @param {readonly string[]} files
+ * @returns {string[]}
+ */
+export function cpuBackendVariants(files) {
+    const out = [];
+    for (const f of files) {
+        const m = /^libggml-cpu(?:-([A-Za-z0-9_.]+))?\.so$/.exec(f);
+        if (m) out.push(m[1] ?? "");
+    }
+    return out.sort();
+}
+
+/** @param {string} variant */
+export function cpuBackendFile(variant) {
+    return variant === "" ? "libggml-cpu.so" : `libggml-cpu-${variant}.so`;
+}
+
+/** The cmake target that builds cpuBackendFile(variant). @param {string} variant */
+export function cpuBackendTarget(variant) {
+    return variant === "" ? "ggml-cpu" : `ggml-cpu-${variant}`;
+}
+
+/**
+ * Parses the CPU variant probe's output (one "<variant> <score>" line per library, "-" for a plain
+ * libggml-cpu; the score is the library's ggml_backend_score(), 0 = this CPU cannot run it) and returns the variant(s) ggml's loader would pick: the highest score above 0
+ * (all of them on a tie: the loader keeps the first it finds, in directory order). [] if none can run.
+ * @param {string} text
+ * @returns {string[]}
+ */
+export function bestCpuVariants(text) {
+    let best = 0;
+    /** @type {string[]} */
+    let picked = [];
+    for (const line of text.split(/\r?\n/)) {
+        const m = /^(\S+)\s+(-?\d+)$/.exec(line.trim());
+        if (!m) continue;
+        const variant = m[1] === "-" ? "" : m[1];
+        const score = Number(m[2]);
+        if (score > best) {
+            best = score;
+            picked = [variant];
+        } else if (score === best && score > 0) {
+            picked.push(variant);
+        }
+    }
+    return picked.sort();
+}
+
+/**
+ * Whether a finished build's manifest satisfies a `--cpu-variants` request: "all" needs every CPU backend
+ * compiled from the patched source (and none built for this machine only); "native" is met by any build.
+ * @param {any} manifest
+ * @param {string} want
+ */
+export function cpuBackendsSatisfy(manifest, want) {
+    if (want !== "all") return true;
+    const cb = manifest?.cpuBackends;
+    return !!cb && Array.isArray(cb.patched) && cb.patched.length > 0 && Array.isArray(cb.unpatched) &&
+        cb.unpatched.length === 0 && cb.nativeOnly !== true;
 }

@@ -93,7 +93,8 @@ function buildExtension(runDir) {
   const canPackage = Boolean(pkg.scripts?.package) && fs.existsSync(path.join(REPO, "scripts", "package-vsix.mjs"));
   if (canPackage && !forceDev) {
     const startedAt = Date.now();
-    sh("npm", ["run", "package"], { logFile: path.join(runDir, "logs", "package.log"), what: "npm run package" });
+    // (installed here only: the engine as `npm install` built it, not every CPU variant from source)
+    sh("npm", ["run", "package", "--", "--cpu-variants", "native"], { logFile: path.join(runDir, "logs", "package.log"), what: "npm run package" });
     const preferred = path.join(REPO, "hearth-linux-x64.vsix");
     const vsix = fs.existsSync(preferred) && fs.statSync(preferred).mtimeMs >= startedAt - 1000
       ? preferred

@@ -54,6 +54,16 @@ describe("engine build (npm run build:engine)", () => {
         expect(m.files!.some((f) => /^libmtmd\.(so|dylib)/.test(f))).toBe(true);
     });
 
+    it("records the CPU backends compiled from the patched ggml source (and ships them)", () => {
+        const cb = (install.manifest as { cpuBackends?: { patched: string[]; unpatched: string[]; requested: string } }).cpuBackends;
+        expect(cb).toBeDefined();
+        expect(["native", "all"]).toContain(cb!.requested);
+        expect(cb!.patched.length).toBeGreaterThan(0);
+        const files = install.manifest.files!;
+        for (const v of [...cb!.patched, ...cb!.unpatched]) expect(files).toContain(v === "" ? "libggml-cpu.so" : `libggml-cpu-${v}.so`);
+        if (cb!.requested === "all") expect(cb!.unpatched).toEqual([]);
+    });
+
     it("a second run reports 'cached' and leaves the manifest untouched", () => {
         const manifestPath = join(install.dir, MANIFEST_NAME);
         const bytes = readFileSync(manifestPath, "utf8");

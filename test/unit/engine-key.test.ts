@@ -1,13 +1,21 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
     BUILD_RECIPE_VERSION,
+    CPU_BACKEND_CMAKE_OPTIONS,
+    ENGINE_PATCHES,
     MANIFEST_NAME,
+    bestCpuVariants,
     buildCommandFor,
+    buildOptionsDescriptor,
+    cpuBackendFile,
+    cpuBackendTarget,
+    cpuBackendVariants,
+    cpuBackendsSatisfy,
     computeEngineKey,
     describeEngine,
     readEngineInputs,
@@ -52,6 +60,52 @@ describe("computeEngineKey", () => {
 
     it("has a recipe version", () => {
         expect(Number.isInteger(BUILD_RECIPE_VERSION) && BUILD_RECIPE_VERSION >= 1).toBe(true);
+    });
+});
+
+describe("engine patches", () => {
+    it("lists patch files that exist, in order, the ggml flash-attention one included", () => {
+        expect(ENGINE_PATCHES).toContain("0004-fa-decode-gqa.diff");
+        expect([...ENGINE_PATCHES].sort()).toEqual([...ENGINE_PATCHES]);
+        for (const f of ENGINE_PATCHES) expect(existsSync(join(repoRoot, "scripts", "engine-patches", f))).toBe(true);
+        expect(buildOptionsDescriptor().patches).toEqual([...ENGINE_PATCHES]);
+    });
+});
+
+describe("CPU backend variants", () => {
+    it("are read from libggml-cpu-<variant>.so file names (a plain libggml-cpu.so is the variant \"\")", () => {
+        const files = ["libggml-base.so", "libggml-cpu-zen4.so", "libggml-cpu-x64.so", "libggml-cpu-armv8.2_1.so", "libggml.v0.5.0.so", "llama-server", "libggml-cpu-zen4.so.bak"];
+        expect(cpuBackendVariants(files)).toEqual(["armv8.2_1", "x64", "zen4"]);
+        expect(cpuBackendVariants(["libggml-cpu.so", "libggml-cuda.so"])).toEqual([""]);
+        expect(cpuBackendFile("zen4")).toBe("libggml-cpu-zen4.so");
+        expect(cpuBackendFile("")).toBe("libggml-cpu.so");
+        expect(cpuBackendTarget("haswell")).toBe("ggml-cpu-haswell");
+        expect(cpuBackendTarget("")).toBe("ggml-cpu");
+    });
+
+    it("the probe's best score picks the variant ggml loads; all of them on a tie; none if nothing runs", () => {
+        expect(bestCpuVariants("x64 1\nsse42 3\nhaswell 163\nzen4 2047\nsapphirerapids 0\n")).toEqual(["zen4"]);
+        expect(bestCpuVariants("a 5\r\nb 7\nc 7\n")).toEqual(["b", "c"]);
+        expect(bestCpuVariants("- 4\n")).toEqual([""]);
+        expect(bestCpuVariants("a 0\nb 0\n")).toEqual([]);
+        expect(bestCpuVariants("garbage\n\n")).toEqual([]);
+    });
+
+    it("--cpu-variants all is met only by a build whose CPU backends are all patched and portable", () => {
+        const all = { cpuBackends: { requested: "all", patched: ["x64", "zen4"], unpatched: [], nativeOnly: false } };
+        const native = { cpuBackends: { requested: "native", patched: ["zen4"], unpatched: ["x64"], nativeOnly: false } };
+        const source = { cpuBackends: { requested: "native", patched: [""], unpatched: [], nativeOnly: true } };
+        expect(cpuBackendsSatisfy(all, "all")).toBe(true);
+        expect(cpuBackendsSatisfy(native, "all")).toBe(false);
+        expect(cpuBackendsSatisfy(source, "all")).toBe(false);
+        expect(cpuBackendsSatisfy({}, "all")).toBe(false);
+        for (const m of [all, native, source, {}]) expect(cpuBackendsSatisfy(m, "native")).toBe(true);
+    });
+
+    it("are configured like node-llama-cpp's prebuilt ones (loadable variants, no OpenMP, unversioned SONAME)", () => {
+        for (const o of ["-DGGML_BACKEND_DL=ON", "-DGGML_CPU_ALL_VARIANTS=ON", "-DGGML_NATIVE=OFF", "-DGGML_OPENMP=OFF", "-DCMAKE_PLATFORM_NO_VERSIONED_SONAME=ON"])
+            expect(CPU_BACKEND_CMAKE_OPTIONS).toContain(o);
+        expect(buildOptionsDescriptor().cpuBackendCmakeOptions).toEqual([...CPU_BACKEND_CMAKE_OPTIONS]);
     });
 });
 
@@ -208,11 +262,20 @@ describe("build-engine.mjs without build tools", () => {
             encoding: "utf8",
         });
         expect(r2.status).toBe(2);
+        // so does --cpu-variants all on a build that is not all-patched (a VSIX must not ship it silently)
+        const r3 = spawnSync(process.execPath, [script, "--cpu-variants", "all"], {
+            env: { HOME: process.env.HOME, HEARTH_CACHE_DIR: cache, PATH: "" },
+            encoding: "utf8",
+        });
+        expect(r3.status).toBe(2);
     });
 
     it("rejects bad arguments", () => {
         const r = spawnSync(process.execPath, [script, "--gpu", "metal"], { encoding: "utf8" });
         expect(r.status).toBe(64);
         expect(r.stderr).toContain("--gpu must be one of cpu|cuda|vulkan");
+        const r2 = spawnSync(process.execPath, [script, "--cpu-variants", "some"], { encoding: "utf8" });
+        expect(r2.status).toBe(64);
+        expect(r2.stderr).toContain("--cpu-variants must be one of native|all");
     });
 });
