@@ -32,9 +32,13 @@ const MIN_SHARED = 0.05;
 
 /** A warm-up step aims at this long on the slot: about the longest a completion waits behind one. */
 const STEP_TARGET_MS = 1000;
-/** The first step's size, before the engine's speed is known; steps adapt to it after that. */
-const FIRST_STEP_TOKENS = 2048;
-const MIN_STEP_TOKENS = 256;
+/**
+ * But no step is smaller than this: a completion between two steps leaves the engine to roll the slot back
+ * to the last step's end, and with the context checkpoints spaced by the plan (a 32nd of the prefix budget:
+ * 2.3K tokens at 128K context) smaller steps re-evaluated more than they added (measured in the bench at
+ * ~1K-token steps: 371K background tokens instead of 122K).
+ */
+const MIN_STEP_TOKENS = 8192;
 const MAX_STEP_TOKENS = 65536;
 /** Between steps the warm-up waits until no completion ran for this long (typing goes first). */
 const STEP_QUIET_MS = 300;
@@ -76,8 +80,9 @@ export interface WorkspacePrefixOptions {
   slot?: SlotContents;
   /** Tokenizes the prefix once for the warm-up and the completions that follow (shared with them). */
   tokens?: PrefixTokens;
-  /** Step pacing (tests): target milliseconds per step, and the quiet time before each. */
+  /** Step pacing (tests): target milliseconds per step, the smallest step, and the quiet time before each. */
   stepTargetMs?: number;
+  minStepTokens?: number;
   stepQuietMs?: number;
 }
 
@@ -182,7 +187,8 @@ export class WorkspacePrefix {
     // (all of it held was checked before; a slot that does hold it still gets its last chunk confirmed)
     if (k === chunks.length) k--;
     const targetMs = this.opts.stepTargetMs ?? STEP_TARGET_MS;
-    let stepTokens = FIRST_STEP_TOKENS;
+    const minStep = this.opts.minStepTokens ?? MIN_STEP_TOKENS;
+    let stepTokens = minStep;
     while (k < chunks.length) {
       await this.opts.slot?.quiet(this.opts.stepQuietMs ?? STEP_QUIET_MS, signal);
       const from = k === 0 ? 0 : tokenEnds[k - 1];
@@ -203,7 +209,7 @@ export class WorkspacePrefix {
       result.tokens = evaluated.stats.promptTokens;
       if (k < chunks.length) onStep?.(result.tokens, ids.length);
       const msPerToken = ms / Math.max(1, evaluated.stats.processedTokens);
-      if (evaluated.stats.processedTokens >= 64) stepTokens = Math.round(Math.min(MAX_STEP_TOKENS, Math.max(MIN_STEP_TOKENS, targetMs / msPerToken)));
+      if (evaluated.stats.processedTokens >= 64) stepTokens = Math.round(Math.min(MAX_STEP_TOKENS, Math.max(minStep, targetMs / msPerToken)));
     }
   }
 

@@ -106,7 +106,9 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     completions = new CompletionService(models, slot, tokens);
     // Workspace chat loads the persisted workspace prefix into the chat slot.
     chat = new ChatService(models, { store, log, tokens });
-    if (workspace) prefix = new WorkspacePrefix(models, { store, log, slot, tokens });
+    // (HEARTH_PREFIX_MIN_STEP_TOKENS: smaller warm-up steps, for tests with a small workspace)
+    const minStepTokens = Number(process.env.HEARTH_PREFIX_MIN_STEP_TOKENS) || undefined;
+    if (workspace) prefix = new WorkspacePrefix(models, { store, log, slot, tokens, minStepTokens });
     models.on("status", (status) => void connection.sendNotification(ModelStatusNotification, status));
     models.on("log", (level, message, source) => void connection.sendNotification(LogNotification, { level, message, source }));
     return {

@@ -183,7 +183,8 @@ describe("workspace prefix", () => {
     }
     const current = path.join(ws, "src", "main.ts");
     fs.writeFileSync(current, "import { value0_0 } from './module0';\nexport const answer = \n");
-    const t = await startTinyHost({ model: tiny.text, mmproj: "", drafter: "", contextSize: 65536 }, undefined, pathToFileURL(ws).href, path.join(root, "storage-steps"));
+    // (steps of 2,048 tokens: the default 8,192 would take this whole small workspace in one)
+    const t = await startTinyHost({ model: tiny.text, mmproj: "", drafter: "", contextSize: 65536 }, { HEARTH_PREFIX_MIN_STEP_TOKENS: "2048" }, pathToFileURL(ws).href, path.join(root, "storage-steps"));
     other = t.host;
     const uri = pathToFileURL(current).href;
     await t.host.connection.sendNotification(DidOpenTextDocumentNotification.type, {

@@ -83,7 +83,7 @@ describe("workspace prefix evaluated in steps", () => {
   it("sends whole chunks per request, each a prefix of the next, sized from the measured speed", async () => {
     const engine = fakeEngine({ msPerToken: 0.02 });
     const slot = new SlotContents(engine.models);
-    const prefix = new WorkspacePrefix(engine.models, { slot, tokens: new PrefixTokens(engine.models), stepTargetMs: 12, stepQuietMs: 0 });
+    const prefix = new WorkspacePrefix(engine.models, { slot, tokens: new PrefixTokens(engine.models), stepTargetMs: 12, minStepTokens: 256, stepQuietMs: 0 });
     const seen: [number, number][] = [];
     const r = (await prefix.warm(chunks, undefined, (tokens, target) => seen.push([tokens, target])))!;
     const steps = engine.requests;
@@ -108,7 +108,7 @@ describe("workspace prefix evaluated in steps", () => {
     const engine = fakeEngine({ msPerToken: 0.05 });
     const slot = new SlotContents(engine.models);
     const tokens = new PrefixTokens(engine.models);
-    const prefix = new WorkspacePrefix(engine.models, { slot, tokens, stepTargetMs: 20, stepQuietMs: 30 });
+    const prefix = new WorkspacePrefix(engine.models, { slot, tokens, stepTargetMs: 20, minStepTokens: 2048, stepQuietMs: 30 });
     const completions = new CompletionService(engine.models, slot, tokens);
     const req = { filePath: "src/main.ts", languageId: "typescript", prefix: "const a = ", suffix: "\n", workspaceChunks: chunks, maxTokens: 4 };
 
