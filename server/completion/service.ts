@@ -147,8 +147,10 @@ export class CompletionService {
       const layout = this.layoutFor(req, loaded);
       if (this.slot?.startsWith(layout.prompt)) return {};
       const prompt = this.enginePrompt(loaded, layout);
-      // Until it finishes the slot holds an unknown part of it (an abort stops the engine mid-way).
-      this.slot?.record("");
+      // The record stays at the last prompt until this one is done: an abort stops the engine somewhere in this
+      // prompt's window, after the workspace prefix both share, and the warm-up counts on the record for where
+      // the slot's prefix ends (an empty record made it start from chunk 0 and cut the engine's cache back to
+      // the first step: a full re-evaluation of the prefix each time, ~84K tokens in the bench).
       const result = await evaluateOnCompletionSlot(loaded.client, prompt, layout.prompt, layout.mode, both);
       this.slot?.record(layout.prompt);
       return { stats: result.stats };
