@@ -13,6 +13,7 @@ import { CancellationTokenSource, DidOpenTextDocumentNotification, LSPErrorCodes
 import { writeTinyModels } from "../../server/gguf/tinyModels";
 import { ChatRequest, type ChatMessage, type ChatResult, type HearthErrorData } from "../../server/protocol";
 import { completeAt, startWarmWorkspaceHost, type TinyHost } from "../helpers/tinyHost";
+import { writeModules } from "../helpers/workspace";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-wschat-"));
 const ws = path.join(root, "ws");
@@ -25,14 +26,8 @@ let warm = 0;
 
 beforeAll(async () => {
   const tiny = await writeTinyModels(path.join(root, "models"));
-  fs.mkdirSync(path.join(ws, "src"), { recursive: true });
   fs.mkdirSync(path.join(ws, "generated"), { recursive: true });
-  const old = new Date("2026-01-01T00:00:00Z");
-  for (let i = 0; i < 8; i++) {
-    const file = path.join(ws, "src", `module${i}.ts`);
-    fs.writeFileSync(file, Array.from({ length: 30 }, (_, j) => `export const value${i}_${j} = ${i * 100 + j}; // line ${j} of module ${i}`).join("\n") + "\n");
-    fs.utimesSync(file, old, old);
-  }
+  writeModules(ws, 8);
   fs.writeFileSync(path.join(ws, ".env"), `OPENAI_API_KEY=${SECRET}\n`);
   fs.writeFileSync(path.join(ws, "src", "config.ts"), `export const key = "${SECRET}";\n`);
   fs.writeFileSync(path.join(ws, ".gitignore"), "generated/\n");

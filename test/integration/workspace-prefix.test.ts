@@ -17,6 +17,7 @@ import type { HostProcess } from "../../server/client/hostProcess";
 import { writeTinyModels } from "../../server/gguf/tinyModels";
 import { ActiveEditorNotification, LoadModelRequest, WorkspacePrefixNotification, type WorkspacePrefixParams } from "../../server/protocol";
 import { completeAt, startTinyHost } from "../helpers/tinyHost";
+import { writeModules } from "../helpers/workspace";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-prefix-"));
 let host: HostProcess | undefined;
@@ -31,14 +32,7 @@ describe("workspace prefix", () => {
   it("is warmed up after loading, and the first completion reuses it from the engine cache", async () => {
     const tiny = await writeTinyModels(path.join(root, "models"));
     const ws = path.join(root, "ws");
-    fs.mkdirSync(path.join(ws, "src"), { recursive: true });
-    const old = new Date("2026-01-01T00:00:00Z");
-    for (let i = 0; i < 8; i++) {
-      const file = path.join(ws, "src", `module${i}.ts`);
-      const body = Array.from({ length: 30 }, (_, j) => `export const value${i}_${j} = ${i * 100 + j}; // line ${j} of module ${i}`).join("\n");
-      fs.writeFileSync(file, body + "\n");
-      fs.utimesSync(file, old, old);
-    }
+    writeModules(ws, 8);
     const current = path.join(ws, "src", "main.ts");
     fs.writeFileSync(current, "import { value0_0 } from './module0';\nexport const answer = \n");
 
@@ -174,13 +168,7 @@ describe("workspace prefix", () => {
   it("does not hold completions while it is evaluated: they answer at once with the part the engine holds", async () => {
     const tiny = await writeTinyModels(path.join(root, "models-steps"));
     const ws = path.join(root, "ws-steps");
-    fs.mkdirSync(path.join(ws, "src"), { recursive: true });
-    const old = new Date("2026-01-01T00:00:00Z");
-    for (let i = 0; i < 16; i++) {
-      const file = path.join(ws, "src", `module${i}.ts`);
-      fs.writeFileSync(file, Array.from({ length: 30 }, (_, j) => `export const value${i}_${j} = ${i * 100 + j}; // line ${j} of module ${i}`).join("\n") + "\n");
-      fs.utimesSync(file, old, old);
-    }
+    writeModules(ws, 16);
     const current = path.join(ws, "src", "main.ts");
     fs.writeFileSync(current, "import { value0_0 } from './module0';\nexport const answer = \n");
     // (steps of 2,048 tokens: the default 8,192 would take this whole small workspace in one)
