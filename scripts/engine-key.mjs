@@ -28,6 +28,7 @@ export const ENGINE_PATCHES = Object.freeze([
     "0002-persist-slot-checkpoints.diff",
     "0003-draft-backoff.diff",
     "0004-fa-decode-gqa.diff",
+    "0005-sampler-prompt-tail.diff",
 ]);
 
 /** @type {readonly ["cpu", "cuda", "vulkan"]} */
