@@ -29,6 +29,7 @@ export const ENGINE_PATCHES = Object.freeze([
     "0003-draft-backoff.diff",
     "0004-fa-decode-gqa.diff",
     "0005-sampler-prompt-tail.diff",
+    "0006-packed-prompt-ids.diff",
 ]);
 
 /** @type {readonly ["cpu", "cuda", "vulkan"]} */

@@ -55,13 +55,18 @@ async function checkSplit(client: EngineClient, input: CompletionInput, fim?: Fi
   const rest = await client.tokenize(layout.prompt.slice(layout.volatileStart), undefined, false);
   expect([...ids, ...rest]).toEqual(whole);
 
-  // ...and the engine answers both forms identically (greedy, no cache).
+  // ...and the engine answers every form identically (greedy, no cache): text, [ids…, text], and the ids
+  // packed (engine patch 0006, what the host sends to its own engine).
   const body = { n_predict: 8, temperature: 0, cache_prompt: false, id_slot: 0 };
   const a = await client.completion({ ...body, prompt: layout.prompt });
   const b = await client.completion({ ...body, prompt: mixed });
   expect(b.stats.promptTokens).toBe(whole.length);
   expect(b.text).toBe(a.text);
   expect(b.stats.promptTokens).toBe(a.stats.promptTokens);
+  const packed = new EngineClient(() => client["endpoint"](), { packedPromptIds: true });
+  const c = await packed.completion({ ...body, prompt: mixed });
+  expect(c.text).toBe(a.text);
+  expect(c.stats.promptTokens).toBe(whole.length);
 }
 
 describe.skipIf(!server)("workspace prefix as token ids", () => {
@@ -76,6 +81,20 @@ describe.skipIf(!server)("workspace prefix as token ids", () => {
     const client = new EngineClient(() => ({ baseUrl: srv!.url }));
     await checkSplit(client, INPUT);
     await checkSplit(client, { ...INPUT, recentChunks: [] });
+    await srv.stop();
+    srv = undefined;
+  });
+
+  it("Hearth's engine says it takes packed ids, and refuses malformed ones instead of dropping them", async () => {
+    const tiny = await writeTinyModels(join(dir, "tiny"));
+    srv = await startLlamaServer(["-m", tiny.text, "-c", "2048", "-np", "1"]);
+    const client = new EngineClient(() => ({ baseUrl: srv!.url }));
+    expect((await client.props()).hearth_prompt_ids).toBe(true);
+    for (const bad of ["AAAA", "AAAAA===", "AA$AAA==", 42]) {
+      await expect(client.completion({ hearth_prompt_ids: bad, prompt: "x", n_predict: 1 })).rejects.toThrow(/hearth_prompt_ids|type/);
+    }
+    // only /completion reads them (elsewhere they would be ignored: an answer to a different prompt)
+    await expect(client.postJson("/v1/completions", { hearth_prompt_ids: "AgAAAA==", prompt: "x", max_tokens: 1 })).rejects.toThrow(/only read by \/completion/);
     await srv.stop();
     srv = undefined;
   });
