@@ -30,6 +30,7 @@ export const ENGINE_PATCHES = Object.freeze([
     "0004-fa-decode-gqa.diff",
     "0005-sampler-prompt-tail.diff",
     "0006-packed-prompt-ids.diff",
+    "0007-fa-decode-gqa-fast.diff",
 ]);
 
 /** @type {readonly ["cpu", "cuda", "vulkan"]} */
