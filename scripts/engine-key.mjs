@@ -31,6 +31,7 @@ export const ENGINE_PATCHES = Object.freeze([
     "0005-sampler-prompt-tail.diff",
     "0006-packed-prompt-ids.diff",
     "0007-fa-decode-gqa-fast.diff",
+    "0008-fa-decode-gqa-v.diff",
 ]);
 
 /** @type {readonly ["cpu", "cuda", "vulkan"]} */
