@@ -9,7 +9,7 @@
  * own /tokenize, so the ids are exactly what the engine would produce) and reused until it changes.
  *
  * A prompt is sent as `[...prefixIds, "rest of the prompt"]` (llama-server's mixed prompt form: the rest is
- * tokenized without a second BOS), the ids' JSON written once per prefix (MixedPrompt). That equals tokenizing the whole string only when no token spans the
+ * tokenized without a second BOS), its wire form written once per prefix (MixedPrompt). That equals tokenizing the whole string only when no token spans the
  * split, so the split is used only where the rest starts with a special token (`<|turn>` or a FIM token):
  * the tokenizer always cuts there.
  */
@@ -25,8 +25,6 @@ interface Entry {
   pid: number;
   text: string;
   ids?: number[];
-  /** the ids as JSON, serialized once (at 80K ids, 2.5 ms a keystroke otherwise) */
-  idsJson?: string;
   pending?: Promise<number[]>;
 }
 
@@ -51,8 +49,7 @@ export class PrefixTokens {
       this.ensure(client, prefix).catch(() => undefined); // a failure only means the next keystroke sends text again
       return prompt;
     }
-    e.idsJson ??= JSON.stringify(e.ids).slice(1, -1);
-    return new MixedPrompt(e.ids, e.idsJson, rest);
+    return new MixedPrompt(e.ids, rest);
   }
 
   /** The ids of `prefix` (with BOS, as the engine adds it to a prompt), tokenizing it once. */

@@ -198,7 +198,7 @@ export class WorkspacePrefix {
       const stepIds = ids.slice(0, tokenEnds[next - 1]);
       const t0 = performance.now();
       // (the slot's record stays at the last step until this one is done: it holds at least that)
-      const evaluated = await evaluateOnCompletionSlot(loaded.client, new MixedPrompt(stepIds, JSON.stringify(stepIds).slice(1, -1), ""), text, "gemma-turns", signal);
+      const evaluated = await evaluateOnCompletionSlot(loaded.client, new MixedPrompt(stepIds, ""), text, "gemma-turns", signal);
       const ms = performance.now() - t0;
       this.opts.slot?.record(text);
       this.opts.tokens?.remember(text, stepIds);

@@ -57,15 +57,13 @@ export interface StreamResult {
 
 /**
  * A `/completion` prompt of token ids followed by text, sent as llama-server's mixed form
- * `[id, …, id, "text"]`. The ids' JSON is given already serialized: a workspace prefix is tens of thousands
- * of ids, the same for every keystroke, and serializing them again each time was a measurable part of the
- * host's time per completion.
+ * `[id, …, id, "text"]`, or packed (see requestJson). A workspace prefix is tens of thousands of ids, the same
+ * array for every keystroke, so its wire encodings are made once per array (at 80K ids, 2.5 ms a keystroke
+ * otherwise) and only in the form the engine takes.
  */
 export class MixedPrompt {
   constructor(
     readonly ids: readonly number[],
-    /** `JSON.stringify(ids)` without its brackets */
-    readonly idsJson: string,
     readonly rest: string,
   ) {}
 
@@ -75,25 +73,29 @@ export class MixedPrompt {
   }
 
   toJSONText(): string {
-    const parts = [this.idsJson, this.rest === "" ? "" : JSON.stringify(this.rest)].filter((p) => p !== "");
+    const ids = encoded(this.ids, "json", () => JSON.stringify(this.ids).slice(1, -1));
+    const parts = [ids, this.rest === "" ? "" : JSON.stringify(this.rest)].filter((p) => p !== "");
     return "[" + parts.join(",") + "]";
   }
 
-  /** The ids as base64 of little-endian int32 (engine patch 0006), encoded once per ids array. */
+  /** The ids as base64 of little-endian int32 (engine patch 0006). */
   idsBase64(): string {
-    let b64 = packedIds.get(this.ids);
-    if (b64 === undefined) {
+    return encoded(this.ids, "base64", () => {
       const buf = Buffer.alloc(4 * this.ids.length);
       this.ids.forEach((id, i) => buf.writeInt32LE(id, 4 * i));
-      b64 = buf.toString("base64");
-      packedIds.set(this.ids, b64);
-    }
-    return b64;
+      return buf.toString("base64");
+    });
   }
 }
 
-/** Base64 of an ids array: a workspace prefix's ids are one array reused for every keystroke. */
-const packedIds = new WeakMap<readonly number[], string>();
+/** Wire encodings of ids arrays, made once per array. */
+const encodings = new WeakMap<readonly number[], { json?: string; base64?: string }>();
+
+function encoded(ids: readonly number[], form: "json" | "base64", make: () => string): string {
+  let e = encodings.get(ids);
+  if (!e) encodings.set(ids, (e = {}));
+  return (e[form] ??= make());
+}
 
 /**
  * A request body as JSON; a MixedPrompt `prompt` is spliced in as its pre-serialized text. With `packed`

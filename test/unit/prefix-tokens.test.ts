@@ -89,26 +89,26 @@ describe("splitBoundaries", () => {
 
 describe("MixedPrompt on the wire", () => {
   it("is spliced into the request JSON as [ids…, text], equal to plain serialization, with the other fields intact", () => {
-    const p = new MixedPrompt([1, 2, 3], "1,2,3", 'say "hi"\n');
+    const p = new MixedPrompt([1, 2, 3], 'say "hi"\n');
     const body = { n_predict: 4, stop: ["<turn|>"], prompt: p, cache_prompt: true };
     expect(JSON.parse(requestJson(body))).toEqual({ prompt: [1, 2, 3, 'say "hi"\n'], n_predict: 4, stop: ["<turn|>"], cache_prompt: true });
     expect(JSON.parse(requestJson(body))).toEqual(JSON.parse(JSON.stringify(body)));
-    expect(JSON.parse(requestJson({ prompt: new MixedPrompt([5], "5", "") }))).toEqual({ prompt: [5] });
+    expect(JSON.parse(requestJson({ prompt: new MixedPrompt([5], "") }))).toEqual({ prompt: [5] });
     expect(requestJson({ prompt: "text", a: 1 })).toBe(JSON.stringify({ prompt: "text", a: 1 }));
   });
 
   it("packed for Hearth's engine: the ids as base64 int32 LE in hearth_prompt_ids, the text as the prompt", () => {
     const ids = [2, 105, 262143, 0, 70000];
-    const p = new MixedPrompt(ids, ids.join(","), 'say "hi"\n');
+    const p = new MixedPrompt(ids, 'say "hi"\n');
     const sent = JSON.parse(requestJson({ n_predict: 4, prompt: p, cache_prompt: true }, true));
     const bytes = Buffer.from(sent.hearth_prompt_ids, "base64");
     expect(Array.from({ length: bytes.length / 4 }, (_, i) => bytes.readInt32LE(4 * i))).toEqual(ids);
     expect(sent).toEqual({ hearth_prompt_ids: sent.hearth_prompt_ids, prompt: 'say "hi"\n', n_predict: 4, cache_prompt: true });
     // nothing after the ids: an empty prompt string; no ids or a plain prompt: the ordinary form
-    expect(JSON.parse(requestJson({ prompt: new MixedPrompt([5], "5", "") }, true))).toEqual({ hearth_prompt_ids: "BQAAAA==", prompt: "" });
-    expect(JSON.parse(requestJson({ prompt: new MixedPrompt([], "", "x") }, true))).toEqual({ prompt: ["x"] });
+    expect(JSON.parse(requestJson({ prompt: new MixedPrompt([5], "") }, true))).toEqual({ hearth_prompt_ids: "BQAAAA==", prompt: "" });
+    expect(JSON.parse(requestJson({ prompt: new MixedPrompt([], "x") }, true))).toEqual({ prompt: ["x"] });
     expect(requestJson({ prompt: "text" }, true)).toBe(JSON.stringify({ prompt: "text" }));
     // encoded once per ids array (a workspace prefix is reused for every keystroke)
-    expect(new MixedPrompt(ids, "", "").idsBase64()).toBe(sent.hearth_prompt_ids);
+    expect(new MixedPrompt(ids, "").idsBase64()).toBe(sent.hearth_prompt_ids);
   });
 });
