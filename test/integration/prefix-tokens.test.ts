@@ -38,7 +38,8 @@ const INPUT: CompletionInput = {
   recentChunks: [{ path: "src/other.ts", text: "export const other = 1;\n" }],
 };
 
-async function checkSplit(client: EngineClient, input: CompletionInput, fim?: FimTokens): Promise<void> {
+async function checkSplit(url: string, input: CompletionInput, fim?: FimTokens): Promise<void> {
+  const client = new EngineClient(() => ({ baseUrl: url }));
   const layout = layoutCompletionPrompt(input, { fim });
   const tokens = new PrefixTokens({ getStatus: () => ({ engine: { pid: 1 } }) as never });
   const boundaries = splitBoundaries(layout.mode, fim);
@@ -63,7 +64,7 @@ async function checkSplit(client: EngineClient, input: CompletionInput, fim?: Fi
   expect(b.stats.promptTokens).toBe(whole.length);
   expect(b.text).toBe(a.text);
   expect(b.stats.promptTokens).toBe(a.stats.promptTokens);
-  const packed = new EngineClient(() => client["endpoint"](), { packedPromptIds: true });
+  const packed = new EngineClient(() => ({ baseUrl: url }), { packedPromptIds: true });
   const c = await packed.completion({ ...body, prompt: mixed });
   expect(c.text).toBe(a.text);
   expect(c.stats.promptTokens).toBe(whole.length);
@@ -78,9 +79,8 @@ describe.skipIf(!server)("workspace prefix as token ids", () => {
   it("Gemma turns layout, real Gemma 4 vocabulary: same ids and same completion as the text prompt", async () => {
     const models = await writeBenchModels(); // the cached benchmark models when present
     srv = await startLlamaServer(["-m", models.text, "-c", "8192", "-np", "1", "-fa", "on"]);
-    const client = new EngineClient(() => ({ baseUrl: srv!.url }));
-    await checkSplit(client, INPUT);
-    await checkSplit(client, { ...INPUT, recentChunks: [] });
+    await checkSplit(srv.url, INPUT);
+    await checkSplit(srv.url, { ...INPUT, recentChunks: [] });
     await srv.stop();
     srv = undefined;
   });
@@ -102,10 +102,9 @@ describe.skipIf(!server)("workspace prefix as token ids", () => {
   it("native FIM layout: same ids and same completion as the text prompt", async () => {
     const tiny = await writeTinyModels(join(dir, "tiny"));
     srv = await startLlamaServer(["-m", tiny.textFim, "-c", "8192", "-np", "1"]);
-    const client = new EngineClient(() => ({ baseUrl: srv!.url }));
     const fim: FimTokens = { prefix: "<|fim_prefix|>", suffix: "<|fim_suffix|>", middle: "<|fim_middle|>" };
-    await checkSplit(client, { ...INPUT, recentChunks: [] });
-    await checkSplit(client, { ...INPUT, recentChunks: [] }, fim);
+    await checkSplit(srv.url, { ...INPUT, recentChunks: [] });
+    await checkSplit(srv.url, { ...INPUT, recentChunks: [] }, fim);
     await srv.stop();
     srv = undefined;
   });
