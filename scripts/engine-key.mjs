@@ -32,6 +32,7 @@ export const ENGINE_PATCHES = Object.freeze([
     "0006-packed-prompt-ids.diff",
     "0007-fa-decode-gqa-fast.diff",
     "0008-fa-decode-gqa-v.diff",
+    "0009-final-prompt-text-on-demand.diff",
 ]);
 
 /** @type {readonly ["cpu", "cuda", "vulkan"]} */

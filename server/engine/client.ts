@@ -51,9 +51,15 @@ export interface StreamOptions {
 export interface StreamResult {
   text: string;
   stats: GenerationStats;
-  /** The last event's raw JSON (for fields a caller needs that are not in stats). */
-  final: Record<string, unknown>;
 }
+
+/**
+ * What the host reads from `/completion`'s last event (upstream's `response_fields`, as llama.vim sends
+ * it). Without it that event carries the whole prompt as text: at 84K tokens ~300 KB to
+ * detokenize on the engine's main loop (8 ms before the slot is released; Hearth's engine patch 0009 skips
+ * it when the fields leave it out), serialize and parse again here, on every keystroke.
+ */
+export const COMPLETION_RESPONSE_FIELDS: readonly string[] = ["content", "stop_type", "timings", "truncated"];
 
 /**
  * A `/completion` prompt of token ids followed by text, sent as llama-server's mixed form
@@ -147,7 +153,7 @@ export class EngineClient {
 
   /** Raw completion on a fully formatted prompt (special tokens parsed), streamed. */
   completion(body: Record<string, unknown>, opts: StreamOptions = {}): Promise<StreamResult> {
-    return this.stream("/completion", { ...body, stream: true }, opts, (event) =>
+    return this.stream("/completion", { response_fields: COMPLETION_RESPONSE_FIELDS, ...body, stream: true }, opts, (event) =>
       typeof event.content === "string" ? event.content : "",
     );
   }
@@ -244,7 +250,8 @@ export class EngineClient {
     textOf: (event: Record<string, unknown>) => string,
   ): Promise<StreamResult> {
     const started = performance.now();
-    logPrompt(path, opts.promptText === undefined ? body : { ...body, prompt: opts.promptText, prompt_ids: idsIn(body.prompt) });
+    // Logged once the request is on its way (a workspace-sized prompt takes ms to serialize), in request order.
+    setImmediate(() => logPrompt(path, opts.promptText === undefined ? body : { ...body, prompt: opts.promptText, prompt_ids: idsIn(body.prompt) }));
     const res = await this.fetch(path, {
       method: "POST",
       body: requestJson(body, this.options.packedPromptIds),
@@ -252,7 +259,6 @@ export class EngineClient {
       headers: { "content-type": "application/json", accept: "text/event-stream" },
     });
     let text = "";
-    let final: Record<string, unknown> = {};
     let timings: EngineTimings | undefined;
     let stopType: string | undefined;
     try {
@@ -267,7 +273,6 @@ export class EngineClient {
         if (typeof event.stop_type === "string") stopType = event.stop_type;
         const finish = (event.choices as { finish_reason?: string }[] | undefined)?.[0]?.finish_reason;
         if (finish) stopType = finish === "length" ? "limit" : "eos";
-        final = event;
       }
     } catch (err) {
       if (opts.signal?.aborted) throw new RequestCancelledError();
@@ -275,7 +280,7 @@ export class EngineClient {
       throw new EngineUnreachableError(`The engine closed the stream: ${causeOf(err)}`);
     }
     if (opts.signal?.aborted) throw new RequestCancelledError();
-    return { text, final, stats: toStats(timings, stopType, performance.now() - started) };
+    return { text, stats: toStats(timings, stopType, performance.now() - started) };
   }
 }
 

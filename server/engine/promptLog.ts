@@ -13,23 +13,20 @@ import { sniffMedia } from "../media/sniff";
 export function logPrompt(endpoint: string, body: Record<string, unknown>): void {
   const file = process.env.HEARTH_PROMPT_LOG;
   if (!file) return;
-  const entry = { time: new Date().toISOString(), endpoint, ...redactMedia(body) };
-  fs.appendFileSync(file, JSON.stringify(entry) + "\n");
+  // One pass over the body: a workspace-sized prompt is hundreds of KB of text.
+  fs.appendFileSync(file, JSON.stringify({ time: new Date().toISOString(), endpoint, ...body }, redactMedia) + "\n");
 }
 
-function redactMedia(value: unknown): Record<string, unknown> {
-  return JSON.parse(
-    JSON.stringify(value, (key, v) => {
-      if (key === "multimodal_data" && Array.isArray(v)) {
-        return v.map((d: unknown) => (typeof d === "string" ? describe(sniffMedia(Buffer.from(d.slice(0, 64), "base64"))?.mimeType ?? "base64", d) : d));
-      }
-      if (typeof v !== "string") return v;
-      const dataUri = /^data:([^;]+);base64,(.*)$/s.exec(v);
-      if (dataUri) return describe(dataUri[1], dataUri[2]);
-      if (key === "data" && v.length > 256) return describe("base64", v);
-      return v;
-    }),
-  ) as Record<string, unknown>;
+/** JSON.stringify replacer: media bytes become their description. */
+function redactMedia(key: string, v: unknown): unknown {
+  if (key === "multimodal_data" && Array.isArray(v)) {
+    return v.map((d: unknown) => (typeof d === "string" ? describe(sniffMedia(Buffer.from(d.slice(0, 64), "base64"))?.mimeType ?? "base64", d) : d));
+  }
+  if (typeof v !== "string") return v;
+  const dataUri = v.startsWith("data:") ? /^data:([^;]+);base64,(.*)$/s.exec(v) : null;
+  if (dataUri) return describe(dataUri[1], dataUri[2]);
+  if (key === "data" && v.length > 256) return describe("base64", v);
+  return v;
 }
 
 function describe(type: string, base64: string): string {

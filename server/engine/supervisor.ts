@@ -71,6 +71,11 @@ export function modelArgs(launch: Omit<EngineLaunch, "serverPath">): string[] {
     "-ngl", String(launch.gpuLayers),
     "--no-webui",
     "--log-colors", "off",
+    // No RAM prompt cache (upstream default 8 GiB): whenever a task starts on one slot it copies every idle
+    // slot's whole state, checkpoints included, into RAM. The host keeps the workspace prefix in its own slot
+    // and on disk; that copy (over 1 GB at 131K tokens on the 12B, on each chat message) is memory the
+    // sizing never planned for on a 16 GB laptop, and time on the main loop before the task runs.
+    "--cache-ram", "0",
   ];
   if (launch.checkpoints) {
     args.push("--ctx-checkpoints", String(launch.checkpoints.count), "--checkpoint-min-step", String(launch.checkpoints.minStep));

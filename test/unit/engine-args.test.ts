@@ -35,6 +35,8 @@ describe("engineArgs", () => {
     expect(args).toContain("--jinja");
     expect(value(args, "-t")).toBe("2");
     expect(args).not.toContain("-tb");
+    // no RAM prompt cache: it would copy the idle workspace slot into memory the sizing never planned
+    expect(value(args, "--cache-ram")).toBe("0");
   });
 
   it("adds the projector and the MTP drafter when present, and drops the drafter when MTP is off", () => {

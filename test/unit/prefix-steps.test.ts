@@ -49,7 +49,7 @@ function fakeEngine(opts: { msPerToken?: number } = {}) {
       await new Promise((r) => setTimeout(r, Math.ceil(processed * (opts.msPerToken ?? 0))));
       cache = ids;
       const stats = { promptTokens: ids.length, cachedTokens: ids.length - processed, processedTokens: processed, generatedTokens: 0, promptMs: 1, generationMs: 0, tokensPerSecond: 0, totalMs: 1, stoppedBy: "limit" as const };
-      return { text: body.n_predict ? "x" : "", stats, final: {} };
+      return { text: body.n_predict ? "x" : "", stats };
     },
   };
   const loaded = { client, info: { kind: "remote" }, files: { model: "m.gguf" }, contextSize: 1 << 20, fim: undefined };

@@ -86,7 +86,12 @@ describe("chat", () => {
     });
     note(`killed engine ${pid} mid-reply: that turn ended "${killed.assistant.status}"${killed.assistant.error ? ` (${killed.assistant.error})` : ""}`);
     assert.equal(assistant.status, "done", `the message after the crash ended "${assistant.status}": ${turnJson(assistant)}`);
-    assert.ok(assistant.text.trim().length > 0, `the answer after the crash is empty: ${turnJson(assistant)}`);
+    // After the killed turn the random model's answers in this conversation were often all invisible (6 of 6
+    // once: its first token is Gemma 4's channel marker, see withVisibleAnswer). What this test is about, a
+    // new engine that answered, is then still shown by the tokens it generated.
+    const generated = assistant.stats?.generatedTokens ?? 0;
+    assert.ok(assistant.text.trim().length > 0 || generated > 0, `the answer after the crash is empty and generated nothing: ${turnJson(assistant)}`);
+    if (!assistant.text.trim()) note(`the message after the crash: ${generated} tokens generated, none visible (random weights)`);
     const newPid = api.enginePid();
     assert.ok(typeof newPid === "number" && newPid !== pid, `the engine was not restarted (pid ${pid} → ${newPid})`);
     try {
