@@ -33,6 +33,7 @@ export const ENGINE_PATCHES = Object.freeze([
     "0007-fa-decode-gqa-fast.diff",
     "0008-fa-decode-gqa-v.diff",
     "0009-final-prompt-text-on-demand.diff",
+    "0010-prompt-slot-prefix.diff",
 ]);
 
 /** @type {readonly ["cpu", "cuda", "vulkan"]} */

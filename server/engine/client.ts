@@ -84,6 +84,11 @@ export class MixedPrompt {
     return "[" + parts.join(",") + "]";
   }
 
+  /** The ids' digest, as engine patch 0010 computes it to check a slot still holds them. */
+  idsDigest(): string {
+    return encoded(this.ids, "digest", () => idsDigest(this.ids));
+  }
+
   /** The ids as base64 of little-endian int32 (engine patch 0006). */
   idsBase64(): string {
     return encoded(this.ids, "base64", () => {
@@ -94,10 +99,25 @@ export class MixedPrompt {
   }
 }
 
-/** Wire encodings of ids arrays, made once per array. */
-const encodings = new WeakMap<readonly number[], { json?: string; base64?: string }>();
+/**
+ * Digest of token ids (engine patch 0010's `hearth_ids_digest`): two 32-bit multiplicative lanes over the ids,
+ * 16 hex digits. It tells a slot that holds other tokens from the one the host believes it holds.
+ */
+export function idsDigest(ids: readonly number[]): string {
+  let a = 0x811c9dc5;
+  let b = 0x9747b28c;
+  for (const id of ids) {
+    a = Math.imul(a ^ id, 0x01000193);
+    b = Math.imul(b ^ id, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
+}
 
-function encoded(ids: readonly number[], form: "json" | "base64", make: () => string): string {
+/** Wire encodings of ids arrays, made once per array. */
+const encodings = new WeakMap<readonly number[], { json?: string; base64?: string; digest?: string }>();
+
+function encoded(ids: readonly number[], form: "json" | "base64" | "digest", make: () => string): string {
   let e = encodings.get(ids);
   if (!e) encodings.set(ids, (e = {}));
   return (e[form] ??= make());
@@ -107,21 +127,30 @@ function encoded(ids: readonly number[], form: "json" | "base64", make: () => st
  * A request body as JSON; a MixedPrompt `prompt` is spliced in as its pre-serialized text. With `packed`
  * (an engine whose /props has `hearth_prompt_ids`: Hearth's engine patch 0006) its ids go as one base64
  * string in `hearth_prompt_ids` and `prompt` is the rest: llama-server turned the JSON array into one
- * value per id, 12 ms per request at 84K ids (~40 ms at 256K), on every keystroke.
+ * value per id, 12 ms per request at 84K ids (~40 ms at 256K), on every keystroke. With `slotHolds` (the
+ * request's slot already holds those ids: engine patch 0010) they are only named, by count and digest, in
+ * `hearth_prompt_slot_prefix`.
  */
-export function requestJson(body: Record<string, unknown>, packed = false): string {
+export function requestJson(body: Record<string, unknown>, packed = false, slotHolds = false): string {
   const p = body.prompt;
   if (!(p instanceof MixedPrompt)) return JSON.stringify(body);
   const { prompt: _omit, ...rest } = body;
   const others = JSON.stringify(rest);
   const tail = others === "{}" ? "}" : "," + others.slice(1);
-  if (packed && p.ids.length > 0) return '{"hearth_prompt_ids":"' + p.idsBase64() + '","prompt":' + JSON.stringify(p.rest) + tail;
+  const text = '"prompt":' + JSON.stringify(p.rest) + tail;
+  if (packed && slotHolds && p.ids.length > 0) return `{"hearth_prompt_slot_prefix":{"n":${p.ids.length},"digest":"${p.idsDigest()}"},` + text;
+  if (packed && p.ids.length > 0) return '{"hearth_prompt_ids":"' + p.idsBase64() + '",' + text;
   return '{"prompt":' + p.toJSONText() + tail;
 }
 
 export interface EngineClientOptions {
   /** The engine takes `hearth_prompt_ids` (its /props say so): MixedPrompt ids go packed. */
   packedPromptIds?: boolean;
+  /**
+   * The engine takes `hearth_prompt_slot_prefix` (its /props say so): ids a slot already holds are named
+   * instead of sent. At 84K ids that is 450 KB of base64 less to send, parse and decode on every keystroke.
+   */
+  slotPrefix?: boolean;
 }
 
 export interface SlotFileResult {
@@ -139,6 +168,12 @@ export class EngineClient {
     private readonly endpoint: () => EngineEndpoint | Promise<EngineEndpoint>,
     private readonly options: EngineClientOptions = {},
   ) {}
+
+  /**
+   * Per slot, the prefix ids it held after the last request this client sent it. A hint only: the engine
+   * checks the count and digest and refuses a stale one, and the request is then sent again with the ids.
+   */
+  private readonly slotIds = new Map<number, readonly number[]>();
 
   /** `/health` answers 200 once the model is loaded (503 while loading). */
   async health(signal?: AbortSignal): Promise<boolean> {
@@ -197,6 +232,7 @@ export class EngineClient {
 
   /** Loads a slot file written by {@link saveSlot} into slot `id`, replacing what the slot held. */
   async restoreSlot(id: number, filename: string, signal?: AbortSignal): Promise<SlotFileResult> {
+    this.slotIds.delete(id);
     const json = (await this.postJson(`/slots/${id}?action=restore`, { filename }, signal)) as {
       n_restored: number;
       n_read: number;
@@ -211,6 +247,8 @@ export class EngineClient {
   }
 
   async postJson(path: string, body: unknown, signal?: AbortSignal): Promise<unknown> {
+    const slot = (body as { id_slot?: unknown } | undefined)?.id_slot;
+    if (typeof slot === "number") this.slotIds.delete(slot);
     const res = await this.fetch(path, {
       method: "POST",
       body: JSON.stringify(body),
@@ -243,6 +281,28 @@ export class EngineClient {
     }
   }
 
+  /**
+   * Sends a streamed request, naming the prompt's prefix when `named` (the slot held it after this client's last
+   * request there). If the slot no longer holds it (another request, a restore, an engine restart) the engine
+   * refuses the name and the request goes again with the ids.
+   */
+  private async open(path: string, body: Record<string, unknown>, signal: AbortSignal | undefined, named: boolean): Promise<{ res: Response; named: boolean }> {
+    const send = (slotHolds: boolean) =>
+      this.fetch(path, {
+        method: "POST",
+        body: requestJson(body, this.options.packedPromptIds, slotHolds),
+        signal,
+        headers: { "content-type": "application/json", accept: "text/event-stream" },
+      });
+    if (!named) return { res: await send(false), named };
+    try {
+      return { res: await send(true), named };
+    } catch (err) {
+      if (!(err instanceof EngineHttpError && /hearth_prompt_slot_prefix/.test(err.message))) throw err;
+      return { res: await send(false), named: false };
+    }
+  }
+
   private async stream(
     path: string,
     body: Record<string, unknown>,
@@ -252,35 +312,44 @@ export class EngineClient {
     const started = performance.now();
     // Logged once the request is on its way (a workspace-sized prompt takes ms to serialize), in request order.
     setImmediate(() => logPrompt(path, opts.promptText === undefined ? body : { ...body, prompt: opts.promptText, prompt_ids: idsIn(body.prompt) }));
-    const res = await this.fetch(path, {
-      method: "POST",
-      body: requestJson(body, this.options.packedPromptIds),
-      signal: opts.signal,
-      headers: { "content-type": "application/json", accept: "text/event-stream" },
-    });
-    let text = "";
-    let timings: EngineTimings | undefined;
-    let stopType: string | undefined;
+    const slot = typeof body.id_slot === "number" ? body.id_slot : undefined;
+    const prefix = body.prompt instanceof MixedPrompt && body.prompt.ids.length > 0 ? body.prompt.ids : undefined;
+    let named = !!(this.options.slotPrefix && this.options.packedPromptIds && prefix && slot !== undefined && this.slotIds.get(slot) === prefix);
+    if (slot !== undefined) this.slotIds.delete(slot); // unknown until this request ends
+    let done = false;
     try {
-      for await (const event of sseEvents(res.body!)) {
-        if (event.error) throw new EngineHttpError(500, messageOf(event.error));
-        const piece = textOf(event);
-        if (piece) {
-          text += piece;
-          opts.onText?.(piece);
+      const opened = await this.open(path, body, opts.signal, named);
+      named = opened.named;
+      const res = opened.res;
+      let text = "";
+      let timings: EngineTimings | undefined;
+      let stopType: string | undefined;
+      try {
+        for await (const event of sseEvents(res.body!)) {
+          if (event.error) throw new EngineHttpError(500, messageOf(event.error));
+          const piece = textOf(event);
+          if (piece) {
+            text += piece;
+            opts.onText?.(piece);
+          }
+          if (event.timings) timings = event.timings as EngineTimings;
+          if (typeof event.stop_type === "string") stopType = event.stop_type;
+          const finish = (event.choices as { finish_reason?: string }[] | undefined)?.[0]?.finish_reason;
+          if (finish) stopType = finish === "length" ? "limit" : "eos";
         }
-        if (event.timings) timings = event.timings as EngineTimings;
-        if (typeof event.stop_type === "string") stopType = event.stop_type;
-        const finish = (event.choices as { finish_reason?: string }[] | undefined)?.[0]?.finish_reason;
-        if (finish) stopType = finish === "length" ? "limit" : "eos";
+      } catch (err) {
+        if (opts.signal?.aborted) throw new RequestCancelledError();
+        if (err instanceof EngineHttpError) throw err;
+        throw new EngineUnreachableError(`The engine closed the stream: ${causeOf(err)}`);
       }
-    } catch (err) {
       if (opts.signal?.aborted) throw new RequestCancelledError();
-      if (err instanceof EngineHttpError) throw err;
-      throw new EngineUnreachableError(`The engine closed the stream: ${causeOf(err)}`);
+      done = true;
+      return { text, stats: toStats(timings, stopType, performance.now() - started) };
+    } finally {
+      // The slot holds the prefix after a request that ended well, and still after a cancelled one that named
+      // it (the engine keeps what a new prompt shares with the cache; typing cancels requests all the time).
+      if (slot !== undefined && prefix && (done || (named && opts.signal?.aborted))) this.slotIds.set(slot, prefix);
     }
-    if (opts.signal?.aborted) throw new RequestCancelledError();
-    return { text, stats: toStats(timings, stopType, performance.now() - started) };
   }
 }
 

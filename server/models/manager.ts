@@ -226,7 +226,7 @@ export class ModelManager extends EventEmitter<{ status: [ModelStatus]; log: ["i
     // Hearth's engine (patch 0006) takes a prompt's token ids packed; asked, not assumed, so an engine
     // without the patch still gets prompts it reads correctly.
     const props = await new EngineClient(() => supervisor.ready()).props().catch(() => ({}) as Record<string, unknown>);
-    const client = new EngineClient(() => supervisor.ready(), { packedPromptIds: props.hearth_prompt_ids === true });
+    const client = new EngineClient(() => supervisor.ready(), { packedPromptIds: props.hearth_prompt_ids === true, slotPrefix: props.hearth_prompt_slot_prefix === true });
     this.loaded = {
       client,
       info,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { PrefixTokens } from "../../server/completion/prefixTokens";
 import { splitBoundaries } from "../../server/completion/layout";
-import { MixedPrompt, requestJson } from "../../server/engine/client";
+import { idsDigest, MixedPrompt, requestJson } from "../../server/engine/client";
 
 /** What the engine receives as `prompt`. */
 const wire = (p: unknown) => JSON.parse(requestJson({ prompt: p, n_predict: 1 })).prompt;
@@ -110,5 +110,17 @@ describe("MixedPrompt on the wire", () => {
     expect(requestJson({ prompt: "text" }, true)).toBe(JSON.stringify({ prompt: "text" }));
     // encoded once per ids array (a workspace prefix is reused for every keystroke)
     expect(new MixedPrompt(ids, "").idsBase64()).toBe(sent.hearth_prompt_ids);
+  });
+
+  it("named, not sent, when the slot holds the ids: their count and digest in hearth_prompt_slot_prefix", () => {
+    const ids = [2, 105, 262143, 0, 70000];
+    const sent = JSON.parse(requestJson({ n_predict: 4, prompt: new MixedPrompt(ids, "x"), id_slot: 0 }, true, true));
+    expect(sent).toEqual({ hearth_prompt_slot_prefix: { n: 5, digest: idsDigest(ids) }, prompt: "x", n_predict: 4, id_slot: 0 });
+    expect(idsDigest(ids)).toMatch(/^[0-9a-f]{16}$/);
+    expect(idsDigest([])).toBe("811c9dc59747b28c"); // the engine's starting values (patch 0010)
+    expect(idsDigest(ids)).not.toBe(idsDigest([2, 105, 262143, 0, 70001]));
+    expect(idsDigest([1, 2])).not.toBe(idsDigest([2, 1]));
+    // an engine without packed ids (a remote one) gets the JSON array whatever the slot holds
+    expect(JSON.parse(requestJson({ prompt: new MixedPrompt([5], "") }, false, true))).toEqual({ prompt: [5] });
   });
 });
