@@ -43,6 +43,7 @@ import { LlamaVscodeContext } from "./lib/baseline";
 import { DECODE_PROMPT, greedyDecode } from "./lib/decode";
 import { applyTraceEvent, deriveEditTrace, materializeWorkspace, type EditTrace, type TraceEvent } from "./lib/editTrace";
 import { startInProcessHost, type InProcessHost } from "./lib/inProcessHost";
+import { PromptLogReader } from "./lib/promptLogReader";
 import { writeBenchModels } from "./lib/models";
 import { measurePrefixRestore } from "./lib/restore";
 import { markdownTable, mean, median, percentile } from "./lib/stats";
@@ -249,6 +250,7 @@ async function replayTrace(host: InProcessHost, hostLogs: string[], loaded: Load
   const promptLog = path.join(work, "prompts.jsonl");
   fs.writeFileSync(promptLog, "");
   process.env.HEARTH_PROMPT_LOG = promptLog;
+  const prompts = new PromptLogReader(promptLog);
   const background: Background = { requests: 0, processedTokens: 0, ms: 0 };
   let current: string | undefined;
   /** Per file, where the cursor was left (the end of the last typing, or where a switch put it). */
@@ -271,7 +273,7 @@ async function replayTrace(host: InProcessHost, hostLogs: string[], loaded: Load
       baseline.onOpen(ev.path, text, next ? lineOf(text, next.offset) : 0);
       // as the extension does on a switch of editor (src/cursorTracker.ts): Hearth prepares the file's prefix,
       // then the prompt at the cursor where the user is about to type, in the pause
-      savedAt ??= { logs: hostLogs.length, prompts: countLines(promptLog) };
+      savedAt ??= { logs: hostLogs.length, prompts: prompts.count() };
       await host.client.sendNotification(ActiveEditorNotification, { uri, ...(next ? { position: positionOf(text, next.offset) } : {}) });
       lastEnd.set(ev.path, next?.offset ?? 0);
       current = ev.path;
@@ -280,7 +282,7 @@ async function replayTrace(host: InProcessHost, hostLogs: string[], loaded: Load
       continue;
     }
     if (ev.type === "save") {
-      savedAt = { logs: hostLogs.length, prompts: countLines(promptLog) };
+      savedAt = { logs: hostLogs.length, prompts: prompts.count() };
       fs.writeFileSync(path.join(ws, ev.path), docs.get(ev.path)!);
       await host.client.sendNotification(DidSaveTextDocumentNotification.type, { textDocument: { uri } });
       baseline.onSave(ev.path, docs.get(ev.path)!);
@@ -290,11 +292,11 @@ async function replayTrace(host: InProcessHost, hostLogs: string[], loaded: Load
     if (paused) {
       if (lastEnd.get(ev.path) !== ev.offset) {
         // the user clicks where the next hunk goes (a jump in the same file): the extension reports it
-        savedAt ??= { logs: hostLogs.length, prompts: countLines(promptLog) };
+        savedAt ??= { logs: hostLogs.length, prompts: prompts.count() };
         await host.client.sendNotification(ActiveEditorNotification, { uri, position: positionOf(docs.get(ev.path)!, ev.offset) });
       }
       addTo(background, await sendBackground(loaded, baseline, baseline.advance(pacing.pauseMs), ev.path));
-      if (savedAt) await settleHearth(hostLogs, promptLog, savedAt);
+      if (savedAt) await settleHearth(hostLogs, prompts, savedAt);
       paused = false;
       savedAt = undefined;
     }
@@ -380,25 +382,18 @@ function addTo(sum: Background, x: Background): void {
   sum.ms += x.ms;
 }
 
-function countLines(file: string): number {
-  return fs.readFileSync(file, "utf8").split("\n").filter(Boolean).length;
-}
-
 /**
  * Let Hearth's refresh after a save finish: wait past its debounce; if it sent a request (an n_predict 0
  * prompt in the prompt log), wait for its "warmed up" / "skipped" log line.
  */
-async function settleHearth(logs: string[], promptLog: string, savedAt: { logs: number; prompts: number }): Promise<void> {
+async function settleHearth(logs: string[], prompts: PromptLogReader, savedAt: { logs: number; prompts: number }): Promise<void> {
   await new Promise((r) => setTimeout(r, HEARTH_REFRESH_WAIT_MS));
   // Every background job (a prefix warm-up, a cursor prime: n_predict 0 requests) ends with one host log
   // line; settled when those lines account for every request, and nothing new came for a moment.
-  const requests = () =>
-    fs
-      .readFileSync(promptLog, "utf8")
-      .split("\n")
-      .filter(Boolean)
-      .slice(savedAt.prompts)
-      .filter((l) => (JSON.parse(l) as { n_predict?: number }).n_predict === 0).length;
+  const requests = () => {
+    prompts.count();
+    return prompts.entries.slice(savedAt.prompts).filter((e) => e.n_predict === 0).length;
+  };
   // (a warm-up evaluated in steps says how many requests it sent)
   const finished = () =>
     logs
