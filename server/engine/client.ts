@@ -137,10 +137,9 @@ export function requestJson(body: Record<string, unknown>, packed = false, slotH
   const { prompt: _omit, ...rest } = body;
   const others = JSON.stringify(rest);
   const tail = others === "{}" ? "}" : "," + others.slice(1);
-  const text = '"prompt":' + JSON.stringify(p.rest) + tail;
-  if (packed && slotHolds && p.ids.length > 0) return `{"hearth_prompt_slot_prefix":{"n":${p.ids.length},"digest":"${p.idsDigest()}"},` + text;
-  if (packed && p.ids.length > 0) return '{"hearth_prompt_ids":"' + p.idsBase64() + '",' + text;
-  return '{"prompt":' + p.toJSONText() + tail;
+  if (!packed || p.ids.length === 0) return '{"prompt":' + p.toJSONText() + tail;
+  const ids = slotHolds ? `"hearth_prompt_slot_prefix":{"n":${p.ids.length},"digest":"${p.idsDigest()}"}` : `"hearth_prompt_ids":"${p.idsBase64()}"`;
+  return "{" + ids + ',"prompt":' + JSON.stringify(p.rest) + tail;
 }
 
 export interface EngineClientOptions {

@@ -223,8 +223,8 @@ export class ModelManager extends EventEmitter<{ status: [ModelStatus]; log: ["i
       if (ev.type === "failed") this.setStatus({ state: "error", error: { code: "engine-start-failed", message: ev.message } });
     });
     await supervisor.ready();
-    // Hearth's engine (patch 0006) takes a prompt's token ids packed; asked, not assumed, so an engine
-    // without the patch still gets prompts it reads correctly.
+    // Hearth's engine takes a prompt's token ids packed (patch 0006) and a prefix its slot holds by name
+    // (patch 0010); asked, not assumed, so an engine without the patches still gets prompts it reads correctly.
     const props = await new EngineClient(() => supervisor.ready()).props().catch(() => ({}) as Record<string, unknown>);
     const client = new EngineClient(() => supervisor.ready(), { packedPromptIds: props.hearth_prompt_ids === true, slotPrefix: props.hearth_prompt_slot_prefix === true });
     this.loaded = {
