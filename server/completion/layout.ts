@@ -88,6 +88,13 @@ export interface CompletionPrompt {
   stop: string[];
   /** index in prompt where the per-request part starts */
   volatileStart: number;
+  /**
+   * Index in prompt where the cursor's line starts: right after a newline or a special token, and the line
+   * never starts with a newline (it is the window's last). Between volatileStart and here nothing changes while
+   * the user types on that line, and a tokenizer that splits text into newline / non-newline runs before its
+   * merges (Gemma 4's) never makes a token across it (PrefixTokens sends that part as ids, tokenized once).
+   */
+  lineStart: number;
 }
 
 export const DEFAULT_MAX_PREFIX_LINES = 256;
@@ -248,13 +255,17 @@ function layoutGemmaTurns(input: CompletionInput, opts: LayoutOptions): Completi
   // Current file, part 2: the model turn (thinking off), pre-filled with the file up to
   // the cursor, so the model continues the code in place. This is the only part that
   // changes per keystroke, and it is at the very end of the prompt.
-  prompt += GEMMA_MODEL_NO_THINKING + fence + lang + "\n" + esc(prefillFor(prefix));
+  prompt += GEMMA_MODEL_NO_THINKING + fence + lang + "\n";
+  const prefill = esc(prefillFor(prefix));
+  const lineStart = prompt.length + prefill.lastIndexOf("\n") + 1;
+  prompt += prefill;
 
   return {
     mode: "gemma-turns",
     prompt,
     stop: ["<turn|>", "<|turn>", "<|channel>", "\n" + fence, HOLE_MARKER],
     volatileStart,
+    lineStart,
   };
 }
 
@@ -304,10 +315,13 @@ function layoutNativeFim(input: CompletionInput, fim: FimTokens, opts: LayoutOpt
     ? fim.fileSeparator + path + "\n"
     : "";
   const pathComment = fim.fileSeparator ? "" : commentLineFor(input.filePath, "Path: " + path) + "\n";
-  prompt += header + fim.prefix + pathComment + esc(prefix) + fim.suffix + esc(suffix) + fim.middle;
+  prompt += header + fim.prefix + pathComment;
+  const before = esc(prefix);
+  const lineStart = prompt.length + before.lastIndexOf("\n") + 1;
+  prompt += before + fim.suffix + esc(suffix) + fim.middle;
 
   const stop = uniq([...specials, "<|endoftext|>"]);
-  return { mode: "native-fim", prompt, stop, volatileStart };
+  return { mode: "native-fim", prompt, stop, volatileStart, lineStart };
 }
 
 // ---------------------------------------------------------------------------

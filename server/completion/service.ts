@@ -95,7 +95,10 @@ export class CompletionService {
         ...(req.seed !== undefined ? { seed: req.seed } : {}),
       },
       { signal, promptText: layout.prompt },
-    ).finally(done);
+    ).finally(() => {
+      done?.();
+      this.prepareLine(loaded, layout);
+    });
     this.slot?.record(layout.prompt);
     const text = postprocessCompletion(result.text, {
       prefix: req.prefix,
@@ -127,9 +130,20 @@ export class CompletionService {
     return missingTokens <= OWN_PREFIX_TOKENS ? layout : layoutCompletionPrompt({ ...req, workspaceChunks: chunks.slice(0, k) }, { fim: loaded.fim });
   }
 
-  /** The prompt as sent: the workspace prefix as its token ids (tokenized once), the rest as text. */
+  /**
+   * The prompt as sent: the workspace prefix as its token ids (tokenized once), and with a tokenizer that cuts at
+   * line starts the rest up to the cursor's line too (tokenized once per line); the cursor's line as text.
+   */
   private enginePrompt(loaded: LoadedModel, layout: CompletionPrompt) {
-    return this.prefixTokens?.promptFor(loaded.client, layout.prompt, layout.volatileStart, splitBoundaries(layout.mode, loaded.fim)) ?? layout.prompt;
+    const lineStart = loaded.tokensSplitAtLines ? layout.lineStart : undefined;
+    return this.prefixTokens?.promptFor(loaded.client, layout.prompt, layout.volatileStart, splitBoundaries(layout.mode, loaded.fim), lineStart) ?? layout.prompt;
+  }
+
+  /** Has the part before the cursor's line tokenized for the next keystrokes (after a request: not beside it). */
+  private prepareLine(loaded: LoadedModel, layout: CompletionPrompt): void {
+    if (!loaded.tokensSplitAtLines) return;
+    // a failure only means the next keystroke sends that part as text
+    this.prefixTokens?.prepareLine(loaded.client, layout.prompt, layout.volatileStart, layout.lineStart)?.catch(() => undefined);
   }
 
   /**
@@ -153,6 +167,7 @@ export class CompletionService {
       // the first step: a full re-evaluation of the prefix each time, ~84K tokens in the bench).
       const result = await evaluateOnCompletionSlot(loaded.client, prompt, layout.prompt, layout.mode, both);
       this.slot?.record(layout.prompt);
+      this.prepareLine(loaded, layout);
       return { stats: result.stats };
     } finally {
       if (this.priming === own) this.priming = undefined;

@@ -69,19 +69,28 @@ export const COMPLETION_RESPONSE_FIELDS: readonly string[] = ["content", "stop_t
  */
 export class MixedPrompt {
   constructor(
+    /** The head: the workspace prefix's ids (packed, or named when the slot holds them). */
     readonly ids: readonly number[],
     readonly rest: string,
+    /**
+     * Ids between the head and `rest`: the part of the prompt after the workspace prefix that a keystroke
+     * leaves alone (see PrefixTokens.lineIds). A few thousand at most, sent as JSON numbers in `prompt`.
+     */
+    readonly restIds: readonly number[] = [],
   ) {}
 
   /** The same prompt for plain JSON.stringify (logs, tests): the slow path, not used for requests. */
   toJSON(): (number | string)[] {
-    return this.rest === "" ? [...this.ids] : [...this.ids, this.rest];
+    return this.rest === "" ? [...this.ids, ...this.restIds] : [...this.ids, ...this.restIds, this.rest];
   }
 
   toJSONText(): string {
-    const ids = encoded(this.ids, "json", () => JSON.stringify(this.ids).slice(1, -1));
-    const parts = [ids, this.rest === "" ? "" : JSON.stringify(this.rest)].filter((p) => p !== "");
-    return "[" + parts.join(",") + "]";
+    return "[" + [idsJson(this.ids), this.restJsonParts()].filter((p) => p !== "").join(",") + "]";
+  }
+
+  /** What follows the head in a JSON array: the rest's ids then its text ("" when there is neither). */
+  restJsonParts(): string {
+    return [idsJson(this.restIds), this.rest === "" ? "" : JSON.stringify(this.rest)].filter((p) => p !== "").join(",");
   }
 
   /** The ids' digest, as engine patch 0010 computes it to check a slot still holds them. */
@@ -114,6 +123,11 @@ export function idsDigest(ids: readonly number[]): string {
   return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
 }
 
+/** Ids as the inside of a JSON array ("" for none), made once per array. */
+function idsJson(ids: readonly number[]): string {
+  return ids.length === 0 ? "" : encoded(ids, "json", () => JSON.stringify(ids).slice(1, -1));
+}
+
 /** Wire encodings of ids arrays, made once per array. */
 const encodings = new WeakMap<readonly number[], { json?: string; base64?: string; digest?: string }>();
 
@@ -139,7 +153,9 @@ export function requestJson(body: Record<string, unknown>, packed = false, slotH
   const tail = others === "{}" ? "}" : "," + others.slice(1);
   if (!packed || p.ids.length === 0) return '{"prompt":' + p.toJSONText() + tail;
   const ids = slotHolds ? `"hearth_prompt_slot_prefix":{"n":${p.ids.length},"digest":"${p.idsDigest()}"}` : `"hearth_prompt_ids":"${p.idsBase64()}"`;
-  return "{" + ids + ',"prompt":' + JSON.stringify(p.rest) + tail;
+  // the rest: its text, or with ids in front, the mixed array form (one prompt: it holds numbers)
+  const prompt = p.restIds.length === 0 ? JSON.stringify(p.rest) : "[" + p.restJsonParts() + "]";
+  return "{" + ids + ',"prompt":' + prompt + tail;
 }
 
 export interface EngineClientOptions {
@@ -354,7 +370,7 @@ export class EngineClient {
 
 /** How many token ids a prompt carries (the rest is text). */
 function idsIn(prompt: unknown): number {
-  if (prompt instanceof MixedPrompt) return prompt.ids.length;
+  if (prompt instanceof MixedPrompt) return prompt.ids.length + prompt.restIds.length;
   return Array.isArray(prompt) ? prompt.filter((p) => typeof p === "number").length : 0;
 }
 

@@ -28,6 +28,12 @@ export interface LoadedModel {
   contextSize: number;
   /** FIM token texts when the text model has them (native FIM layout). */
   fim?: { prefix: string; suffix: string; middle: string };
+  /**
+   * The tokenizer splits text into runs of newlines / non-newlines before merging (llama.cpp's "gemma4"
+   * pre-tokenizer), so no token spans a line start: the text before the cursor's line can go as ids.
+   * Unknown (false) for a remote endpoint.
+   */
+  tokensSplitAtLines?: boolean;
   /** KV cache type the engine runs with (local engine only). */
   kvCacheType?: string;
   /** The engine build's cache key (local engine only): saved slot files are only valid for it. */
@@ -233,6 +239,7 @@ export class ModelManager extends EventEmitter<{ status: [ModelStatus]; log: ["i
       files,
       contextSize: memory.contextSize,
       fim: info.nativeFim ? fimTokenTexts(checked.model) : undefined,
+      tokensSplitAtLines: tokenizerOf(checked.model)?.model === "gemma4",
       kvCacheType,
       engineKey: install.key,
     };
@@ -255,8 +262,12 @@ function hasModality(mmproj: CheckedGguf | undefined, kind: "vision" | "audio"):
   return clip?.[`has_${kind}_encoder`] === true || clip?.[kind] !== undefined;
 }
 
+function tokenizerOf(model: CheckedGguf): Record<string, unknown> | undefined {
+  return model.info.metadata.tokenizer?.ggml as Record<string, unknown> | undefined;
+}
+
 function fimTokenTexts(model: CheckedGguf): { prefix: string; suffix: string; middle: string } | undefined {
-  const tok = model.info.metadata.tokenizer?.ggml as Record<string, unknown> | undefined;
+  const tok = tokenizerOf(model);
   const tokens = tok?.tokens as string[] | undefined;
   if (!tokens) return undefined;
   const text = (k: string) => tokens[Number(tok?.[k])];

@@ -2,7 +2,7 @@
 // same ids, same completion. Checked with the real Gemma 4 vocabulary (the benchmark's model) for the Gemma
 // turns layout and with the tiny FIM model for the native FIM layout.
 
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -68,6 +68,47 @@ async function checkSplit(url: string, input: CompletionInput, fim?: FimTokens):
   const c = await packed.completion({ ...body, prompt: mixed });
   expect(c.text).toBe(a.text);
   expect(c.stats.promptTokens).toBe(whole.length);
+
+  // The part before the cursor's line as ids too (prepared after a request): same ids, same completion.
+  const lineIds = await tokens.prepareLine(client, layout.prompt, layout.volatileStart, layout.lineStart);
+  const lined = tokens.promptFor(client, layout.prompt, layout.volatileStart, boundaries, layout.lineStart) as MixedPrompt;
+  expect(lined.restIds).toBe(lineIds);
+  expect(lined.rest).toBe(layout.prompt.slice(layout.lineStart));
+  expect([...ids, ...lined.restIds, ...(await client.tokenize(lined.rest))]).toEqual(whole);
+  const d = await packed.completion({ ...body, prompt: lined });
+  expect(d.text).toBe(a.text);
+  expect(d.stats.promptTokens).toBe(whole.length);
+}
+
+/**
+ * Real code with the cursor at the start, middle and end of many lines: Gemma 4's tokenizer splits text into
+ * newline / non-newline runs first, so the ids of the prompt up to the cursor's line, followed by the tokens of
+ * the rest, are the tokens of the whole prompt. Also across lines: the ids of the new line appended to the last.
+ */
+async function checkLineCuts(url: string, fim?: FimTokens): Promise<void> {
+  const client = new EngineClient(() => ({ baseUrl: url }));
+  const tokens = new PrefixTokens({ getStatus: () => ({ engine: { pid: 1 } }) as never });
+  const sources = await Promise.all(["server/completion/layout.ts", "scripts/engine-patches/0010-prompt-slot-prefix.diff", "README.md"].map((f) => readFile(f, "utf8")));
+  let checked = 0;
+  for (const doc of sources) {
+    const lines = doc.split("\n");
+    for (let row = 3; row < Math.min(lines.length, 400); row += 37) {
+      for (const col of [0, Math.floor(lines[row].length / 2), lines[row].length]) {
+        const at = lines.slice(0, row).join("\n").length + 1 + col;
+        const layout = layoutCompletionPrompt({ ...INPUT, prefix: doc.slice(0, at), suffix: doc.slice(at) }, { fim });
+        const head = layout.prompt.slice(0, layout.volatileStart);
+        const mid = await tokens.prepareLine(client, layout.prompt, layout.volatileStart, layout.lineStart);
+        const [whole, headIds, restIds] = await Promise.all([
+          client.tokenize(layout.prompt, undefined, true),
+          client.tokenize(head, undefined, true),
+          client.tokenize(layout.prompt.slice(layout.lineStart)),
+        ]);
+        expect([...headIds, ...mid!, ...restIds], `row ${row} col ${col}`).toEqual(whole);
+        checked++;
+      }
+    }
+  }
+  expect(checked).toBeGreaterThan(40);
 }
 
 describe.skipIf(!server)("workspace prefix as token ids", () => {
@@ -81,6 +122,7 @@ describe.skipIf(!server)("workspace prefix as token ids", () => {
     srv = await startLlamaServer(["-m", models.text, "-c", "8192", "-np", "1", "-fa", "on"]);
     await checkSplit(srv.url, INPUT);
     await checkSplit(srv.url, { ...INPUT, recentChunks: [] });
+    await checkLineCuts(srv.url);
     await srv.stop();
     srv = undefined;
   });
@@ -105,6 +147,7 @@ describe.skipIf(!server)("workspace prefix as token ids", () => {
     const fim: FimTokens = { prefix: "<|fim_prefix|>", suffix: "<|fim_suffix|>", middle: "<|fim_middle|>" };
     await checkSplit(srv.url, { ...INPUT, recentChunks: [] });
     await checkSplit(srv.url, { ...INPUT, recentChunks: [] }, fim);
+    await checkLineCuts(srv.url, fim);
     await srv.stop();
     srv = undefined;
   });

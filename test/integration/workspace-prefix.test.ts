@@ -71,6 +71,9 @@ describe("workspace prefix", () => {
     const sent = fs.readFileSync(promptLog, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { endpoint: string; n_predict?: number; prompt_ids?: number });
     const last = sent.filter((e) => e.endpoint === "/completion" && e.n_predict !== 0).at(-1)!;
     expect(last.prompt_ids).toBeGreaterThan(warm * 0.9);
+    // Nor the rest up to the cursor's line (the file turn, the instructions: > 100 tokens), tokenized after
+    // the first completion there: only the text of the cursor's line went as text.
+    expect(last.prompt_ids).toBeGreaterThan(warm + 100);
 
     // A change elsewhere is evaluated in the background, off the keystroke path.
     const logsBefore = t.logs.length;

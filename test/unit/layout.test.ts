@@ -158,6 +158,33 @@ describe("layoutCompletionPrompt: gemma-turns", () => {
     }
   });
 
+  it("lineStart: the cursor's line starts there, after a newline; nothing before it changes while typing on the line", () => {
+    for (const fim of [undefined, QWEN_FIM]) {
+      const base = baseInput({ prefix: baseInput().prefix + "items.\n  \n\n  return " });
+      const a = layoutCompletionPrompt(base, { fim });
+      expect(a.prompt[a.lineStart - 1]).toBe("\n");
+      expect(a.prompt[a.lineStart]).not.toBe("\n");
+      expect(a.lineStart).toBeGreaterThan(a.volatileStart);
+      // the text from there is the cursor's line (trailing spaces withheld in gemma-turns), then (FIM) the suffix
+      expect(a.prompt.slice(a.lineStart)).toMatch(fim ? /^  return <\|fim_suffix\|>/ : /^  return$/);
+      for (const typed of ["x", " + 1", "(a, b) =>"]) {
+        const b = layoutCompletionPrompt({ ...base, prefix: base.prefix + typed }, { fim });
+        expect(b.lineStart).toBe(a.lineStart);
+        expect(b.prompt.slice(0, b.lineStart)).toBe(a.prompt.slice(0, a.lineStart));
+      }
+      // a new line: the cut moves to its start, past the old line and its newline
+      const c = layoutCompletionPrompt({ ...base, prefix: base.prefix + "x;\n  y" }, { fim });
+      expect(c.prompt.slice(0, c.lineStart)).toBe(a.prompt.slice(0, a.lineStart) + "  return x;\n");
+    }
+    // at the start of an empty line: the cut is the prompt's end (gemma-turns); the cursor on the window's
+    // first line: the cut is where the window starts (after the opening fence's line)
+    const empty = layoutCompletionPrompt(baseInput({ prefix: "a\n\n" }));
+    expect(empty.lineStart).toBe(empty.prompt.length);
+    const first = layoutCompletionPrompt(baseInput({ prefix: "const a = " }));
+    expect(first.prompt.slice(first.lineStart)).toBe("const a =");
+    expect(first.prompt[first.lineStart - 1]).toBe("\n");
+  });
+
   it("snaps the prefix window start so new lines do not move it", () => {
     const lines = (n: number) => Array.from({ length: n }, (_, i) => `line${i};`).join("\n") + "\n";
     // 300 complete lines + the cursor line = 301 lines; step = 256 / 8 = 32 → first kept line = 64

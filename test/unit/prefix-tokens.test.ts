@@ -70,6 +70,52 @@ describe("PrefixTokens", () => {
     expect(client.calls).toHaveLength(2);
   });
 
+  it("the part before the cursor's line goes as ids once prepared after a request; only the line is text", async () => {
+    const tokens = new PrefixTokens(engine(7).models);
+    const client = fakeClient();
+    await tokens.ensure(client, "abc");
+    const p1 = "abc<|turn>one\ntwo\nx";
+    const line = p1.length - 1;
+    // not prepared yet: the head as ids, everything after it as text (nothing tokenized on the way)
+    expect(wire(tokens.promptFor(client, p1, 3, T, line))).toEqual([2, 10, 11, "<|turn>one\ntwo\nx"]);
+    expect(client.calls).toHaveLength(1);
+    expect(await tokens.prepareLine(client, p1, 3, line)).toEqual([2, 10, 11]);
+    expect(client.calls[1]).toEqual({ content: "<|turn>one\ntwo\n", addSpecial: false });
+    // typing on that line: [head ids, line ids, the line]; at the line start the text part is empty
+    expect(wire(tokens.promptFor(client, p1 + "yz", 3, T, line))).toEqual([2, 10, 11, 2, 10, 11, "xyz"]);
+    expect(wire(tokens.promptFor(client, p1.slice(0, line), 3, T, line))).toEqual([2, 10, 11, 2, 10, 11]);
+    // prepared again for the same text: nothing tokenized
+    await tokens.prepareLine(client, p1 + "yz", 3, line);
+    expect(client.calls).toHaveLength(2);
+    // another text before the line (an edit above): not used until prepared
+    expect(wire(tokens.promptFor(client, "abc<|turn>ONE\ntwo\nx", 3, T, line))).toEqual([2, 10, 11, "<|turn>ONE\ntwo\nx"]);
+  });
+
+  it("the next line: only the new line is tokenized and appended; a newline run or an edit above: all again", async () => {
+    const tokens = new PrefixTokens(engine(7).models);
+    const client = fakeClient([7]);
+    await tokens.prepareLine(client, "abc<|turn>one\nx", 3, 14);
+    expect(await tokens.prepareLine(client, "abc<|turn>one\nxy\nz", 3, 17)).toEqual([7, 7]);
+    expect(client.calls.map((c) => c.content)).toEqual(["<|turn>one\n", "xy\n"]);
+    // the cut at "one\n" is no cut in "one\n\n…" (a newline run is one pre-token): everything again
+    await tokens.prepareLine(client, "abc<|turn>one\n\nw", 3, 15);
+    expect(client.calls.at(-1)?.content).toBe("<|turn>one\n\n");
+    await tokens.prepareLine(client, "abc<|turn>two\nw", 3, 14);
+    expect(client.calls.at(-1)?.content).toBe("<|turn>two\n");
+    // no part before the line: nothing to do
+    expect(tokens.prepareLine(client, "abc<|turn>", 3, 3)).toBeUndefined();
+  });
+
+  it("line ids of another engine process are not used", async () => {
+    const e = engine(7);
+    const tokens = new PrefixTokens(e.models);
+    const client = fakeClient();
+    await tokens.prepareLine(client, "abc<|turn>one\nx", 3, 14);
+    e.status.engine.pid = 8;
+    await tokens.ensure(client, "abc");
+    expect(wire(tokens.promptFor(client, "abc<|turn>one\nx", 3, T, 14))).toEqual([2, 10, 11, "<|turn>one\nx"]);
+  });
+
   it("a failed tokenize is retried by the next call, not cached", async () => {
     const tokens = new PrefixTokens(engine(7).models);
     const client = fakeClient();
@@ -110,6 +156,16 @@ describe("MixedPrompt on the wire", () => {
     expect(requestJson({ prompt: "text" }, true)).toBe(JSON.stringify({ prompt: "text" }));
     // encoded once per ids array (a workspace prefix is reused for every keystroke)
     expect(new MixedPrompt(ids, "").idsBase64()).toBe(sent.hearth_prompt_ids);
+  });
+
+  it("ids after the head: in the array form after the head's ids; packed or named, the prompt is [ids…, text]", () => {
+    const p = new MixedPrompt([2, 105], "line", [9, 8]);
+    expect(JSON.parse(requestJson({ prompt: p }))).toEqual({ prompt: [2, 105, 9, 8, "line"] });
+    expect(JSON.parse(requestJson({ prompt: p }))).toEqual(JSON.parse(JSON.stringify({ prompt: p })));
+    expect(JSON.parse(requestJson({ prompt: p }, true))).toEqual({ hearth_prompt_ids: new MixedPrompt([2, 105], "").idsBase64(), prompt: [9, 8, "line"] });
+    expect(JSON.parse(requestJson({ prompt: p, id_slot: 0 }, true, true))).toEqual({ hearth_prompt_slot_prefix: { n: 2, digest: idsDigest([2, 105]) }, prompt: [9, 8, "line"], id_slot: 0 });
+    expect(JSON.parse(requestJson({ prompt: new MixedPrompt([2], "", [9]) }, true)).prompt).toEqual([9]);
+    expect(JSON.parse(requestJson({ prompt: new MixedPrompt([2], "", [9]) })).prompt).toEqual([2, 9]);
   });
 
   it("named, not sent, when the slot holds the ids: their count and digest in hearth_prompt_slot_prefix", () => {
