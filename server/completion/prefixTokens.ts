@@ -58,10 +58,8 @@ export class PrefixTokens {
       return prompt;
     }
     const l = this.line;
-    if (lineStart !== undefined && lineStart > split && lineStart <= prompt.length && l?.ids && l.pid === e.pid && prompt.startsWith(l.text, split) && l.text.length === lineStart - split) {
-      return new MixedPrompt(e.ids, prompt.slice(lineStart), l.ids);
-    }
-    return new MixedPrompt(e.ids, rest);
+    const lineKnown = lineStart !== undefined && lineStart <= prompt.length && l?.ids && l.pid === e.pid && l.text.length === lineStart - split && prompt.startsWith(l.text, split);
+    return lineKnown ? new MixedPrompt(e.ids, prompt.slice(lineStart), l.ids) : new MixedPrompt(e.ids, rest);
   }
 
   /**
@@ -78,22 +76,9 @@ export class PrefixTokens {
     const last = this.line?.pid === pid ? this.line : undefined;
     if (last?.text === text) return last.ids ? Promise.resolve(last.ids) : last.pending;
     // the last text ends at a line start and the new one goes on with a line (not more newlines): same cut
-    const known = last?.ids && last.text.endsWith("\n") && text.startsWith(last.text) && text[last.text.length] !== "\n" ? last : undefined;
-    const entry: Entry = { pid, text };
-    const pending = (known ? client.tokenize(text.slice(known.text.length)).then((more) => [...known.ids!, ...more]) : client.tokenize(text)).then(
-      (ids) => {
-        entry.ids = ids;
-        entry.pending = undefined;
-        return ids;
-      },
-      (err: unknown) => {
-        if (this.line === entry) this.line = undefined;
-        throw err;
-      },
-    );
-    entry.pending = pending;
-    this.line = entry;
-    return pending;
+    const known = last?.ids && last.text.endsWith("\n") && text.startsWith(last.text) && text[last.text.length] !== "\n" ? last.ids : undefined;
+    const tokens = known ? client.tokenize(text.slice(last!.text.length)).then((more) => [...known, ...more]) : client.tokenize(text);
+    return this.track("line", pid, text, tokens);
   }
 
   /** The ids of `prefix` (with BOS, as the engine adds it to a prompt), tokenizing it once. */
@@ -104,21 +89,25 @@ export class PrefixTokens {
       if (e.ids) return Promise.resolve(e.ids);
       if (e.pending) return e.pending;
     }
-    const entry: Entry = { pid, text: prefix };
-    const pending = client.tokenize(prefix, signal, true).then(
+    return this.track("entry", pid, prefix, client.tokenize(prefix, signal, true));
+  }
+
+  /** Keeps `tokens` (the ids of `text`, on their way) as the prefix's or the line's entry; a failure forgets it. */
+  private track(which: "entry" | "line", pid: number, text: string, tokens: Promise<number[]>): Promise<number[]> {
+    const entry: Entry = { pid, text };
+    entry.pending = tokens.then(
       (ids) => {
         entry.ids = ids;
         entry.pending = undefined;
         return ids;
       },
       (err: unknown) => {
-        if (this.entry === entry) this.entry = undefined;
+        if (this[which] === entry) this[which] = undefined;
         throw err;
       },
     );
-    entry.pending = pending;
-    this.entry = entry;
-    return pending;
+    this[which] = entry;
+    return entry.pending;
   }
 
   /**

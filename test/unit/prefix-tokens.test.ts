@@ -122,6 +122,11 @@ describe("PrefixTokens", () => {
     client.failNext();
     await expect(tokens.ensure(client, "abc")).rejects.toThrow("engine down");
     expect(await tokens.ensure(client, "abc")).toEqual([2, 10, 11]);
+    // the same for the part before the cursor's line: text until a later request tokenizes it
+    client.failNext();
+    await expect(tokens.prepareLine(client, "abc<|turn>one\nx", 3, 14)).rejects.toThrow("engine down");
+    expect(wire(tokens.promptFor(client, "abc<|turn>one\nx", 3, T, 14))).toEqual([2, 10, 11, "<|turn>one\nx"]);
+    expect(await tokens.prepareLine(client, "abc<|turn>one\nx", 3, 14)).toEqual([2, 10, 11]);
   });
 });
 
