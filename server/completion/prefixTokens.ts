@@ -16,7 +16,7 @@
  * The part after the workspace prefix (recent snippets, the code after the cursor, the file up to the cursor's
  * line: ~3K tokens, 12K characters) is the same on every keystroke on one line, and tokenizing it cost the
  * engine ~17 ms per request. With a tokenizer that never makes a token across a line start (Gemma 4's), it goes
- * as ids too (`lineIds`, tokenized after a request, by the line's text added to the last one where it can),
+ * as ids too (prepareLine: tokenized after a request, only the new lines' text when the user moves on),
  * and only the cursor's line is text: `[...prefixIds, ...lineIds, "cursor line"]`.
  */
 import { MixedPrompt, type EngineClient } from "../engine/client";

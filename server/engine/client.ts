@@ -74,7 +74,7 @@ export class MixedPrompt {
     readonly rest: string,
     /**
      * Ids between the head and `rest`: the part of the prompt after the workspace prefix that a keystroke
-     * leaves alone (see PrefixTokens.lineIds). A few thousand at most, sent as JSON numbers in `prompt`.
+     * leaves alone (see PrefixTokens.prepareLine). A few thousand at most, sent as JSON numbers in `prompt`.
      */
     readonly restIds: readonly number[] = [],
   ) {}

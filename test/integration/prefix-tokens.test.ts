@@ -122,6 +122,8 @@ describe.skipIf(!server)("workspace prefix as token ids", () => {
     srv = await startLlamaServer(["-m", models.text, "-c", "8192", "-np", "1", "-fa", "on"]);
     await checkSplit(srv.url, INPUT);
     await checkSplit(srv.url, { ...INPUT, recentChunks: [] });
+    // the cursor at the start of an empty line: no text after the ids at all
+    await checkSplit(srv.url, { ...INPUT, prefix: INPUT.prefix + "0;\n" });
     await checkLineCuts(srv.url);
     await srv.stop();
     srv = undefined;
