@@ -151,6 +151,8 @@ export type HearthErrorCode =
   | "drafter-mismatch"
   | "file-not-found"
   | "download-failed"
+  /** A downloaded file's size or sha256 differs from what the hub lists (it was removed). */
+  | "download-corrupt"
   | "download-cancelled"
   | "download-not-allowed"
   | "engine-not-built"

@@ -5,6 +5,7 @@
  * a sibling whose name contains "mmproj", and one whose name marks an MTP/assistant drafter.
  */
 import { createModelDownloader } from "node-llama-cpp";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -45,7 +46,7 @@ export async function planModelFiles(opts: ResolveOptions): Promise<Record<keyof
   const model = opts.model.trim();
   const hf = parseHf(model);
   let listing: string[] | undefined;
-  const list = async () => (listing ??= hf ? await listRepo(endpoint, hf.repo, opts.signal) : []);
+  const list = async () => (listing ??= hf ? (await listRepo(endpoint, hf.repo, opts.signal)).map((f) => f.path) : []);
 
   const planOne = (spec: string, repoFile?: string): Source | undefined => {
     if (repoFile && hf) return { kind: "remote", uri: `hf:${hf.repo}/${repoFile}`, dest: path.join(modelsDir, hf.repo, repoFile) };
@@ -109,6 +110,7 @@ export async function resolveModelFiles(opts: ResolveOptions): Promise<ModelFile
     );
   }
   const files: Partial<ModelFiles> = {};
+  const listings = new Map<string, Promise<RepoFile[] | undefined>>();
   let index = 0;
   for (const [role, source] of sources) {
     if (source!.kind === "local") {
@@ -117,16 +119,57 @@ export async function resolveModelFiles(opts: ResolveOptions): Promise<ModelFile
     }
     const remote = source as { uri: string; dest: string };
     if (!fs.existsSync(remote.dest)) {
+      const expected = await hubEntry(remote.uri, opts, listings);
       await downloadFile(remote.uri, remote.dest, {
         signal: opts.signal,
         hfEndpoint: hfEndpoint(opts.hfEndpoint),
         onProgress: (p) => opts.onProgress?.({ ...p, fileIndex: index, fileCount: toFetch.length }),
       });
+      if (expected) await verifyDownload(remote.uri, remote.dest, expected);
       index++;
     }
     files[role] = remote.dest;
   }
   return files as ModelFiles;
+}
+
+/** A file of a hub repository as its tree listing shows it: LFS files (every GGUF) carry their sha256. */
+interface RepoFile {
+  path: string;
+  size?: number;
+  sha256?: string;
+}
+
+/**
+ * What the hub lists for an `hf:` file (size, sha256), to check the download against; undefined for a plain
+ * URL or when the listing cannot be had (the download itself then says what is wrong).
+ */
+async function hubEntry(uri: string, opts: ResolveOptions, listings: Map<string, Promise<RepoFile[] | undefined>>): Promise<RepoFile | undefined> {
+  const ref = parseHf(uri);
+  if (!ref?.file) return undefined;
+  let listing = listings.get(ref.repo);
+  if (!listing) listings.set(ref.repo, (listing = listRepo(hfEndpoint(opts.hfEndpoint), ref.repo, opts.signal).catch(() => undefined)));
+  return (await listing)?.find((f) => f.path === ref.file);
+}
+
+/**
+ * Checks a finished download against the hub's size and sha256, so a file damaged on the way (a proxy, a
+ * resumed transfer gone wrong) is never loaded as a model: a GGUF with wrong tensor bytes still parses, and the
+ * model would answer garbage. A damaged file is removed (resuming it cannot mend it) with an error that says so.
+ */
+export async function verifyDownload(uri: string, dest: string, expected: Pick<RepoFile, "size" | "sha256">): Promise<void> {
+  const size = fs.statSync(dest).size;
+  let problem: string | undefined;
+  if (expected.size !== undefined && size !== expected.size) problem = `${size} bytes instead of ${expected.size}`;
+  else if (expected.sha256) {
+    const hash = crypto.createHash("sha256");
+    for await (const chunk of fs.createReadStream(dest, { highWaterMark: 4 << 20 })) hash.update(chunk as Buffer);
+    const got = hash.digest("hex");
+    if (got !== expected.sha256.toLowerCase()) problem = `sha256 ${got.slice(0, 12)}… instead of ${expected.sha256.slice(0, 12)}…`;
+  }
+  if (!problem) return;
+  fs.rmSync(dest, { force: true });
+  throw new ModelCheckError("download-corrupt", `Download of ${uri} arrived damaged (${problem}); the file was removed. Download it again.`);
 }
 
 export interface DownloadOptions {
@@ -186,7 +229,7 @@ export function parseHf(spec: string): HfRef | undefined {
   return { repo: `${user}/${repo}`, quant: quant || undefined };
 }
 
-async function listRepo(endpoint: string, repo: string, signal?: AbortSignal): Promise<string[]> {
+async function listRepo(endpoint: string, repo: string, signal?: AbortSignal): Promise<RepoFile[]> {
   const url = `${endpoint}api/models/${repo}/tree/main?recursive=true`;
   let res: Response;
   try {
@@ -200,8 +243,10 @@ async function listRepo(endpoint: string, repo: string, signal?: AbortSignal): P
   if (!res.ok) {
     throw new ModelCheckError("download-failed", `Cannot list the files of ${repo} (${res.status} from ${endpoint}).`);
   }
-  const items = (await res.json()) as { type: string; path: string }[];
-  return items.filter((i) => i.type === "file" && i.path.endsWith(".gguf")).map((i) => i.path);
+  const items = (await res.json()) as { type: string; path: string; size?: number; lfs?: { oid?: string; size?: number } }[];
+  return items
+    .filter((i) => i.type === "file" && i.path.endsWith(".gguf"))
+    .map((i) => ({ path: i.path, size: i.lfs?.size ?? i.size, sha256: i.lfs?.oid }));
 }
 
 const isCompanion = (f: string) => /mmproj|imatrix|(^|[-_/.])(mtp-|assistant|eagle3-|dflash-|dspark-)/i.test(path.basename(f));

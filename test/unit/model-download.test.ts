@@ -3,7 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeTinyModels } from "../../server/gguf/tinyModels";
-import { downloadFile, parseHf, planModelFiles, resolveModelFiles } from "../../server/models/resolve";
+import { ModelCheckError } from "../../server/models/check";
+import { downloadFile, parseHf, planModelFiles, resolveModelFiles, verifyDownload } from "../../server/models/resolve";
 import type { DownloadProgress } from "../../server/protocol";
 import { startHfFixture, type HfFixture } from "../helpers/hfFixture";
 
@@ -94,6 +95,41 @@ describe("download from a hub", () => {
     const starts = hub.requests.filter((r) => r.url.endsWith("big-weights.gguf") && r.range).map((r) => Number(/^bytes=(\d+)-/.exec(r.range!)![1]));
     expect(starts.some((s) => s > cut.start && s <= cut.cutAt)).toBe(true);
     expect(progress.at(-1)!.downloadedBytes).toBe(BIG_BYTES);
+  });
+
+  it("refuses a download that arrives damaged: removed, with an error that says so; the next try gets it whole", async () => {
+    const repo = "test/gemma-4-tiny-it-GGUF";
+    const modelsDir = path.join(root, "models-damaged");
+    const damaged = await startHfFixture({ [repo]: repoDir }, { damaged: ["mmproj-gemma-4-tiny-it-F16.gguf"] });
+    const request = (endpoint: string) =>
+      resolveModelFiles({ model: `hf:${repo}:Q4_K_M`, mmproj: "auto", drafter: "auto", modelsDir, allowDownload: true, hfEndpoint: endpoint });
+    try {
+      const err = await request(damaged.endpoint).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ModelCheckError);
+      expect((err as ModelCheckError).error.code).toBe("download-corrupt");
+      expect((err as Error).message).toMatch(/mmproj-gemma-4-tiny-it-F16\.gguf arrived damaged \(sha256 [0-9a-f]{12}… instead of [0-9a-f]{12}…\); the file was removed\. Download it again/);
+    } finally {
+      await damaged.close();
+    }
+    expect(fs.existsSync(path.join(modelsDir, repo, "mmproj-gemma-4-tiny-it-F16.gguf"))).toBe(false);
+    // the model downloaded before it was whole and is kept: the next try fetches only what is missing
+    expect(fs.readFileSync(path.join(modelsDir, repo, "gemma-4-tiny-it-Q4_K_M.gguf")).equals(fs.readFileSync(path.join(repoDir, "gemma-4-tiny-it-Q4_K_M.gguf")))).toBe(true);
+    const before = hub.requests.length;
+    const files = await request(hub.endpoint);
+    expect(fs.readFileSync(files.mmproj!).equals(fs.readFileSync(path.join(repoDir, "mmproj-gemma-4-tiny-it-F16.gguf")))).toBe(true);
+    const fetched = hub.requests.slice(before).filter((r) => r.url.includes("/resolve/")).map((r) => path.basename(r.url));
+    expect(new Set(fetched)).toEqual(new Set(["mmproj-gemma-4-tiny-it-F16.gguf", "mtp-gemma-4-tiny-it-Q4_K_M.gguf"]));
+  });
+
+  it("a download whose size differs from the hub's is refused and removed too", async () => {
+    const dest = path.join(root, "short.gguf");
+    fs.writeFileSync(dest, Buffer.alloc(10, 1));
+    await expect(verifyDownload("hf:u/r/short.gguf", dest, { size: 11 })).rejects.toThrow(/short\.gguf arrived damaged \(10 bytes instead of 11\)/);
+    expect(fs.existsSync(dest)).toBe(false);
+    fs.writeFileSync(dest, "abc");
+    // the hub's hex may come in either case; a whole file passes
+    await verifyDownload("hf:u/r/short.gguf", dest, { size: 3, sha256: "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD" });
+    expect(fs.existsSync(dest)).toBe(true);
   });
 
   it("does not download again when the files are there", async () => {
