@@ -158,18 +158,41 @@ async function hubEntry(uri: string, opts: ResolveOptions, listings: Map<string,
  * model would answer garbage. A damaged file is removed (resuming it cannot mend it) with an error that says so.
  */
 export async function verifyDownload(uri: string, dest: string, expected: Pick<RepoFile, "size" | "sha256">): Promise<void> {
-  const size = fs.statSync(dest).size;
+  let size = fs.statSync(dest).size;
+  // The downloader keeps its progress record (JSON) after the data until it finishes, and a last record
+  // written as it truncates can outlive the truncation: whole data with that record behind it is cut back.
+  if (expected.size !== undefined && size > expected.size && isProgressRecord(dest, expected.size, size)) {
+    fs.truncateSync(dest, expected.size);
+    size = expected.size;
+  }
   let problem: string | undefined;
   if (expected.size !== undefined && size !== expected.size) problem = `${size} bytes instead of ${expected.size}`;
   else if (expected.sha256) {
     const hash = crypto.createHash("sha256");
     for await (const chunk of fs.createReadStream(dest, { highWaterMark: 4 << 20 })) hash.update(chunk as Buffer);
     const got = hash.digest("hex");
-    if (got !== expected.sha256.toLowerCase()) problem = `sha256 ${got.slice(0, 12)}… instead of ${expected.sha256.slice(0, 12)}…`;
+    const want = expected.sha256.toLowerCase();
+    if (got !== want) problem = `sha256 ${got.slice(0, 12)}… instead of ${want.slice(0, 12)}…`;
   }
   if (!problem) return;
   fs.rmSync(dest, { force: true });
   throw new ModelCheckError("download-corrupt", `Download of ${uri} arrived damaged (${problem}); the file was removed. Download it again.`);
+}
+
+/** Whether the bytes of `file` from `start` to `end` are one JSON object (the downloader's progress record). */
+function isProgressRecord(file: string, start: number, end: number): boolean {
+  if (end - start > 1 << 20) return false;
+  const fd = fs.openSync(file, "r");
+  try {
+    const tail = Buffer.alloc(end - start);
+    fs.readSync(fd, tail, 0, tail.length, start);
+    const value: unknown = JSON.parse(tail.toString("utf8"));
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 export interface DownloadOptions {

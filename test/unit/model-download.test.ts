@@ -128,8 +128,19 @@ describe("download from a hub", () => {
     expect(fs.existsSync(dest)).toBe(false);
     fs.writeFileSync(dest, "abc");
     // the hub's hex may come in either case; a whole file passes
-    await verifyDownload("hf:u/r/short.gguf", dest, { size: 3, sha256: "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD" });
+    const abc = { size: 3, sha256: "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD" };
+    await verifyDownload("hf:u/r/short.gguf", dest, abc);
     expect(fs.existsSync(dest)).toBe(true);
+    // whole data followed by the downloader's progress record (JSON) left behind: cut back, not refused
+    fs.writeFileSync(dest, 'abc{"part":0,"chunks":[1,1]}');
+    await verifyDownload("hf:u/r/short.gguf", dest, abc);
+    expect(fs.readFileSync(dest, "utf8")).toBe("abc");
+    // anything else after the data is damage
+    fs.writeFileSync(dest, "abcd");
+    await expect(verifyDownload("hf:u/r/short.gguf", dest, abc)).rejects.toThrow(/4 bytes instead of 3/);
+    fs.writeFileSync(dest, 'abd{"part":0}');
+    await expect(verifyDownload("hf:u/r/short.gguf", dest, abc)).rejects.toThrow(/sha256 .* instead of ba7816bf8f01…/);
+    expect(fs.existsSync(dest)).toBe(false);
   });
 
   it("does not download again when the files are there", async () => {
