@@ -24,7 +24,8 @@ export interface ResolveOptions {
   hfEndpoint?: string;
 }
 
-type Source = { kind: "local"; path: string } | { kind: "remote"; uri: string; dest: string };
+/** A remote file planned from the hub's listing carries what the listing says of it (size, sha256). */
+type Source = { kind: "local"; path: string } | { kind: "remote"; uri: string; dest: string; hub?: RepoFile };
 
 export function defaultModelsDir(): string {
   return path.join(os.homedir(), ".cache", "hearth", "models");
@@ -45,11 +46,13 @@ export async function planModelFiles(opts: ResolveOptions): Promise<Record<keyof
   const endpoint = hfEndpoint(opts.hfEndpoint);
   const model = opts.model.trim();
   const hf = parseHf(model);
-  let listing: string[] | undefined;
-  const list = async () => (listing ??= hf ? (await listRepo(endpoint, hf.repo, opts.signal)).map((f) => f.path) : []);
+  let listing: RepoFile[] | undefined;
+  const list = async () => (listing ??= hf ? await listRepo(endpoint, hf.repo, opts.signal) : []).map((f) => f.path);
 
   const planOne = (spec: string, repoFile?: string): Source | undefined => {
-    if (repoFile && hf) return { kind: "remote", uri: `hf:${hf.repo}/${repoFile}`, dest: path.join(modelsDir, hf.repo, repoFile) };
+    if (repoFile && hf) {
+      return { kind: "remote", uri: `hf:${hf.repo}/${repoFile}`, dest: path.join(modelsDir, hf.repo, repoFile), hub: listing?.find((f) => f.path === repoFile) };
+    }
     if (!spec) return undefined;
     if (spec.startsWith("hf:")) {
       const p = parseHf(spec);
@@ -117,9 +120,9 @@ export async function resolveModelFiles(opts: ResolveOptions): Promise<ModelFile
       files[role] = source!.path;
       continue;
     }
-    const remote = source as { uri: string; dest: string };
+    const remote = source as Extract<Source, { kind: "remote" }>;
     if (!fs.existsSync(remote.dest)) {
-      const expected = await hubEntry(remote.uri, opts, listings);
+      const expected = remote.hub ?? (await hubEntry(remote.uri, opts, listings));
       await downloadFile(remote.uri, remote.dest, {
         signal: opts.signal,
         hfEndpoint: hfEndpoint(opts.hfEndpoint),
@@ -141,8 +144,8 @@ interface RepoFile {
 }
 
 /**
- * What the hub lists for an `hf:` file (size, sha256), to check the download against; undefined for a plain
- * URL or when the listing cannot be had (the download itself then says what is wrong).
+ * What the hub lists for an `hf:` file named in the settings (size, sha256), to check the download against;
+ * undefined for a plain URL or when the listing cannot be had (the download itself then says what is wrong).
  */
 async function hubEntry(uri: string, opts: ResolveOptions, listings: Map<string, Promise<RepoFile[] | undefined>>): Promise<RepoFile | undefined> {
   const ref = parseHf(uri);

@@ -108,6 +108,11 @@ describe("download from a hub", () => {
       expect(err).toBeInstanceOf(ModelCheckError);
       expect((err as ModelCheckError).error.code).toBe("download-corrupt");
       expect((err as Error).message).toMatch(/mmproj-gemma-4-tiny-it-F16\.gguf arrived damaged \(sha256 [0-9a-f]{12}… instead of [0-9a-f]{12}…\); the file was removed\. Download it again/);
+      // the repository was listed once: what the plan read is what the files are checked against
+      expect(damaged.requests.filter((r) => r.url.startsWith("/api/models/"))).toHaveLength(1);
+      // a file named in the settings (no listing in the plan) is checked too
+      const named = await resolveModelFiles({ model: `hf:${repo}/mmproj-gemma-4-tiny-it-F16.gguf`, mmproj: "", drafter: "", modelsDir: path.join(root, "models-named"), allowDownload: true, hfEndpoint: damaged.endpoint }).catch((e: unknown) => e);
+      expect((named as ModelCheckError).error?.code).toBe("download-corrupt");
     } finally {
       await damaged.close();
     }
