@@ -46,7 +46,9 @@ describe("engineArgs", () => {
     expect(value(args, "--spec-type")).toBe("draft-mtp");
     // The drafter's thread pool must not starve the target's on a small machine.
     expect(value(args, "-td")).toBe("1");
-    expect(value(args, "--poll")).toBe("0");
+    expect(value(args, "--poll-draft")).toBe("0");
+    // ...while the target's keeps polling (not polling cost every decode step its threads' wake-ups)
+    expect(args).not.toContain("--poll");
     const off = engineArgs({ ...launch, mtp: false }, net);
     expect(off).not.toContain("--model-draft");
     expect(off).not.toContain("--spec-type");
