@@ -39,7 +39,7 @@ describe("bench model shape", () => {
     expect(plain).not.toContain("--model-draft");
     const mtp = benchServerArgs({ text: "t.gguf", assistant: "a.gguf" }, 4).join(" ");
     expect(mtp).toContain("-t 4");
-    expect(mtp).toContain("--model-draft a.gguf --spec-type draft-mtp -td 2 --poll 0");
+    expect(mtp).toContain("--model-draft a.gguf --spec-type draft-mtp -td 2 --poll-draft 0");
   });
 });
 
