@@ -554,9 +554,9 @@ async function measureHostOverhead(host: InProcessHost, ws: string) {
 async function measureDecode(manager: ModelManager, models: { assistant: string }, settings: Partial<HearthSettings>) {
   const base = manager.getSettings();
   const prompt = DECODE_PROMPT;
-  const runs: Record<"on" | "off", { msPerToken: number[]; firstMsPerToken: number[]; drafted: number; accepted: number }> = {
-    on: { msPerToken: [], firstMsPerToken: [], drafted: 0, accepted: 0 },
-    off: { msPerToken: [], firstMsPerToken: [], drafted: 0, accepted: 0 },
+  const runs: Record<"on" | "off", { msPerToken: number[]; drafted: number; accepted: number }> = {
+    on: { msPerToken: [], drafted: 0, accepted: 0 },
+    off: { msPerToken: [], drafted: 0, accepted: 0 },
   };
   // Eight engine starts per mode, alternating, and the ratio is the median of the eight side-by-side pairs: this
   // machine's speed drifts by ±25 % between engine runs (three pairs gave 0.94–1.15 for the same engine). The
@@ -573,13 +573,13 @@ async function measureDecode(manager: ModelManager, models: { assistant: string 
       for (let i = 0; i < 4; i++) {
         const t = await greedyDecode(loaded.client, { prompt, n_predict: 64, cache_prompt: false, id_slot: 1, seed: i });
         const ms = t.predicted_ms / t.predicted_n;
-        (i === 0 ? runs[mode].firstMsPerToken : runs[mode].msPerToken).push(ms);
         if (i === 0) pair[mode === "on" ? "onFirst" : "offFirst"] = ms;
         else steady.push(ms);
         runs[mode].drafted += t.draft_n ?? 0;
         runs[mode].accepted += t.draft_n_accepted ?? 0;
       }
       pair[mode] = median(steady);
+      runs[mode].msPerToken.push(...steady);
     }
     pairs.push(pair);
   }
