@@ -26,6 +26,7 @@ import { modelArgs } from "../../server/engine/supervisor";
 import { readGemmaVocabFromGguf } from "../../server/gguf/bigModel";
 import { GEMMA4_CHAT_TEMPLATE } from "../../server/gguf/gemmaChatTemplate";
 import { addGemmaVocabMetadata, type GemmaVocab } from "../../server/gguf/gemmaVocab";
+import { AgreeingMtpWeights } from "../../server/gguf/agreeingMtp";
 import {
   GEMMA4_COMMON,
   addGemma4TextMetadata,
@@ -37,6 +38,7 @@ import {
   randomTensorSource,
   type Gemma4AssistantShape,
   type Gemma4TextShape,
+  type TensorOverride,
 } from "../../server/gguf/tinyModels";
 import { GgmlType, GgufWriter, LlamaFileType, tensorByteSize } from "../../server/gguf/writer";
 
@@ -93,6 +95,12 @@ export interface BenchModelOptions {
   assistantShape?: Gemma4AssistantShape;
   /** a gemma4 vocab GGUF; default: ensureGemma4VocabGguf() */
   vocabPath?: string;
+  /**
+   * Designed instead of random weights (server/gguf/agreeingMtp.ts): the drafter's greedy drafts are right
+   * with this probability per token, so MTP's speedup can be measured. Same shapes, types and bytes read per
+   * token as the random pair, plus an untied output matrix in the file.
+   */
+  agreeing?: number;
 }
 
 export interface BenchModels {
@@ -161,19 +169,19 @@ export function benchTextWeightBytes(shape: Gemma4TextShape, nVocab: number): nu
   );
 }
 
-function textWriter(seed: number, shape: Gemma4TextShape, vocab: GemmaVocab): GgufWriter {
+function textWriter(seed: number, shape: Gemma4TextShape, vocab: GemmaVocab, designed?: TensorOverride): GgufWriter {
   const w = new GgufWriter();
   w.setString("general.architecture", "gemma4");
   w.setString("general.type", "model");
-  w.setString("general.name", "Hearth bench Gemma 4 (random weights, real vocab)");
+  w.setString("general.name", designed ? "Hearth bench Gemma 4 (designed for MTP agreement, real vocab)" : "Hearth bench Gemma 4 (random weights, real vocab)");
   w.setUint32("general.file_type", LlamaFileType.MOSTLY_Q4_0);
   w.setUint32("general.quantization_version", 2);
   addGemma4TextMetadata(w, shape);
   addGemmaVocabMetadata(w, vocab, { chatTemplate: GEMMA4_CHAT_TEMPLATE });
   const rope = gemma4RopeFreqs(shape.headDimFull, shape.partialRotaryFactorFull);
-  for (const t of gemma4TextTensorPlan(shape, vocab.tokens.length)) {
+  for (const t of gemma4TextTensorPlan(shape, vocab.tokens.length, { untiedOutput: !!designed })) {
     const type = t.role === "embd" || t.role === "matrix" ? WEIGHT_TYPE : GgmlType.F32;
-    w.addTensor({ name: t.name, shape: t.shape, type, data: randomTensorSource(seed, t, rope) });
+    w.addTensor({ name: t.name, shape: t.shape, type, data: designed?.(t.name) ?? randomTensorSource(seed, t, rope) });
   }
   return w;
 }
@@ -200,7 +208,15 @@ export async function writeBenchModels(dir: string = defaultBenchModelsDir(), op
   const assistantShape = opts.assistantShape ?? BENCH_ASSISTANT_SHAPE;
   const vocabPath = resolve(opts.vocabPath ?? (await ensureGemma4VocabGguf()));
 
-  const params = { version: FORMAT_VERSION, seed, shape, assistantShape, weightType: WEIGHT_TYPE, vocabSha256: await fileSha256(vocabPath) };
+  const params = {
+    version: FORMAT_VERSION,
+    seed,
+    shape,
+    assistantShape,
+    weightType: WEIGHT_TYPE,
+    vocabSha256: await fileSha256(vocabPath),
+    ...(opts.agreeing !== undefined && { agreeing: opts.agreeing }),
+  };
   const paramsHash = createHash("sha256").update(JSON.stringify(params)).digest("hex").slice(0, 16);
   const text = join(dir, "text.gguf");
   const assistant = join(dir, "assistant.gguf");
@@ -214,13 +230,18 @@ export async function writeBenchModels(dir: string = defaultBenchModelsDir(), op
   await mkdir(dir, { recursive: true });
   await rm(manifestPath, { force: true }); // never leave a manifest describing half-written files
   const vocab = await readGemmaVocabFromGguf(vocabPath);
-  const t = await textWriter(seed, shape, vocab).write(text);
+  const design =
+    opts.agreeing === undefined
+      ? undefined
+      : new AgreeingMtpWeights({ seed, vocab, targetEmbd: shape.nEmbd, drafterEmbd: assistantShape.nEmbd, acceptance: opts.agreeing });
+  const t = await textWriter(seed, shape, vocab, design && ((n) => design.targetTensor(n))).write(text);
   const a = await gemma4AssistantWriter(seed, vocab, {
     target: shape,
     shape: assistantShape,
-    name: "Hearth bench Gemma 4 assistant (random weights, real vocab)",
+    name: design ? "Hearth bench Gemma 4 assistant (designed for MTP agreement, real vocab)" : "Hearth bench Gemma 4 assistant (random weights, real vocab)",
     weightType: WEIGHT_TYPE,
     fileType: LlamaFileType.MOSTLY_Q4_0,
+    designed: design && ((n) => design.drafterTensor(n)),
   }).write(assistant);
   const textWeightBytes = benchTextWeightBytes(shape, vocab.tokens.length);
   const manifest: Manifest = { paramsHash, params, textBytes: t.fileSize, assistantBytes: a.fileSize, textWeightBytes };

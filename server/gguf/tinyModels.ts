@@ -13,6 +13,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { GEMMA4_CHAT_TEMPLATE } from "./gemmaChatTemplate";
 import { addGemmaVocabMetadata, buildTinyGemmaVocab, type GemmaVocab } from "./gemmaVocab";
+import { AgreeingMtpWeights } from "./agreeingMtp";
 import { Rng } from "./random";
 import { GgmlType, GgufType, GgufWriter, LlamaFileType, type TensorSource } from "./writer";
 
@@ -100,13 +101,15 @@ export function addGemma4TextMetadata(w: GgufWriter, s: Gemma4TextShape, arch = 
 }
 
 /** Tensors of a gemma4 text model (tied embeddings: no output.weight). */
-export function gemma4TextTensorPlan(s: Gemma4TextShape, nVocab: number): TensorPlan[] {
+export function gemma4TextTensorPlan(s: Gemma4TextShape, nVocab: number, opts: { untiedOutput?: boolean } = {}): TensorPlan[] {
   validateShape(s);
   const E = s.nEmbd;
   const out: TensorPlan[] = [
     { name: "token_embd.weight", shape: [E, nVocab], role: "embd", fanIn: E },
     { name: "rope_freqs.weight", shape: [s.headDimFull / 2], role: "rope_freqs", fanIn: 1 },
   ];
+  // real Gemma 4 ties the output projection to token_embd; llama.cpp loads an own output.weight if present
+  if (opts.untiedOutput) out.push({ name: "output.weight", shape: [E, nVocab], role: "embd", fanIn: E });
   for (let i = 0; i < s.nLayer; i++) {
     const swa = s.swaPattern[i];
     const hd = swa ? s.headDimSwa : s.headDimFull;
@@ -222,16 +225,19 @@ function commonGeneral(w: GgufWriter, arch: string, name: string, fileType: numb
   w.setUint32("general.quantization_version", 2);
 }
 
-function textModelWriter(seed: number, vocab: GemmaVocab, name: string): GgufWriter {
+/** Designed weights for some tensors (the rest random); see agreeingMtp.ts. */
+export type TensorOverride = (name: string) => TensorSource | undefined;
+
+function textModelWriter(seed: number, vocab: GemmaVocab, name: string, designed?: TensorOverride): GgufWriter {
   const s = TINY_TEXT_SHAPE;
   const w = new GgufWriter();
   commonGeneral(w, "gemma4", name, LlamaFileType.MOSTLY_F16);
   addGemma4TextMetadata(w, s);
   addGemmaVocabMetadata(w, vocab, { chatTemplate: GEMMA4_CHAT_TEMPLATE });
   const rope = gemma4RopeFreqs(s.headDimFull, s.partialRotaryFactorFull);
-  for (const t of gemma4TextTensorPlan(s, vocab.tokens.length)) {
+  for (const t of gemma4TextTensorPlan(s, vocab.tokens.length, { untiedOutput: !!designed })) {
     const type = t.role === "embd" || t.role === "matrix" ? GgmlType.F16 : GgmlType.F32;
-    w.addTensor({ name: t.name, shape: t.shape, type, data: randomTensorSource(seed, t, rope) });
+    w.addTensor({ name: t.name, shape: t.shape, type, data: designed?.(t.name) ?? randomTensorSource(seed, t, rope) });
   }
   return w;
 }
@@ -256,6 +262,8 @@ export interface Gemma4AssistantOptions {
   weightType?: GgmlType;
   /** general.file_type to record; default MOSTLY_F16 */
   fileType?: number;
+  /** designed weights for some tensors (agreeingMtp.ts); the rest stay random */
+  designed?: TensorOverride;
 }
 
 /** Tensors of a gemma4-assistant drafter (tied embeddings; no K/V projections: it reuses the target's KV). */
@@ -314,7 +322,7 @@ export function gemma4AssistantWriter(seed: number, vocab: GemmaVocab, opts: Gem
   const aseed = (seed ^ 0x41535354) | 0; // independent of the target's weights
   for (const p of plan) {
     const type = p.role === "embd" || p.role === "matrix" ? weightType : GgmlType.F32;
-    w.addTensor({ name: p.name, shape: p.shape, type, data: randomTensorSource(aseed, p, rope) });
+    w.addTensor({ name: p.name, shape: p.shape, type, data: opts.designed?.(p.name) ?? randomTensorSource(aseed, p, rope) });
   }
   return w;
 }
@@ -408,4 +416,26 @@ export async function writeTinyModels(dir: string, opts: { seed?: number } = {})
   await mmprojWriter(seed).write(paths.mmproj);
   await assistantWriter(seed, vocab).write(paths.assistant);
   return paths;
+}
+
+export interface AgreeingMtpPairPaths {
+  text: string;
+  assistant: string;
+  /** the weights' design: which token follows which, and where the drafter is right */
+  weights: AgreeingMtpWeights;
+}
+
+/**
+ * A tiny target (text.gguf, the tiny model's shape and vocab) + drafter (assistant.gguf) whose drafts are
+ * accepted with probability `acceptance` per token (agreeingMtp.ts). Same seed and acceptance -> same files.
+ */
+export async function writeAgreeingMtpPair(dir: string, opts: { acceptance: number; seed?: number }): Promise<AgreeingMtpPairPaths> {
+  const seed = (opts.seed ?? DEFAULT_SEED) | 0;
+  await mkdir(dir, { recursive: true });
+  const vocab = buildTinyGemmaVocab();
+  const weights = new AgreeingMtpWeights({ seed, vocab, targetEmbd: TINY_TEXT_SHAPE.nEmbd, drafterEmbd: TINY_ASSISTANT_SHAPE.nEmbd, acceptance: opts.acceptance });
+  const paths = { text: join(dir, "text.gguf"), assistant: join(dir, "assistant.gguf") };
+  await textModelWriter(seed, vocab, "Hearth tiny Gemma 4 (designed for MTP agreement)", (n) => weights.targetTensor(n)).write(paths.text);
+  await gemma4AssistantWriter(seed, vocab, { name: "Hearth tiny Gemma 4 assistant (designed for MTP agreement)", designed: (n) => weights.drafterTensor(n) }).write(paths.assistant);
+  return { ...paths, weights };
 }

@@ -11,14 +11,17 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DidOpenTextDocumentNotification } from "vscode-languageserver-protocol";
-import { writeTinyModels, type TinyModelPaths } from "../../server/gguf/tinyModels";
+import { writeAgreeingMtpPair, writeTinyModels, type AgreeingMtpPairPaths, type TinyModelPaths } from "../../server/gguf/tinyModels";
 import type { CompletionStatsParams, HearthSettings } from "../../server/protocol";
 import { completeAt, startTinyHost } from "../helpers/tinyHost";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-mtp-"));
 let tiny: TinyModelPaths;
+let agreeing: AgreeingMtpPairPaths;
 beforeAll(async () => {
   tiny = await writeTinyModels(path.join(root, "models"));
+  // a pair built so that the drafter is right about 70 % of the time (server/gguf/agreeingMtp.ts)
+  agreeing = await writeAgreeingMtpPair(path.join(root, "agreeing"), { acceptance: 0.7 });
 });
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
@@ -65,5 +68,20 @@ describe("MTP drafter in completions", () => {
     // slot drafts for a few rounds and then only probes (measured: 12 + 1 + 1 for 3 × 48 tokens)
     expect(sum(withMtp.stats, (s) => s.draftAccepted)).toBe(0);
     expect(sum(withMtp.stats, (s) => s.draftTokens)).toBeLessThan(generated / 4);
+  }, 180_000);
+
+  it("gives the same greedy completions when the drafter's drafts are accepted, and counts them", async () => {
+    const model = agreeing.text;
+    const withMtp = await completeAll({ model, drafter: agreeing.assistant, mtp: true });
+    const without = await completeAll({ model, drafter: "", mtp: false });
+    expect(withMtp.texts).toEqual(without.texts);
+    expect(withMtp.texts.every((t) => t.length > 0)).toBe(true);
+    const drafted = sum(withMtp.stats, (s) => s.draftTokens);
+    const accepted = sum(withMtp.stats, (s) => s.draftAccepted);
+    // verification both accepted drafts and refuted some (a wrong draft and every draft after it in a round)
+    expect(accepted).toBeGreaterThan(0);
+    expect(accepted).toBeLessThan(drafted);
+    // fewer target decode steps than tokens: each accepted draft saved one
+    expect(accepted).toBeGreaterThan(sum(withMtp.stats, (s) => s.generatedTokens) / 4);
   }, 180_000);
 });
