@@ -9,8 +9,14 @@ export const DECODE_PROMPT = "<|turn>user\nWrite a TypeScript function that pars
 /** The engine's timings of a request (the same fields the per-model measurements read). */
 export type DecodeTimings = CompletionTimings;
 
+type DecodeBody = { prompt: string; n_predict: number; id_slot: number; cache_prompt: boolean } & Record<string, unknown>;
+
 /** One greedy `/completion` that decodes exactly `n_predict` tokens (ignore_eos); its engine timings. */
-export async function greedyDecode(client: EngineClient, body: { prompt: string; n_predict: number; id_slot: number; cache_prompt: boolean } & Record<string, unknown>): Promise<DecodeTimings> {
-  const res = (await client.postJson("/completion", { ...body, ignore_eos: true, temperature: 0 })) as { timings: DecodeTimings };
-  return res.timings;
+export async function greedyDecode(client: EngineClient, body: DecodeBody): Promise<DecodeTimings> {
+  return (await greedyDecodeText(client, body)).timings;
+}
+
+/** The same, with the decoded text. */
+export async function greedyDecodeText(client: EngineClient, body: DecodeBody): Promise<{ content: string; timings: DecodeTimings }> {
+  return (await client.postJson("/completion", { ...body, ignore_eos: true, temperature: 0 })) as { content: string; timings: DecodeTimings };
 }

@@ -10,6 +10,7 @@
 
 import { GEMMA4_CHAT_TEMPLATE } from "./gemmaChatTemplate";
 import { addGemmaVocabMetadata, buildSyntheticFullGemmaVocab, type GemmaVocab } from "./gemmaVocab";
+import { AgreeingMtpWeights } from "./agreeingMtp";
 import { Rng } from "./random";
 import {
   addGemma4TextMetadata,
@@ -17,6 +18,9 @@ import {
   gemma4SwaPattern,
   gemma4TextTensorPlan,
   type Gemma4TextShape,
+  gemma4AssistantWriter,
+  type Gemma4AssistantShape,
+  type TensorOverride,
   type TensorPlan,
   GEMMA4_COMMON,
 } from "./tinyModels";
@@ -132,6 +136,9 @@ export interface BigModelOptions {
   /** vocab to embed; default: synthetic 262,144-token vocab with the real special-token ids */
   vocab?: GemmaVocab;
   onProgress?: WriteOptions["onProgress"];
+  /** designed weights for some tensors, quantized from floats (agreeingMtp.ts); adds an untied output.weight */
+  designed?: TensorOverride;
+  name?: string;
 }
 
 export function gemma4BigShape(layers = GEMMA4_12B_SHAPE.nLayer): Gemma4TextShape {
@@ -148,7 +155,7 @@ export async function writeBigModel(path: string, opts: BigModelOptions = {}): P
   const w = new GgufWriter();
   w.setString("general.architecture", "gemma4");
   w.setString("general.type", "model");
-  w.setString("general.name", `Hearth random Gemma 4 12B-shape${shape.nLayer !== 48 ? ` (${shape.nLayer} layers)` : ""}`);
+  w.setString("general.name", opts.name ?? `Hearth random Gemma 4 12B-shape${shape.nLayer !== 48 ? ` (${shape.nLayer} layers)` : ""}`);
   w.setUint32("general.file_type", LlamaFileType.MOSTLY_Q4_0);
   w.setUint32("general.quantization_version", 2);
   addGemma4TextMetadata(w, shape);
@@ -156,9 +163,12 @@ export async function writeBigModel(path: string, opts: BigModelOptions = {}): P
 
   const pools = new Q4Pools(seed);
   const rope = gemma4RopeFreqs(shape.headDimFull, shape.partialRotaryFactorFull);
-  const plan = gemma4TextTensorPlan(shape, vocab.tokens.length);
+  const plan = gemma4TextTensorPlan(shape, vocab.tokens.length, { untiedOutput: !!opts.designed });
   for (const t of plan) {
-    if (t.role === "embd" || t.role === "matrix") {
+    const designed = opts.designed?.(t.name);
+    if (designed) {
+      w.addTensor({ name: t.name, shape: t.shape, type: t.role === "embd" || t.role === "matrix" ? GgmlType.Q4_0 : GgmlType.F32, data: designed });
+    } else if (t.role === "embd" || t.role === "matrix") {
       w.addTensor({ name: t.name, shape: t.shape, type: GgmlType.Q4_0, data: q4RandomSource(pools, seed, t) });
     } else if (t.role === "rope_freqs") {
       w.addTensor({ name: t.name, shape: t.shape, type: GgmlType.F32, data: rope });
@@ -168,4 +178,48 @@ export async function writeBigModel(path: string, opts: BigModelOptions = {}): P
   }
   const res = await w.write(path, { onProgress: opts.onProgress });
   return { ...res, params: gemma4ParamCount(shape, vocab.tokens.length) };
+}
+
+/**
+ * A drafter shaped like Gemma 4's assistants (4 layers: 3 reading the target's sliding-window KV, 1 its full
+ * KV; 1,024 wide; tied 262K-token head). Width and layer count from public descriptions of the released
+ * assistants; FFN width and query heads (a multiple of the target's 8 sliding-window KV heads) are
+ * assumptions. Its cost is dominated by the head: ≈ 3 % of the 12B's weights are read per draft step.
+ */
+export const GEMMA4_12B_ASSISTANT_SHAPE: Gemma4AssistantShape = {
+  nEmbd: 1024,
+  nFf: 4096,
+  nLayer: 4,
+  nHead: 8,
+  swaPattern: [true, true, true, false],
+};
+
+/**
+ * The 12B-shape target and a drafter whose drafts are right with probability `acceptance` (agreeingMtp.ts),
+ * both Q4_0: to measure what MTP gains on this hardware when drafts are accepted.
+ */
+export async function writeBigAgreeingPair(
+  paths: { text: string; assistant: string },
+  opts: Omit<BigModelOptions, "designed" | "name"> & { acceptance: number },
+): Promise<{ text: WriteResult & { params: number }; assistant: WriteResult }> {
+  const seed = (opts.seed ?? 0x31324221) | 0;
+  const shape = gemma4BigShape(opts.layers);
+  const vocab = opts.vocab ?? buildSyntheticFullGemmaVocab();
+  const design = new AgreeingMtpWeights({ seed, vocab, targetEmbd: shape.nEmbd, drafterEmbd: GEMMA4_12B_ASSISTANT_SHAPE.nEmbd, acceptance: opts.acceptance });
+  const text = await writeBigModel(paths.text, {
+    ...opts,
+    seed,
+    vocab,
+    name: `Hearth Gemma 4 12B-shape designed for MTP agreement (${opts.acceptance})`,
+    designed: (n) => design.targetTensor(n),
+  });
+  const assistant = await gemma4AssistantWriter(seed, vocab, {
+    target: shape,
+    shape: GEMMA4_12B_ASSISTANT_SHAPE,
+    name: `Hearth Gemma 4 12B-shape assistant designed for MTP agreement (${opts.acceptance})`,
+    weightType: GgmlType.Q4_0,
+    fileType: LlamaFileType.MOSTLY_Q4_0,
+    designed: (n) => design.drafterTensor(n),
+  }).write(paths.assistant, { onProgress: opts.onProgress });
+  return { text, assistant };
 }

@@ -307,6 +307,8 @@ export function gemma4AssistantWriter(seed: number, vocab: GemmaVocab, opts: Gem
   const a = opts.shape ?? TINY_ASSISTANT_SHAPE;
   if (a.swaPattern.length !== a.nLayer) throw new Error("assistant swaPattern length must equal nLayer");
   if (a.nEmbd === t.nEmbd) throw new Error("gemma4-assistant needs a hidden size different from the target's (llama.cpp uses it to detect embedding_length_out)");
+  // its queries attend the target's K/V heads (grouped-query attention): llama.cpp aborts the engine otherwise
+  if (a.nHead % t.nHeadKvSwa !== 0 || a.nHead % t.nHeadKvFull !== 0) throw new Error(`gemma4-assistant query heads (${a.nHead}) must be a multiple of the target's KV heads (${t.nHeadKvSwa} sliding, ${t.nHeadKvFull} full)`);
   const weightType = opts.weightType ?? GgmlType.F16;
   const w = new GgufWriter();
   commonGeneral(w, "gemma4-assistant", opts.name ?? "Hearth tiny Gemma 4 assistant (random weights)", opts.fileType ?? LlamaFileType.MOSTLY_F16);

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GEMMA4_CHAT_TEMPLATE } from "../../server/gguf/gemmaChatTemplate";
 import { FIM_TOKENS, TokenType, buildSyntheticFullGemmaVocab, buildTinyGemmaVocab } from "../../server/gguf/gemmaVocab";
 import { Rng, hashString } from "../../server/gguf/random";
-import { TINY_TEXT_SHAPE, gemma4SwaPattern, writeTinyModels } from "../../server/gguf/tinyModels";
-import { GEMMA4_12B_SHAPE, gemma4ParamCount } from "../../server/gguf/bigModel";
+import { TINY_TEXT_SHAPE, gemma4AssistantWriter, gemma4SwaPattern, writeTinyModels } from "../../server/gguf/tinyModels";
+import { GEMMA4_12B_ASSISTANT_SHAPE, GEMMA4_12B_SHAPE, gemma4ParamCount } from "../../server/gguf/bigModel";
 import {
   GGML_TYPE_INFO,
   GgmlType,
@@ -385,5 +385,11 @@ describe("12B shape", () => {
     expect(GEMMA4_12B_SHAPE.swaPattern.filter((s) => !s).length).toBe(8);
     expect(GEMMA4_12B_SHAPE.swaPattern[47]).toBe(false);
     expect(gemma4SwaPattern(2)).toEqual([true, false]);
+  });
+
+  it("refuses a drafter whose query heads cannot attend the target's KV heads (the engine would abort)", () => {
+    const vocab = buildTinyGemmaVocab();
+    expect(() => gemma4AssistantWriter(1, vocab, { target: GEMMA4_12B_SHAPE, shape: { ...GEMMA4_12B_ASSISTANT_SHAPE, nHead: 4 } })).toThrow(/multiple of the target's KV heads \(8 sliding/);
+    expect(() => gemma4AssistantWriter(1, vocab, { target: GEMMA4_12B_SHAPE, shape: GEMMA4_12B_ASSISTANT_SHAPE })).not.toThrow();
   });
 });

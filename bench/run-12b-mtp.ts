@@ -1,0 +1,150 @@
+/**
+ * `npm run bench:12b-mtp`: what MTP gains when its drafts are accepted, on the 12B-shape target with a
+ * Gemma-4-assistant-shaped drafter (manual run: ~8 GB of models, make them with
+ *   npx tsx bench/make-12b-model.ts /tmp/g12b-agree/text.gguf --vocab ~/.cache/hearth/bench/ggml-vocab-gemma-4.gguf --agreeing 0.8
+ * ). The pair is designed (server/gguf/agreeingMtp.ts): the target decodes a known token sequence and the
+ * drafter predicts it right with the chosen probability, which random weights never do.
+ *
+ * The engine is started by the host's own ModelManager (its llama-server flags, server/engine/supervisor.ts),
+ * with and without the drafter, alternating, `--pairs` times; each start decodes `--decode-tokens` greedy
+ * tokens after a short prompt `--reps` times (after one warm-up request). Reported: ms per token on/off,
+ * the median of the pairs' ratios, drafted/accepted counters, and whether both decoded the same tokens.
+ * Writes bench/results/12b-mtp.json and .md.
+ *
+ *   npx tsx bench/run-12b-mtp.ts [--model PATH] [--assistant PATH] [--pairs N] [--reps N] [--decode-tokens N]
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { ModelManager } from "../server/models/manager";
+import { mergeSettings } from "../server/settings";
+import { DECODE_PROMPT, greedyDecodeText } from "./lib/decode";
+import { waitForQuiet, withForeignCpu } from "./lib/foreignCpu";
+import { markdownTable, median } from "./lib/stats";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    model: { type: "string", default: "/tmp/g12b-agree/text.gguf" },
+    assistant: { type: "string" },
+    pairs: { type: "string", default: "3" },
+    reps: { type: "string", default: "3" },
+    "decode-tokens": { type: "string", default: "32" },
+    context: { type: "string", default: "4096" },
+  },
+});
+const MODEL = path.resolve(args.model!);
+const ASSISTANT = path.resolve(args.assistant ?? MODEL.replace(/\.gguf$/, "") + "-assistant.gguf");
+const PAIRS = Number(args.pairs);
+const REPS = Number(args.reps);
+const N_PREDICT = Number(args["decode-tokens"]);
+const started = performance.now();
+const log = (s: string) => process.stderr.write(`bench-12b-mtp [${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s]: ${s}\n`);
+
+type Mode = "off" | "on";
+interface Run {
+  mode: Mode;
+  msPerToken: number[];
+  drafted: number;
+  accepted: number;
+  content: string;
+  foreignCpuMax: number;
+}
+
+async function main(): Promise<void> {
+  for (const f of [MODEL, ASSISTANT]) {
+    if (!fs.existsSync(f)) throw new Error(`${f} not found; make the pair with: npx tsx bench/make-12b-model.ts ${MODEL} --vocab ~/.cache/hearth/bench/ggml-vocab-gemma-4.gguf --agreeing 0.8`);
+  }
+  for (const [k, v] of Object.entries({ pairs: PAIRS, reps: REPS, "decode-tokens": N_PREDICT })) {
+    if (!(Number.isInteger(v) && v > 0)) throw new Error(`--${k} must be a positive integer`);
+  }
+  const base = mergeSettings({ model: MODEL, mmproj: "", drafter: "", mtp: false, contextSize: Number(args.context), threads: os.availableParallelism() });
+  const manager = new ModelManager(base, { slotDir: fs.mkdtempSync(path.join(os.tmpdir(), "hearth-12b-mtp-")) });
+  manager.on("log", (level, message, source) => {
+    if (source !== "engine") log(`host ${level}: ${message}`);
+  });
+  const runs: Run[] = [];
+  try {
+    for (let p = 0; p < PAIRS; p++) {
+      // alternate which mode goes first: the page cache and the machine's drift favour neither
+      const order: Mode[] = p % 2 === 0 ? ["off", "on"] : ["on", "off"];
+      for (const mode of order) {
+        await manager.updateSettings({ ...base, drafter: mode === "on" ? ASSISTANT : "", mtp: mode === "on" });
+        const loaded = await manager.ensureLoaded();
+        const decode = () => greedyDecodeText(loaded.client, { prompt: DECODE_PROMPT, n_predict: N_PREDICT, cache_prompt: false, id_slot: 1 });
+        await decode(); // warm-up: first touch of the weights' pages, the drafter's first rounds
+        const run: Run = { mode, msPerToken: [], drafted: 0, accepted: 0, content: "", foreignCpuMax: 0 };
+        for (let r = 0; r < REPS; r++) {
+          await waitForQuiet({ maxShare: 0.1, maxWaitMs: 30_000 });
+          const { result: t, foreignCpu } = await withForeignCpu(decode);
+          run.msPerToken.push(t.timings.predicted_ms / t.timings.predicted_n);
+          run.drafted += t.timings.draft_n ?? 0;
+          run.accepted += t.timings.draft_n_accepted ?? 0;
+          run.content = t.content;
+          run.foreignCpuMax = Math.max(run.foreignCpuMax, foreignCpu ?? 0);
+        }
+        runs.push(run);
+        log(`pair ${p + 1}/${PAIRS} MTP ${mode}: ${run.msPerToken.map((x) => x.toFixed(1)).join(", ")} ms/token; drafted ${run.drafted}, accepted ${run.accepted}`);
+      }
+    }
+  } finally {
+    await manager.dispose();
+  }
+
+  const ons = runs.filter((r) => r.mode === "on");
+  const offs = runs.filter((r) => r.mode === "off");
+  const identical = runs.every((r) => r.content === runs[0].content);
+  if (!identical) throw new Error("greedy output differs between MTP on and off: verification is broken");
+  const pairRatios = ons.map((on, i) => median(on.msPerToken) / median(offs[i].msPerToken));
+  const drafted = ons.reduce((n, r) => n + r.drafted, 0);
+  const accepted = ons.reduce((n, r) => n + r.accepted, 0);
+  const decodedTokens = ons.length * REPS * N_PREDICT;
+  const result = {
+    date: new Date().toISOString(),
+    command: ["npx tsx bench/run-12b-mtp.ts", ...process.argv.slice(2)].join(" "),
+    machine: { cpus: os.availableParallelism(), totalMemGiB: +(os.totalmem() / 1024 ** 3).toFixed(1), node: process.version, platform: `${process.platform}-${process.arch}` },
+    model: { file: MODEL, bytes: fs.statSync(MODEL).size, assistant: ASSISTANT, assistantBytes: fs.statSync(ASSISTANT).size },
+    nPredict: N_PREDICT,
+    reps: REPS,
+    offMsPerToken: median(offs.flatMap((r) => r.msPerToken)),
+    onMsPerToken: median(ons.flatMap((r) => r.msPerToken)),
+    /** on ÷ off ms per token, median of the alternating pairs: < 1 is a speedup */
+    mtpRatio: median(pairRatios),
+    pairRatios,
+    draftedTokens: drafted,
+    acceptedTokens: accepted,
+    acceptanceRate: drafted ? accepted / drafted : 0,
+    /** tokens decoded per target forward pass with MTP (each accepted draft saves one) */
+    tokensPerTargetStep: decodedTokens / (decodedTokens - accepted),
+    identicalOutput: identical,
+    foreignCpuMax: Math.max(...runs.map((r) => r.foreignCpuMax)),
+    runs: runs.map(({ content: _content, ...r }) => r),
+    durationSeconds: Math.round((performance.now() - started) / 1000),
+  };
+  const table = markdownTable(
+    [
+      { measure: `decode ms/token (${N_PREDICT} greedy tokens, p50 of ${PAIRS} × ${REPS}): MTP on vs off (ratio: median of ${PAIRS} alternating pairs)`, value: result.onMsPerToken, reference: result.offMsPerToken, ratio: result.mtpRatio },
+      { measure: "drafts accepted / drafted", value: accepted, reference: drafted, ratio: result.acceptanceRate },
+      { measure: "tokens per target forward pass with MTP", value: result.tokensPerTargetStep },
+    ],
+    [
+      { header: "measure (12B-shape target, assistant-shape drafter, designed to agree)", value: "measure", align: "left" },
+      { header: "value", value: "value", digits: 1 },
+      { header: "reference", value: "reference", digits: 1 },
+      { header: "ratio", value: "ratio", digits: 2 },
+    ],
+  );
+  const outDir = path.join(here, "results");
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, "12b-mtp.json"), JSON.stringify(result, null, 2) + "\n");
+  fs.writeFileSync(path.join(outDir, "12b-mtp.md"), table + "\n");
+  process.stdout.write(JSON.stringify({ mtpRatio: result.mtpRatio, acceptanceRate: result.acceptanceRate, tokensPerTargetStep: result.tokensPerTargetStep }, null, 2) + "\n\n" + table + "\n");
+}
+
+// The engine client's keep-alive sockets can hold the event loop: exit once the results are written.
+main().then(() => process.exit(0), (err) => {
+  process.stderr.write(`bench-12b-mtp failed: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});
