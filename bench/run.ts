@@ -8,7 +8,8 @@
  *     chunks with its timer and background requests, cache_prompt, one request in flight, slot 1);
  *  2. host overhead: LSP round trip minus the engine's own time for the same request;
  *  3. restore of the persisted prefix vs re-prefill of the same prefix;
- *  4. MTP on vs off (random drafts are refuted: this is the overhead, with the counters);
+ *  4. MTP on vs off (random drafts are refuted: this is the overhead, with the counters), and the same with a
+ *     pair designed so that the drafter is right 80 % of the time (what accepted drafts gain at this scale);
  *  5. decode tokens/s vs the memory-bandwidth bound measured on this machine.
  *
  * Prints a Markdown table and writes bench/results/latest.json (+ latest.md). Timings are medians; nothing
@@ -44,7 +45,7 @@ import { DECODE_PROMPT, greedyDecode } from "./lib/decode";
 import { applyTraceEvent, deriveEditTrace, materializeWorkspace, type EditTrace, type TraceEvent } from "./lib/editTrace";
 import { startInProcessHost, type InProcessHost } from "./lib/inProcessHost";
 import { PromptLogReader } from "./lib/promptLogReader";
-import { writeBenchModels } from "./lib/models";
+import { defaultBenchModelsDir, writeBenchModels } from "./lib/models";
 import { measurePrefixRestore } from "./lib/restore";
 import { markdownTable, mean, median, percentile } from "./lib/stats";
 
@@ -63,6 +64,9 @@ const { values: args } = parseArgs({
 const N_PREDICT = 16;
 /** Engine starts per mode in the MTP on/off measurement (alternating). */
 const MTP_ROUNDS = 8;
+/** The same with the pair designed to agree, and how often its drafter is right. */
+const AGREEING_ROUNDS = 4;
+const AGREEING_ACCEPTANCE = 0.8;
 const started = performance.now();
 const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
 
@@ -134,6 +138,8 @@ async function run(work: string): Promise<void> {
     log(`host overhead p50 ${overhead.hostOverheadMsP50.toFixed(2)} ms`);
     const decode = await measureDecode(manager, models, settings);
     log(`decode: ${JSON.stringify(decode)}`);
+    const agreeing = await measureAgreeingMtp(manager, settings);
+    log(`MTP with a drafter designed to agree: ${JSON.stringify(agreeing)}`);
     const bandwidth = await measureMemoryBandwidth();
     const boundTps = decodeBoundTokensPerSecond(models.textWeightBytes, bandwidth.gbPerSecond);
 
@@ -165,6 +171,9 @@ async function run(work: string): Promise<void> {
       overhead,
       restore,
       decode: { ...decode, boundTokensPerSecond: boundTps, bandwidthGBps: bandwidth.gbPerSecond, bandwidthRuns: bandwidth.runs },
+      /** MTP on ÷ off when drafts are accepted (designed pair); < 1 is a speedup */
+      mtpAgreeingRatio: agreeing.ratio,
+      mtpAgreeing: agreeing,
       targets: {
         warmLatencyRatioVsBaseline: "<= 0.3",
         contextTokensRatioVsBaseline: ">= 10",
@@ -552,26 +561,58 @@ async function measureHostOverhead(host: InProcessHost, ws: string) {
 // 4 + 5. decode speed with the MTP drafter on and off (engine restarted between), same prompts
 
 async function measureDecode(manager: ModelManager, models: { assistant: string }, settings: Partial<HearthSettings>) {
-  const base = manager.getSettings();
-  const prompt = DECODE_PROMPT;
-  const runs: Record<"on" | "off", { msPerToken: number[]; drafted: number; accepted: number }> = {
-    on: { msPerToken: [], drafted: 0, accepted: 0 },
-    off: { msPerToken: [], drafted: 0, accepted: 0 },
-  };
   // Eight engine starts per mode, alternating, and the ratio is the median of the eight side-by-side pairs: this
   // machine's speed drifts by ±25 % between engine runs (three pairs gave 0.94–1.15 for the same engine). The
   // first request after a start is reported apart: with MTP it pays the draft backoff's ramp-up (3 refuted
   // rounds), which the slot then keeps across requests (engine patch 0003), so the steady state is what every
   // later completion sees.
+  const m = await mtpPairs(manager, settings, models.assistant, MTP_ROUNDS);
+  return {
+    offMsPerToken: m.offMsPerToken,
+    onMsPerToken: m.onMsPerToken,
+    offTokensPerSecond: 1000 / m.offMsPerToken,
+    onTokensPerSecond: 1000 / m.onMsPerToken,
+    mtpOverheadRatio: m.ratio,
+    /** each pair's ratio (on ÷ off, steady state), in run order: the spread is the machine's noise */
+    mtpPairRatios: m.pairRatios,
+    /** the first request after an engine start (MTP: the backoff's ramp-up) */
+    firstRequestOverheadRatio: m.firstRequestRatio,
+    draftedTokens: m.drafted,
+    acceptedTokens: m.accepted,
+  };
+}
+
+/**
+ * MTP on vs off with a pair designed so that the drafter is right with probability AGREEING_ACCEPTANCE
+ * (server/gguf/agreeingMtp.ts; same shapes and weight types as the random pair): what accepted drafts gain
+ * at this model's scale, where random drafts can only show the overhead.
+ */
+async function measureAgreeingMtp(manager: ModelManager, settings: Partial<HearthSettings>) {
+  const pair = await writeBenchModels(path.join(defaultBenchModelsDir(), "agreeing"), { agreeing: AGREEING_ACCEPTANCE });
+  const m = await mtpPairs(manager, { ...settings, model: pair.text }, pair.assistant, AGREEING_ROUNDS);
+  return { designedAcceptance: AGREEING_ACCEPTANCE, ...m, acceptanceRate: m.drafted ? m.accepted / m.drafted : 0 };
+}
+
+/**
+ * `rounds` engine starts per mode, alternating off/on, four greedy 64-token decodes each (DECODE_PROMPT, slot 1):
+ * ms/token medians after each start's first request, the median of the pairs' on ÷ off ratios, the drafter's
+ * counters. The host's settings are restored afterwards.
+ */
+async function mtpPairs(manager: ModelManager, settings: Partial<HearthSettings>, drafter: string, rounds: number) {
+  const base = manager.getSettings();
+  const runs: Record<"on" | "off", { msPerToken: number[]; drafted: number; accepted: number }> = {
+    on: { msPerToken: [], drafted: 0, accepted: 0 },
+    off: { msPerToken: [], drafted: 0, accepted: 0 },
+  };
   const pairs: { on: number; off: number; onFirst: number; offFirst: number }[] = [];
-  for (let round = 0; round < MTP_ROUNDS; round++) {
+  for (let round = 0; round < rounds; round++) {
     const pair = { on: 0, off: 0, onFirst: 0, offFirst: 0 };
     for (const mode of ["off", "on"] as const) {
-      await manager.updateSettings({ ...base, ...settings, drafter: mode === "on" ? models.assistant : "", mtp: mode === "on" } as HearthSettings);
+      await manager.updateSettings({ ...base, ...settings, drafter: mode === "on" ? drafter : "", mtp: mode === "on" } as HearthSettings);
       const loaded = await manager.ensureLoaded();
       const steady: number[] = [];
       for (let i = 0; i < 4; i++) {
-        const t = await greedyDecode(loaded.client, { prompt, n_predict: 64, cache_prompt: false, id_slot: 1, seed: i });
+        const t = await greedyDecode(loaded.client, { prompt: DECODE_PROMPT, n_predict: 64, cache_prompt: false, id_slot: 1, seed: i });
         const ms = t.predicted_ms / t.predicted_n;
         if (i === 0) pair[mode === "on" ? "onFirst" : "offFirst"] = ms;
         else steady.push(ms);
@@ -584,20 +625,14 @@ async function measureDecode(manager: ModelManager, models: { assistant: string 
     pairs.push(pair);
   }
   await manager.updateSettings(base);
-  const on = median(runs.on.msPerToken);
-  const off = median(runs.off.msPerToken);
   return {
-    offMsPerToken: off,
-    onMsPerToken: on,
-    offTokensPerSecond: 1000 / off,
-    onTokensPerSecond: 1000 / on,
-    mtpOverheadRatio: median(pairs.map((p) => p.on / p.off)),
-    /** each pair's ratio (on ÷ off, steady state), in run order: the spread is the machine's noise */
-    mtpPairRatios: pairs.map((p) => p.on / p.off),
-    /** the first request after an engine start (MTP: the backoff's ramp-up) */
-    firstRequestOverheadRatio: median(pairs.map((p) => p.onFirst / p.offFirst)),
-    draftedTokens: runs.on.drafted,
-    acceptedTokens: runs.on.accepted,
+    offMsPerToken: median(runs.off.msPerToken),
+    onMsPerToken: median(runs.on.msPerToken),
+    ratio: median(pairs.map((p) => p.on / p.off)),
+    pairRatios: pairs.map((p) => p.on / p.off),
+    firstRequestRatio: median(pairs.map((p) => p.onFirst / p.offFirst)),
+    drafted: runs.on.drafted,
+    accepted: runs.on.accepted,
   };
 }
 
@@ -608,6 +643,7 @@ type Result = Record<string, unknown> & {
   overhead: Awaited<ReturnType<typeof measureHostOverhead>>;
   restore: Awaited<ReturnType<typeof measureRestore>>;
   decode: Awaited<ReturnType<typeof measureDecode>> & { boundTokensPerSecond: number; bandwidthGBps: number };
+  mtpAgreeing: Awaited<ReturnType<typeof measureAgreeingMtp>>;
 };
 
 const HEADLINE = [
@@ -625,7 +661,7 @@ function pick(r: Record<string, unknown>): Record<string, unknown> {
 }
 
 function renderTable(r: Result): string {
-  const { replay, overhead, restore, decode } = r;
+  const { replay, overhead, restore, decode, mtpAgreeing: agreeing } = r;
   const rows = [
     { measure: "warm completion latency p50 (ms)", hearth: replay.hearth.latencyMsP50, baseline: replay.baseline.latencyMsP50, value: r.warmLatencyRatioVsBaseline, target: "≤ 0.3×" },
     { measure: "warm latency, median of per-keystroke ratios (baseline cache hits left out)", hearth: undefined, baseline: undefined, value: replay.warmLatencyPairedRatioP50, target: "" },
@@ -642,6 +678,13 @@ function renderTable(r: Result): string {
     { measure: `prefix of ${restore.prefixTokens} tokens: restore vs re-prefill (ms)`, hearth: restore.restoreMs, baseline: restore.prefillMs, value: r.restoreSpeedup, target: "≥ 100×" },
     { measure: `decode ms/token, MTP on vs off (after the first request; ratio: median of ${MTP_ROUNDS} alternating pairs)`, hearth: decode.onMsPerToken, baseline: decode.offMsPerToken, value: r.mtpOverheadRatio, target: "≤ 1.10×" },
     { measure: "the same, first request after an engine start", hearth: undefined, baseline: undefined, value: decode.firstRequestOverheadRatio, target: "" },
+    {
+      measure: `the same with a drafter designed to be right ${100 * agreeing.designedAcceptance} % of the time (${agreeing.accepted} of ${agreeing.drafted} drafts accepted; median of ${AGREEING_ROUNDS} pairs)`,
+      hearth: agreeing.onMsPerToken,
+      baseline: agreeing.offMsPerToken,
+      value: agreeing.ratio,
+      target: "",
+    },
     { measure: "decode tok/s vs bandwidth bound", hearth: decode.offTokensPerSecond, baseline: decode.boundTokensPerSecond, value: r.decodeVsBandwidthBound, target: "" },
   ];
   return markdownTable(rows, [
