@@ -25,6 +25,20 @@ const RECOMMENDED: { uri: string; label: string; gb: number; note: string }[] = 
   { uri: "hf:giladgd/gemma-4-E2B-it-GGUF:Q4_K_M", label: "Gemma 4 E2B · Q4_K_M", gb: 3.2, note: "smallest, 8 GB machines" },
 ];
 
+/** The buttons of a model error: the one that fixes it first. */
+export function errorActions(code: string | undefined): string[] {
+  switch (code) {
+    case "engine-not-built":
+      return ["Show Logs"];
+    case "download-corrupt":
+      return ["Download Again", "Select Model", "Show Logs"];
+    case "download-failed":
+      return ["Resume Download", "Select Model", "Show Logs"];
+    default:
+      return ["Select Model", "Show Logs"];
+  }
+}
+
 export class ModelManagerUi {
   private asked = false;
 
@@ -134,10 +148,13 @@ export class ModelManagerUi {
 
   async showError(err: unknown): Promise<void> {
     const code = errorCode(err);
-    const actions = code === "engine-not-built" ? ["Show Logs"] : ["Select Model", "Show Logs"];
-    const action = await vscode.window.showErrorMessage(`Hearth: ${errorMessage(err)}`, ...actions);
+    const action = await vscode.window.showErrorMessage(`Hearth: ${errorMessage(err)}`, ...errorActions(code));
     if (action === "Select Model") await this.selectModel();
     if (action === "Show Logs") await vscode.commands.executeCommand("hearth.showLogs");
+    // a damaged file was removed and a failed download keeps what arrived: downloading again fetches the rest
+    if (action === "Download Again" || action === "Resume Download") {
+      if (await this.download()) void this.ensureLoaded(true);
+    }
   }
 
   private async pickLocal(): Promise<boolean> {
