@@ -106,10 +106,10 @@ export class AgreeingMtpWeights {
   drafterTensor(name: string): TensorSource | undefined {
     const E = this.E;
     if (name === "token_embd.weight") {
+      const full = new Float32Array(this.B);
       return rows(E, (j, out) => {
         const t = this.pred[j];
         if (t < 0) return void out.fill(0);
-        const full = new Float32Array(this.B);
         this.embedding(t, full);
         // û_t = √2 × the first E components of e_t
         const sign = this.agrees[j] ? 1 : -1;

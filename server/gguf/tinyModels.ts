@@ -100,7 +100,7 @@ export function addGemma4TextMetadata(w: GgufWriter, s: Gemma4TextShape, arch = 
   w.setUint32(`${p}.embedding_length_per_layer_input`, 0);
 }
 
-/** Tensors of a gemma4 text model (tied embeddings: no output.weight). */
+/** Tensors of a gemma4 text model (tied embeddings: no output.weight, unless `untiedOutput`). */
 export function gemma4TextTensorPlan(s: Gemma4TextShape, nVocab: number, opts: { untiedOutput?: boolean } = {}): TensorPlan[] {
   validateShape(s);
   const E = s.nEmbd;
