@@ -6,9 +6,10 @@
  * drafter predicts it right with the chosen probability, which random weights never do.
  *
  * The engine is started by the host's own ModelManager (its llama-server flags, server/engine/supervisor.ts),
- * with and without the drafter, alternating, `--pairs` times; each start decodes `--decode-tokens` greedy
- * tokens after a short prompt `--reps` times (after one warm-up request). Reported: ms per token on/off,
- * the median of the pairs' ratios, drafted/accepted counters, and whether both decoded the same tokens.
+ * with and without the drafter, alternating, `--pairs` times (bench/lib/mtpPairs.ts); each start decodes
+ * `--decode-tokens` greedy tokens after a short prompt `--reps` times after a first request reported apart.
+ * Reported: ms per token on/off, the median of the pairs' ratios, drafted/accepted counters; the run fails
+ * unless every request decoded the same text.
  * Writes bench/results/12b-mtp.json and .md.
  *
  *   npx tsx bench/run-12b-mtp.ts [--model PATH] [--assistant PATH] [--pairs N] [--reps N] [--decode-tokens N]
@@ -20,9 +21,9 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ModelManager } from "../server/models/manager";
 import { mergeSettings } from "../server/settings";
-import { DECODE_PROMPT, greedyDecodeText } from "./lib/decode";
-import { waitForQuiet, withForeignCpu } from "./lib/foreignCpu";
-import { markdownTable, median } from "./lib/stats";
+import { waitForQuiet } from "./lib/foreignCpu";
+import { mtpPairs } from "./lib/mtpPairs";
+import { markdownTable } from "./lib/stats";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -43,16 +44,6 @@ const N_PREDICT = Number(args["decode-tokens"]);
 const started = performance.now();
 const log = (s: string) => process.stderr.write(`bench-12b-mtp [${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s]: ${s}\n`);
 
-type Mode = "off" | "on";
-interface Run {
-  mode: Mode;
-  msPerToken: number[];
-  drafted: number;
-  accepted: number;
-  content: string;
-  foreignCpuMax: number;
-}
-
 async function main(): Promise<void> {
   for (const f of [MODEL, ASSISTANT]) {
     if (!fs.existsSync(f)) throw new Error(`${f} not found; make the pair with: npx tsx bench/make-12b-model.ts ${MODEL} --vocab ~/.cache/hearth/bench/ggml-vocab-gemma-4.gguf --agreeing 0.8`);
@@ -65,42 +56,24 @@ async function main(): Promise<void> {
   manager.on("log", (level, message, source) => {
     if (source !== "engine") log(`host ${level}: ${message}`);
   });
-  const runs: Run[] = [];
+  let m: Awaited<ReturnType<typeof mtpPairs>>;
   try {
-    for (let p = 0; p < PAIRS; p++) {
-      // alternate which mode goes first: the page cache and the machine's drift favour neither
-      const order: Mode[] = p % 2 === 0 ? ["off", "on"] : ["on", "off"];
-      for (const mode of order) {
-        await manager.updateSettings({ ...base, drafter: mode === "on" ? ASSISTANT : "", mtp: mode === "on" });
-        const loaded = await manager.ensureLoaded();
-        const decode = () => greedyDecodeText(loaded.client, { prompt: DECODE_PROMPT, n_predict: N_PREDICT, cache_prompt: false, id_slot: 1 });
-        await decode(); // warm-up: first touch of the weights' pages, the drafter's first rounds
-        const run: Run = { mode, msPerToken: [], drafted: 0, accepted: 0, content: "", foreignCpuMax: 0 };
-        for (let r = 0; r < REPS; r++) {
-          await waitForQuiet({ maxShare: 0.1, maxWaitMs: 30_000 });
-          const { result: t, foreignCpu } = await withForeignCpu(decode);
-          run.msPerToken.push(t.timings.predicted_ms / t.timings.predicted_n);
-          run.drafted += t.timings.draft_n ?? 0;
-          run.accepted += t.timings.draft_n_accepted ?? 0;
-          run.content = t.content;
-          run.foreignCpuMax = Math.max(run.foreignCpuMax, foreignCpu ?? 0);
-        }
-        runs.push(run);
-        log(`pair ${p + 1}/${PAIRS} MTP ${mode}: ${run.msPerToken.map((x) => x.toFixed(1)).join(", ")} ms/token; drafted ${run.drafted}, accepted ${run.accepted}`);
-      }
-    }
+    m = await mtpPairs(manager, {}, ASSISTANT, {
+      rounds: PAIRS,
+      nPredict: N_PREDICT,
+      reps: REPS,
+      alternate: true,
+      beforeRequest: async () => {
+        await waitForQuiet({ maxShare: 0.1, maxWaitMs: 30_000 });
+      },
+      log,
+    });
   } finally {
     await manager.dispose();
   }
-
-  const ons = runs.filter((r) => r.mode === "on");
-  const offs = runs.filter((r) => r.mode === "off");
-  const identical = runs.every((r) => r.content === runs[0].content);
-  if (!identical) throw new Error("greedy output differs between MTP on and off: verification is broken");
-  const pairRatios = ons.map((on, i) => median(on.msPerToken) / median(offs[i].msPerToken));
-  const drafted = ons.reduce((n, r) => n + r.drafted, 0);
-  const accepted = ons.reduce((n, r) => n + r.accepted, 0);
-  const decodedTokens = ons.length * REPS * N_PREDICT;
+  if (!m.identicalOutput) throw new Error("greedy output differs between MTP on and off: verification is broken");
+  // the counters cover every request of the MTP starts, their first ones included
+  const decodedTokens = PAIRS * (REPS + 1) * N_PREDICT;
   const result = {
     date: new Date().toISOString(),
     command: ["npx tsx bench/run-12b-mtp.ts", ...process.argv.slice(2)].join(" "),
@@ -108,25 +81,25 @@ async function main(): Promise<void> {
     model: { file: MODEL, bytes: fs.statSync(MODEL).size, assistant: ASSISTANT, assistantBytes: fs.statSync(ASSISTANT).size },
     nPredict: N_PREDICT,
     reps: REPS,
-    offMsPerToken: median(offs.flatMap((r) => r.msPerToken)),
-    onMsPerToken: median(ons.flatMap((r) => r.msPerToken)),
+    offMsPerToken: m.offMsPerToken,
+    onMsPerToken: m.onMsPerToken,
     /** on ÷ off ms per token, median of the alternating pairs: < 1 is a speedup */
-    mtpRatio: median(pairRatios),
-    pairRatios,
-    draftedTokens: drafted,
-    acceptedTokens: accepted,
-    acceptanceRate: drafted ? accepted / drafted : 0,
+    mtpRatio: m.ratio,
+    pairRatios: m.pairRatios,
+    firstRequestRatio: m.firstRequestRatio,
+    draftedTokens: m.drafted,
+    acceptedTokens: m.accepted,
+    acceptanceRate: m.drafted ? m.accepted / m.drafted : 0,
     /** tokens decoded per target forward pass with MTP (each accepted draft saves one) */
-    tokensPerTargetStep: decodedTokens / (decodedTokens - accepted),
-    identicalOutput: identical,
-    foreignCpuMax: Math.max(...runs.map((r) => r.foreignCpuMax)),
-    runs: runs.map(({ content: _content, ...r }) => r),
+    tokensPerTargetStep: decodedTokens / (decodedTokens - m.accepted),
+    identicalOutput: m.identicalOutput,
+    foreignCpuMax: m.foreignCpuMax,
     durationSeconds: Math.round((performance.now() - started) / 1000),
   };
   const table = markdownTable(
     [
       { measure: `decode ms/token (${N_PREDICT} greedy tokens, p50 of ${PAIRS} × ${REPS}): MTP on vs off (ratio: median of ${PAIRS} alternating pairs)`, value: result.onMsPerToken, reference: result.offMsPerToken, ratio: result.mtpRatio },
-      { measure: "drafts accepted / drafted", value: accepted, reference: drafted, ratio: result.acceptanceRate },
+      { measure: "drafts accepted / drafted", value: m.accepted, reference: m.drafted, ratio: result.acceptanceRate },
       { measure: "tokens per target forward pass with MTP", value: result.tokensPerTargetStep },
     ],
     [

@@ -41,11 +41,11 @@ import { ActiveEditorNotification, CompletionStatsNotification, LoadModelRequest
 import { WorkspaceContext } from "../server/workspace/context";
 import { decodeBoundTokensPerSecond, measureMemoryBandwidth } from "./lib/bandwidth";
 import { LlamaVscodeContext } from "./lib/baseline";
-import { DECODE_PROMPT, greedyDecode } from "./lib/decode";
 import { applyTraceEvent, deriveEditTrace, materializeWorkspace, type EditTrace, type TraceEvent } from "./lib/editTrace";
 import { startInProcessHost, type InProcessHost } from "./lib/inProcessHost";
 import { PromptLogReader } from "./lib/promptLogReader";
 import { defaultBenchModelsDir, writeBenchModels } from "./lib/models";
+import { mtpPairs } from "./lib/mtpPairs";
 import { measurePrefixRestore } from "./lib/restore";
 import { markdownTable, mean, median, percentile } from "./lib/stats";
 
@@ -64,6 +64,8 @@ const { values: args } = parseArgs({
 const N_PREDICT = 16;
 /** Engine starts per mode in the MTP on/off measurement (alternating). */
 const MTP_ROUNDS = 8;
+/** Each start decodes 64 tokens 4 times; the first request is reported apart. */
+const MTP_PAIRS = { rounds: MTP_ROUNDS, nPredict: 64, reps: 3 };
 /** The same with the pair designed to agree, and how often its drafter is right. */
 const AGREEING_ROUNDS = 4;
 const AGREEING_ACCEPTANCE = 0.8;
@@ -566,7 +568,7 @@ async function measureDecode(manager: ModelManager, models: { assistant: string 
   // first request after a start is reported apart: with MTP it pays the draft backoff's ramp-up (3 refuted
   // rounds), which the slot then keeps across requests (engine patch 0003), so the steady state is what every
   // later completion sees.
-  const m = await mtpPairs(manager, settings, models.assistant, MTP_ROUNDS);
+  const m = await mtpPairs(manager, settings, models.assistant, MTP_PAIRS);
   return {
     offMsPerToken: m.offMsPerToken,
     onMsPerToken: m.onMsPerToken,
@@ -579,6 +581,7 @@ async function measureDecode(manager: ModelManager, models: { assistant: string 
     firstRequestOverheadRatio: m.firstRequestRatio,
     draftedTokens: m.drafted,
     acceptedTokens: m.accepted,
+    identicalOutput: m.identicalOutput,
   };
 }
 
@@ -589,51 +592,8 @@ async function measureDecode(manager: ModelManager, models: { assistant: string 
  */
 async function measureAgreeingMtp(manager: ModelManager, settings: Partial<HearthSettings>) {
   const pair = await writeBenchModels(path.join(defaultBenchModelsDir(), "agreeing"), { agreeing: AGREEING_ACCEPTANCE });
-  const m = await mtpPairs(manager, { ...settings, model: pair.text }, pair.assistant, AGREEING_ROUNDS);
+  const m = await mtpPairs(manager, { ...settings, model: pair.text }, pair.assistant, { ...MTP_PAIRS, rounds: AGREEING_ROUNDS });
   return { designedAcceptance: AGREEING_ACCEPTANCE, ...m, acceptanceRate: m.drafted ? m.accepted / m.drafted : 0 };
-}
-
-/**
- * `rounds` engine starts per mode, alternating off/on, four greedy 64-token decodes each (DECODE_PROMPT, slot 1):
- * ms/token medians after each start's first request, the median of the pairs' on ÷ off ratios, the drafter's
- * counters. The host's settings are restored afterwards.
- */
-async function mtpPairs(manager: ModelManager, settings: Partial<HearthSettings>, drafter: string, rounds: number) {
-  const base = manager.getSettings();
-  const runs: Record<"on" | "off", { msPerToken: number[]; drafted: number; accepted: number }> = {
-    on: { msPerToken: [], drafted: 0, accepted: 0 },
-    off: { msPerToken: [], drafted: 0, accepted: 0 },
-  };
-  const pairs: { on: number; off: number; onFirst: number; offFirst: number }[] = [];
-  for (let round = 0; round < rounds; round++) {
-    const pair = { on: 0, off: 0, onFirst: 0, offFirst: 0 };
-    for (const mode of ["off", "on"] as const) {
-      await manager.updateSettings({ ...base, ...settings, drafter: mode === "on" ? drafter : "", mtp: mode === "on" } as HearthSettings);
-      const loaded = await manager.ensureLoaded();
-      const steady: number[] = [];
-      for (let i = 0; i < 4; i++) {
-        const t = await greedyDecode(loaded.client, { prompt: DECODE_PROMPT, n_predict: 64, cache_prompt: false, id_slot: 1, seed: i });
-        const ms = t.predicted_ms / t.predicted_n;
-        if (i === 0) pair[mode === "on" ? "onFirst" : "offFirst"] = ms;
-        else steady.push(ms);
-        runs[mode].drafted += t.draft_n ?? 0;
-        runs[mode].accepted += t.draft_n_accepted ?? 0;
-      }
-      pair[mode] = median(steady);
-      runs[mode].msPerToken.push(...steady);
-    }
-    pairs.push(pair);
-  }
-  await manager.updateSettings(base);
-  return {
-    offMsPerToken: median(runs.off.msPerToken),
-    onMsPerToken: median(runs.on.msPerToken),
-    ratio: median(pairs.map((p) => p.on / p.off)),
-    pairRatios: pairs.map((p) => p.on / p.off),
-    firstRequestRatio: median(pairs.map((p) => p.onFirst / p.offFirst)),
-    drafted: runs.on.drafted,
-    accepted: runs.on.accepted,
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------
