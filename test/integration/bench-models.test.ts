@@ -7,7 +7,17 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { benchServerArgs, ensureGemma4VocabGguf, writeBenchModels, type BenchModels } from "../../bench/lib/models";
+import {
+  BENCH_ASSISTANT_SHAPE,
+  BENCH_DEFAULT_SEED,
+  BENCH_TEXT_SHAPE,
+  benchServerArgs,
+  ensureGemma4VocabGguf,
+  writeBenchModels,
+  type BenchModels,
+} from "../../bench/lib/models";
+import { AgreeingMtpWeights } from "../../server/gguf/agreeingMtp";
+import { readGemmaVocabFromGguf } from "../../server/gguf/bigModel";
 import { findLlamaServer, startLlamaServer } from "../helpers/llamaServer";
 
 const sha256 = (p: string) => createHash("sha256").update(readFileSync(p)).digest("hex");
@@ -101,4 +111,28 @@ describe.skipIf(!server)("bench models in llama-server", () => {
       await mtp.stop();
     }
   });
+
+  it("keeps a pair designed to agree working in Q4_0: the target decodes the designed successors and drafts are accepted", async () => {
+    const pair = await writeBenchModels(join(dir, "agreeing"), { agreeing: 0.8 });
+    // the design, made again from the same inputs: what greedy decoding must produce
+    const vocab = await readGemmaVocabFromGguf(await ensureGemma4VocabGguf());
+    const design = new AgreeingMtpWeights({ seed: BENCH_DEFAULT_SEED, vocab, targetEmbd: BENCH_TEXT_SHAPE.nEmbd, drafterEmbd: BENCH_ASSISTANT_SHAPE.nEmbd, acceptance: 0.8 });
+    const srv = await startLlamaServer(benchServerArgs(pair));
+    try {
+      const prompt = "const answer = ";
+      const { tokens } = (await (await fetch(`${srv.url}/tokenize`, { method: "POST", body: JSON.stringify({ content: prompt }) })).json()) as { tokens: number[] };
+      const r = await fetch(`${srv.url}/completion`, {
+        method: "POST",
+        body: JSON.stringify({ prompt, n_predict: 24, ignore_eos: true, temperature: 0, return_tokens: true }),
+      });
+      const body = (await r.json()) as { tokens: number[]; timings: { draft_n?: number; draft_n_accepted?: number } };
+      const expected: number[] = [];
+      for (let t = tokens.at(-1)!; expected.length < 24; ) expected.push((t = design.successor(t)));
+      expect(body.tokens).toEqual(expected);
+      expect(body.timings.draft_n ?? 0).toBeGreaterThan(0);
+      expect(body.timings.draft_n_accepted ?? 0).toBeGreaterThan((body.timings.draft_n ?? 0) / 2);
+    } finally {
+      await srv.stop();
+    }
+  }, 120_000);
 });
