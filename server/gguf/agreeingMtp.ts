@@ -40,7 +40,6 @@ export interface AgreeingMtpOptions {
 
 /** The designed weights; tensors it does not design come from the caller's random source. */
 export class AgreeingMtpWeights {
-  readonly acceptance: number;
   private readonly succ: Int32Array;
   private readonly pred: Int32Array;
   private readonly agrees: Uint8Array;
@@ -54,7 +53,6 @@ export class AgreeingMtpWeights {
     this.seed = o.seed | 0;
     this.B = o.targetEmbd;
     this.E = o.drafterEmbd;
-    this.acceptance = o.acceptance;
     const n = o.vocab.tokens.length;
     const normal: number[] = [];
     for (let t = 0; t < n; t++) if (o.vocab.tokenTypes[t] === TokenType.NORMAL) normal.push(t);

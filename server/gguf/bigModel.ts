@@ -141,6 +141,9 @@ export interface BigModelOptions {
   name?: string;
 }
 
+/** Default seed of the 12B-shape files (the random model and the agreeing pair alike). */
+const BIG_MODEL_SEED = 0x31324221;
+
 export function gemma4BigShape(layers = GEMMA4_12B_SHAPE.nLayer): Gemma4TextShape {
   if (!Number.isInteger(layers) || layers < 2) throw new Error("layers must be an integer >= 2");
   return { ...GEMMA4_12B_SHAPE, nLayer: layers, swaPattern: gemma4SwaPattern(layers, 6) };
@@ -148,7 +151,7 @@ export function gemma4BigShape(layers = GEMMA4_12B_SHAPE.nLayer): Gemma4TextShap
 
 /** Write the 12B-shaped random Q4_0 model to `path`. */
 export async function writeBigModel(path: string, opts: BigModelOptions = {}): Promise<WriteResult & { params: number }> {
-  const seed = (opts.seed ?? 0x31324221) | 0;
+  const seed = (opts.seed ?? BIG_MODEL_SEED) | 0;
   const shape = gemma4BigShape(opts.layers);
   const vocab = opts.vocab ?? buildSyntheticFullGemmaVocab();
 
@@ -202,7 +205,7 @@ export async function writeBigAgreeingPair(
   paths: { text: string; assistant: string },
   opts: Omit<BigModelOptions, "designed" | "name"> & { acceptance: number },
 ): Promise<{ text: WriteResult & { params: number }; assistant: WriteResult }> {
-  const seed = (opts.seed ?? 0x31324221) | 0;
+  const seed = (opts.seed ?? BIG_MODEL_SEED) | 0;
   const shape = gemma4BigShape(opts.layers);
   const vocab = opts.vocab ?? buildSyntheticFullGemmaVocab();
   const design = new AgreeingMtpWeights({ seed, vocab, targetEmbd: shape.nEmbd, drafterEmbd: GEMMA4_12B_ASSISTANT_SHAPE.nEmbd, acceptance: opts.acceptance });
