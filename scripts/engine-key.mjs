@@ -34,6 +34,7 @@ export const ENGINE_PATCHES = Object.freeze([
     "0008-fa-decode-gqa-v.diff",
     "0009-final-prompt-text-on-demand.diff",
     "0010-prompt-slot-prefix.diff",
+    "0011-draft-cost.diff",
 ]);
 
 /** @type {readonly ["cpu", "cuda", "vulkan"]} */

@@ -98,9 +98,13 @@ export function modelArgs(launch: Omit<EngineLaunch, "serverPath">): string[] {
   return [...args, ...(launch.extraArgs ?? [])];
 }
 
-/** Only what a process needs to run; nothing that configures llama.cpp behind our back. */
+/**
+ * Only what a process needs to run; nothing that configures llama.cpp behind our back. HEARTH_DRAFT_COST=0 is
+ * ours: it makes the engine draft every round it can instead of timing MTP against plain steps
+ * (scripts/engine-patches/0011-draft-cost.diff), for tests and measurements that need drafting whatever it costs.
+ */
 export function cleanEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const keep = ["PATH", "HOME", "USERPROFILE", "TMPDIR", "TEMP", "TMP", "SystemRoot", "LANG", "CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES"];
+  const keep = ["PATH", "HOME", "USERPROFILE", "TMPDIR", "TEMP", "TMP", "SystemRoot", "LANG", "CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "HEARTH_DRAFT_COST"];
   const out: NodeJS.ProcessEnv = {};
   for (const k of keep) if (env[k] !== undefined) out[k] = env[k];
   return out;

@@ -3,7 +3,9 @@
  * completions are identical to those without it, and the drafter's counters reach the client. Random
  * weights mean drafts are refuted, which is exactly what verification must survive, and what the engine's
  * draft backoff (scripts/engine-patches/0003-draft-backoff.diff) must notice: after 3 refuted rounds in a row a
- * slot stops drafting for 4, 8, ... 64 tokens between single-token probes, across requests.
+ * slot stops drafting for 4, 8, ... 64 tokens between single-token probes, across requests. A pair designed to
+ * agree exercises accepted drafts, and the engine's draft pricing (0011-draft-cost.diff): drafting pauses where
+ * a round costs more than the plain steps it saves, as on these tiny models (its logic: engine-draft-cost.test.ts).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -31,8 +33,11 @@ const documents = [
   "import fs from 'node:fs';\n\nexport function readConfig(path: string) {\n  const text = ",
 ];
 
-async function completeAll(settings: Partial<HearthSettings>): Promise<{ texts: string[]; stats: CompletionStatsParams["stats"][] }> {
-  const t = await startTinyHost({ model: tiny.text, mmproj: "", ...settings, completion: { maxTokens: 48, multiline: true, temperature: 0 } });
+async function completeAll(
+  settings: Partial<HearthSettings>,
+  env?: NodeJS.ProcessEnv,
+): Promise<{ texts: string[]; stats: CompletionStatsParams["stats"][] }> {
+  const t = await startTinyHost({ model: tiny.text, mmproj: "", ...settings, completion: { maxTokens: 48, multiline: true, temperature: 0 } }, env);
   try {
     const texts: string[] = [];
     const stats: CompletionStatsParams["stats"][] = [];
@@ -72,7 +77,8 @@ describe("MTP drafter in completions", () => {
 
   it("gives the same greedy completions when the drafter's drafts are accepted, and counts them", async () => {
     const model = agreeing.text;
-    const withMtp = await completeAll({ model, drafter: agreeing.assistant, mtp: true });
+    // drafting every round, whatever it costs here (see the next test)
+    const withMtp = await completeAll({ model, drafter: agreeing.assistant, mtp: true }, { HEARTH_DRAFT_COST: "0" });
     const without = await completeAll({ model, drafter: "", mtp: false });
     expect(withMtp.texts).toEqual(without.texts);
     expect(withMtp.texts.every((t) => t.length > 0)).toBe(true);
@@ -83,5 +89,21 @@ describe("MTP drafter in completions", () => {
     expect(accepted).toBeLessThan(drafted);
     // fewer target decode steps than tokens: each accepted draft saved one
     expect(accepted).toBeGreaterThan(sum(withMtp.stats, (s) => s.generatedTokens) / 4);
+  }, 180_000);
+
+  it("pauses drafting where a round costs more time per token than plain decoding, with the same greedy completions", async () => {
+    // On these tiny models the 262K-entry output layer is nearly all of a step, for the target and the drafter
+    // alike: a round of 3 drafts + a 4-row verification costs several plain steps and yields ~2.5 tokens. The
+    // engine times both and stops drafting (32 tokens, then 64, ...), timing drafting again in between.
+    const model = agreeing.text;
+    const withMtp = await completeAll({ model, drafter: agreeing.assistant, mtp: true });
+    const without = await completeAll({ model, drafter: "", mtp: false });
+    expect(withMtp.texts).toEqual(without.texts);
+    const generated = sum(withMtp.stats, (s) => s.generatedTokens);
+    const paused = sum(withMtp.stats, (s) => s.draftPaused);
+    // it drafted first (drafts accepted), timed 4 plain steps, then paused for most of the rest
+    expect(sum(withMtp.stats, (s) => s.draftAccepted)).toBeGreaterThan(0);
+    expect(paused).toBeGreaterThan(generated / 3);
+    expect(without.stats.every((s) => s.draftPaused === undefined)).toBe(true);
   }, 180_000);
 });

@@ -69,4 +69,8 @@ describe("cleanEnvironment", () => {
     const env = cleanEnvironment({ PATH: "/bin", HOME: "/h", LLAMA_ARG_HOST: "0.0.0.0", LLAMA_API_KEY: "x", GGML_CUDA: "1", AIP_MODE: "1" });
     expect(env).toEqual({ PATH: "/bin", HOME: "/h" });
   });
+
+  it("passes Hearth's own switch for the engine's MTP timing (HEARTH_DRAFT_COST)", () => {
+    expect(cleanEnvironment({ PATH: "/bin", HEARTH_DRAFT_COST: "0", HEARTH_OTHER: "1" })).toEqual({ PATH: "/bin", HEARTH_DRAFT_COST: "0" });
+  });
 });

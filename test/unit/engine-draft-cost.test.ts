@@ -1,0 +1,91 @@
+// The engine's draft pricing (patch 0011, tools/server/hearth-draft-cost.h): compiled from the patch as it ships and
+// driven with synthetic step prices by test/fixtures/engine/draft-cost-sim.cpp, the way llama-server's slot loop
+// drives it. The end-to-end side (same greedy text, counters) is in test/integration/mtp-completions.test.ts.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+const PATCH = join(repoRoot, "scripts", "engine-patches", "0011-draft-cost.diff");
+const SIM = join(repoRoot, "test", "fixtures", "engine", "draft-cost-sim.cpp");
+
+interface Segment {
+  plainTokens: number;
+  draftedTokens: number;
+  rounds: number;
+  us: number;
+  plainOnlyUs: number;
+  paused: boolean;
+}
+
+let dir: string;
+let sim: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "hearth-draft-cost-"));
+  // only the new header: the rest of the patch needs the llama.cpp tree
+  execFileSync("git", ["apply", "--include=tools/server/hearth-draft-cost.h", PATCH], { cwd: dir });
+  sim = join(dir, "sim");
+  execFileSync("g++", ["-std=c++17", "-O1", "-Wall", "-Wextra", "-Werror", "-I", join(dir, "tools", "server"), SIM, "-o", sim]);
+}, 120_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Segments as TOKENS:PLAIN_US:ROUND_US:ROUND_TOKENS[:unclean][:jitter=F]; see the simulator. */
+function run(...args: string[]): Segment[] {
+  return runWith({}, ...args);
+}
+
+function runWith(env: Record<string, string>, ...args: string[]): Segment[] {
+  return JSON.parse(execFileSync(sim, args, { encoding: "utf8", env: { ...process.env, ...env } })) as Segment[];
+}
+
+describe("engine draft pricing (patch 0011)", () => {
+  it("keeps drafting where a round saves time (12B on this CPU: 2.7 tokens a round for ~1.9 steps), pricing plain steps rarely", () => {
+    const [s] = run("2000:250:480:3");
+    expect(s.plainTokens + s.draftedTokens).toBe(2000);
+    expect(s.plainTokens / 2000).toBeLessThan(0.03);
+    // rounds at 160 µs a token against 250 plain: within 2 % of always drafting
+    expect(s.us).toBeLessThan(1.02 * (2000 / 3) * 480);
+  });
+
+  it("stops drafting where a round costs more than the tokens it yields (small target, 2-core CPU), and keeps checking", () => {
+    const [s] = run("5000:10:45:3");
+    // 15 µs a token drafting vs 10 plain: nearly every token plain, the total close to plain steps only
+    expect(s.plainTokens / 5000).toBeGreaterThan(0.95);
+    expect(s.us / s.plainOnlyUs).toBeLessThan(1.03);
+    expect(s.paused).toBe(true);
+    // the pauses double but drafting is priced again after each
+    expect(s.rounds).toBeGreaterThanOrEqual(3 * 4);
+  });
+
+  it("drafts again once drafting pays again (another load on the machine, a longer context)", () => {
+    const [dear, cheap] = run("3000:10:45:3", "3000:250:480:3");
+    expect(dear.paused).toBe(true);
+    expect(cheap.paused).toBe(false);
+    // back within the longest pause (1,024 tokens) and then drafting
+    expect(cheap.plainTokens).toBeLessThan(1024 + 200);
+    expect(cheap.us).toBeLessThan(0.8 * cheap.plainOnlyUs);
+  });
+
+  it("never pauses on prices taken while another slot shared the iteration", () => {
+    const [s] = run("2000:10:45:3:unclean");
+    expect(s.plainTokens).toBeLessThan(0.03 * 2000);
+    expect(s.paused).toBe(false);
+  });
+
+  it("holds its decisions under noisy prices (±40 % per step)", () => {
+    const [wins, loses] = run("5000:250:600:3:jitter=0.4", "5000:10:45:3:jitter=0.4");
+    expect(wins.us).toBeLessThan(0.85 * wins.plainOnlyUs);
+    expect(loses.us).toBeLessThan(1.08 * loses.plainOnlyUs);
+  });
+
+  it("drafts every round when turned off (HEARTH_DRAFT_COST=0)", () => {
+    const [s] = runWith({ HEARTH_DRAFT_COST: "0" }, "2000:10:45:3");
+    expect(s.plainTokens).toBe(0);
+    expect(s.rounds).toBe(667);
+  });
+});
