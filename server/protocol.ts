@@ -204,6 +204,13 @@ export interface GenerationStats {
   /** MTP drafter counters for this request (absent when no drafter ran). */
   draftTokens?: number;
   draftAccepted?: number;
+  /** Tokens decoded without drafting because the last drafts were all refuted (the engine backs off). */
+  draftSkipped?: number;
+  /**
+   * Tokens decoded without drafting to time a plain step, or because drafting cost more time per token than
+   * plain steps on this machine (the engine pauses it and times it again later).
+   */
+  draftPaused?: number;
   /** Wall-clock time seen by the host, request to last token. */
   totalMs: number;
   stoppedBy: "eos" | "limit" | "stop" | "cancelled";

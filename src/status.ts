@@ -6,6 +6,7 @@ import * as vscode from "vscode";
 import type { CompletionStatsParams, ModelStatus, WorkspacePrefixParams } from "../server/protocol";
 import { Commands } from "./ids";
 import { completionUiConfig } from "./config";
+import { describeLastCompletion } from "./completionStatus";
 import { describeWorkspacePrefix, warmingPercent } from "./prefixStatus";
 
 export class StatusBar implements vscode.Disposable {
@@ -100,19 +101,7 @@ export class StatusBar implements vscode.Disposable {
           }
           if (s.memory) tooltip.appendMarkdown(`Context: ${s.memory.contextSize.toLocaleString()} tokens\n\n`);
           if (this.prefix) tooltip.appendText(describeWorkspacePrefix(this.prefix) + "\n\n");
-          if (st?.reused) {
-            tooltip.appendMarkdown(
-              st.reused === "type-through"
-                ? "Last completion: the rest of the suggestion you were typing (no model run)\n\n"
-                : "Last completion: the one this code got a moment ago (no model run)\n\n",
-            );
-          } else if (st) {
-            tooltip.appendMarkdown(
-              `Last completion: ${Math.round(st.totalMs)} ms, ${st.tokensPerSecond.toFixed(1)} tok/s, ` +
-                `${st.processedTokens} prompt tokens processed, ${st.cachedTokens} cached` +
-                `${st.draftTokens !== undefined ? `, MTP ${st.draftAccepted}/${st.draftTokens} drafts accepted` : ""}\n\n`,
-            );
-          }
+          if (st) tooltip.appendText(describeLastCompletion(st) + "\n\n");
         }
       }
     }
@@ -140,3 +129,4 @@ export class StatusBar implements vscode.Disposable {
 }
 
 const mb = (n: number) => (n / 1e6).toFixed(1);
+

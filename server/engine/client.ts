@@ -39,6 +39,10 @@ interface EngineTimings {
   predicted_per_second?: number;
   draft_n?: number;
   draft_n_accepted?: number;
+  /** tokens decoded without drafting after refuted drafts (engine patch 0003) */
+  draft_n_skipped?: number;
+  /** tokens decoded without drafting to time a plain step, or because drafting cost more (engine patch 0011) */
+  draft_n_paused?: number;
 }
 
 export interface StreamOptions {
@@ -401,9 +405,11 @@ function toStats(t: EngineTimings | undefined, stopType: string | undefined, tot
     totalMs,
     stoppedBy: stopType === "limit" ? "limit" : stopType === "word" ? "stop" : "eos",
   };
-  if (t?.draft_n !== undefined) {
-    stats.draftTokens = t.draft_n;
+  if (t?.draft_n !== undefined || t?.draft_n_skipped !== undefined || t?.draft_n_paused !== undefined) {
+    stats.draftTokens = t.draft_n ?? 0;
     stats.draftAccepted = t.draft_n_accepted ?? 0;
+    stats.draftSkipped = t.draft_n_skipped ?? 0;
+    stats.draftPaused = t.draft_n_paused ?? 0;
   }
   return stats;
 }
