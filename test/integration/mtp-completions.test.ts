@@ -4,8 +4,8 @@
  * weights mean drafts are refuted, which is exactly what verification must survive, and what the engine's
  * draft backoff (scripts/engine-patches/0003-draft-backoff.diff) must notice: after 3 refuted rounds in a row a
  * slot stops drafting for 4, 8, ... 64 tokens between single-token probes, across requests. A pair designed to
- * agree exercises accepted drafts, and the engine's draft pricing (0011-draft-cost.diff): drafting pauses where
- * a round costs more than the plain steps it saves, as on these tiny models (its logic: engine-draft-cost.test.ts).
+ * agree exercises accepted drafts, and the engine's draft timing (0011-draft-cost.diff), which pauses drafting
+ * where a round costs more than the plain steps it saves (its decisions: engine-draft-cost.test.ts).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -89,21 +89,23 @@ describe("MTP drafter in completions", () => {
     expect(accepted).toBeLessThan(drafted);
     // fewer target decode steps than tokens: each accepted draft saved one
     expect(accepted).toBeGreaterThan(sum(withMtp.stats, (s) => s.generatedTokens) / 4);
+    // the timing is off: no plain steps to time it
+    expect(sum(withMtp.stats, (s) => s.draftPaused)).toBe(0);
   }, 180_000);
 
-  it("pauses drafting where a round costs more time per token than plain decoding, with the same greedy completions", async () => {
-    // On these tiny models the 262K-entry output layer is nearly all of a step, for the target and the drafter
-    // alike: a round of 3 drafts + a 4-row verification costs several plain steps and yields ~2.5 tokens. The
-    // engine times both and stops drafting (32 tokens, then 64, ...), timing drafting again in between.
+  it("times drafting against plain decoding (by default), with the same greedy completions, and reports it", async () => {
+    // The engine drafts 8 rounds, then decodes 4 tokens without drafting to time a plain step, then decides
+    // (scripts/engine-patches/0011-draft-cost.diff). Which way it decides on these tiny models depends on
+    // sub-millisecond timings on a shared machine; the decisions are tested with synthetic prices in
+    // test/unit/engine-draft-cost.test.ts. Here: the timing runs in the real engine, its plain steps are
+    // counted and reach the client, and the output does not depend on any of it.
     const model = agreeing.text;
     const withMtp = await completeAll({ model, drafter: agreeing.assistant, mtp: true });
     const without = await completeAll({ model, drafter: "", mtp: false });
     expect(withMtp.texts).toEqual(without.texts);
-    const generated = sum(withMtp.stats, (s) => s.generatedTokens);
-    const paused = sum(withMtp.stats, (s) => s.draftPaused);
-    // it drafted first (drafts accepted), timed 4 plain steps, then paused for most of the rest
     expect(sum(withMtp.stats, (s) => s.draftAccepted)).toBeGreaterThan(0);
-    expect(paused).toBeGreaterThan(generated / 3);
+    expect(sum(withMtp.stats, (s) => s.draftPaused)).toBeGreaterThanOrEqual(4);
+    expect(withMtp.stats.every((s) => typeof s.draftPaused === "number" && typeof s.draftSkipped === "number")).toBe(true);
     expect(without.stats.every((s) => s.draftPaused === undefined)).toBe(true);
   }, 180_000);
 });
