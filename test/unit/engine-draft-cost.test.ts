@@ -19,6 +19,8 @@ interface Segment {
   us: number;
   plainOnlyUs: number;
   paused: boolean;
+  /** draft rounds before drafting first paused (-1: it did not) */
+  roundsBeforePause: number;
 }
 
 let dir: string;
@@ -94,6 +96,18 @@ describe("engine draft pricing (patch 0011)", () => {
     expect(s.plainTokens / 2000).toBeLessThan(0.03);
     const [t] = run("2000:280000:580000:3:slowfirst=10:jitter=0.3");
     expect(t.plainTokens / 2000).toBeLessThan(0.05);
+  });
+
+  it("pauses after 4 rounds, not 8, when plain steps were timed meanwhile and drafting clearly loses (refuted drafts)", () => {
+    // after refuted rounds the acceptance backoff decodes plain steps; a round then yields 1 token for ~5 steps
+    const [refuted] = run("256:6:33:1:plainfirst=4");
+    expect(refuted.roundsBeforePause).toBe(4);
+    // without those plain timings it waits for 8 rounds and times plain steps itself
+    const [unpriced] = run("256:6:33:1");
+    expect(unpriced.roundsBeforePause).toBe(8);
+    // a round that loses by less than 2× waits too (its yield needs more rounds to be sure of)
+    const [close] = run("256:6:9:1:plainfirst=4");
+    expect(close.roundsBeforePause).toBe(8);
   });
 
   it("never pauses on prices taken while another slot shared the iteration", () => {
