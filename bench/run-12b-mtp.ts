@@ -9,10 +9,13 @@
  * with and without the drafter, alternating, `--pairs` times (bench/lib/mtpPairs.ts); each start decodes
  * `--decode-tokens` greedy tokens after a short prompt `--reps` times after a first request reported apart.
  * Reported: ms per token on/off, the median of the pairs' ratios, drafted/accepted counters; the run fails
- * unless every request decoded the same text.
- * Writes bench/results/12b-mtp.json and .md.
+ * unless every request decoded the same text. "On" is the drafter as the host runs it: the engine times its
+ * rounds against plain steps and pauses drafting where it does not pay (patch 0011); `--every-round` adds a
+ * third engine start per pair with that timing off, drafting every round it can.
+ * Writes bench/results/12b-mtp.json and .md (`--out NAME`: NAME.json and NAME.md, e.g. for another pair such as
+ * the bench's own, ~/.cache/hearth/bench/models/agreeing/{text,assistant}.gguf).
  *
- *   npx tsx bench/run-12b-mtp.ts [--model PATH] [--assistant PATH] [--pairs N] [--reps N] [--decode-tokens N]
+ *   npx tsx bench/run-12b-mtp.ts [--model PATH] [--assistant PATH] [--pairs N] [--reps N] [--decode-tokens N] [--every-round] [--out NAME]
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -34,6 +37,8 @@ const { values: args } = parseArgs({
     reps: { type: "string", default: "3" },
     "decode-tokens": { type: "string", default: "32" },
     context: { type: "string", default: "4096" },
+    "every-round": { type: "boolean", default: false },
+    out: { type: "string", default: "12b-mtp" },
   },
 });
 const MODEL = path.resolve(args.model!);
@@ -48,6 +53,7 @@ async function main(): Promise<void> {
   for (const f of [MODEL, ASSISTANT]) {
     if (!fs.existsSync(f)) throw new Error(`${f} not found; make the pair with: npx tsx bench/make-12b-model.ts ${MODEL} --vocab ~/.cache/hearth/bench/ggml-vocab-gemma-4.gguf --agreeing 0.8`);
   }
+  if (!/^[\w.-]+$/.test(args.out!)) throw new Error("--out must be a file name without a directory");
   for (const [k, v] of Object.entries({ pairs: PAIRS, reps: REPS, "decode-tokens": N_PREDICT })) {
     if (!(Number.isInteger(v) && v > 0)) throw new Error(`--${k} must be a positive integer`);
   }
@@ -62,6 +68,7 @@ async function main(): Promise<void> {
       rounds: PAIRS,
       nPredict: N_PREDICT,
       reps: REPS,
+      everyRound: args["every-round"],
       alternate: true,
       beforeRequest: async () => {
         await waitForQuiet({ maxShare: 0.1, maxWaitMs: 30_000 });
@@ -90,8 +97,21 @@ async function main(): Promise<void> {
     draftedTokens: m.drafted,
     acceptedTokens: m.accepted,
     acceptanceRate: m.drafted ? m.accepted / m.drafted : 0,
+    /** tokens decoded without drafting: after refuted drafts / to time MTP or where it did not pay */
+    skippedTokens: m.skipped,
+    pausedTokens: m.paused,
     /** tokens decoded per target forward pass with MTP (each accepted draft saves one) */
     tokensPerTargetStep: decodedTokens / (decodedTokens - m.accepted),
+    /** the same starts with the drafter drafting every round (engine timing off), with --every-round */
+    everyRound: m.everyRound && {
+      onMsPerToken: m.everyRound.onMsPerToken,
+      mtpRatio: m.everyRound.ratio,
+      pairRatios: m.everyRound.pairRatios,
+      firstRequestRatio: m.everyRound.firstRequestRatio,
+      draftedTokens: m.everyRound.drafted,
+      acceptedTokens: m.everyRound.accepted,
+      tokensPerTargetStep: decodedTokens / (decodedTokens - m.everyRound.accepted),
+    },
     identicalOutput: m.identicalOutput,
     foreignCpuMax: m.foreignCpuMax,
     durationSeconds: Math.round((performance.now() - started) / 1000),
@@ -101,9 +121,16 @@ async function main(): Promise<void> {
       { measure: `decode ms/token (${N_PREDICT} greedy tokens, p50 of ${PAIRS} × ${REPS}): MTP on vs off (ratio: median of ${PAIRS} alternating pairs)`, value: result.onMsPerToken, reference: result.offMsPerToken, ratio: result.mtpRatio },
       { measure: "drafts accepted / drafted", value: m.accepted, reference: m.drafted, ratio: result.acceptanceRate },
       { measure: "tokens per target forward pass with MTP", value: result.tokensPerTargetStep },
+      { measure: "tokens decoded without drafting: to time MTP or where it did not pay / after refuted drafts", value: m.paused, reference: m.skipped },
+      ...(m.everyRound
+        ? [
+            { measure: "drafting every round (engine timing off): decode ms/token vs MTP off (median of the same pairs)", value: m.everyRound.onMsPerToken, reference: result.offMsPerToken, ratio: m.everyRound.ratio },
+            { measure: "drafting every round: drafts accepted / drafted", value: m.everyRound.accepted, reference: m.everyRound.drafted, ratio: m.everyRound.drafted ? m.everyRound.accepted / m.everyRound.drafted : 0 },
+          ]
+        : []),
     ],
     [
-      { header: "measure (12B-shape target, assistant-shape drafter, designed to agree)", value: "measure", align: "left" },
+      { header: `measure (${path.basename(MODEL)} + ${path.basename(ASSISTANT)}, designed to agree)`, value: "measure", align: "left" },
       { header: "value", value: "value", digits: 1 },
       { header: "reference", value: "reference", digits: 1 },
       { header: "ratio", value: "ratio", digits: 2 },
@@ -111,9 +138,12 @@ async function main(): Promise<void> {
   );
   const outDir = path.join(here, "results");
   fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(path.join(outDir, "12b-mtp.json"), JSON.stringify(result, null, 2) + "\n");
-  fs.writeFileSync(path.join(outDir, "12b-mtp.md"), table + "\n");
-  process.stdout.write(JSON.stringify({ mtpRatio: result.mtpRatio, acceptanceRate: result.acceptanceRate, tokensPerTargetStep: result.tokensPerTargetStep }, null, 2) + "\n\n" + table + "\n");
+  fs.writeFileSync(path.join(outDir, `${args.out}.json`), JSON.stringify(result, null, 2) + "\n");
+  fs.writeFileSync(path.join(outDir, `${args.out}.md`), table + "\n");
+  process.stdout.write(
+    JSON.stringify({ mtpRatio: result.mtpRatio, everyRoundRatio: result.everyRound?.mtpRatio, acceptanceRate: result.acceptanceRate, tokensPerTargetStep: result.tokensPerTargetStep }, null, 2) +
+      "\n\n" + table + "\n",
+  );
 }
 
 // The engine client's keep-alive sockets can hold the event loop: exit once the results are written.

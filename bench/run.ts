@@ -9,7 +9,9 @@
  *  2. host overhead: LSP round trip minus the engine's own time for the same request;
  *  3. restore of the persisted prefix vs re-prefill of the same prefix;
  *  4. MTP on vs off (random drafts are refuted: this is the overhead, with the counters), and the same with a
- *     pair designed so that the drafter is right 80 % of the time (what accepted drafts gain at this scale);
+ *     pair designed so that the drafter is right 80 % of the time (at this scale a round costs more than the
+ *     tokens it yields, so this shows what the engine's draft timing (patch 0011) leaves of that loss; run with
+ *     HEARTH_DRAFT_COST=0 in the environment to measure drafting every round instead);
  *  5. decode tokens/s vs the memory-bandwidth bound measured on this machine.
  *
  * Prints a Markdown table and writes bench/results/latest.json (+ latest.md). Timings are medians; nothing
@@ -581,6 +583,9 @@ async function measureDecode(manager: ModelManager, models: { assistant: string 
     firstRequestOverheadRatio: m.firstRequestRatio,
     draftedTokens: m.drafted,
     acceptedTokens: m.accepted,
+    /** tokens decoded without drafting after refuted drafts (engine patch 0003) / to time MTP or where it did not pay (0011) */
+    skippedTokens: m.skipped,
+    pausedTokens: m.paused,
     identicalOutput: m.identicalOutput,
   };
 }
@@ -588,7 +593,8 @@ async function measureDecode(manager: ModelManager, models: { assistant: string 
 /**
  * MTP on vs off with a pair designed so that the drafter is right with probability AGREEING_ACCEPTANCE
  * (server/gguf/agreeingMtp.ts; same shapes and weight types as the random pair): what accepted drafts gain
- * at this model's scale, where random drafts can only show the overhead.
+ * at this model's scale, where random drafts can only show the overhead. Drafting every round loses here
+ * (1.44× the time per token): the engine times rounds against plain steps and pauses drafting (patch 0011).
  */
 async function measureAgreeingMtp(manager: ModelManager, settings: Partial<HearthSettings>) {
   const pair = await writeBenchModels(path.join(defaultBenchModelsDir(), "agreeing"), { agreeing: AGREEING_ACCEPTANCE });
@@ -639,7 +645,7 @@ function renderTable(r: Result): string {
     { measure: `decode ms/token, MTP on vs off (after the first request; ratio: median of ${MTP_ROUNDS} alternating pairs)`, hearth: decode.onMsPerToken, baseline: decode.offMsPerToken, value: r.mtpOverheadRatio, target: "≤ 1.10×" },
     { measure: "the same, first request after an engine start", hearth: undefined, baseline: undefined, value: decode.firstRequestOverheadRatio, target: "" },
     {
-      measure: `the same with a drafter designed to be right ${100 * agreeing.designedAcceptance} % of the time (${agreeing.accepted} of ${agreeing.drafted} drafts accepted; median of ${AGREEING_ROUNDS} pairs)`,
+      measure: `the same with a drafter designed to be right ${100 * agreeing.designedAcceptance} % of the time (${agreeing.accepted} of ${agreeing.drafted} drafts accepted, ${agreeing.paused} tokens not drafted where drafting did not pay; median of ${AGREEING_ROUNDS} pairs)`,
       hearth: agreeing.onMsPerToken,
       baseline: agreeing.offMsPerToken,
       value: agreeing.ratio,

@@ -129,4 +129,3 @@ export class StatusBar implements vscode.Disposable {
 }
 
 const mb = (n: number) => (n / 1e6).toFixed(1);
-

@@ -21,6 +21,10 @@ export interface CompletionTimings {
   predicted_ms: number;
   draft_n?: number;
   draft_n_accepted?: number;
+  /** tokens decoded without drafting after refuted drafts (engine patch 0003) */
+  draft_n_skipped?: number;
+  /** tokens decoded without drafting to time MTP, or because drafting cost more (engine patch 0011) */
+  draft_n_paused?: number;
 }
 
 export async function completion(url: string, body: Record<string, unknown>): Promise<{ content: string; timings: CompletionTimings }> {
