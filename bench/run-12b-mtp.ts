@@ -81,6 +81,23 @@ async function main(): Promise<void> {
   if (!m.identicalOutput) throw new Error("greedy output differs between MTP on and off: verification is broken");
   // the counters cover every request of the MTP starts, their first ones included
   const decodedTokens = PAIRS * (REPS + 1) * N_PREDICT;
+  /** One drafting mode's figures against no drafter (the host's timed MTP, or drafting every round). */
+  const modeResult = (v: Omit<typeof m, "offMsPerToken" | "everyRound" | "identicalOutput" | "foreignCpuMax">) => ({
+    onMsPerToken: v.onMsPerToken,
+    /** on ÷ off ms per token, median of the alternating pairs: < 1 is a speedup */
+    mtpRatio: v.ratio,
+    pairRatios: v.pairRatios,
+    firstRequestRatio: v.firstRequestRatio,
+    draftedTokens: v.drafted,
+    acceptedTokens: v.accepted,
+    acceptanceRate: v.drafted ? v.accepted / v.drafted : 0,
+    /** tokens decoded without drafting: after refuted drafts / to time MTP or where it did not pay */
+    skippedTokens: v.skipped,
+    pausedTokens: v.paused,
+    /** tokens decoded per target forward pass with MTP (each accepted draft saves one) */
+    tokensPerTargetStep: decodedTokens / (decodedTokens - v.accepted),
+  });
+  const everyRound = m.everyRound && modeResult(m.everyRound);
   const result = {
     date: new Date().toISOString(),
     command: ["npx tsx bench/run-12b-mtp.ts", ...process.argv.slice(2)].join(" "),
@@ -89,29 +106,9 @@ async function main(): Promise<void> {
     nPredict: N_PREDICT,
     reps: REPS,
     offMsPerToken: m.offMsPerToken,
-    onMsPerToken: m.onMsPerToken,
-    /** on ÷ off ms per token, median of the alternating pairs: < 1 is a speedup */
-    mtpRatio: m.ratio,
-    pairRatios: m.pairRatios,
-    firstRequestRatio: m.firstRequestRatio,
-    draftedTokens: m.drafted,
-    acceptedTokens: m.accepted,
-    acceptanceRate: m.drafted ? m.accepted / m.drafted : 0,
-    /** tokens decoded without drafting: after refuted drafts / to time MTP or where it did not pay */
-    skippedTokens: m.skipped,
-    pausedTokens: m.paused,
-    /** tokens decoded per target forward pass with MTP (each accepted draft saves one) */
-    tokensPerTargetStep: decodedTokens / (decodedTokens - m.accepted),
+    ...modeResult(m),
     /** the same starts with the drafter drafting every round (engine timing off), with --every-round */
-    everyRound: m.everyRound && {
-      onMsPerToken: m.everyRound.onMsPerToken,
-      mtpRatio: m.everyRound.ratio,
-      pairRatios: m.everyRound.pairRatios,
-      firstRequestRatio: m.everyRound.firstRequestRatio,
-      draftedTokens: m.everyRound.drafted,
-      acceptedTokens: m.everyRound.accepted,
-      tokensPerTargetStep: decodedTokens / (decodedTokens - m.everyRound.accepted),
-    },
+    everyRound,
     identicalOutput: m.identicalOutput,
     foreignCpuMax: m.foreignCpuMax,
     durationSeconds: Math.round((performance.now() - started) / 1000),
@@ -122,10 +119,10 @@ async function main(): Promise<void> {
       { measure: "drafts accepted / drafted", value: m.accepted, reference: m.drafted, ratio: result.acceptanceRate },
       { measure: "tokens per target forward pass with MTP", value: result.tokensPerTargetStep },
       { measure: "tokens decoded without drafting: to time MTP or where it did not pay / after refuted drafts", value: m.paused, reference: m.skipped },
-      ...(m.everyRound
+      ...(everyRound
         ? [
-            { measure: "drafting every round (engine timing off): decode ms/token vs MTP off (median of the same pairs)", value: m.everyRound.onMsPerToken, reference: result.offMsPerToken, ratio: m.everyRound.ratio },
-            { measure: "drafting every round: drafts accepted / drafted", value: m.everyRound.accepted, reference: m.everyRound.drafted, ratio: m.everyRound.drafted ? m.everyRound.accepted / m.everyRound.drafted : 0 },
+            { measure: "drafting every round (engine timing off): decode ms/token vs MTP off (median of the same pairs)", value: everyRound.onMsPerToken, reference: result.offMsPerToken, ratio: everyRound.mtpRatio },
+            { measure: "drafting every round: drafts accepted / drafted", value: everyRound.acceptedTokens, reference: everyRound.draftedTokens, ratio: everyRound.acceptanceRate },
           ]
         : []),
     ],

@@ -36,13 +36,14 @@ beforeAll(() => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Segments as TOKENS:PLAIN_US:ROUND_US:ROUND_TOKENS[:unclean][:jitter=F][:slowfirst=F][:accept=P]; see the simulator. */
-function run(...args: string[]): Segment[] {
-  return runWith({}, ...args);
+/** The simulator's JSON answer for `args` (in its environment, plus `env`). */
+function simulate<T>(args: string[], env: Record<string, string> = {}): T {
+  return JSON.parse(execFileSync(sim, args, { encoding: "utf8", env: { ...process.env, ...env } })) as T;
 }
 
-function runWith(env: Record<string, string>, ...args: string[]): Segment[] {
-  return JSON.parse(execFileSync(sim, args, { encoding: "utf8", env: { ...process.env, ...env } })) as Segment[];
+/** Segments as TOKENS:PLAIN_US:ROUND_US:ROUND_TOKENS[:unclean][:jitter=F][:slowfirst=F][:accept=P][:plainfirst=N]; see the simulator. */
+function run(...segments: string[]): Segment[] {
+  return simulate<Segment[]>(segments);
 }
 
 describe("engine draft pricing (patch 0011)", () => {
@@ -60,7 +61,7 @@ describe("engine draft pricing (patch 0011)", () => {
   });
 
   it("decides well on most fresh slots: 2,000 simulated engine starts with the 12B's prices and with the bench model's", () => {
-    const trials = (segment: string) => JSON.parse(execFileSync(sim, ["--trials", "2000", segment], { encoding: "utf8" })) as { pausedShare: number; meanRatio: number };
+    const trials = (segment: string) => simulate<{ pausedShare: number; meanRatio: number }>(["--trials", "2000", segment]);
     // 12B: drafting every round is 0.81× plain; few slots ever pause in their first 256 tokens, and those resume
     const big = trials("256:250000:600000:4:accept=0.8:jitter=0.15");
     expect(big.pausedShare).toBeLessThan(0.1);
@@ -124,7 +125,7 @@ describe("engine draft pricing (patch 0011)", () => {
   });
 
   it("drafts every round when turned off (HEARTH_DRAFT_COST=0)", () => {
-    const [s] = runWith({ HEARTH_DRAFT_COST: "0" }, "2000:10:45:3");
+    const [s] = simulate<Segment[]>(["2000:10:45:3"], { HEARTH_DRAFT_COST: "0" });
     expect(s.plainTokens).toBe(0);
     expect(s.rounds).toBe(667);
   });
