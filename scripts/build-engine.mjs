@@ -34,12 +34,11 @@ import {
 } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { basename, delimiter, dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
-    CPU_BACKEND_CMAKE_OPTIONS, CPU_VARIANT_CHOICES, ENGINE_PATCHES, GPU_VARIANTS, MANIFEST_NAME, PREBUILT_ABI_DEFINES,
+    CPU_BACKEND_CMAKE_OPTIONS, CPU_VARIANT_CHOICES, ENGINE_PATCHES, ENGINE_PATCHES_DIR, GPU_VARIANTS, MANIFEST_NAME, PREBUILT_ABI_DEFINES,
     SOURCE_CMAKE_OPTIONS, SOURCE_GPU_CMAKE_OPTIONS, bestCpuVariants, buildCommandFor, buildOptionsHash,
     cpuBackendFile, cpuBackendTarget, cpuBackendVariants, cpuBackendsSatisfy, describeEngine, engineRoot,
-    readEngineInputs, readEngineManifest, serverBinaryName,
+    enginePatchMismatches, readEngineInputs, readEngineManifest, serverBinaryName,
 } from "./engine-key.mjs";
 
 const P = "hearth:";
@@ -580,10 +579,9 @@ int main(int argc, char ** argv) {
 // Hearth's own fixes to the pinned llama.cpp (scripts/engine-patches/*.diff, each explains itself).
 // Unlike node-llama-cpp's patches they must apply: the host relies on them.
 async function applyHearthPatches(src, ctx) {
-    const dir = join(dirname(fileURLToPath(import.meta.url)), "engine-patches");
-    for (const f of ENGINE_PATCHES) {
-        await runLogged(ctx.tools.git, ["apply", join(dir, f)], { ...ctx, cwd: src });
-        writeSync(ctx.logFd, `# applied hearth patch ${f}\n`);
+    for (const { file, sha256 } of ENGINE_PATCHES) {
+        await runLogged(ctx.tools.git, ["apply", join(ENGINE_PATCHES_DIR, file)], { ...ctx, cwd: src });
+        writeSync(ctx.logFd, `# applied hearth patch ${file} (${sha256})\n`);
     }
 }
 
@@ -712,6 +710,13 @@ async function main() {
     if (opts.help) {
         process.stdout.write(HELP);
         return 0;
+    }
+
+    // An edited patch must not be served by (or packaged from) an engine built before the edit.
+    const changed = enginePatchMismatches();
+    if (changed.length > 0) {
+        for (const line of changed) console.error(`${P} ${line}`);
+        return EXIT_BUILD_FAILED;
     }
 
     let inputs;

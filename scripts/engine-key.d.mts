@@ -3,7 +3,15 @@
 export type GpuVariant = "cpu" | "cuda" | "vulkan";
 
 export declare const BUILD_RECIPE_VERSION: number;
-export declare const ENGINE_PATCHES: readonly string[];
+export interface EnginePatch {
+    readonly file: string;
+    /** patchDigest() of the file's contents */
+    readonly sha256: string;
+}
+export declare const ENGINE_PATCHES: readonly EnginePatch[];
+export declare const ENGINE_PATCHES_DIR: string;
+export declare function patchDigest(text: string): string;
+export declare function enginePatchMismatches(dir?: string): string[];
 export declare const GPU_VARIANTS: readonly GpuVariant[];
 export declare const MANIFEST_NAME: "engine.json";
 export declare const PREBUILT_ABI_DEFINES: readonly string[];

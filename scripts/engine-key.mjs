@@ -20,22 +20,62 @@ import { fileURLToPath } from "node:url";
 export const BUILD_RECIPE_VERSION = 3;
 
 /**
- * Hearth's patches to the pinned llama.cpp source, in scripts/engine-patches/, applied in this order. Their
- * names are part of the options hash: give a changed patch a new name so cached engines are rebuilt.
+ * Hearth's patches to the pinned llama.cpp source, in scripts/engine-patches/, applied in this order, each with
+ * the digest of its contents (patchDigest). Both are part of the options hash, so a patch whose contents change
+ * gets a new engine key and cached engines are rebuilt. scripts/build-engine.mjs refuses to run while a file no
+ * longer matches its recorded digest (and says what to record), so an edited patch cannot leave a stale engine.
+ * @type {readonly { readonly file: string, readonly sha256: string }[]}
  */
 export const ENGINE_PATCHES = Object.freeze([
-    "0001-restored-swa-slot-reuse.diff",
-    "0002-persist-slot-checkpoints.diff",
-    "0003-draft-backoff.diff",
-    "0004-fa-decode-gqa.diff",
-    "0005-sampler-prompt-tail.diff",
-    "0006-packed-prompt-ids.diff",
-    "0007-fa-decode-gqa-fast.diff",
-    "0008-fa-decode-gqa-v.diff",
-    "0009-final-prompt-text-on-demand.diff",
-    "0010-prompt-slot-prefix.diff",
-    "0011-draft-cost.diff",
+    Object.freeze({ file: "0001-restored-swa-slot-reuse.diff", sha256: "c09c89e230544fa1" }),
+    Object.freeze({ file: "0002-persist-slot-checkpoints.diff", sha256: "ca2a349f002c288e" }),
+    Object.freeze({ file: "0003-draft-backoff.diff", sha256: "534d5ef8f3bff85f" }),
+    Object.freeze({ file: "0004-fa-decode-gqa.diff", sha256: "23a2fe703181a117" }),
+    Object.freeze({ file: "0005-sampler-prompt-tail.diff", sha256: "5a37f15e3d43f938" }),
+    Object.freeze({ file: "0006-packed-prompt-ids.diff", sha256: "a82c6f0bb139a77e" }),
+    Object.freeze({ file: "0007-fa-decode-gqa-fast.diff", sha256: "e229e13f6050e54c" }),
+    Object.freeze({ file: "0008-fa-decode-gqa-v.diff", sha256: "caa622fe501f99c0" }),
+    Object.freeze({ file: "0009-final-prompt-text-on-demand.diff", sha256: "c1c0c5b7ea335453" }),
+    Object.freeze({ file: "0010-prompt-slot-prefix.diff", sha256: "5022cf43e8507275" }),
+    Object.freeze({ file: "0011-draft-cost.diff", sha256: "f5e2786316d77309" }),
 ]);
+
+/** Where the patch files live (beside this module; the npm package ships them there too). */
+export const ENGINE_PATCHES_DIR = join(dirname(fileURLToPath(import.meta.url)), "engine-patches");
+
+/**
+ * The digest recorded for a patch: sha256 of its text with CRLF line ends read as LF (a Windows checkout may
+ * convert them), first 16 hex digits.
+ * @param {string} text
+ */
+export function patchDigest(text) {
+    return createHash("sha256").update(text.replace(/\r\n/g, "\n")).digest("hex").slice(0, 16);
+}
+
+/**
+ * One line per patch that is missing or whose contents no longer match the digest in ENGINE_PATCHES, saying
+ * what to do; [] when all match. Never throws.
+ * @param {string} [dir]
+ * @returns {string[]}
+ */
+export function enginePatchMismatches(dir = ENGINE_PATCHES_DIR) {
+    /** @type {string[]} */
+    const out = [];
+    for (const p of ENGINE_PATCHES) {
+        let text;
+        try {
+            text = readFileSync(join(dir, p.file), "utf8");
+        } catch (err) {
+            out.push(`${join(dir, p.file)} cannot be read (${/** @type {any} */ (err)?.code ?? String(err)})`);
+            continue;
+        }
+        const actual = patchDigest(text);
+        if (actual !== p.sha256)
+            out.push(`${p.file} changed since its digest was recorded: set its sha256 in ENGINE_PATCHES ` +
+                `(scripts/engine-key.mjs) from "${p.sha256}" to "${actual}" (a new engine key: the engine is rebuilt)`);
+    }
+    return out;
+}
 
 /** @type {readonly ["cpu", "cuda", "vulkan"]} */
 export const GPU_VARIANTS = Object.freeze(/** @type {const} */ (["cpu", "cuda", "vulkan"]));
@@ -111,7 +151,7 @@ export const CPU_VARIANT_CHOICES = Object.freeze(/** @type {const} */ (["native"
 export function buildOptionsDescriptor() {
     return {
         recipe: BUILD_RECIPE_VERSION,
-        patches: [...ENGINE_PATCHES],
+        patches: ENGINE_PATCHES.map((p) => `${p.file}@${p.sha256}`),
         prebuiltAbiDefines: [...PREBUILT_ABI_DEFINES],
         sourceCmakeOptions: [...SOURCE_CMAKE_OPTIONS],
         sourceGpuCmakeOptions: SOURCE_GPU_CMAKE_OPTIONS,

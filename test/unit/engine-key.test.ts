@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,6 +8,7 @@ import {
     BUILD_RECIPE_VERSION,
     CPU_BACKEND_CMAKE_OPTIONS,
     ENGINE_PATCHES,
+    ENGINE_PATCHES_DIR,
     MANIFEST_NAME,
     bestCpuVariants,
     buildCommandFor,
@@ -18,7 +19,9 @@ import {
     cpuBackendsSatisfy,
     computeEngineKey,
     describeEngine,
+    enginePatchMismatches,
     readEngineInputs,
+    patchDigest,
     resolveCacheRoot,
 } from "../../scripts/engine-key.mjs";
 import { EngineNotBuiltError, locateEngine } from "../../server/engine/install";
@@ -64,11 +67,43 @@ describe("computeEngineKey", () => {
 });
 
 describe("engine patches", () => {
+    const files = ENGINE_PATCHES.map((p) => p.file);
+
     it("lists patch files that exist, in order, the ggml flash-attention one included", () => {
-        expect(ENGINE_PATCHES).toContain("0004-fa-decode-gqa.diff");
-        expect([...ENGINE_PATCHES].sort()).toEqual([...ENGINE_PATCHES]);
-        for (const f of ENGINE_PATCHES) expect(existsSync(join(repoRoot, "scripts", "engine-patches", f))).toBe(true);
-        expect(buildOptionsDescriptor().patches).toEqual([...ENGINE_PATCHES]);
+        expect(files).toContain("0004-fa-decode-gqa.diff");
+        expect([...files].sort()).toEqual(files);
+        expect(ENGINE_PATCHES_DIR).toBe(join(repoRoot, "scripts", "engine-patches"));
+        for (const f of files) expect(existsSync(join(ENGINE_PATCHES_DIR, f))).toBe(true);
+    });
+
+    it("records each patch's digest, and the digests are part of the engine key", () => {
+        // Fails when a patch was edited without recording its new digest: the message says which value to set.
+        expect(enginePatchMismatches()).toEqual([]);
+        expect(buildOptionsDescriptor().patches).toEqual(ENGINE_PATCHES.map((p) => `${p.file}@${p.sha256}`));
+    });
+
+    describe("an edited, missing or CRLF-converted patch file", () => {
+        let dir: string;
+        beforeEach(() => {
+            dir = mkdtempSync(join(tmpdir(), "hearth-patches-"));
+            for (const f of files) copyFileSync(join(ENGINE_PATCHES_DIR, f), join(dir, f));
+        });
+        afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+        it("is reported with the digest to record; line-end conversion is not a change", () => {
+            expect(enginePatchMismatches(dir)).toEqual([]);
+            const [first, second, third] = files;
+            const edited = readFileSync(join(dir, first), "utf8") + "+// one more line\n";
+            writeFileSync(join(dir, first), edited);
+            rmSync(join(dir, second));
+            writeFileSync(join(dir, third), readFileSync(join(dir, third), "utf8").replace(/\n/g, "\r\n"));
+            const problems = enginePatchMismatches(dir);
+            expect(problems).toHaveLength(2);
+            expect(problems[0]).toContain(`${first} changed since its digest was recorded`);
+            expect(problems[0]).toContain(`to "${patchDigest(edited)}"`);
+            expect(patchDigest(edited)).not.toBe(ENGINE_PATCHES[0].sha256);
+            expect(problems[1]).toMatch(new RegExp(`${second}.*cannot be read \\(ENOENT\\)`));
+        });
     });
 });
 
