@@ -8,5 +8,6 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 300_000,
     reporters: ["default", "./test/summaryReporter.ts"],
+    globalSetup: ["./test/tmpdirSetup.ts"],
   },
 });

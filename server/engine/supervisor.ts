@@ -146,15 +146,22 @@ export class EngineSupervisor extends EventEmitter<{ event: [EngineEvent] }> {
   constructor(private readonly opts: SupervisorOptions) {
     super();
     this.privateDir = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-engine-"));
+    // A host that exits without stop() (its client gone, a signal) must not leave the key file behind either.
+    process.once("exit", this.removePrivateDir);
     fs.chmodSync(this.privateDir, 0o700);
     fs.writeFileSync(path.join(this.privateDir, "api-key"), this.apiKey + "\n", { mode: 0o600 });
     try {
       ensurePrivateDir(this.slotDir);
     } catch (err) {
-      fs.rmSync(this.privateDir, { recursive: true, force: true });
+      this.removePrivateDir();
       throw new EngineStartError((err as Error).message);
     }
   }
+
+  private readonly removePrivateDir = (): void => {
+    process.removeListener("exit", this.removePrivateDir);
+    fs.rmSync(this.privateDir, { recursive: true, force: true });
+  };
 
   get pid(): number | undefined {
     return this.child?.pid;
@@ -187,7 +194,7 @@ export class EngineSupervisor extends EventEmitter<{ event: [EngineEvent] }> {
       await exited;
       clearTimeout(timer);
     }
-    fs.rmSync(this.privateDir, { recursive: true, force: true });
+    this.removePrivateDir();
   }
 
   private async spawnUntilHealthy(): Promise<EngineEndpoint> {
