@@ -52,20 +52,94 @@ export function completionUiConfig(): CompletionUiConfig {
   };
 }
 
-export async function setCompletionsEnabled(enabled: boolean): Promise<void> {
-  await section().update("completion.enabled", enabled, vscode.ConfigurationTarget.Global);
+/** Where a setting was written: the scope the user will find it in. */
+export type SettingScope = "folder" | "workspace" | "user";
+
+export interface SettingWrite {
+  key: string;
+  scope: SettingScope;
+  /** The value in effect after the write differs from the one written (a scope Hearth cannot write wins, e.g. a policy). */
+  overridden: boolean;
 }
 
-export async function toggleLanguage(languageId: string): Promise<boolean> {
+/**
+ * The resource whose folder settings apply: the active editor's file, else the first workspace folder. (Hearth's
+ * settings are window-scoped, so in a multi-root workspace only the workspace file's value applies; a folder
+ * value still shows up here when VS Code honours it.)
+ */
+function settingsResource(): vscode.Uri | undefined {
+  const doc = vscode.window.activeTextEditor?.document.uri;
+  if (doc && vscode.workspace.getWorkspaceFolder?.(doc)) return doc;
+  return vscode.workspace.workspaceFolders?.[0]?.uri;
+}
+
+/**
+ * Writes `hearth.<key>` where the value in effect comes from: the most specific scope that sets it (folder >
+ * workspace > user), so the user's choice takes effect instead of landing in User settings under a workspace
+ * override. A key set nowhere is written to User settings.
+ */
+export async function writeSetting(key: string, value: unknown): Promise<SettingWrite> {
+  const resource = settingsResource();
+  const scoped = vscode.workspace.getConfiguration("hearth", resource);
+  const seen = scoped.inspect(key);
+  const setSomewhere = [seen?.globalValue, seen?.workspaceValue, seen?.workspaceFolderValue].some((v) => v !== undefined);
+  // Writing a default nobody overrides would only add a line to the user's settings.json.
+  if (!setSomewhere && JSON.stringify(seen?.defaultValue) === JSON.stringify(value)) return { key, scope: "user", overridden: false };
+  let scope: SettingScope = "user";
+  let target = vscode.ConfigurationTarget.Global;
+  let config = section();
+  if (seen?.workspaceFolderValue !== undefined && resource) {
+    scope = "folder";
+    target = vscode.ConfigurationTarget.WorkspaceFolder;
+    config = scoped;
+  } else if (seen?.workspaceValue !== undefined) {
+    scope = "workspace";
+    target = vscode.ConfigurationTarget.Workspace;
+  }
+  await config.update(key, value, target);
+  const now = vscode.workspace.getConfiguration("hearth", resource).get(key);
+  return { key, scope, overridden: JSON.stringify(now) !== JSON.stringify(value) };
+}
+
+/** "in this workspace's settings" etc., for messages after a write; empty for User settings. */
+export function describeScope(writes: SettingWrite[]): string {
+  const scopes = new Set(writes.map((w) => w.scope));
+  if (scopes.has("folder")) return " (in the folder's settings, where it was set)";
+  if (scopes.has("workspace")) return " (in the workspace settings, where it was set)";
+  return "";
+}
+
+/**
+ * Says so when a setting Hearth wrote is not the one in effect (nothing would seem to happen otherwise).
+ */
+export function warnIfOverridden(writes: SettingWrite[]): boolean {
+  const stuck = writes.filter((w) => w.overridden);
+  if (!stuck.length) return false;
+  void vscode.window.showWarningMessage(
+    `Hearth: ${stuck.map((w) => `hearth.${w.key}`).join(", ")} ${stuck.length > 1 ? "are" : "is"} set somewhere Hearth cannot change ` +
+      "(a folder of a multi-root workspace, or a policy), so the new value does not apply. Change it there.",
+    "Open Settings",
+  ).then((a) => a && vscode.commands.executeCommand("workbench.action.openSettings", stuck[0] ? `hearth.${stuck[0].key}` : "hearth"));
+  return true;
+}
+
+export async function setCompletionsEnabled(enabled: boolean): Promise<SettingWrite> {
+  return writeSetting("completion.enabled", enabled);
+}
+
+/** Turns completions off/on for `languageId`; `nowEnabled` is the new state. */
+export async function toggleLanguage(languageId: string): Promise<{ nowEnabled: boolean; write: SettingWrite }> {
   const current = completionUiConfig().disabledLanguages;
   const disabled = current.includes(languageId);
   const next = disabled ? current.filter((l) => l !== languageId) : [...current, languageId];
-  await section().update("completion.disabledLanguages", next, vscode.ConfigurationTarget.Global);
-  return disabled; // now enabled?
+  const write = await writeSetting("completion.disabledLanguages", next);
+  return { nowEnabled: disabled, write };
 }
 
-export async function setModelSettings(patch: { model?: string; mmproj?: string; drafter?: string; remoteEndpoint?: string }): Promise<void> {
+export async function setModelSettings(patch: { model?: string; mmproj?: string; drafter?: string; remoteEndpoint?: string }): Promise<SettingWrite[]> {
+  const writes: SettingWrite[] = [];
   for (const [key, value] of Object.entries(patch)) {
-    if (value !== undefined) await section().update(key, value, vscode.ConfigurationTarget.Global);
+    if (value !== undefined) writes.push(await writeSetting(key, value));
   }
+  return writes;
 }

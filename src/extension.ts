@@ -8,7 +8,7 @@ import type { HearthApi } from "./api";
 import { ChatViewProvider } from "./chat/chatViewProvider";
 import { CompletionGate } from "./completion";
 import { CursorTracker, type CursorAt } from "./cursorTracker";
-import { completionUiConfig, setCompletionsEnabled, toggleLanguage } from "./config";
+import { completionUiConfig, describeScope, setCompletionsEnabled, toggleLanguage, warnIfOverridden } from "./config";
 import { errorMessage, HostClient } from "./hostClient";
 import { Commands } from "./ids";
 import { explainScreenshot, summarizeMeeting } from "./media";
@@ -70,14 +70,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<Hearth
     vscode.commands.registerCommand(Commands.summarizeMeeting, (uri?: vscode.Uri) => summarizeMeeting(host, uri)),
     vscode.commands.registerCommand(Commands.toggleCompletions, async () => {
       const enabled = !completionUiConfig().enabled;
-      await setCompletionsEnabled(enabled);
-      void vscode.window.setStatusBarMessage(`Hearth: inline completions ${enabled ? "on" : "off"}`, 2500);
+      const write = await setCompletionsEnabled(enabled);
+      if (warnIfOverridden([write])) return;
+      void vscode.window.setStatusBarMessage(`Hearth: inline completions ${enabled ? "on" : "off"}${describeScope([write])}`, 2500);
     }),
     vscode.commands.registerCommand(Commands.toggleCompletionsForLanguage, async () => {
       const languageId = vscode.window.activeTextEditor?.document.languageId;
       if (!languageId) return;
-      const nowEnabled = await toggleLanguage(languageId);
-      void vscode.window.setStatusBarMessage(`Hearth: completions ${nowEnabled ? "on" : "off"} for ${languageId}`, 2500);
+      const { nowEnabled, write } = await toggleLanguage(languageId);
+      if (warnIfOverridden([write])) return;
+      void vscode.window.setStatusBarMessage(`Hearth: completions ${nowEnabled ? "on" : "off"} for ${languageId}${describeScope([write])}`, 2500);
     }),
     vscode.commands.registerCommand(Commands.selectModel, () => models!.selectModel()),
     vscode.commands.registerCommand(Commands.downloadModel, () => models!.download()),

@@ -6,7 +6,7 @@
 import * as os from "node:os";
 import * as vscode from "vscode";
 import { DEFAULT_MODEL, type ModelStatus } from "../server/protocol";
-import { setModelSettings } from "./config";
+import { describeScope, setModelSettings, warnIfOverridden } from "./config";
 import { errorCode, errorMessage, type HostClient } from "./hostClient";
 
 const API_KEY_SECRET = "hearth.remoteApiKey";
@@ -119,10 +119,7 @@ export class ModelManagerUi {
         label: r.label,
         description: `${r.gb} GB${r.uri === current ? " · current" : ""}`,
         detail: `${r.note}${r.gb * 1.5 > freeGb ? " — $(warning) may not fit in this machine's memory" : ""}`,
-        apply: async () => {
-          await setModelSettings({ model: r.uri, mmproj: "auto", drafter: "auto", remoteEndpoint: "" });
-          return true;
-        },
+        apply: () => this.applyModel({ model: r.uri, mmproj: "auto", drafter: "auto", remoteEndpoint: "" }, r.label),
       })),
       { label: "", kind: vscode.QuickPickItemKind.Separator, apply: async () => false },
       { label: "$(file) Local GGUF file…", detail: "A model file on this machine (its mmproj and drafter are found beside it)", apply: () => this.pickLocal() },
@@ -160,8 +157,7 @@ export class ModelManagerUi {
   private async pickLocal(): Promise<boolean> {
     const files = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { "GGUF model": ["gguf"] }, title: "Choose a GGUF model" });
     if (!files?.[0]) return false;
-    await setModelSettings({ model: files[0].fsPath, mmproj: "auto", drafter: "auto", remoteEndpoint: "" });
-    return true;
+    return this.applyModel({ model: files[0].fsPath, mmproj: "auto", drafter: "auto", remoteEndpoint: "" }, files[0].fsPath);
   }
 
   private async pickRemote(): Promise<boolean> {
@@ -174,7 +170,17 @@ export class ModelManagerUi {
     if (!url) return false;
     const key = await vscode.window.showInputBox({ title: "API key (optional)", password: true, prompt: "Stored in VS Code's secret storage" });
     if (key !== undefined) await this.context.secrets.store(API_KEY_SECRET, key);
-    await setModelSettings({ remoteEndpoint: url.trim() });
+    return this.applyModel({ remoteEndpoint: url.trim() }, url.trim());
+  }
+
+  /**
+   * Writes the model settings where they are in effect (a workspace's own `hearth.model` included) and says
+   * where; false (with a warning) when a scope Hearth cannot write still overrides them.
+   */
+  private async applyModel(patch: Parameters<typeof setModelSettings>[0], what: string): Promise<boolean> {
+    const writes = await setModelSettings(patch);
+    if (warnIfOverridden(writes)) return false;
+    void vscode.window.setStatusBarMessage(`Hearth: model set to ${what}${describeScope(writes)}`, 4000);
     return true;
   }
 }
