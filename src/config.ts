@@ -43,6 +43,11 @@ export function hostSettings(remoteApiKey = ""): Partial<HearthSettings> {
   };
 }
 
+/** The remote endpoint in effect ("" = the local engine): where every prompt goes when it is set. */
+export function remoteEndpoint(): string {
+  return (section().get<string>("remoteEndpoint") ?? "").trim();
+}
+
 export function completionUiConfig(): CompletionUiConfig {
   const c = section();
   return {

@@ -8,12 +8,12 @@ import type { HearthApi } from "./api";
 import { ChatViewProvider } from "./chat/chatViewProvider";
 import { CompletionGate } from "./completion";
 import { CursorTracker, type CursorAt } from "./cursorTracker";
-import { completionUiConfig, describeScope, setCompletionsEnabled, toggleLanguage, warnIfOverridden } from "./config";
+import { completionUiConfig, describeScope, remoteEndpoint, setCompletionsEnabled, toggleLanguage, warnIfOverridden } from "./config";
 import { errorMessage, HostClient } from "./hostClient";
 import { Commands } from "./ids";
 import { explainScreenshot, summarizeMeeting } from "./media";
 import { ModelManagerUi } from "./models";
-import { StatusBar } from "./status";
+import { currentModelDescription, StatusBar, statusMenuTitle } from "./status";
 
 export async function activate(context: vscode.ExtensionContext): Promise<HearthApi> {
   const output = vscode.window.createOutputChannel("Hearth", { log: true });
@@ -26,9 +26,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<Hearth
   context.subscriptions.push(output, gate, status, host);
 
   let warned = false;
+  /** The chat's banner: the model state, and the endpoint its messages go to when that is not this machine. */
+  const chatModelState = () => {
+    const s = host.status;
+    if (!s) return;
+    chat.setModelState(s.state, s.state === "error" ? s.error?.message : s.state === "downloading" ? downloadDetail(s) : undefined, remoteEndpoint() || undefined);
+  };
   host.onStatus((s: ModelStatus) => {
     status.setStatus(s);
-    chat.setModelState(s.state, s.state === "error" ? s.error?.message : s.state === "downloading" ? downloadDetail(s) : undefined);
+    chatModelState();
     if (s.state === "ready" && !warned) {
       warned = true;
       models!.warnIfTight(s);
@@ -90,7 +96,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Hearth
     vscode.commands.registerCommand(Commands.showLogs, () => output.show(true)),
     vscode.commands.registerCommand(Commands.statusMenu, () => statusMenu(host)),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
-      if (e.affectsConfiguration("hearth.completion")) status.render();
+      if (e.affectsConfiguration("hearth")) {
+        status.render(); // completions on/off, a remote endpoint set or cleared, another model
+        chatModelState();
+      }
       if (e.affectsConfiguration("hearth")) await host.pushSettings();
     }),
   );
@@ -146,6 +155,7 @@ function downloadDetail(s: ModelStatus): string | undefined {
 
 async function statusMenu(host: HostClient): Promise<void> {
   const s = host.status;
+  const remote = remoteEndpoint();
   const enabled = completionUiConfig().enabled;
   const lang = vscode.window.activeTextEditor?.document.languageId;
   const items: (vscode.QuickPickItem & { command: string })[] = [
@@ -154,11 +164,11 @@ async function statusMenu(host: HostClient): Promise<void> {
     { label: "$(comment-discussion) Open chat", command: "hearth.chat.focus" },
     { label: "$(device-camera) Explain screenshot…", command: Commands.explainScreenshot },
     { label: "$(record) Summarize meeting recording…", command: Commands.summarizeMeeting },
-    { label: "$(server-environment) Select model…", description: s?.model, command: Commands.selectModel },
+    { label: "$(server-environment) Select model…", description: currentModelDescription(s, remote), command: Commands.selectModel },
     ...(s?.state === "error" || s?.state === "idle" ? [{ label: "$(cloud-download) Download model", command: Commands.downloadModel }] : []),
     { label: "$(debug-restart) Restart model host", command: Commands.restartHost },
     { label: "$(output) Show logs", command: Commands.showLogs },
   ];
-  const picked = await vscode.window.showQuickPick(items, { title: `Hearth — ${s?.state ?? "starting"}${s?.error ? `: ${s.error.message}` : ""}` });
+  const picked = await vscode.window.showQuickPick(items, { title: statusMenuTitle(s, remote) });
   if (picked) await vscode.commands.executeCommand(picked.command);
 }

@@ -1,11 +1,12 @@
 /**
  * The status bar item: model state at a glance (downloading n% / loading / ready / error), the last
  * completion's latency and speed, and why completions are not showing when they are not. Never silent.
+ * With a remote endpoint it says so plainly (item, tooltip, menu): prompts, workspace files included, go there.
  */
 import * as vscode from "vscode";
 import type { CompletionStatsParams, ModelStatus, WorkspacePrefixParams } from "../server/protocol";
 import { Commands } from "./ids";
-import { completionUiConfig } from "./config";
+import { completionUiConfig, remoteEndpoint } from "./config";
 import { describeLastCompletion } from "./completionStatus";
 import { describeWorkspacePrefix, warmingPercent } from "./prefixStatus";
 
@@ -16,6 +17,8 @@ export class StatusBar implements vscode.Disposable {
   private completionError?: string;
   private skip?: string;
   private prefix?: WorkspacePrefixParams;
+  /** Which model the stats and the last error belong to (the remote URL or the local model setting). */
+  private modelKey?: string;
 
   constructor() {
     this.item.name = "Hearth";
@@ -53,74 +56,100 @@ export class StatusBar implements vscode.Disposable {
 
   render(): void {
     const s = this.status;
+    const remote = remoteEndpoint();
+    this.forgetOtherModel(remote ? `remote:${remote}` : `local:${s?.model ?? ""}`);
     const cfg = completionUiConfig();
-    let text = "$(flame) Hearth";
+    const name = remote ? "Hearth (remote)" : "Hearth";
+    let icon = "flame";
+    let suffix = "";
     let background: vscode.ThemeColor | undefined;
     const tooltip = new vscode.MarkdownString(undefined, true);
-    tooltip.appendMarkdown("**Hearth** — local Gemma 4\n\n");
-    if (!s) {
-      text = "$(loading~spin) Hearth";
-      tooltip.appendMarkdown("Starting the model host…");
+    if (remote) {
+      icon = "remote";
+      tooltip.appendMarkdown(`**Hearth** — remote endpoint \`${code(remote)}\`\n\n`);
+      tooltip.appendMarkdown(`**Not local:** ${REMOTE_NOTICE(code(remote))}\n\n`);
     } else {
-      tooltip.appendMarkdown(`Model: \`${s.model}\`\n\n`);
+      tooltip.appendMarkdown("**Hearth** — local Gemma 4 (nothing leaves this machine)\n\n");
+    }
+    if (!s) {
+      icon = "loading~spin";
+      tooltip.appendMarkdown("Starting the model host…\n\n");
+    } else {
+      if (!remote) tooltip.appendMarkdown(`Model: \`${code(s.model)}\`\n\n`);
       switch (s.state) {
         case "downloading": {
           const d = s.download;
           const pct = d && d.totalBytes ? Math.floor((100 * d.downloadedBytes) / d.totalBytes) : 0;
-          text = `$(cloud-download) Hearth ${pct}%`;
+          icon = "cloud-download";
+          suffix = ` ${pct}%`;
           if (d) tooltip.appendMarkdown(`Downloading ${d.file} (${d.fileIndex + 1}/${d.fileCount}), ${mb(d.speed)} MB/s, ${Math.round(d.etaSeconds)} s left\n\n`);
           break;
         }
         case "checking":
         case "loading":
-          text = "$(loading~spin) Hearth";
-          tooltip.appendMarkdown(s.error ? `${s.error.message}\n\n` : "Loading the model…\n\n");
+          icon = "loading~spin";
+          tooltip.appendMarkdown(s.error ? `${s.error.message}\n\n` : remote ? "Connecting to the endpoint…\n\n" : "Loading the model…\n\n");
           break;
         case "error":
-          text = "$(error) Hearth";
+          icon = "error";
           background = new vscode.ThemeColor("statusBarItem.errorBackground");
           tooltip.appendMarkdown(`**Not working:** ${s.error?.message ?? "unknown error"}\n\n`);
           break;
         case "idle":
-          text = "$(flame) Hearth";
-          tooltip.appendMarkdown("The model loads on first use.\n\n");
+          tooltip.appendMarkdown(remote ? "Hearth connects to the endpoint on first use.\n\n" : "The model loads on first use.\n\n");
           break;
         case "ready": {
           const st = this.stats?.stats;
-          text = st ? `$(flame) Hearth ${Math.round(st.totalMs)} ms` : "$(flame) Hearth";
+          if (st) suffix = ` ${Math.round(st.totalMs)} ms`;
           // A long first read of the workspace shows its progress (completions work meanwhile).
           const reading = this.prefix && warmingPercent(this.prefix);
-          if (reading !== undefined) text = `$(sync~spin) Hearth workspace ${reading}%`;
+          if (reading !== undefined) {
+            icon = "sync~spin";
+            suffix = ` workspace ${reading}%`;
+          }
           const e = s.engine;
-          if (e) {
+          if (e && e.kind === "remote") {
+            tooltip.appendMarkdown(`Connected; the endpoint ${e.vision ? "reads" : "does not read"} images and ${e.audio ? "reads" : "does not read"} audio\n\n`);
+          } else if (e) {
             tooltip.appendMarkdown(
               `Engine: ${e.kind}${e.version ? ` (${e.version})` : ""}, ${e.threads ?? "?"} threads, ` +
                 `MTP ${e.mtp ? "on" : "off"}, vision ${e.vision ? "yes" : "no"}, audio ${e.audio ? "yes" : "no"}` +
                 `${e.restarts ? `, restarted ${e.restarts}×` : ""}\n\n`,
             );
           }
-          if (s.memory) tooltip.appendMarkdown(`Context: ${s.memory.contextSize.toLocaleString()} tokens\n\n`);
+          if (s.memory && !remote) tooltip.appendMarkdown(`Context: ${s.memory.contextSize.toLocaleString()} tokens\n\n`);
           if (this.prefix) tooltip.appendText(describeWorkspacePrefix(this.prefix) + "\n\n");
           if (st) tooltip.appendText(describeLastCompletion(st) + "\n\n");
         }
       }
     }
     if (!cfg.enabled) {
-      text = "$(circle-slash) Hearth";
+      icon = "circle-slash";
       tooltip.appendMarkdown("Inline completions are **off** (click to turn them on).\n\n");
     } else if (this.skip) {
       tooltip.appendMarkdown(`No completion here: ${this.skip}.\n\n`);
     }
     if (this.completionError) {
-      text = "$(warning) Hearth";
+      icon = "warning";
       background = new vscode.ThemeColor("statusBarItem.warningBackground");
       tooltip.appendMarkdown(`**Last completion failed:** ${this.completionError}\n\n`);
     }
     tooltip.appendMarkdown("Click for actions.");
+    const text = `$(${icon}) ${name}${suffix}`;
     this.item.text = text;
     this.item.tooltip = tooltip;
     this.item.backgroundColor = background;
-    this.item.accessibilityInformation = { label: text.replace(/\$\([^)]*\)\s*/g, ""), role: "button" };
+    const label = text.replace(/\$\([^)]*\)\s*/g, "");
+    this.item.accessibilityInformation = { label: remote ? `${label}: prompts are sent to ${remote}` : label, role: "button" };
+  }
+
+  /** A different model (local ↔ remote, another file or URL): the last completion's figures and error were the old one's. */
+  private forgetOtherModel(key: string): void {
+    if (this.modelKey !== undefined && this.modelKey !== key) {
+      this.stats = undefined;
+      this.completionError = undefined;
+    }
+    this.modelKey = key;
   }
 
   dispose(): void {
@@ -129,3 +158,20 @@ export class StatusBar implements vscode.Disposable {
 }
 
 const mb = (n: number) => (n / 1e6).toFixed(1);
+/** Text safe inside Markdown inline code. */
+const code = (t: string) => t.replace(/`/g, "'");
+
+/** What goes to a remote endpoint: said in the tooltip, the status menu and the chat. */
+export const REMOTE_NOTICE = (url: string) =>
+  `prompts go to ${url} — inline completions with your workspace's files, chat messages (with @workspace, the workspace's files), images and recordings.`;
+
+/** The status menu's title: the state, and where prompts go when that is not this machine. */
+export function statusMenuTitle(status: ModelStatus | undefined, remote: string): string {
+  const state = `${status?.state ?? "starting"}${status?.error ? `: ${status.error.message}` : ""}`;
+  return remote ? `Hearth — remote endpoint ${remote} (prompts are sent there) — ${state}` : `Hearth — local model — ${state}`;
+}
+
+/** The status menu's "Select model…" entry: what is in use now. */
+export function currentModelDescription(status: ModelStatus | undefined, remote: string): string | undefined {
+  return remote ? `remote: ${remote}` : status?.model;
+}

@@ -825,14 +825,31 @@ function bannerAction(label: string, command: ViewCommand): HTMLButtonElement {
   return b;
 }
 
-function renderModelState(state: string, detail?: string): void {
-  if (state === "ready") {
+/** The state texts when a remote endpoint answers instead of the local engine. */
+const REMOTE_STATE_TEXT: Record<string, string> = {
+  idle: "Hearth connects to the remote endpoint on the first message.",
+  checking: "Connecting to the remote endpoint…",
+  loading: "Connecting to the remote endpoint…",
+  error: "The remote endpoint is not working.",
+  starting: "Starting the model host…",
+  restarting: "Reconnecting…",
+};
+
+/** Said whenever a remote endpoint is configured (ready included): what leaves this machine, and where to. */
+function remoteNote(url: string): string {
+  return `Not local: your messages, their attachments and, with Workspace or @workspace, the workspace's files are sent to ${url}.`;
+}
+
+function renderModelState(state: string, detail?: string, remote?: string): void {
+  if (state === "ready" && !remote) {
     banner.hidden = true;
     return;
   }
   banner.hidden = false;
-  banner.className = `banner ${state === "error" ? "error" : "info"}`;
-  bannerText.textContent = detail || STATE_TEXT[state] || `${state.charAt(0).toUpperCase()}${state.slice(1)}…`;
+  banner.className = `banner ${state === "error" ? "error" : "info"}${remote ? " remote" : ""}`;
+  const texts = remote ? REMOTE_STATE_TEXT : STATE_TEXT;
+  const stateText = detail || texts[state] || `${state.charAt(0).toUpperCase()}${state.slice(1)}…`;
+  bannerText.textContent = !remote ? stateText : state === "ready" ? remoteNote(remote) : `${stateText} ${remoteNote(remote)}`;
   const pct = /(\d+(?:\.\d+)?)\s*%/.exec(detail ?? "");
   bannerProgress.hidden = !pct;
   if (pct) {
@@ -841,6 +858,7 @@ function renderModelState(state: string, detail?: string): void {
   }
   bannerActions.replaceChildren(
     ...(state === "error" ? [bannerAction("Show logs", "hearth.showLogs"), bannerAction("Select model", "hearth.selectModel")] : []),
+    ...(remote && state !== "error" ? [bannerAction("Change", "hearth.selectModel")] : []),
   );
 }
 
@@ -882,7 +900,7 @@ window.addEventListener("message", (event: MessageEvent<ToView>) => {
       renderChips();
       return;
     case "modelState":
-      renderModelState(m.state, m.detail);
+      renderModelState(m.state, m.detail, m.remote);
       return;
     case "notice":
       showNotice(m.level, m.message);

@@ -44,7 +44,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private viewDisposables: vscode.Disposable[] = [];
   private readonly store: ChatHistory;
   private chips: ContextChip[] = [];
-  private modelState: { state: string; detail?: string } | undefined;
+  private modelState: { state: string; detail?: string; remote?: string } | undefined;
   private active: ActiveRequest | undefined;
   private lastEditor: vscode.TextEditor | undefined;
   private readonly disposables: vscode.Disposable[] = [];
@@ -126,10 +126,13 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     void this.reveal(true);
   }
 
-  /** The model's state, shown as a quiet banner unless it is "ready". */
-  setModelState(state: string, detail?: string): void {
-    this.modelState = { state, detail };
-    this.post({ type: "modelState", state, detail });
+  /**
+   * The model's state, shown as a quiet banner unless it is "ready"; with `remote` (the endpoint in use) the
+   * banner stays and says that messages go there.
+   */
+  setModelState(state: string, detail?: string, remote?: string): void {
+    this.modelState = { state, detail, ...(remote ? { remote } : {}) };
+    this.post({ type: "modelState", ...this.modelState });
   }
 
   /** Explain Screenshot: shows the image as a user turn and streams the model's explanation under it. */

@@ -46,7 +46,8 @@ export type ToWebview =
   | { type: "delta"; id: string; text: string }
   | { type: "done"; id: string; status: ChatTurn["status"]; error?: string; stats?: ChatTurn["stats"] }
   | { type: "context"; chips: ContextChip[] }
-  | { type: "modelState"; state: string; detail?: string };
+  /** `remote`: the endpoint messages go to (set in `hearth.remoteEndpoint`); absent for the local engine. */
+  | { type: "modelState"; state: string; detail?: string; remote?: string };
 
 /** Webview → extension. */
 export type FromWebview =

@@ -205,6 +205,30 @@ describe("chat webview", () => {
     expect($(".banner").hidden).toBe(true);
   });
 
+  it("says where messages go while a remote endpoint is configured, ready included", () => {
+    send({ type: "modelState", state: "idle", remote: "http://gpu-box.internal:8080" });
+    expect($(".banner").hidden).toBe(false);
+    expect($(".banner").classList.contains("remote")).toBe(true);
+    const idle = $(".banner-text").textContent;
+    expect(idle).not.toMatch(/not loaded/);
+    expect(idle).toMatch(/connects to the remote endpoint/);
+    expect(idle).toMatch(/sent to http:\/\/gpu-box\.internal:8080/);
+    expect(idle).toMatch(/workspace's files/);
+    send({ type: "modelState", state: "ready", remote: "http://gpu-box.internal:8080" });
+    expect($(".banner").hidden).toBe(false);
+    expect($(".banner-text").textContent).toMatch(/^Not local: .*sent to http:\/\/gpu-box\.internal:8080\.$/);
+    click($(".banner-actions button"));
+    expect(lastPosted()).toEqual({ type: "command", command: "hearth.selectModel" });
+    send({ type: "modelState", state: "error", detail: "The remote endpoint http://gpu-box.internal:8080 does not answer /health.", remote: "http://gpu-box.internal:8080" });
+    expect($(".banner").classList.contains("error")).toBe(true);
+    expect($(".banner-text").textContent).toMatch(/does not answer \/health\. Not local:/);
+    // back to the local model: the banner goes once it is ready
+    send({ type: "modelState", state: "idle" });
+    expect($(".banner-text").textContent).toBe("The model is not loaded yet.");
+    send({ type: "modelState", state: "ready" });
+    expect($(".banner").hidden).toBe(true);
+  });
+
   it("shows notices from the extension", () => {
     send({ type: "notice", level: "error", message: ".env looks like a secrets file" });
     expect($(".notice").hidden).toBe(false);
