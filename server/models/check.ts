@@ -6,6 +6,7 @@ import { readGgufFileInfo, type GgufFileInfo } from "node-llama-cpp";
 import fs from "node:fs/promises";
 import { HearthFailure } from "../errors";
 import type { HearthErrorCode } from "../protocol";
+import { checkGgufStructure, GgufStructureError } from "./ggufStructure";
 
 /** A model file problem; a {@link HearthFailure} so it reaches the client with its code. */
 export class ModelCheckError extends HearthFailure {
@@ -33,12 +34,12 @@ export async function checkGguf(path: string, role: ModelRole): Promise<CheckedG
   await assertMagic(path, role);
   let info: GgufFileInfo;
   try {
+    // First a walk bounded by the file's size: the reader below would loop for ever on some damaged counts.
+    await checkGgufStructure(path);
     info = await readGgufFileInfo(path, { readTensorInfo: true, logWarnings: false, spliceSplitFiles: true });
   } catch (err) {
-    throw new ModelCheckError(
-      "truncated-gguf",
-      `${path} is a damaged GGUF file (its header cannot be read: ${(err as Error).message}). Delete it and download it again.`,
-    );
+    const reason = err instanceof GgufStructureError ? err.message : `its header cannot be read: ${(err as Error).message}`;
+    throw new ModelCheckError("truncated-gguf", `${path} is a damaged GGUF file (${reason}). Delete it and download it again.`);
   }
   assertComplete(info, path, sizeBytes);
   const architecture = String(info.metadata.general?.architecture ?? "");
