@@ -78,8 +78,9 @@ export class ChatService {
     this.tokens = opts.tokens;
   }
 
-  async chat(messages: ChatMessage[], opts: GenerateOptions = {}): Promise<ChatResult> {
+  async chat(conversation: ChatMessage[], opts: GenerateOptions = {}): Promise<ChatResult> {
     const loaded = await this.models.ensureLoaded();
+    const messages = withoutUnusableEarlierMedia(loaded, conversation);
     assertMediaSupported(loaded, messages);
     checkMediaParts(messages);
     const body = this.body(messages, opts);
@@ -109,8 +110,9 @@ export class ChatService {
    * per request (the ~0.1 s per 44K tokens prefixTokens.ts avoids for keystrokes; small beside encoding an
    * image). Text-only conversations keep sending the prefix as ids.
    */
-  async chatWithWorkspace(messages: ChatMessage[], workspace: WorkspaceChunks, opts: GenerateOptions = {}): Promise<ChatResult> {
+  async chatWithWorkspace(conversation: ChatMessage[], workspace: WorkspaceChunks, opts: GenerateOptions = {}): Promise<ChatResult> {
     const loaded = await this.models.ensureLoaded();
+    const messages = withoutUnusableEarlierMedia(loaded, conversation);
     if (loaded.fim) {
       throw new HearthFailure(
         "wrong-architecture",
@@ -297,6 +299,24 @@ function audioFormat(mimeType: string): string {
   if (/mpeg|mp3/.test(mimeType)) return "mp3";
   if (/flac/.test(mimeType)) return "flac";
   return "wav";
+}
+
+/**
+ * Images and audio of earlier turns that the loaded model cannot take (a model or endpoint without the
+ * projector, selected after they were attached) become a line of text saying so, so the conversation goes
+ * on; only media in the message being sent is refused (assertMediaSupported).
+ */
+export function withoutUnusableEarlierMedia(loaded: Pick<LoadedModel, "info">, messages: ChatMessage[]): ChatMessage[] {
+  let current = messages.length - 1;
+  while (current >= 0 && messages[current].role !== "user") current--;
+  const unusable = (p: ChatContentPart) => (p.type === "image" && !loaded.info.vision) || (p.type === "audio" && !loaded.info.audio);
+  return messages.map((m, i) => {
+    if (i >= current || !Array.isArray(m.content) || !m.content.some(unusable)) return m;
+    const content = m.content.map((p): ChatContentPart =>
+      !unusable(p) ? p : { type: "text", text: p.type === "image" ? "[an image the current model cannot see]" : "[a recording the current model cannot hear]" },
+    );
+    return { ...m, content };
+  });
 }
 
 function assertMediaSupported(loaded: LoadedModel, messages: ChatMessage[]): void {

@@ -125,6 +125,22 @@ describe("workspace chat", () => {
     expect(chatPrompts().length).toBe(prompts); // nothing was sent to the engine
   }, 120_000);
 
+  it("goes on after an earlier turn's image when the model has no projector (the image becomes a line saying so)", async () => {
+    const image = { type: "image" as const, data: "iVBORw0KGgo=", mimeType: "image/png" };
+    const conversation: ChatMessage[] = [
+      { role: "user", content: [image, { type: "text", text: "What is on this screenshot?" }] },
+      { role: "assistant", content: "A settings dialog." },
+      { role: "user", content: "Where is it implemented?" },
+    ];
+    for (const workspace of [true, false]) {
+      const answer = await ask(conversation, { workspace });
+      expect(answer.stats.generatedTokens).toBeGreaterThan(0);
+    }
+    const prompt = chatPrompts().at(-1)!;
+    expect(prompt).toContain("[an image the current model cannot see]");
+    expect(prompt.indexOf("[an image the current model cannot see]")).toBeLessThan(prompt.indexOf("What is on this screenshot?"));
+  }, 120_000);
+
   it("Stop cancels the engine request; media without a projector is refused with a clear error", async () => {
     const cancel = new CancellationTokenSource();
     const from = t.logs.length;
