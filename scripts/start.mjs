@@ -63,7 +63,9 @@ if (code) {
 
 console.log("hearth: no desktop VS Code found — starting code-server (real VS Code in the browser).");
 const tools = await setupE2eTools();
-execFileSync("npm", ["run", "--silent", "package"], { cwd: root, stdio: "inherit" });
+// The VSIX is installed on this machine only: package the engine `npm install` built (its CPU variant from the
+// patched source) instead of compiling every variant for other people's CPUs (10–15 min).
+execFileSync("npm", ["run", "--silent", "package", "--", "--cpu-variants", "native"], { cwd: root, stdio: "inherit" });
 const vsix = path.join(root, `hearth-${process.platform}-${process.arch}.vsix`);
 
 // code-server keeps its own profile: in the cache, apart from the user's real VS Code.
