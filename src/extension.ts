@@ -9,7 +9,7 @@ import { ChatViewProvider } from "./chat/chatViewProvider";
 import { CompletionGate } from "./completion";
 import { CursorTracker, type CursorAt } from "./cursorTracker";
 import { completionUiConfig, describeScope, remoteEndpoint, setCompletionsEnabled, toggleLanguage, warnIfOverridden } from "./config";
-import { errorMessage, HostClient } from "./hostClient";
+import { errorMessage, HostClient, isConnectionGone } from "./hostClient";
 import { Commands } from "./ids";
 import { explainScreenshot, summarizeMeeting } from "./media";
 import { ModelManagerUi } from "./models";
@@ -42,7 +42,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Hearth
   });
   host.onCompletionStats((s) => status.setCompletionStats(s));
   host.onWorkspacePrefix((p) => status.setWorkspacePrefix(p));
-  gate.onResult((err) => status.setCompletionError(err ? errorMessage(err) : undefined));
+  // A completion lost to Restart Model Host is not a failure worth a warning.
+  gate.onResult((err) => status.setCompletionError(err && !isConnectionGone(err) ? errorMessage(err) : undefined));
   const skipText = { disabled: "completions are turned off", language: "completions are off for this language", secret: "this looks like a secrets file" };
   gate.onSkip((s) => status.setSkip(skipText[s.reason]));
   // The host prepares the completion context where the cursor lands (file switches, clicks, jumps).

@@ -41,6 +41,9 @@ import {
 } from "../server/protocol";
 import type { ChatBackend, ChatOptions } from "./chat/backend";
 import { hostSettings } from "./config";
+import { HostStoppedError } from "./hostStopped";
+
+export { HostStoppedError, isHostStopped } from "./hostStopped";
 
 export class HostClient implements ChatBackend, vscode.Disposable {
   private client?: LanguageClient;
@@ -126,15 +129,15 @@ export class HostClient implements ChatBackend, vscode.Disposable {
   }
 
   async loadModel(): Promise<ModelStatus> {
-    return this.setStatus(await this.need().sendRequest(LoadModelRequest));
+    return this.setStatus(await this.request((c) => c.sendRequest(LoadModelRequest)));
   }
 
   async restartEngine(): Promise<ModelStatus> {
-    return this.setStatus(await this.need().sendRequest(RestartEngineRequest));
+    return this.setStatus(await this.request((c) => c.sendRequest(RestartEngineRequest)));
   }
 
   async refreshStatus(): Promise<ModelStatus> {
-    return this.setStatus(await this.need().sendRequest(ModelStatusRequest));
+    return this.setStatus(await this.request((c) => c.sendRequest(ModelStatusRequest)));
   }
 
   async download(onProgress: (p: { percentage?: number; message?: string }) => void, token: vscode.CancellationToken): Promise<ModelFiles> {
@@ -144,7 +147,7 @@ export class HostClient implements ChatBackend, vscode.Disposable {
       if (v.kind === "report") onProgress(v);
     });
     try {
-      return await client.sendRequest(DownloadModelRequest, { workDoneToken }, token);
+      return await this.request(() => client.sendRequest(DownloadModelRequest, { workDoneToken }, token), client);
     } finally {
       sub.dispose();
     }
@@ -172,9 +175,23 @@ export class HostClient implements ChatBackend, vscode.Disposable {
     const partialResultToken = `hearth-stream-${this.nextToken++}`;
     const sub = client.onProgress(streamProgress, partialResultToken, (v) => onText(v.text));
     try {
-      return (await client.sendRequest(method, { ...params, partialResultToken }, token)) as R;
+      return (await this.request(() => client.sendRequest(method, { ...params, partialResultToken }, token), client)) as R;
     } finally {
       sub.dispose();
+    }
+  }
+
+  /**
+   * Sends a request; one the host never answered because it was stopped or restarted (Restart Model Host, a
+   * host crash) rejects with {@link HostStoppedError} instead of vscode-jsonrpc's "Pending response rejected
+   * since connection got disposed", so callers end it quietly instead of showing a JSON-RPC error.
+   */
+  private async request<R>(send: (client: LanguageClient) => Promise<R>, client = this.need()): Promise<R> {
+    try {
+      return await send(client);
+    } catch (err) {
+      if (this.client !== client || isConnectionGone(err)) throw new HostStoppedError(err);
+      throw err;
     }
   }
 
@@ -194,6 +211,15 @@ export class HostClient implements ChatBackend, vscode.Disposable {
     const bundled = this.context.asAbsolutePath(path.join("engine", process.platform === "win32" ? "llama-server.exe" : "llama-server"));
     return fs.existsSync(bundled) ? { HEARTH_LLAMA_SERVER: bundled } : {};
   }
+}
+
+/** JSON-RPC codes of a request lost with its connection: PendingResponseRejected, ConnectionInactive. */
+const CONNECTION_GONE_CODES = new Set([-32097, -32096]);
+
+/** A request (an inline completion included) lost because the host's connection went away: not an error to show. */
+export function isConnectionGone(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === "number" && CONNECTION_GONE_CODES.has(code);
 }
 
 /** The sentence to show for a failed request: the host's own, else the error's message. */

@@ -8,6 +8,7 @@ import * as vscode from "vscode";
 import { DEFAULT_MODEL, type ModelStatus } from "../server/protocol";
 import { describeScope, setModelSettings, warnIfOverridden } from "./config";
 import { errorCode, errorMessage, type HostClient } from "./hostClient";
+import { isHostStopped } from "./hostStopped";
 
 const API_KEY_SECRET = "hearth.remoteApiKey";
 
@@ -59,6 +60,7 @@ export class ModelManagerUi {
     try {
       return await this.host.loadModel();
     } catch (err) {
+      if (isHostStopped(err)) return undefined; // Restart Model Host loads it again
       if (errorCode(err) === "download-not-allowed") {
         if (!interactive && this.asked) return undefined;
         this.asked = true;
@@ -100,7 +102,7 @@ export class ModelManagerUi {
           }, token);
           return true;
         } catch (err) {
-          if (token.isCancellationRequested) {
+          if (token.isCancellationRequested || isHostStopped(err)) {
             void vscode.window.showInformationMessage("Hearth: download paused. It resumes where it stopped next time.");
           } else {
             void this.showError(err);
@@ -144,6 +146,7 @@ export class ModelManagerUi {
   }
 
   async showError(err: unknown): Promise<void> {
+    if (isHostStopped(err)) return; // not a failure: the host was restarted
     const code = errorCode(err);
     const action = await vscode.window.showErrorMessage(`Hearth: ${errorMessage(err)}`, ...errorActions(code));
     if (action === "Select Model") await this.selectModel();

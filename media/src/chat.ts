@@ -338,16 +338,19 @@ function renderFooter(tv: TurnView): void {
     footer.append(err);
   }
   const meta = el("div", "turn-meta");
-  if (turn.status === "stopped") meta.append(el("span", "status", "Stopped"));
+  if (turn.status === "stopped") meta.append(el("span", "status", turn.stopReason ? `Stopped: ${turn.stopReason}` : "Stopped"));
   if (turn.stats && turn.status !== "error") meta.append(el("span", "stats", formatStats(turn.stats)));
   if (turn.text) {
     const copy = button("Copy the answer as Markdown", "link-button", "Copy");
     copy.dataset.action = "copyAnswer";
     meta.append(copy);
   }
-  const retry = button("Generate this answer again", "link-button retry", turn.status === "done" ? "Regenerate" : "Retry");
-  retry.dataset.action = "retry";
-  meta.append(retry);
+  // A bad file stays bad: Retry is offered only where asking again can help.
+  if (!(turn.status === "error" && turn.noRetry)) {
+    const retry = button("Generate this answer again", "link-button retry", turn.status === "done" ? "Regenerate" : "Retry");
+    retry.dataset.action = "retry";
+    meta.append(retry);
+  }
   footer.append(meta);
 }
 
@@ -889,6 +892,8 @@ window.addEventListener("message", (event: MessageEvent<ToView>) => {
       tv.turn.status = m.status;
       tv.turn.error = m.error;
       tv.turn.stats = m.stats;
+      tv.turn.stopReason = m.stopReason;
+      tv.turn.noRetry = m.noRetry;
       if (dirty.has(tv)) flushRender();
       renderFooter(tv);
       updateBusy();

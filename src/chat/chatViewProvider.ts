@@ -16,12 +16,15 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import { checkAttachment, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, SNIFF_BYTES, sniffMedia } from "../../media/src/attach";
 import type { ChatResult, GenerationStats, HearthErrorData, MediaResult } from "../../server/protocol";
+import { isHostStopped } from "../hostStopped";
 import type { ChatBackend } from "./backend";
 import { ChatHistory } from "./history";
 import { buildPrompt, MAX_CHIP_CHARS, languageIdForFence, parseWorkspaceMention, secretFileReason, SYSTEM_PROMPT, WORKSPACE_NOTE } from "./prompt";
 import type { Attachment, ChatTurn, ContextChip } from "./types";
 import { VIEW_COMMANDS, type FromView, type ToView } from "./viewProtocol";
 
+/** Errors about the input itself (the file, its format or size): asking again cannot help, so no Retry. */
+const BAD_INPUT_CODES = new Set(["unsupported-media", "unreadable-media", "media-too-large"]);
 /** JSON-RPC "request cancelled" codes (LSP RequestCancelled, JSON-RPC RequestCancelled). */
 const CANCELLED_CODES = new Set([-32800]);
 const MAX_CHIPS = 12;
@@ -149,7 +152,11 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     };
     this.store.add(user);
     this.post({ type: "turn", turn: user });
-    await this.answer((onText, token) => this.backend.explainImage({ data: image.data, mimeType: image.mimeType }, q || undefined, onText, token));
+    await this.answer((onText, token) =>
+      this.backend.explainImage({ data: image.data, mimeType: image.mimeType }, q || undefined, onText, token).catch((err) => {
+        throw nameTheImage(err, image.name);
+      }),
+    );
   }
 
   dispose(): void {
@@ -313,15 +320,29 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     } catch (err) {
       if (cts.token.isCancellationRequested || isCancellation(err)) {
         turn.status = "stopped";
+      } else if (isHostStopped(err)) {
+        // Restart Model Host (or a host crash) ended the request: the answer stopped, nothing failed.
+        turn.status = "stopped";
+        turn.stopReason = "the model host was restarted";
+        this.log("chat: the answer stopped: the model host was restarted");
       } else {
         turn.status = "error";
         turn.error = errorSentence(err);
+        if (BAD_INPUT_CODES.has(errorCodeOf(err) ?? "")) turn.noRetry = true;
         this.log(`chat: ${turn.error}`);
       }
     } finally {
       if (this.active?.turn === turn) this.active = undefined;
       cts.dispose();
-      this.post({ type: "done", id: turn.id, status: turn.status, error: turn.error, stats: turn.stats });
+      this.post({
+        type: "done",
+        id: turn.id,
+        status: turn.status,
+        error: turn.error,
+        stats: turn.stats,
+        ...(turn.stopReason ? { stopReason: turn.stopReason } : {}),
+        ...(turn.noRetry ? { noRetry: true } : {}),
+      });
       await this.store.save();
       resolveSettled();
     }
@@ -542,6 +563,23 @@ function footerStats(stats: GenerationStats | undefined): ChatTurn["stats"] {
 function errorSentence(err: unknown): string {
   const data = (err as { data?: HearthErrorData } | undefined)?.data;
   return data?.hearth?.message ?? describe(err);
+}
+
+function errorCodeOf(err: unknown): string | undefined {
+  return (err as { data?: HearthErrorData } | undefined)?.data?.hearth?.code;
+}
+
+/**
+ * The host checks an image sent as data without its name ("the image is not a PNG…", "The attached image
+ * …", "the attached image or audio"): put the file's name in the sentence.
+ */
+function nameTheImage(err: unknown, name: string): unknown {
+  const data = (err as { data?: HearthErrorData } | undefined)?.data;
+  if (!data?.hearth || !BAD_INPUT_CODES.has(data.hearth.code)) return err;
+  const quoted = `“${name}”`;
+  let message = data.hearth.message.replace(/^(the image|the attached image(?: or audio)?)\b/i, quoted).replace(/\b(the attached image or audio|the attached image)\b/i, quoted);
+  if (!message.includes(name)) message = `${quoted}: ${message}`;
+  return Object.assign(new Error(message), { data: { ...data, hearth: { ...data.hearth, message } } });
 }
 
 function isCancellation(err: unknown): boolean {

@@ -175,6 +175,9 @@ function parseTurn(v: unknown): ChatTurn | undefined {
     turn.status = status === "done" || status === "error" || status === "stopped" ? status : status === "streaming" ? "stopped" : "done";
     const error = str(v.error);
     if (error) turn.error = error;
+    const stopReason = str(v.stopReason);
+    if (stopReason && turn.status === "stopped") turn.stopReason = stopReason;
+    if (v.noRetry === true && turn.status === "error") turn.noRetry = true;
     if (isObject(v.stats)) {
       const tokensPerSecond = num(v.stats.tokensPerSecond);
       const totalMs = num(v.stats.totalMs);

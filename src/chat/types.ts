@@ -34,6 +34,10 @@ export interface ChatTurn {
   /** Assistant turns: how it ended. */
   status?: "streaming" | "done" | "stopped" | "error";
   error?: string;
+  /** Stopped turns: why, when it was not the user's Stop (e.g. "the model host was restarted"). */
+  stopReason?: string;
+  /** Error turns: the input is at fault (a file that is not an image…), so asking again cannot help: no Retry. */
+  noRetry?: boolean;
   /** Assistant turns: tokens/s and latency, for a quiet footer. */
   stats?: { tokensPerSecond: number; totalMs: number; generatedTokens: number };
   createdAt: number;
@@ -44,7 +48,7 @@ export type ToWebview =
   | { type: "history"; turns: ChatTurn[]; busy: boolean }
   | { type: "turn"; turn: ChatTurn }
   | { type: "delta"; id: string; text: string }
-  | { type: "done"; id: string; status: ChatTurn["status"]; error?: string; stats?: ChatTurn["stats"] }
+  | { type: "done"; id: string; status: ChatTurn["status"]; error?: string; stats?: ChatTurn["stats"]; stopReason?: string; noRetry?: boolean }
   | { type: "context"; chips: ContextChip[] }
   /** `remote`: the endpoint messages go to (set in `hearth.remoteEndpoint`); absent for the local engine. */
   | { type: "modelState"; state: string; detail?: string; remote?: string };

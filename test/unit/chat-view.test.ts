@@ -98,6 +98,7 @@ const fake = vi.hoisted(() => {
 vi.mock("vscode", () => fake.vscode);
 
 const { ChatViewProvider } = await import("../../src/chat/chatViewProvider");
+const { HostStoppedError } = await import("../../src/hostStopped");
 const { HISTORY_KEY } = await import("../../src/chat/history");
 
 // ---------------------------------------------------------------------------------------------------
@@ -275,6 +276,63 @@ describe("ChatViewProvider", () => {
     await flush();
     await flush();
     expect(a.posted.at(-1)).toMatchObject({ type: "done", status: "stopped" });
+  });
+
+  it("ends the turn as stopped, not as an error, when Restart Model Host drops the request", async () => {
+    const a = setup();
+    a.say({ type: "send", text: "hi", attachments: [], context: [] });
+    await flush();
+    a.backend.last.onText("Partial");
+    // what HostClient turns vscode-jsonrpc's "Pending response rejected since connection got disposed" into
+    a.backend.last.reject(new HostStoppedError(Object.assign(new Error("Pending response rejected since connection got disposed"), { code: -32097 })));
+    await flush();
+    await flush();
+    const done = a.posted.at(-1) as Extract<ToView, { type: "done" }>;
+    expect(done).toMatchObject({ type: "done", status: "stopped", stopReason: "the model host was restarted" });
+    expect(done.error).toBeUndefined();
+    expect(a.provider.history()[1]).toMatchObject({ text: "Partial", status: "stopped", stopReason: "the model host was restarted" });
+    expect(fake.calls.warnings).toEqual([]);
+    // it survives a reload as such
+    const b = setup(a.memento);
+    expect(b.provider.history()[1]).toMatchObject({ status: "stopped", stopReason: "the model host was restarted" });
+  });
+
+  it("names the file in a bad image's error and marks it as not worth retrying", async () => {
+    const a = setup();
+    const done = a.provider.explainImage({ name: "shot.png", mimeType: "image/png", data: "AAAA" });
+    await flush();
+    await flush();
+    a.backend.last.reject(
+      Object.assign(new Error("Request failed"), {
+        data: { hearth: { code: "unsupported-media", message: "the image is not a PNG, JPEG, WebP, GIF or BMP image (its content does not match any of them)." } },
+      }),
+    );
+    await done;
+    expect(a.posted.at(-1)).toMatchObject({
+      type: "done",
+      status: "error",
+      error: "“shot.png” is not a PNG, JPEG, WebP, GIF or BMP image (its content does not match any of them).",
+      noRetry: true,
+    });
+    // an engine that could not decode it
+    const again = a.provider.explainImage({ name: "cut.jpg", mimeType: "image/jpeg", data: "AAAA" });
+    await flush();
+    await flush();
+    a.backend.last.reject(
+      Object.assign(new Error("Request failed"), {
+        data: { hearth: { code: "unreadable-media", message: "The engine could not decode the attached image or audio (the file is damaged or truncated). Attach it again, or save it in another format." } },
+      }),
+    );
+    await again;
+    expect(a.posted.at(-1)).toMatchObject({ status: "error", error: expect.stringMatching(/^The engine could not decode “cut\.jpg” \(the file is damaged/), noRetry: true });
+    // an engine failure keeps Retry
+    const third = a.provider.explainImage({ name: "ok.png", mimeType: "image/png", data: "AAAA" });
+    await flush();
+    await flush();
+    a.backend.last.reject(Object.assign(new Error("x"), { data: { hearth: { code: "engine-crashed", message: "The engine stopped unexpectedly." } } }));
+    await third;
+    expect(a.posted.at(-1)).toMatchObject({ status: "error", error: "The engine stopped unexpectedly." });
+    expect((a.posted.at(-1) as { noRetry?: boolean }).noRetry).toBeUndefined();
   });
 
   it("refuses a second message while answering", async () => {

@@ -190,6 +190,19 @@ describe("chat webview", () => {
     expect(err.getAttribute("role")).toBe("alert");
   });
 
+  it("shows why an answer stopped, and no Retry where asking again cannot help", () => {
+    send({ type: "turn", turn: turn({ id: "a4", role: "assistant", status: "streaming" }) });
+    send({ type: "done", id: "a4", status: "stopped", stopReason: "the model host was restarted" });
+    expect($('article[data-id="a4"] .turn-meta .status').textContent).toBe("Stopped: the model host was restarted");
+    expect($('article[data-id="a4"] .turn-error')).toBeNull();
+    expect($('article[data-id="a4"] button.retry')).not.toBeNull();
+    send({ type: "turn", turn: turn({ id: "a5", role: "assistant", status: "streaming" }) });
+    send({ type: "done", id: "a5", status: "error", error: "“shot.png” is not a PNG, JPEG, WebP, GIF or BMP image.", noRetry: true });
+    expect($('article[data-id="a5"] .turn-error').textContent).toMatch(/^“shot\.png” is not/);
+    expect($('article[data-id="a5"] button.retry')).toBeNull();
+    expect($('article[data-id="a3"] button.retry')).not.toBeNull(); // an engine error keeps it
+  });
+
   it("shows the model state as a banner with progress and actions", () => {
     send({ type: "modelState", state: "downloading", detail: "Downloading gemma-4.gguf: 42%" });
     expect($(".banner").hidden).toBe(false);
