@@ -177,8 +177,13 @@ const sendBtn = button("Send message", "primary send", icon(ICONS.send), "Send (
 const stopBtn = button("Stop answering", "primary stop", icon(ICONS.stop), "Stop (Escape)");
 stopBtn.hidden = true;
 
+// Two groups: the context tools wrap onto more lines in a narrow sidebar; New chat and Send stay on the right.
+const tools = el("div", "tools");
+tools.append(addSelection, addFile, workspaceToggle, attach);
+const actions = el("div", "actions");
+actions.append(newChat, sendBtn, stopBtn);
 const toolbar = el("div", "toolbar");
-toolbar.append(addSelection, addFile, workspaceToggle, attach, el("span", "spacer"), newChat, sendBtn, stopBtn);
+toolbar.append(tools, actions);
 
 const box = el("div", "input-box");
 box.append(chipsRow, thumbs, input, toolbar);
@@ -223,21 +228,34 @@ input.value = typeof saved.draft === "string" ? saved.draft : "";
 let restoreScroll: { stuck: boolean; top: number } | undefined = { stuck: saved.stuck !== false, top: saved.scrollTop ?? 0 };
 
 let saveTimer: ReturnType<typeof setTimeout> | undefined;
+/** Saves the view state soon (keystrokes and scrolling come in bursts; the state carries the attachments). */
 function saveState(): void {
   if (saveTimer) clearTimeout(saveTimer);
-  saveTimer = setTimeout(() => {
-    saveTimer = undefined;
-    const size = pending.reduce((n, a) => n + a.data.length, 0);
-    vscode.setState({
-      draft: input.value,
-      attachments: size <= MAX_SAVED_ATTACHMENT_CHARS ? pending : [],
-      stuck,
-      scrollTop: transcript.scrollTop,
-      sent: sentHistory,
-      workspace: workspaceOn,
-    });
-  }, 250);
+  saveTimer = setTimeout(flushState, 250);
 }
+
+/** Saves the view state now if a save is pending: the view is being left, and may be gone in a moment. */
+function flushState(): void {
+  if (saveTimer === undefined) return;
+  clearTimeout(saveTimer);
+  saveTimer = undefined;
+  const size = pending.reduce((n, a) => n + a.data.length, 0);
+  vscode.setState({
+    draft: input.value,
+    attachments: size <= MAX_SAVED_ATTACHMENT_CHARS ? pending : [],
+    stuck,
+    scrollTop: transcript.scrollTop,
+    sent: sentHistory,
+    workspace: workspaceOn,
+  });
+}
+// Switching the sidebar to another view takes the focus away first (a click in the activity bar, a view's
+// shortcut), then hides and disposes this view: keystrokes of the last 250 ms must not be lost with it.
+window.addEventListener("blur", flushState);
+window.addEventListener("pagehide", flushState);
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "hidden") flushState();
+});
 
 // ---------------------------------------------------------------------------------------------------
 // Turns

@@ -313,6 +313,23 @@ describe("chat webview", () => {
     expect(state).toMatchObject({ draft: "half-written question" });
   });
 
+  it("saves the draft at once when the view loses focus or is hidden, not only 250 ms after the last keystroke", async () => {
+    const input = $("textarea");
+    input.value = "typed just before switching views";
+    input.dispatchEvent(new g.Event("input"));
+    expect(state).not.toMatchObject({ draft: "typed just before switching views" }); // still debounced
+    g.dispatchEvent(new g.Event("blur"));
+    expect(state).toMatchObject({ draft: "typed just before switching views" });
+    input.value = "and a last keystroke";
+    input.dispatchEvent(new g.Event("input"));
+    g.dispatchEvent(new g.Event("pagehide"));
+    expect(state).toMatchObject({ draft: "and a last keystroke" });
+    input.value = "half-written question";
+    input.dispatchEvent(new g.Event("input"));
+    await sleep(300);
+    expect(state).toMatchObject({ draft: "half-written question" });
+  });
+
   it("recalls sent messages with the arrow keys", () => {
     const input = $("textarea");
     input.value = "";
