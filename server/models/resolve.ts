@@ -22,6 +22,8 @@ export interface ResolveOptions {
   onProgress?: (p: DownloadProgress) => void;
   /** Hugging Face endpoint (tests point it at a local fixture server). */
   hfEndpoint?: string;
+  /** A failed download attempt that will be retried (see {@link DownloadOptions.onRetry}). */
+  onRetry?: (message: string) => void;
 }
 
 /** A remote file planned from the hub's listing carries what the listing says of it (size, sha256). */
@@ -127,6 +129,7 @@ export async function resolveModelFiles(opts: ResolveOptions): Promise<ModelFile
         signal: opts.signal,
         hfEndpoint: hfEndpoint(opts.hfEndpoint),
         onProgress: (p) => opts.onProgress?.({ ...p, fileIndex: index, fileCount: toFetch.length }),
+        onRetry: opts.onRetry,
       });
       if (expected) await verifyDownload(remote.uri, remote.dest, expected);
       index++;
@@ -209,43 +212,214 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   hfEndpoint?: string;
   onProgress?: (p: Omit<DownloadProgress, "fileIndex" | "fileCount">) => void;
+  /**
+   * A failed attempt that will be tried again, as a sentence. Default: a `download: …` line on stderr, which
+   * the host forwards as a log line (the CLI shows these even without --verbose).
+   */
+  onRetry?: (message: string) => void;
 }
+
+/** Attempts at a file's first response before giving up (transient failures only: a DNS miss is final at once). */
+export const CONNECT_ATTEMPTS = 3;
+/** Failed requests in a row, with no byte arriving in between, before a running download gives up. */
+export const STALLED_ATTEMPTS = 8;
+/** How long one attempt at a file's first response may take. */
+const CONNECT_TIMEOUT_MS = 30_000;
 
 /**
  * Downloads one file with node-llama-cpp's downloader into `dest`. A partial download is kept on failure or
  * cancellation, so the next attempt resumes where it stopped.
+ *
+ * The downloader (ipull) retries a failed request 150 times with up to 5 s between attempts (≈ 12 minutes) and
+ * says nothing meanwhile, and its first request is made before it can be cancelled: an unreachable host looked
+ * like a hang. So the file's URL is probed first (a few attempts, a DNS miss or a 404 fails at once, with a
+ * sentence naming the host), and a running download gives up after {@link STALLED_ATTEMPTS} failed requests in a
+ * row with no progress; each retry is reported through `onRetry`.
  */
 export async function downloadFile(uri: string, dest: string, opts: DownloadOptions = {}): Promise<string> {
   fs.mkdirSync(path.dirname(dest), { recursive: true });
+  const onRetry = opts.onRetry ?? ((m: string) => process.stderr.write(`download: ${m}\n`));
+  const name = path.basename(dest);
+  // Show the file at once, before the first byte (a slow or failing connection is otherwise silent).
+  opts.onProgress?.({ file: name, totalBytes: 0, downloadedBytes: 0, speed: 0, etaSeconds: 0 });
+  const url = downloadUrl(uri, opts.hfEndpoint);
+  if (url) await probeUrl(url, uri, name, opts.signal, onRetry);
+  const stall = new AbortController();
+  let stalled: Error | undefined;
+  let failedInARow = 0;
+  let lastBytes = 0;
   try {
-    const downloader = await createModelDownloader({
+    // Its first request retries on its own where nothing can stop it (see watchRequests): bounded here.
+    let infoTimer: NodeJS.Timeout | undefined;
+    const downloader = await Promise.race([
+      new Promise<never>((_, reject) => {
+        infoTimer = setTimeout(() => reject(new Error(`no answer from ${url?.origin ?? uri} within ${(2 * CONNECT_TIMEOUT_MS) / 1000} s`)), 2 * CONNECT_TIMEOUT_MS);
+      }),
+      createModelDownloader({
       modelUri: uri,
       dirPath: path.dirname(dest),
-      fileName: path.basename(dest),
+      fileName: name,
       deleteTempFileOnCancel: false,
       skipExisting: true,
       endpoints: opts.hfEndpoint ? { huggingFace: opts.hfEndpoint } : undefined,
-      onProgress: ({ totalSize, downloadedSize, estimatedTimeLeft, averageSpeed }) =>
+      onProgress: ({ totalSize, downloadedSize, estimatedTimeLeft, averageSpeed }) => {
+        if (downloadedSize > lastBytes) {
+          lastBytes = downloadedSize;
+          failedInARow = 0;
+        }
         opts.onProgress?.({
-          file: path.basename(dest),
+          file: name,
           totalBytes: totalSize,
           downloadedBytes: downloadedSize,
           speed: averageSpeed,
           etaSeconds: estimatedTimeLeft / 1000,
-        }),
+        });
+      },
+      }),
+    ]).finally(() => clearTimeout(infoTimer));
+    let giveUp!: (err: Error) => void;
+    const stalledOut = new Promise<never>((_, reject) => (giveUp = reject));
+    stalledOut.catch(() => undefined);
+    const watched = watchRequests(downloader, (error) => {
+      failedInARow++;
+      if (failedInARow < STALLED_ATTEMPTS) {
+        onRetry(`${name}: attempt ${failedInARow} of ${STALLED_ATTEMPTS} failed (${describeNetworkError(error)}); retrying`);
+        return;
+      }
+      stalled ??= error;
+      stall.abort();
+      giveUp(error);
     });
-    const file = await downloader.download({ signal: opts.signal });
+    const signal = opts.signal ? AbortSignal.any([opts.signal, stall.signal]) : stall.signal;
+    // ipull's retry loop does not look at cancellation: stop it here (see watchRequests).
+    signal.addEventListener("abort", () => watched.stop(), { once: true });
+    const file = await Promise.race([downloader.download({ signal }), stalledOut]);
+    if (stalled) throw stalled;
     trimProgressRecord(dest, downloader.totalSize);
     return file;
   } catch (err) {
     if (opts.signal?.aborted) {
       throw new ModelCheckError("download-cancelled", `Download of ${uri} cancelled; the partial file is kept and will resume.`);
     }
+    if (stalled) {
+      throw new ModelCheckError(
+        "download-failed",
+        `Download of ${uri} stopped: ${STALLED_ATTEMPTS} requests in a row failed (${describeNetworkError(stalled)}). ` +
+          `Check the network (or the endpoint) and run the download again; it resumes.`,
+      );
+    }
     throw new ModelCheckError(
       "download-failed",
       `Download of ${uri} failed: ${(err as Error).message}. Check the network (or the endpoint) and run the download again; it resumes.`,
     );
   }
+}
+
+/** The http(s) URL a model URI downloads from (`hf:user/repo/file.gguf` → the hub's resolve URL). */
+function downloadUrl(uri: string, endpoint?: string): URL | undefined {
+  try {
+    if (/^https?:\/\//.test(uri)) return new URL(uri);
+    const ref = parseHf(uri);
+    const revision = /#(.+)$/.exec(uri)?.[1] ?? "main";
+    if (ref?.file) return new URL(`${ref.repo}/resolve/${encodeURIComponent(revision)}/${ref.file.split("/").map(encodeURIComponent).join("/")}`, hfEndpoint(endpoint));
+  } catch {
+    // not a URL the probe understands: the downloader says what is wrong
+  }
+  return undefined;
+}
+
+/** Network errors that do not get better by trying again a second later. */
+const FINAL_NETWORK_ERRORS = new Set(["ENOTFOUND", "EAI_NONAME", "EAI_FAIL", "ERR_INVALID_URL", "CERT_HAS_EXPIRED", "DEPTH_ZERO_SELF_SIGNED_CERT", "ERR_TLS_CERT_ALTNAME_INVALID", "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "SELF_SIGNED_CERT_IN_CHAIN"]);
+
+/**
+ * Checks that `url` answers before the downloader starts: an unreachable host (DNS miss, connection refused,
+ * timeout) or a missing file fails here in about a second, with a sentence that names the host. Transient
+ * failures (refused, reset, timeout, a 5xx / 429) are tried {@link CONNECT_ATTEMPTS} times; 401/403 go on to the
+ * downloader, which tries the user's Hugging Face token.
+ */
+async function probeUrl(url: URL, uri: string, name: string, signal: AbortSignal | undefined, onRetry: (m: string) => void): Promise<void> {
+  let problem = "";
+  for (let attempt = 1; attempt <= CONNECT_ATTEMPTS; attempt++) {
+    let status: number | undefined;
+    let statusText = "";
+    let final = false;
+    try {
+      const timeout = AbortSignal.timeout(CONNECT_TIMEOUT_MS);
+      const res = await fetch(url, { method: "HEAD", redirect: "follow", headers: { "user-agent": "hearth" }, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+      status = res.status;
+      statusText = res.statusText;
+      if (res.status < 500 && res.status !== 429 && res.status !== 404 && res.status !== 410) return;
+    } catch (err) {
+      if (signal?.aborted) {
+        throw new ModelCheckError("download-cancelled", `Download of ${uri} cancelled; the partial file is kept and will resume.`);
+      }
+      problem = describeNetworkError(err);
+      final = FINAL_NETWORK_ERRORS.has(networkErrorCode(err) ?? "");
+    }
+    if (status === 404 || status === 410) {
+      throw new ModelCheckError(
+        "file-not-found",
+        `Cannot download ${uri}: ${url.origin} has no such file (${status}${statusText ? " " + statusText : ""}). Check the ${uri.startsWith("hf:") ? "repository and file name" : "URL"}.`,
+      );
+    }
+    if (status !== undefined) problem = `${url.origin} answered ${status}${statusText ? " " + statusText : ""}`;
+    if (final || attempt === CONNECT_ATTEMPTS) break;
+    onRetry(`${name}: attempt ${attempt} of ${CONNECT_ATTEMPTS} to reach ${url.origin} failed (${problem}); retrying`);
+    await new Promise((r) => setTimeout(r, 500 * attempt));
+  }
+  throw new ModelCheckError(
+    "download-failed",
+    `Cannot reach ${url.origin}/ to download ${name}: ${problem}. Check the network and the ${uri.startsWith("hf:") ? "endpoint" : "URL"}, or use a local GGUF path.`,
+  );
+}
+
+function networkErrorCode(err: unknown): string | undefined {
+  const e = err as { code?: string; cause?: { code?: string } };
+  return e?.cause?.code ?? e?.code;
+}
+
+/** `getaddrinfo ENOTFOUND example.invalid` rather than fetch's bare "fetch failed". */
+function describeNetworkError(err: unknown): string {
+  const e = err as Error & { cause?: Error & { code?: string } };
+  if (e?.name === "TimeoutError") return `no answer within ${CONNECT_TIMEOUT_MS / 1000} s`;
+  const cause = e?.cause;
+  if (cause?.message) return cause.message;
+  return e?.message ?? String(err);
+}
+
+/**
+ * Calls `onError` for every failed request of a running download, and `stop()` ends its retries.
+ * node-llama-cpp does not expose the downloader's retries, and ipull's retry loop never checks for
+ * cancellation (a transfer failing before its first byte retries ~150 times, ≈ 12 minutes, after a cancel), so
+ * this reaches into ipull's fetch stream (pinned node-llama-cpp 3.22.1 / ipull 3.9): its `errorCountIncreased`
+ * event, and each transfer's request, which fails as aborted once stopped (ipull then ends that transfer).
+ * If that shape changes, downloads still work, just without the limit.
+ */
+function watchRequests(downloader: unknown, onError: (error: Error) => void): { stop(): void } {
+  type Sub = { fetchWithoutRetryChunks?: (cb: unknown) => Promise<unknown> };
+  type Stream = { on?: (event: string, cb: (count: number, error: Error) => void) => void; withSubState?: (state: unknown) => Sub };
+  let stopped = false;
+  const files = (downloader as { _specificFileDownloaders?: { _fileEngineOptions?: { fetchStream?: Stream } }[] })._specificFileDownloaders ?? [];
+  for (const f of files) {
+    const stream = f._fileEngineOptions?.fetchStream;
+    stream?.on?.("errorCountIncreased", (_count, error) => {
+      if (!stopped) onError(error);
+    });
+    const withSubState = stream?.withSubState;
+    if (!stream || typeof withSubState !== "function") continue;
+    stream.withSubState = (state: unknown) => {
+      const sub = withSubState.call(stream, state);
+      const fetchChunks = sub.fetchWithoutRetryChunks;
+      if (typeof fetchChunks === "function") {
+        sub.fetchWithoutRetryChunks = (cb: unknown) => {
+          if (stopped) return Promise.reject(Object.assign(new Error("download stopped"), { name: "AbortError" }));
+          return fetchChunks.call(sub, cb);
+        };
+      }
+      return sub;
+    };
+  }
+  return { stop: () => void (stopped = true) };
 }
 
 interface HfRef {
@@ -272,7 +446,7 @@ async function listRepo(endpoint: string, repo: string, signal?: AbortSignal): P
   } catch (err) {
     throw new ModelCheckError(
       "download-failed",
-      `Cannot reach ${endpoint} to list ${repo}: ${(err as Error).message}. Check the network, or use a local GGUF path.`,
+      `Cannot reach ${endpoint} to list ${repo}: ${describeNetworkError(err)}. Check the network, or use a local GGUF path.`,
     );
   }
   if (!res.ok) {
