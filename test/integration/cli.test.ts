@@ -3,23 +3,27 @@
  * This is the check run on the host issue: complete a file position, answer a chat prompt, accept a PNG and
  * a WAV, and fail with a one-line reason (non-zero exit) on a truncated GGUF.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { beforeAll, describe, expect, it } from "vitest";
+import { locateEngine } from "../../server/engine/install";
+import { startHfFixture } from "../helpers/hfFixture";
 import { makePng, makeWav } from "../helpers/media";
 import { assertBuilt, CLI } from "../helpers/tinyHost";
 
 const run = promisify(execFile);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-cli-"));
 const models = path.join(dir, "models");
-const common = () => ["--model", path.join(models, "text.gguf"), "--ctx", "8192", "--threads", "2", "--seed", "1"];
+const common = () => ["--model", path.join(models, "text.gguf"), "--ctx", "8192", "--threads", "2"];
 
-async function hearth(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function hearth(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, maxBuffer: 16 << 20 });
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, maxBuffer: 16 << 20, cwd });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -39,7 +43,7 @@ describe("hearth CLI", () => {
   });
 
   it("models check validates the files and estimates memory", async () => {
-    const r = await hearth(["models", "check", ...common(), "--mmproj", path.join(models, "mmproj.gguf"), "--drafter", path.join(models, "assistant.gguf")]);
+    const r = await hearth(["models", "check", "--model", path.join(models, "text.gguf"), "--ctx", "8192", "--mmproj", path.join(models, "mmproj.gguf"), "--drafter", path.join(models, "assistant.gguf")]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/model +.*text\.gguf: ok \(gemma4/);
     expect(r.stdout).toMatch(/mmproj +.*mmproj\.gguf: ok \(clip/);
@@ -68,7 +72,8 @@ describe("hearth CLI", () => {
     fs.mkdirSync(path.join(ws, "notes"));
     fs.writeFileSync(path.join(ws, "notes", "private.md"), "ignored text that must not appear\n");
     const log = path.join(dir, "ws-prompts.jsonl");
-    const r = await hearth(["complete", "src/cart.ts:2:22", "--workspace", ws, ...common()], { HEARTH_PROMPT_LOG: log });
+    // FILE is relative to the current directory (here the workspace), not to --workspace.
+    const r = await hearth(["complete", "src/cart.ts:2:22", "--workspace", ws, ...common()], { HEARTH_PROMPT_LOG: log }, ws);
     expect(r.code).toBe(0);
     const prompt = JSON.parse(fs.readFileSync(log, "utf8").trim().split("\n").at(-1)!).prompt as string;
     expect(prompt).toContain("src/money.ts");
@@ -94,9 +99,11 @@ describe("hearth CLI", () => {
   });
 
   it("chat answers on stdout (auto-finding the mmproj and drafter beside the model)", async () => {
-    const r = await hearth(["chat", "Say hello.", ...common(), "--max-tokens", "12", "--temperature", "1", "--json"]);
+    const r = await hearth(["chat", "Say hello.", ...common(), "--max-tokens", "12", "--temperature", "1", "--seed", "1", "--json"]);
     expect(r.code).toBe(0);
-    const json = JSON.parse(r.stdout.slice(r.stdout.indexOf("\n{") + 1));
+    // --json: stdout is one JSON document (the answer is not streamed in front of it).
+    const json = JSON.parse(r.stdout);
+    expect(typeof json.text).toBe("string");
     expect(json.stats.generatedTokens).toBe(12);
     expect(json.stats.draftTokens).toBeGreaterThan(0);
   });
@@ -145,5 +152,155 @@ describe("hearth CLI", () => {
     const r = await hearth(["complete", "nofile"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^hearth: complete needs FILE:LINE:COL/);
+  });
+  it("complete honours --max-tokens and --temperature, and --json prints the text with the host's stats; --out gets stdout", async () => {
+    const file = path.join(dir, "limits.py");
+    fs.writeFileSync(file, "def total(xs):\n    return \n");
+    const log = path.join(dir, "limits-prompts.jsonl");
+    const out = path.join(dir, "complete.json");
+    const r = await hearth(["complete", `${file}:2:12`, ...common(), "--max-tokens", "3", "--temperature", "0.5", "--json", "--out", out], { HEARTH_PROMPT_LOG: log });
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json).toMatchObject({ file, line: 2, column: 12 });
+    expect(typeof json.text).toBe("string");
+    expect(json.stats.generatedTokens).toBeLessThanOrEqual(3);
+    expect(typeof json.layoutMs).toBe("number");
+    const sent = JSON.parse(fs.readFileSync(log, "utf8").trim().split("\n").at(-1)!);
+    expect(sent.n_predict).toBe(3);
+    expect(sent.temperature).toBe(0.5);
+    expect(fs.readFileSync(out, "utf8")).toBe(r.stdout);
+  });
+
+  it("chat and explain write --out (what they print on stdout)", async () => {
+    const o1 = path.join(dir, "o1.txt");
+    const a = await hearth(["chat", "hi", ...common(), "--max-tokens", "4", "--seed", "2", "--out", o1]);
+    expect(a.code).toBe(0);
+    expect(fs.readFileSync(o1, "utf8")).toBe(a.stdout);
+    const png = path.join(dir, "shot.png");
+    fs.writeFileSync(png, makePng(320, 200));
+    const o2 = path.join(dir, "o2.json");
+    const b = await hearth(["explain", png, ...common(), "--max-tokens", "4", "--question", "What is this?", "--json", "--out", o2]);
+    expect(b.code).toBe(0);
+    expect(JSON.parse(fs.readFileSync(o2, "utf8")).mediaTokens).toBeGreaterThan(0);
+    expect(fs.readFileSync(o2, "utf8")).toBe(b.stdout);
+  });
+
+  it("rejects an option the command cannot use (exit 2), instead of ignoring it", async () => {
+    const cases: [string[], RegExp][] = [
+      [["complete", "x.py:1:1", "--seed", "1"], /^hearth: --seed does not apply to complete: the host's complete request takes no sampling seed \(it is for: chat\)\n$/],
+      [["chat", "hi", "--question", "why"], /^hearth: --question does not apply to chat \(it is for: explain\)\n$/],
+      [["explain", "x.png", "--temperature", "1"], /^hearth: --temperature does not apply to explain: the host's explain request takes no temperature/],
+      [["summarize", "x.wav", "--workspace", dir], /^hearth: --workspace does not apply to summarize \(it is for: complete, chat\)\n$/],
+      [["models", "check", "--model", "x.gguf", "--threads", "2"], /^hearth: --threads does not apply to models check/],
+      [["models", "list", "--model", "x.gguf"], /^hearth: --model does not apply to models list/],
+      [["chat", "hi", "--max-tokens", "many"], /^hearth: --max-tokens needs a whole number ≥ 1, not "many"\n$/],
+      [["chat", "hi", "--bogus"], /^hearth: Unknown option '--bogus'/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await hearth(args);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+
+  it("says whether the line or the column is out of range, and resolves FILE against the current directory", async () => {
+    const file = path.join(dir, "orders.ts");
+    fs.writeFileSync(file, "export const a = 1;\nexport const b = 2;\n");
+    const col = await hearth(["complete", "orders.ts:2:99", ...common()], {}, dir);
+    expect(col.code).toBe(2);
+    expect(col.stderr).toBe("hearth: column 99 is outside line 2 of orders.ts (19 characters: columns 1 to 20)\n");
+    const line = await hearth(["complete", "orders.ts:9:1", ...common(), "--workspace", path.join(dir, "ws")], {}, dir);
+    expect(line.code).toBe(2);
+    expect(line.stderr).toBe("hearth: line 9 is outside orders.ts (2 lines)\n");
+  });
+
+  it("fails on a --workspace that does not exist", async () => {
+    const r = await hearth(["chat", "hi", "--workspace", path.join(dir, "nonexistent"), ...common()]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^hearth: --workspace .*nonexistent: no such directory\n$/);
+  });
+
+  it("a closed stdout ends the command quietly (exit 0) and stops the host and its engine", async () => {
+    const modelDir = fs.mkdtempSync(path.join(dir, "epipe-"));
+    fs.cpSync(models, modelDir, { recursive: true });
+    const child = spawn(process.execPath, [CLI, "chat", "hello there", "--model", path.join(modelDir, "text.gguf"), "--ctx", "8192", "--threads", "2", "--max-tokens", "4000", "--temperature", "1"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    // Like `| head -c 5`: read the first bytes, then close the pipe.
+    await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+    child.stdout.destroy();
+    const start = Date.now();
+    const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(Date.now() - start).toBeLessThan(20_000);
+    const { stdout: ps } = await run("ps", ["-eo", "args"]);
+    expect(ps).not.toContain(modelDir);
+  });
+
+  it("models check finds the mmproj and drafter beside the model, reports a bad one once, and shows every term of the memory total", async () => {
+    const good = await hearth(["models", "check", "--model", path.join(models, "text.gguf"), "--ctx", "8192"]);
+    expect(good.code).toBe(0);
+    expect(good.stdout).toMatch(/mmproj +.*mmproj\.gguf: ok \(clip, .*\), found beside the model/);
+    expect(good.stdout).toMatch(/drafter +.*assistant\.gguf: ok \(gemma4-assistant, .*\), found beside the model/);
+    expect(good.stdout).toMatch(/memory +weights [\d.]+ \w+ \(model [\d.]+ \w+ \+ mmproj [\d.]+ \w+ \+ drafter [\d.]+ \w+\) \+ KV [\d.]+ \w+ at 8192 tokens \+ compute buffer [\d.]+ \w+ = [\d.]+ \w+;/);
+    const json = JSON.parse((await hearth(["models", "check", "--model", path.join(models, "text.gguf"), "--ctx", "8192", "--json"])).stdout);
+    const m = json.memory;
+    expect(m.weightsBytes + m.kvCacheBytes + m.computeBufferBytes).toBe(m.totalBytes);
+    expect(m.weightsBytes).toBe(json.files.reduce((s: number, f: { sizeBytes: number }) => s + f.sizeBytes, 0));
+
+    // A damaged projector beside the model: found by `auto`, and its error printed once (stdout), exit 1.
+    const bad = path.join(dir, "bad-models");
+    fs.mkdirSync(bad);
+    fs.copyFileSync(path.join(models, "text.gguf"), path.join(bad, "text.gguf"));
+    fs.writeFileSync(path.join(bad, "mmproj.gguf"), "not a gguf");
+    const r = await hearth(["models", "check", "--model", path.join(bad, "text.gguf")]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/mmproj +.*mmproj\.gguf: ERROR .*is not a GGUF file/);
+    expect(r.stdout.match(/is not a GGUF file/g)).toHaveLength(1);
+    expect(r.stderr).toBe("");
+  });
+
+  it("fails fast on a model URL that cannot be reached, with a sentence naming the host", async () => {
+    const server = http.createServer();
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((r) => server.close(r));
+    const start = Date.now();
+    const r = await hearth(["chat", "hi", "--model", `http://127.0.0.1:${port}/x.gguf`, "--yes"], { HOME: fs.mkdtempSync(path.join(dir, "home-")) });
+    expect(Date.now() - start).toBeLessThan(15_000);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/hearth: x\.gguf: attempt 1 of 3 to reach http:\/\/127\.0\.0\.1:\d+ failed \(connect ECONNREFUSED/);
+    expect(r.stderr.trimEnd().split("\n").at(-1)).toBe(
+      `hearth: Cannot reach http://127.0.0.1:${port}/ to download x.gguf: connect ECONNREFUSED 127.0.0.1:${port}. Check the network and the URL, or use a local GGUF path.`,
+    );
+  });
+
+  it("models pull shows download progress on stderr", async () => {
+    const hub = await startHfFixture({ "test/tiny-GGUF": models });
+    try {
+      const home = fs.mkdtempSync(path.join(dir, "home-"));
+      const r = await hearth(["models", "pull", "--model", "hf:test/tiny-GGUF/text.gguf", "--mmproj", "", "--drafter", ""], { HOME: home, HF_ENDPOINT: hub.endpoint });
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim()).toBe(path.join(home, ".cache", "hearth", "models", "test", "tiny-GGUF", "text.gguf"));
+      expect(r.stderr).toMatch(/^downloading text\.gguf: /m);
+      expect(r.stderr).toMatch(/downloading text\.gguf: 100% /);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it("HEARTH_MODEL=tiny runs on generated tiny models, cached under HEARTH_CACHE_DIR/tiny", async () => {
+    const cache = fs.mkdtempSync(path.join(dir, "cache-"));
+    const env = { HEARTH_MODEL: "tiny", HEARTH_CACHE_DIR: cache, HEARTH_LLAMA_SERVER: locateEngine().serverPath };
+    const r = await hearth(["chat", "hi", "--max-tokens", "3", "--threads", "2", "--json"], env);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).stats.generatedTokens).toBe(3);
+    for (const f of ["text.gguf", "mmproj.gguf", "assistant.gguf"]) expect(fs.existsSync(path.join(cache, "tiny", f))).toBe(true);
+    const check = await hearth(["models", "check"], env);
+    expect(check.code).toBe(0);
+    expect(check.stdout).toContain(path.join(cache, "tiny", "text.gguf"));
   });
 });
