@@ -44,7 +44,7 @@ async function chooseModel(): Promise<string[]> {
   }
   const dir = path.join(work, "tiny");
   execFileSync(process.execPath, [cli, "models", "tiny", dir]);
-  return ["--model", path.join(dir, "text.gguf"), "--ctx", "8192", "--seed", "1"];
+  return ["--model", path.join(dir, "text.gguf"), "--ctx", "8192"];
 }
 
 const model = await chooseModel();
@@ -55,7 +55,7 @@ fs.writeFileSync(wav, makeWav(20, 16000));
 const file = path.join(root, "demo", "workspace", "src", "cart.ts");
 
 hearth(["complete", `${file}:11:3`, ...model, "--max-tokens", "48"], "Inline completion at cart.ts:11:3");
-hearth(["chat", "In one sentence, what is a prefix cache?", ...model, "--max-tokens", "48"], "Chat");
+hearth(["chat", "In one sentence, what is a prefix cache?", ...model, "--max-tokens", "48", "--seed", "1"], "Chat");
 hearth(["explain", png, ...model, "--max-tokens", "48"], "Explain screenshot (1024×768 PNG)");
 hearth(["summarize", wav, ...model, "--max-tokens", "64", "--out", path.join(work, "standup.md")], "Summarize meeting (20 s WAV)");
 process.stdout.write(`\nDone. The meeting summary is in ${path.join(work, "standup.md")}.\n`);
