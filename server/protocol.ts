@@ -114,6 +114,15 @@ export interface MemoryEstimate {
 
 export interface EngineInfo {
   kind: "local" | "remote";
+  /**
+   * What a remote endpoint speaks: llama-server's API (its slots, `/completion`, the workspace prefix kept
+   * evaluated) or only the OpenAI routes (`/v1/models`, `/v1/completions`, `/v1/chat/completions`: vLLM,
+   * Ollama, LM Studio…), where completions send their whole prompt as text and workspace chat is not
+   * available. Absent for the local engine (llama-server).
+   */
+  api?: "llama-server" | "openai";
+  /** The model an OpenAI-compatible endpoint serves (the first it lists). */
+  remoteModel?: string;
   version?: string;
   pid?: number;
   restarts: number;

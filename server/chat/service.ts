@@ -85,7 +85,8 @@ export class ChatService {
     checkMediaParts(messages);
     const body = this.body(messages, opts);
     let mediaTokens = 0;
-    if (hasMediaParts(messages)) {
+    // (an OpenAI-compatible server has no route to count them: it answers for its context itself)
+    if (hasMediaParts(messages) && loaded.info.api !== "openai") {
       const count = await countMediaTokens(loaded.client, body, opts.signal);
       mediaTokens = count.media;
       assertFits(count, Number(body.max_tokens), loaded.contextSize, messages);
@@ -113,6 +114,12 @@ export class ChatService {
   async chatWithWorkspace(conversation: ChatMessage[], workspace: WorkspaceChunks, opts: GenerateOptions = {}): Promise<ChatResult> {
     const loaded = await this.models.ensureLoaded();
     const messages = withoutUnusableEarlierMedia(loaded, conversation);
+    if (loaded.info.api === "openai") {
+      throw new HearthFailure(
+        "wrong-architecture",
+        "Workspace chat needs a llama-server endpoint (it reuses the engine's evaluated workspace prefix): this endpoint speaks only the OpenAI API. Ask without the workspace.",
+      );
+    }
     if (loaded.fim) {
       throw new HearthFailure(
         "wrong-architecture",

@@ -77,6 +77,12 @@ export class CompletionService {
     if (reused) {
       return { text: reused.text, raw: reused.text, stats: reusedStats(reused.kind, performance.now() - t0), layoutMs, mode: layout.mode };
     }
+    if (loaded.info.api === "openai") {
+      const result = await this.completeOpenAi(loaded, layout, req, multiline, signal);
+      const text = postprocessCompletion(result.text, { prefix: req.prefix, suffix: req.suffix, languageId: req.languageId, multiline });
+      if (reuseCtx && result.stats.stoppedBy !== "cancelled") this.reuse.remember(reuseCtx, text);
+      return { text, raw: result.text, stats: result.stats, layoutMs, mode: layout.mode };
+    }
     const prompt = this.enginePrompt(loaded, layout);
     const done = this.slot?.beginForeground();
     const result = await loaded.client.completion(
@@ -108,6 +114,26 @@ export class CompletionService {
     });
     if (reuseCtx && result.stats.stoppedBy !== "cancelled") this.reuse.remember(reuseCtx, text);
     return { text, raw: result.text, stats: result.stats, layoutMs, mode: layout.mode };
+  }
+
+  /**
+   * An OpenAI-compatible endpoint (no slots, no token ids): the whole prompt as text on /v1/completions. Such
+   * servers cache prompt prefixes themselves if at all (vLLM's prefix caching does), so the workspace part
+   * first, unchanged between keystrokes, is still the layout that suits them.
+   */
+  private completeOpenAi(loaded: LoadedModel, layout: CompletionPrompt, req: CompletionRequest, multiline: boolean, signal?: AbortSignal) {
+    const settings = this.models.getSettings().completion;
+    return loaded.client.openAiCompletion(
+      {
+        prompt: layout.prompt,
+        max_tokens: req.maxTokens ?? settings.maxTokens,
+        temperature: req.temperature ?? settings.temperature,
+        top_p: 0.95,
+        stop: multiline ? layout.stop : [...layout.stop, "\n"],
+        ...(req.seed !== undefined ? { seed: req.seed } : {}),
+      },
+      { signal },
+    );
   }
 
   /**
@@ -158,6 +184,7 @@ export class CompletionService {
     try {
       const loaded = await this.models.ensureLoaded();
       both.throwIfAborted();
+      if (loaded.info.api === "openai") return {}; // nothing to keep evaluated: no slots there
       const layout = this.layoutFor(req, loaded);
       if (this.slot?.startsWith(layout.prompt)) return {};
       const prompt = this.enginePrompt(loaded, layout);

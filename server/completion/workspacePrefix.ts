@@ -128,6 +128,8 @@ export class WorkspacePrefix {
   private async warmNow(chunks: ContextChunk[], signal?: AbortSignal, onStep?: WarmStepListener): Promise<PrefixWarmResult | undefined> {
     if (!chunks.length) return undefined;
     const loaded = await this.models.ensureLoaded();
+    // An OpenAI-compatible endpoint has no slot to keep it in: each completion sends the prefix as text.
+    if (loaded.info.api === "openai") return undefined;
     const { prompt, mode } = workspacePrefixLayout(chunks, loaded);
     if (this.opts.slot?.startsWith(prompt)) return undefined;
     const store = loaded.info.kind === "local" ? this.opts.store : undefined;

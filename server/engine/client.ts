@@ -170,6 +170,18 @@ export interface EngineClientOptions {
    * instead of sent. At 84K ids that is 450 KB of base64 less to send, parse and decode on every keystroke.
    */
   slotPrefix?: boolean;
+  /**
+   * The endpoint speaks only the OpenAI routes (vLLM, Ollama, LM Studio…), which want the served model's name
+   * in every request: this one is added to /v1 requests.
+   */
+  openAiModel?: string;
+}
+
+/** A model an OpenAI-compatible server lists at /v1/models. */
+export interface OpenAiModel {
+  id: string;
+  /** Its context, when the server says (vLLM's `max_model_len`, llama-server's `meta.n_ctx_train`). */
+  contextSize?: number;
 }
 
 export interface SlotFileResult {
@@ -212,11 +224,43 @@ export class EngineClient {
     );
   }
 
+  /**
+   * OpenAI-style text completion on a fully formatted prompt, streamed: the completion route of servers that
+   * speak only the OpenAI API (no slots, no token ids, no prompt cache control).
+   */
+  openAiCompletion(body: Record<string, unknown>, opts: StreamOptions = {}): Promise<StreamResult> {
+    return this.stream(
+      "/v1/completions",
+      { ...this.modelField(), ...body, stream: true, stream_options: { include_usage: true } },
+      opts,
+      (event) => {
+        const text = (event.choices as { text?: unknown }[] | undefined)?.[0]?.text;
+        return typeof text === "string" ? text : "";
+      },
+    );
+  }
+
+  /** The models an OpenAI-compatible server serves (GET /v1/models). */
+  async openAiModels(signal?: AbortSignal): Promise<OpenAiModel[]> {
+    const res = await this.fetch("/v1/models", { method: "GET", signal });
+    const json = (await res.json()) as { data?: { id?: unknown; max_model_len?: unknown; meta?: { n_ctx_train?: unknown } }[] };
+    return (json.data ?? [])
+      .filter((m) => typeof m.id === "string" && m.id !== "")
+      .map((m) => {
+        const ctx = Number(m.max_model_len ?? m.meta?.n_ctx_train ?? 0);
+        return { id: m.id as string, ...(ctx > 0 ? { contextSize: ctx } : {}) };
+      });
+  }
+
+  private modelField(): { model?: string } {
+    return this.options.openAiModel ? { model: this.options.openAiModel } : {};
+  }
+
   /** OpenAI-style chat completion (the model's own chat template applies, media parts allowed), streamed. */
   chat(body: Record<string, unknown>, opts: StreamOptions = {}): Promise<StreamResult> {
     return this.stream(
       "/v1/chat/completions",
-      { ...body, stream: true, stream_options: { include_usage: true } },
+      { ...this.modelField(), ...body, stream: true, stream_options: { include_usage: true } },
       opts,
       (event) => {
         const choices = event.choices as { delta?: { content?: unknown } }[] | undefined;
@@ -342,6 +386,7 @@ export class EngineClient {
       const res = opened.res;
       let text = "";
       let timings: EngineTimings | undefined;
+      let usage: OpenAiUsage | undefined;
       let stopType: string | undefined;
       try {
         for await (const event of sseEvents(res.body!)) {
@@ -352,6 +397,7 @@ export class EngineClient {
             opts.onText?.(piece);
           }
           if (event.timings) timings = event.timings as EngineTimings;
+          if (event.usage) usage = event.usage as OpenAiUsage;
           if (typeof event.stop_type === "string") stopType = event.stop_type;
           const finish = (event.choices as { finish_reason?: string }[] | undefined)?.[0]?.finish_reason;
           if (finish) stopType = finish === "length" ? "limit" : "eos";
@@ -363,7 +409,7 @@ export class EngineClient {
       }
       if (opts.signal?.aborted) throw new RequestCancelledError();
       done = true;
-      return { text, stats: toStats(timings, stopType, performance.now() - started) };
+      return { text, stats: toStats(timings ?? fromUsage(usage), stopType, performance.now() - started) };
     } finally {
       // The slot holds the prefix after a request that ended well, and still after a cancelled one that named
       // it (the engine keeps what a new prompt shares with the cache; typing cancels requests all the time).
@@ -389,6 +435,16 @@ function headers(ep: EngineEndpoint, extra: Record<string, string> = {}): Record
 function isConnectionRefused(err: unknown): boolean {
   const code = (err as { cause?: { code?: string } })?.cause?.code;
   return code === "ECONNREFUSED" || code === "ECONNRESET" || code === "UND_ERR_SOCKET";
+}
+
+/** Token counts of an OpenAI-style answer (servers other than llama-server send no timings). */
+interface OpenAiUsage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+}
+
+function fromUsage(u: OpenAiUsage | undefined): EngineTimings | undefined {
+  return u ? { prompt_n: u.prompt_tokens ?? 0, predicted_n: u.completion_tokens ?? 0 } : undefined;
 }
 
 function toStats(t: EngineTimings | undefined, stopType: string | undefined, totalMs: number): GenerationStats {

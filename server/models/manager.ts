@@ -20,6 +20,12 @@ const ENGINE_SETTINGS: (keyof HearthSettings)[] = [
   "model", "mmproj", "drafter", "mtp", "contextSize", "kvCacheType", "gpu", "threads", "modelsDir", "remoteEndpoint", "remoteApiKey",
 ];
 
+/**
+ * The context assumed for an OpenAI-compatible endpoint that does not say (only vLLM's /v1/models does): it
+ * bounds the workspace part of each completion prompt, which such a server receives as text every time.
+ */
+const OPENAI_DEFAULT_CONTEXT = 32768;
+
 export interface LoadedModel {
   client: EngineClient;
   info: EngineInfo;
@@ -135,7 +141,8 @@ export class ModelManager extends EventEmitter<{ status: [ModelStatus]; log: ["i
   }
 
   private remoteEndpoint(): EngineEndpoint {
-    return { baseUrl: this.settings.remoteEndpoint, apiKey: this.settings.remoteApiKey || undefined };
+    // "http://box:8000/v1" is how OpenAI-compatible servers are usually given: the routes add /v1 themselves.
+    return { baseUrl: this.settings.remoteEndpoint.replace(/\/+$/, "").replace(/\/v1$/, ""), apiKey: this.settings.remoteApiKey || undefined };
   }
 
   private async load(): Promise<LoadedModel> {
@@ -151,17 +158,38 @@ export class ModelManager extends EventEmitter<{ status: [ModelStatus]; log: ["i
   private async loadRemote(): Promise<LoadedModel> {
     this.setStatus({ state: "loading", error: undefined });
     const client = new EngineClient(() => this.remoteEndpoint());
-    if (!(await client.health())) {
-      throw new HearthFailure({
-        code: "engine-start-failed",
-        message: `The remote endpoint ${this.settings.remoteEndpoint} does not answer /health. Check the URL and that the server is running.`,
-      });
-    }
+    if (!(await client.health())) return this.loadOpenAiRemote(client);
     const props = await client.props().catch(() => ({}) as Record<string, unknown>);
     const modalities = (props.modalities ?? {}) as { vision?: boolean; audio?: boolean };
-    const info: EngineInfo = { kind: "remote", restarts: 0, mtp: false, vision: !!modalities.vision, audio: !!modalities.audio, nativeFim: false };
+    const info: EngineInfo = { kind: "remote", api: "llama-server", restarts: 0, mtp: false, vision: !!modalities.vision, audio: !!modalities.audio, nativeFim: false };
     const ctx = Number((props.default_generation_settings as { n_ctx?: number } | undefined)?.n_ctx ?? 0);
     this.loaded = { client, info, files: { model: this.settings.remoteEndpoint }, contextSize: ctx || Number.MAX_SAFE_INTEGER };
+    this.setStatus({ state: "ready", engine: info, error: undefined });
+    return this.loaded;
+  }
+
+  /**
+   * An endpoint without llama-server's /health: an OpenAI-compatible server if it lists a model at /v1/models.
+   * Whether it takes images or audio is not discoverable there, so media go and the server answers for itself.
+   */
+  private async loadOpenAiRemote(probe: EngineClient): Promise<LoadedModel> {
+    const url = this.settings.remoteEndpoint;
+    const models = await probe.openAiModels().catch((err: unknown) => {
+      throw new HearthFailure({
+        code: "engine-start-failed",
+        message:
+          `The remote endpoint ${url} answers neither /health (llama-server) nor /v1/models (an OpenAI-compatible server): ` +
+          `${(err as Error).message}. Check the URL (the server's root, without /v1) and that the server is running.`,
+      });
+    });
+    const model = models[0];
+    if (!model) {
+      throw new HearthFailure({ code: "engine-start-failed", message: `The remote endpoint ${url} lists no model at /v1/models.` });
+    }
+    const client = new EngineClient(() => this.remoteEndpoint(), { openAiModel: model.id });
+    const info: EngineInfo = { kind: "remote", api: "openai", remoteModel: model.id, restarts: 0, mtp: false, vision: true, audio: true, nativeFim: false };
+    this.log("info", `remote endpoint ${url}: OpenAI-compatible, model ${model.id}${model.contextSize ? ` (${model.contextSize} tokens)` : ""}`);
+    this.loaded = { client, info, files: { model: url }, contextSize: model.contextSize ?? OPENAI_DEFAULT_CONTEXT };
     this.setStatus({ state: "ready", engine: info, error: undefined });
     return this.loaded;
   }

@@ -1,0 +1,86 @@
+/**
+ * A remote endpoint that speaks only the OpenAI API (vLLM, Ollama, LM Studio on a team's GPU box): the real
+ * host over LSP against a stand-in server with exactly those routes. Completions and chat work (the served
+ * model's name in every request), nothing llama-server-only is asked of it, and what cannot work says why.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DidOpenTextDocumentNotification, type ResponseError } from "vscode-languageserver-protocol";
+import { ChatRequest, LoadModelRequest, type ChatResult, type HearthErrorData } from "../../server/protocol";
+import { startOpenAiFixture, type OpenAiFixture } from "../helpers/openAiFixture";
+import { completeAt, startTinyHost, type TinyHost } from "../helpers/tinyHost";
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-openai-"));
+const file = path.join(root, "ws", "src", "sum.ts");
+const uri = pathToFileURL(file).href;
+let server: OpenAiFixture;
+let t: TinyHost;
+
+beforeAll(async () => {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, "export function sum(a: number, b: number): number {\n  \n}\n");
+  server = await startOpenAiFixture({ model: "gemma-4-12b-it", contextSize: 16384, answer: "return a + b;" });
+  // given as most such servers are documented: with /v1
+  t = await startTinyHost({ remoteEndpoint: `${server.url}/v1` }, {}, pathToFileURL(path.join(root, "ws")).href);
+});
+
+afterAll(async () => {
+  await t?.host.dispose();
+  await server?.close();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+const llamaServerOnly = () => server.requests.filter((r) => !r.path.startsWith("/v1/")).map((r) => r.path);
+
+describe("an OpenAI-compatible remote endpoint", () => {
+  it("is recognised from /v1/models when it has no /health, with its model and context", async () => {
+    const status = await t.host.connection.sendRequest(LoadModelRequest);
+    expect(status.state).toBe("ready");
+    expect(status.engine).toMatchObject({ kind: "remote", api: "openai", remoteModel: "gemma-4-12b-it" });
+    await t.waitForLog(/remote endpoint .*: OpenAI-compatible, model gemma-4-12b-it \(16384 tokens\)/);
+  });
+
+  it("completes code through /v1/completions: the Hearth prompt as text, the model's name, the settings' limits", async () => {
+    const text = "export function sum(a: number, b: number): number {\n  \n}\n";
+    await t.host.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "typescript", version: 1, text } });
+    const { text: completion, stats } = await completeAt(t.host, uri, { line: 1, character: 2 });
+    expect(completion).toBe("return a + b;");
+    expect(stats.stats.generatedTokens).toBeGreaterThan(0);
+    const sent = server.requests.filter((r) => r.path === "/v1/completions");
+    expect(sent).toHaveLength(1);
+    expect(sent[0].body).toMatchObject({ model: "gemma-4-12b-it", stream: true, max_tokens: 128, temperature: 0 });
+    expect(String(sent[0].body.prompt)).toContain("export function sum(a: number, b: number): number {");
+    expect(llamaServerOnly()).toEqual(["/health"]); // asked once to tell the kind of server, then never
+  });
+
+  it("chats through /v1/chat/completions with the model's name", async () => {
+    let streamed = "";
+    const answer = await t.host.stream<object, ChatResult>(ChatRequest, { messages: [{ role: "user", content: "Add two numbers?" }], maxTokens: 16 }, (s) => (streamed += s));
+    expect(answer.text).toBe("return a + b;");
+    expect(streamed).toBe(answer.text);
+    expect(server.requests.filter((r) => r.path === "/v1/chat/completions").at(-1)?.body).toMatchObject({ model: "gemma-4-12b-it", stream: true });
+    expect(llamaServerOnly()).toEqual(["/health"]);
+  });
+
+  it("refuses workspace chat with a sentence saying why (it needs llama-server's evaluated prefix)", async () => {
+    const err = await t.host
+      .stream<object, ChatResult>(ChatRequest, { messages: [{ role: "user", content: "Where is sum?" }], workspace: true, maxTokens: 16 }, () => {})
+      .catch((e: ResponseError<HearthErrorData>) => e);
+    expect((err as Error).message).toMatch(/Workspace chat needs a llama-server endpoint.*Ask without the workspace/);
+  });
+});
+
+describe("a remote endpoint that is neither llama-server nor OpenAI-compatible", () => {
+  it("fails to load with a sentence naming both probes", async () => {
+    const other = await startTinyHost({ remoteEndpoint: "http://127.0.0.1:9/" });
+    try {
+      const err = await other.host.connection.sendRequest(LoadModelRequest).catch((e: ResponseError<HearthErrorData>) => e);
+      expect((err as Error).message).toMatch(/answers neither \/health \(llama-server\) nor \/v1\/models \(an OpenAI-compatible server\).*Check the URL/);
+    } finally {
+      await other.host.dispose();
+    }
+  });
+});
