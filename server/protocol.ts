@@ -117,8 +117,9 @@ export interface EngineInfo {
   /**
    * What a remote endpoint speaks: llama-server's API (its slots, `/completion`, the workspace prefix kept
    * evaluated) or only the OpenAI routes (`/v1/models`, `/v1/completions`, `/v1/chat/completions`: vLLM,
-   * Ollama, LM Studio…), where completions send their whole prompt as text and workspace chat is not
-   * available. Absent for the local engine (llama-server).
+   * Ollama, LM Studio…), where completions and workspace chat send their whole raw prompt as text (the
+   * server's own prefix caching, if any, reuses the workspace part) and workspace chat takes no media.
+   * Absent for the local engine (llama-server).
    */
   api?: "llama-server" | "openai";
   /** The model an OpenAI-compatible endpoint serves (the first it lists). */

@@ -113,13 +113,8 @@ export class ChatService {
    */
   async chatWithWorkspace(conversation: ChatMessage[], workspace: WorkspaceChunks, opts: GenerateOptions = {}): Promise<ChatResult> {
     const loaded = await this.models.ensureLoaded();
+    if (loaded.info.api === "openai") return this.chatWithWorkspaceOpenAi(loaded, conversation, workspace, opts);
     const messages = withoutUnusableEarlierMedia(loaded, conversation);
-    if (loaded.info.api === "openai") {
-      throw new HearthFailure(
-        "wrong-architecture",
-        "Workspace chat needs a llama-server endpoint (it reuses the engine's evaluated workspace prefix): this endpoint speaks only the OpenAI API. Ask without the workspace.",
-      );
-    }
     if (loaded.fim) {
       throw new HearthFailure(
         "wrong-architecture",
@@ -173,6 +168,35 @@ export class ChatService {
     ).catch(unreadableMedia);
     this.chatSlot.slot.record(prompt);
     return { text: result.text, stats: result.stats, mediaTokens };
+  }
+
+  /**
+   * Workspace chat on an endpoint that speaks only the OpenAI API: the same raw prompt as text on
+   * /v1/completions, so a server with prefix caching (vLLM's) reuses the workspace part the completions sent.
+   * Raw completions carry no media: earlier turns' become a line saying so, the message being sent may have none.
+   */
+  private async chatWithWorkspaceOpenAi(loaded: LoadedModel, conversation: ChatMessage[], workspace: WorkspaceChunks, opts: GenerateOptions): Promise<ChatResult> {
+    const messages = withoutUnusableEarlierMedia({ info: { ...loaded.info, vision: false, audio: false } }, conversation);
+    if (hasMediaParts(messages)) {
+      throw new HearthFailure(
+        "unsupported-media",
+        "Images and audio cannot go with the workspace to an endpoint that speaks only the OpenAI API: ask about them without the workspace.",
+      );
+    }
+    const { prompt } = renderWorkspaceChat({ prefixChunks: workspace.prefix, extraChunks: workspace.extra, messages });
+    const result = await this.stream(opts, (o) =>
+      loaded.client.openAiCompletion(
+        {
+          prompt,
+          max_tokens: opts.maxTokens ?? 1024,
+          temperature: opts.temperature ?? 0.7,
+          ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+          stop: ["<turn|>", "<|turn>"],
+        },
+        o,
+      ),
+    );
+    return { text: result.text, stats: result.stats, mediaTokens: 0 };
   }
 
   /**

@@ -65,11 +65,23 @@ describe("an OpenAI-compatible remote endpoint", () => {
     expect(llamaServerOnly()).toEqual(["/health"]);
   });
 
-  it("refuses workspace chat with a sentence saying why (it needs llama-server's evaluated prefix)", async () => {
+  it("answers about the workspace with the completions' raw prompt as text on /v1/completions (no media there)", async () => {
+    const answer = await t.host.stream<object, ChatResult>(
+      ChatRequest,
+      { messages: [{ role: "user", content: "Where is sum defined?" }], workspace: true, maxTokens: 16, temperature: 0 },
+      () => {},
+    );
+    expect(answer.text).toBe("return a + b;");
+    const sent = server.requests.filter((r) => r.path === "/v1/completions").at(-1)!.body;
+    expect(sent).toMatchObject({ model: "gemma-4-12b-it", max_tokens: 16, temperature: 0, stop: ["<turn|>", "<|turn>"] });
+    const prompt = String(sent.prompt);
+    expect(prompt.indexOf("export function sum(a: number, b: number)")).toBeLessThan(prompt.indexOf("Where is sum defined?"));
+    const image = { type: "image" as const, data: "iVBORw0KGgo=", mimeType: "image/png" };
     const err = await t.host
-      .stream<object, ChatResult>(ChatRequest, { messages: [{ role: "user", content: "Where is sum?" }], workspace: true, maxTokens: 16 }, () => {})
+      .stream<object, ChatResult>(ChatRequest, { messages: [{ role: "user", content: [image, { type: "text", text: "And this?" }] }], workspace: true, maxTokens: 16 }, () => {})
       .catch((e: ResponseError<HearthErrorData>) => e);
-    expect((err as Error).message).toMatch(/Workspace chat needs a llama-server endpoint.*Ask without the workspace/);
+    expect((err as Error).message).toMatch(/Images and audio cannot go with the workspace to an endpoint that speaks only the OpenAI API/);
+    expect(llamaServerOnly()).toEqual(["/health"]);
   });
 });
 
