@@ -68,42 +68,43 @@ export interface SettingWrite {
 }
 
 /**
- * The resource whose folder settings apply: the active editor's file, else the first workspace folder. (Hearth's
- * settings are window-scoped, so in a multi-root workspace only the workspace file's value applies; a folder
- * value still shows up here when VS Code honours it.)
- */
-function settingsResource(): vscode.Uri | undefined {
-  const doc = vscode.window.activeTextEditor?.document.uri;
-  if (doc && vscode.workspace.getWorkspaceFolder?.(doc)) return doc;
-  return vscode.workspace.workspaceFolders?.[0]?.uri;
-}
-
-/**
  * Writes `hearth.<key>` where the value in effect comes from: the most specific scope that sets it (folder >
  * workspace > user), so the user's choice takes effect instead of landing in User settings under a workspace
  * override. A key set nowhere is written to User settings.
+ *
+ * A folder's own settings are a scope of their own only in a multi-root workspace (with one folder open, its
+ * .vscode/settings.json is the workspace scope, and VS Code refuses a folder write for Hearth's window-scoped
+ * settings); there a folder write that VS Code refuses falls back to the workspace.
  */
 export async function writeSetting(key: string, value: unknown): Promise<SettingWrite> {
-  const resource = settingsResource();
-  const scoped = vscode.workspace.getConfiguration("hearth", resource);
-  const seen = scoped.inspect(key);
+  const seen = section().inspect(key);
   const setSomewhere = [seen?.globalValue, seen?.workspaceValue, seen?.workspaceFolderValue].some((v) => v !== undefined);
   // Writing a default nobody overrides would only add a line to the user's settings.json.
   if (!setSomewhere && JSON.stringify(seen?.defaultValue) === JSON.stringify(value)) return { key, scope: "user", overridden: false };
-  let scope: SettingScope = "user";
-  let target = vscode.ConfigurationTarget.Global;
-  let config = section();
-  if (seen?.workspaceFolderValue !== undefined && resource) {
-    scope = "folder";
-    target = vscode.ConfigurationTarget.WorkspaceFolder;
-    config = scoped;
-  } else if (seen?.workspaceValue !== undefined) {
-    scope = "workspace";
-    target = vscode.ConfigurationTarget.Workspace;
+  const folder = multiRootFolder();
+  const inFolder = folder && vscode.workspace.getConfiguration("hearth", folder).inspect(key)?.workspaceFolderValue !== undefined;
+  if (folder && inFolder) {
+    try {
+      await vscode.workspace.getConfiguration("hearth", folder).update(key, value, vscode.ConfigurationTarget.WorkspaceFolder);
+      return { key, scope: "folder", overridden: isOverridden(key, value) };
+    } catch {
+      // not a folder-scoped setting: its folder value does not apply anyway; the workspace's does
+    }
   }
-  await config.update(key, value, target);
-  const now = vscode.workspace.getConfiguration("hearth", resource).get(key);
-  return { key, scope, overridden: JSON.stringify(now) !== JSON.stringify(value) };
+  const scope: SettingScope = seen?.workspaceValue !== undefined || inFolder ? "workspace" : "user";
+  await section().update(key, value, scope === "workspace" ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+  return { key, scope, overridden: isOverridden(key, value) };
+}
+
+/** In a multi-root workspace, the folder of the active editor's file (else the first folder). */
+function multiRootFolder(): vscode.Uri | undefined {
+  if (!vscode.workspace.workspaceFile) return undefined;
+  const doc = vscode.window.activeTextEditor?.document.uri;
+  return (doc && vscode.workspace.getWorkspaceFolder(doc)?.uri) ?? vscode.workspace.workspaceFolders?.[0]?.uri;
+}
+
+function isOverridden(key: string, value: unknown): boolean {
+  return JSON.stringify(section().get(key)) !== JSON.stringify(value);
 }
 
 /** "in this workspace's settings" etc., for messages after a write; empty for User settings. */

@@ -173,7 +173,7 @@ export class ModelManagerUi {
     if (!url) return false;
     const key = await vscode.window.showInputBox({ title: "API key (optional)", password: true, prompt: "Stored in VS Code's secret storage" });
     if (key !== undefined) await this.context.secrets.store(API_KEY_SECRET, key);
-    return this.applyModel({ remoteEndpoint: url.trim() }, url.trim());
+    return this.applyModel({ remoteEndpoint: url.trim() }, `the remote endpoint ${url.trim()} (prompts are sent there)`);
   }
 
   /**

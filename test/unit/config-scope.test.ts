@@ -16,6 +16,8 @@ const fake = vi.hoisted(() => {
   const warnings: string[] = [];
   const layerOf = { [Target.Global]: "global", [Target.Workspace]: "workspace", [Target.WorkspaceFolder]: "folder" } as Record<number, Layer>;
   const folderUri = { toString: () => "file:///ws", fsPath: "/ws" };
+  /** keys VS Code lets a folder set (resource scope); Hearth's are window-scoped */
+  const resourceScoped = new Set<string>();
   const vscode = {
     ConfigurationTarget: Target,
     window: {
@@ -28,6 +30,8 @@ const fake = vi.hoisted(() => {
     },
     commands: { executeCommand: vi.fn() },
     workspace: {
+      /** set: a multi-root workspace (a .code-workspace file) */
+      workspaceFile: undefined as unknown,
       workspaceFolders: [{ uri: folderUri, name: "ws", index: 0 }],
       getWorkspaceFolder: () => undefined,
       getConfiguration: (section: string, resource?: { toString(): string }) => {
@@ -45,10 +49,14 @@ const fake = vi.hoisted(() => {
             defaultValue: store.default.get(full(k)),
             globalValue: store.global.get(full(k)),
             workspaceValue: store.workspace.get(full(k)),
-            workspaceFolderValue: resource ? store.folder.get(full(k)) : undefined,
+            // with one folder open, its .vscode/settings.json is both the workspace and the folder value
+            workspaceFolderValue: !resource ? undefined : vscode.workspace.workspaceFile ? store.folder.get(full(k)) : store.workspace.get(full(k)),
           }),
           update: async (k: string, value: unknown, target: number) => {
             if (target === Target.WorkspaceFolder && !resource) throw new Error("a folder setting needs a resource");
+            if (target === Target.WorkspaceFolder && !resourceScoped.has(full(k))) {
+              throw new Error(`Unable to write to Folder Settings because ${full(k)} does not support the folder resource scope.`);
+            }
             writes.push({ key: full(k), value, target, resource: resource?.toString() });
             store[layerOf[target]].set(full(k), value);
           },
@@ -56,7 +64,7 @@ const fake = vi.hoisted(() => {
       },
     },
   };
-  return { vscode, store, writes, warnings, Target };
+  return { vscode, store, writes, warnings, Target, resourceScoped };
 });
 vi.mock("vscode", () => fake.vscode);
 
@@ -65,6 +73,8 @@ const { completionUiConfig, describeScope, setCompletionsEnabled, setModelSettin
 const effective = (k: string) => fake.vscode.workspace.getConfiguration("hearth", fake.vscode.workspace.workspaceFolders[0].uri).get(k);
 
 beforeEach(() => {
+  fake.vscode.workspace.workspaceFile = undefined;
+  fake.resourceScoped.clear();
   for (const m of Object.values(fake.store)) m.clear();
   fake.writes.length = 0;
   fake.warnings.length = 0;
@@ -110,13 +120,30 @@ describe("settings are written where they are in effect", () => {
     expect(describeScope([w])).toBe("");
   });
 
-  it("a folder value wins over a workspace value and is written with the folder as the resource", async () => {
+  it("with one folder open, writes its .vscode/settings.json as the workspace scope (VS Code refuses a folder write there)", async () => {
+    fake.store.workspace.set("hearth.completion.enabled", true);
+    const w = await setCompletionsEnabled(false);
+    expect(w).toEqual({ key: "completion.enabled", scope: "workspace", overridden: false });
+    expect(fake.writes).toMatchObject([{ target: fake.Target.Workspace }]);
+  });
+
+  it("in a multi-root workspace a folder value wins and is written with the folder as the resource", async () => {
+    fake.vscode.workspace.workspaceFile = { path: "/ws.code-workspace" };
+    fake.resourceScoped.add("hearth.model");
     fake.store.workspace.set("hearth.model", "/ws.gguf");
     fake.store.folder.set("hearth.model", "/folder.gguf");
     const [w] = await setModelSettings({ model: "/new.gguf" });
     expect(w.scope).toBe("folder");
     expect(fake.writes[0]).toMatchObject({ target: fake.Target.WorkspaceFolder, resource: "file:///ws" });
     expect(effective("model")).toBe("/new.gguf");
+  });
+
+  it("in a multi-root workspace a window-scoped setting's folder value falls back to the workspace file", async () => {
+    fake.vscode.workspace.workspaceFile = { path: "/ws.code-workspace" };
+    fake.store.folder.set("hearth.completion.enabled", true);
+    const w = await setCompletionsEnabled(false);
+    expect(w.scope).toBe("workspace");
+    expect(fake.writes).toMatchObject([{ target: fake.Target.Workspace }]);
   });
 
   it("Toggle Inline Completions and Toggle … for This Language write the workspace's value when it sets one", async () => {
