@@ -188,6 +188,49 @@ export async function runUiTests({ tools, env, runDir, profile, extensionsDir, e
     );
 
     await test(
+      "the chat's input toolbar fits the sidebar: Send is visible and nothing scrolls sideways, down to 220 px",
+      async () => {
+        const frame = await openChat(page);
+        const measure = () =>
+          frame.evaluate(() => {
+            const d = document.documentElement;
+            const box = (s) => document.querySelector(s).getBoundingClientRect();
+            const toolbar = document.querySelector(".toolbar");
+            return {
+              width: document.getElementById("root").getBoundingClientRect().width,
+              scrollWidth: d.scrollWidth,
+              clientWidth: d.clientWidth,
+              toolbarOverflow: toolbar.scrollWidth - toolbar.clientWidth,
+              toolbarRight: box(".toolbar").right,
+              sendRight: box("button.send").right,
+              composerRight: box(".input-box").right,
+            };
+          });
+        const check = (m, what) => {
+          if (m.scrollWidth > m.clientWidth) throw new Error(`${what}: the view scrolls sideways (${m.scrollWidth} px of content in ${m.clientWidth} px)`);
+          if (m.toolbarOverflow > 0) throw new Error(`${what}: the input toolbar overflows by ${m.toolbarOverflow} px`);
+          if (m.sendRight > m.composerRight + 0.5) throw new Error(`${what}: the Send button is cut off (its right edge at ${m.sendRight} px, the input box ends at ${m.composerRight} px)`);
+        };
+        const normal = await measure();
+        check(normal, `at the default sidebar width (${Math.round(normal.width)} px)`);
+        await frame.locator(".composer").screenshot({ path: path.join(screenshots, "chat-composer.png") });
+        // A narrower sidebar: the view's root at 220 px (CSSOM styles are allowed by the view's CSP).
+        await frame.evaluate(() => (document.getElementById("root").style.width = "220px"));
+        try {
+          const narrow = await measure();
+          if (Math.round(narrow.width) !== 220) throw new Error(`the view did not narrow to 220 px (${narrow.width})`);
+          // the page itself keeps the sidebar's width: what must fit is the 220 px root
+          check({ ...narrow, scrollWidth: Math.max(narrow.toolbarRight, narrow.composerRight), clientWidth: 220 }, "at 220 px");
+          await frame.locator(".composer").screenshot({ path: path.join(screenshots, "chat-composer-220px.png") });
+        } finally {
+          await frame.evaluate(() => document.getElementById("root").style.removeProperty("width"));
+        }
+        note(`chat toolbar fits: ${Math.round(normal.width)} px wide view, Send ends at ${Math.round(normal.sendRight)} px`);
+      },
+      { needs: () => workbenchOk },
+    );
+
+    await test(
       "Explain Screenshot from the Explorer answers in the chat",
       async () => {
         const frame0 = await chatFrame(page).catch(() => undefined);
@@ -242,6 +285,51 @@ export async function runUiTests({ tools, env, runDir, profile, extensionsDir, e
         await shot("chat-after-reload");
       },
       { needs: () => workbenchOk && ctx.chat },
+    );
+
+    await test(
+      "with a remote endpoint set, the status bar item, its menu and the chat say that prompts go there",
+      async () => {
+        const url = "http://127.0.0.1:9";
+        const file = path.join(profile.userDataDir, "User", "settings.json");
+        const original = fs.readFileSync(file, "utf8");
+        // what a person does: Select Model → Remote endpoint…, the URL, no API key
+        await runCommand(page, "Hearth: Select Model");
+        await page.locator(".quick-input-widget .quick-input-list .monaco-list-row", { hasText: "Remote endpoint" }).first().click();
+        const box = page.locator(".quick-input-widget .quick-input-box input");
+        await page.locator(".quick-input-widget .quick-input-title", { hasText: "Remote endpoint" }).waitFor({ state: "visible", timeout: S(10_000) });
+        await box.fill(url);
+        await page.keyboard.press("Enter");
+        await page.locator(".quick-input-widget .quick-input-title", { hasText: "API key" }).waitFor({ state: "visible", timeout: S(10_000) });
+        await page.keyboard.press("Enter");
+        try {
+          // the Hearth item (createStatusBarItem("hearth.status")), not the transient "model set to …" message
+          const remoteItem = page.locator(`.statusbar-item[id*="hearth.status"]:is([aria-label*="${url}"], :has([aria-label*="${url}"]))`).first();
+          await remoteItem.waitFor({ state: "visible", timeout: S(30_000) });
+          const text = norm(await remoteItem.innerText());
+          if (!/Hearth \(remote\)/.test(text)) throw new Error(`the status bar item reads ${JSON.stringify(text)}`);
+          await closeQuickInput(page);
+          await remoteItem.click();
+          const title = page.locator(".quick-input-widget .quick-input-title");
+          await title.waitFor({ state: "visible", timeout: S(15_000) });
+          const t = norm(await title.innerText());
+          if (!t.includes(`remote endpoint ${url}`)) throw new Error(`the status menu's title is ${JSON.stringify(t)}`);
+          const selectRow = norm(await page.locator(".quick-input-widget .quick-input-list .monaco-list-row", { hasText: "Select model" }).first().innerText());
+          if (!selectRow.includes(url)) throw new Error(`the Select model entry shows ${JSON.stringify(selectRow)}, not the endpoint`);
+          await shot("remote-status-menu");
+          await closeQuickInput(page);
+          const frame = await openChat(page);
+          const banner = frame.locator(".banner.remote .banner-text");
+          await banner.waitFor({ state: "visible", timeout: S(30_000) });
+          const b = norm(await banner.innerText());
+          if (!b.includes(`sent to ${url}`)) throw new Error(`the chat banner reads ${JSON.stringify(b)}`);
+          if (/not loaded yet/.test(b)) throw new Error(`the chat banner shows the local model's state: ${JSON.stringify(b)}`);
+          await shot("remote-chat-banner");
+        } finally {
+          fs.writeFileSync(file, original); // the last test of the phase: the local model again for a later look
+        }
+      },
+      { needs: () => workbenchOk },
     );
   } finally {
     await browser.close().catch(() => {});

@@ -3,8 +3,10 @@
 // answer is recovered and the next message works; the conversation is still there after a window reload.
 // Messages are typed into the webview by the runner (the UI bridge) — the way a person sends them.
 import * as assert from "node:assert/strict";
+import * as vscode from "vscode";
 import type { ChatTurn } from "../../../src/chat/types";
-import { canReload, describeTurns, hasUiBridge, hearth, note, readState, saveForAfterReload, sendChatMessage, SCALE, turnJson, waitFor, waitForAnswer, withVisibleAnswer } from "./helpers";
+import { Commands } from "../../../src/ids";
+import { canReload, describeTurns, hasUiBridge, hearth, note, READY_MS, readState, saveForAfterReload, sendChatMessage, SCALE, turnJson, waitFor, waitForAnswer, withVisibleAnswer } from "./helpers";
 
 interface SavedTurn {
   id: string;
@@ -100,6 +102,48 @@ describe("chat", () => {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "ESRCH") throw e;
     }
+  });
+
+  it("Restart Model Host mid-reply ends the answer as stopped, not as a JSON-RPC error", async () => {
+    const api = await hearth();
+    // Restart while the answer streams; the tiny model can finish between two polls: then ask again.
+    let from = -1;
+    let doomed = "";
+    for (let attempt = 1; attempt <= 5 && from < 0; attempt++) {
+      const start = api.chatHistory().length;
+      const prompt = `Describe, in many numbered steps, how a B-tree splits a full node (${attempt}).`;
+      await sendChatMessage(prompt);
+      const outcome = await waitFor(
+        "the answer to start streaming",
+        () => {
+          const turns = api.chatHistory().slice(start);
+          const ui = turns.findIndex((t) => t.role === "user" && t.text.trim() === prompt);
+          const a = ui < 0 ? undefined : turns.slice(ui + 1).find((t) => t.role === "assistant");
+          if (!a) return undefined;
+          if (a.status === "streaming") return a.text.length > 0 ? "streaming" : undefined;
+          return "finished";
+        },
+        60_000 * SCALE,
+        2,
+      );
+      if (outcome === "streaming") {
+        await vscode.commands.executeCommand(Commands.restartHost);
+        from = start;
+        doomed = prompt;
+      } else {
+        note(`attempt ${attempt}: the answer finished before the host could be restarted; asking again`);
+        await waitForAnswer(api, start, (t) => t.text.trim() === prompt, { allowError: true });
+      }
+    }
+    assert.ok(from >= 0, "every answer finished before the host could be restarted mid-reply");
+    const { assistant } = await waitForAnswer(api, from, (t) => t.text.trim() === doomed, { allowError: true });
+    assert.equal(assistant.status, "stopped", `the answer cut by the restart: ${turnJson(assistant)}`);
+    assert.equal(assistant.stopReason, "the model host was restarted", turnJson(assistant));
+    assert.equal(assistant.error, undefined, turnJson(assistant));
+    // the next tests need the model again
+    const status = await api.whenReady(READY_MS);
+    assert.equal(status.state, "ready");
+    note(`restarted mid-reply: the turn ended "${assistant.status}: ${assistant.stopReason}" after ${assistant.text.length} chars`);
   });
 
   it("keeps the conversation after a window reload @after-reload", async function () {
