@@ -229,15 +229,7 @@ export class EngineClient {
    * speak only the OpenAI API (no slots, no token ids, no prompt cache control).
    */
   openAiCompletion(body: Record<string, unknown>, opts: StreamOptions = {}): Promise<StreamResult> {
-    return this.stream(
-      "/v1/completions",
-      { ...this.modelField(), ...body, stream: true, stream_options: { include_usage: true } },
-      opts,
-      (event) => {
-        const text = (event.choices as { text?: unknown }[] | undefined)?.[0]?.text;
-        return typeof text === "string" ? text : "";
-      },
-    );
+    return this.openAiStream("/v1/completions", body, opts, (choice) => (choice as { text?: unknown } | undefined)?.text);
   }
 
   /** The models an OpenAI-compatible server serves (GET /v1/models). */
@@ -252,22 +244,18 @@ export class EngineClient {
       });
   }
 
-  private modelField(): { model?: string } {
-    return this.options.openAiModel ? { model: this.options.openAiModel } : {};
-  }
-
   /** OpenAI-style chat completion (the model's own chat template applies, media parts allowed), streamed. */
   chat(body: Record<string, unknown>, opts: StreamOptions = {}): Promise<StreamResult> {
-    return this.stream(
-      "/v1/chat/completions",
-      { ...this.modelField(), ...body, stream: true, stream_options: { include_usage: true } },
-      opts,
-      (event) => {
-        const choices = event.choices as { delta?: { content?: unknown } }[] | undefined;
-        const content = choices?.[0]?.delta?.content;
-        return typeof content === "string" ? content : "";
-      },
-    );
+    return this.openAiStream("/v1/chat/completions", body, opts, (choice) => (choice as { delta?: { content?: unknown } } | undefined)?.delta?.content);
+  }
+
+  /** A streamed /v1 request (with the served model's name when the endpoint wants it) and its text per event. */
+  private openAiStream(path: string, body: Record<string, unknown>, opts: StreamOptions, textOfChoice: (choice: unknown) => unknown): Promise<StreamResult> {
+    const model = this.options.openAiModel ? { model: this.options.openAiModel } : {};
+    return this.stream(path, { ...model, ...body, stream: true, stream_options: { include_usage: true } }, opts, (event) => {
+      const text = textOfChoice((event.choices as unknown[] | undefined)?.[0]);
+      return typeof text === "string" ? text : "";
+    });
   }
 
   /** Prompt tokens of a chat request as the engine would process it, media tokens included. */
