@@ -246,7 +246,10 @@ export class ChatService {
     const messages: ChatMessage[] = [{ role: "user", content: [mediaPart(audio), { type: "text", text: prompt }] }];
     const result = await this.chat(messages, { maxTokens: 1024, ...opts });
     const durationSeconds = result.mediaTokens / AUDIO_TOKENS_PER_SECOND;
-    return { ...result, durationSeconds, markdown: meetingDocument(file, durationSeconds, result.text) };
+    const loaded = await this.models.ensureLoaded();
+    // The document says where the recording went: a remote endpoint is not "locally".
+    const where = loaded.info.kind === "remote" ? `by ${loaded.files.model}` : "locally by Hearth";
+    return { ...result, durationSeconds, markdown: meetingDocument(file, durationSeconds, result.text, where) };
   }
 
   private body(messages: ChatMessage[], opts: GenerateOptions): Record<string, unknown> {
@@ -405,13 +408,15 @@ function assertFits(count: { total: number; media: number }, maxTokens: number, 
   );
 }
 
-function meetingDocument(file: string, seconds: number, summary: string): string {
+/** `seconds` 0: unknown (an OpenAI-compatible endpoint does not count the audio's tokens). */
+function meetingDocument(file: string, seconds: number, summary: string, where: string): string {
   const mm = Math.floor(seconds / 60);
   const ss = Math.round(seconds % 60).toString().padStart(2, "0");
+  const length = seconds > 0 ? `${mm}:${ss} · ` : "";
   return [
     `# Meeting summary — ${path.basename(file)}`,
     "",
-    `_Recording: ${mm}:${ss} · summarized locally by Hearth on ${new Date().toISOString().slice(0, 10)}_`,
+    `_Recording: ${length}summarized ${where} on ${new Date().toISOString().slice(0, 10)}_`,
     "",
     summary.trim() || "_The model returned no summary for this recording. Try again, or check the recording has speech._",
     "",

@@ -9,7 +9,8 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DidOpenTextDocumentNotification, type ResponseError } from "vscode-languageserver-protocol";
-import { ChatRequest, LoadModelRequest, type ChatResult, type HearthErrorData } from "../../server/protocol";
+import { ChatRequest, LoadModelRequest, SummarizeAudioRequest, type ChatResult, type HearthErrorData, type SummarizeAudioResult } from "../../server/protocol";
+import { makeWav } from "../helpers/media";
 import { startOpenAiFixture, type OpenAiFixture } from "../helpers/openAiFixture";
 import { completeAt, startTinyHost, type TinyHost } from "../helpers/tinyHost";
 
@@ -82,6 +83,18 @@ describe("an OpenAI-compatible remote endpoint", () => {
       .catch((e: ResponseError<HearthErrorData>) => e);
     expect((err as Error).message).toMatch(/Images and audio cannot go with the workspace to an endpoint that speaks only the OpenAI API/);
     expect(llamaServerOnly()).toEqual(["/health"]);
+  });
+});
+
+describe("a meeting summary made by a remote endpoint", () => {
+  it("says where the recording went, not \"locally\"", async () => {
+    const wav = path.join(root, "standup.wav");
+    fs.writeFileSync(wav, makeWav(5, 16000));
+    const r = await t.host.stream<object, SummarizeAudioResult>(SummarizeAudioRequest, { path: wav, maxTokens: 16 }, () => {});
+    expect(r.markdown).toMatch(new RegExp(`^# Meeting summary — standup\\.wav\n\n_Recording: summarized by ${server.url}/v1 on \\d{4}-`));
+    expect(r.markdown).not.toContain("locally");
+    const sent = server.requests.filter((x) => x.path === "/v1/chat/completions").at(-1)!.body as { messages: { content: { type: string }[] }[] };
+    expect(sent.messages[0].content.map((p) => p.type)).toContain("input_audio");
   });
 });
 
