@@ -34,7 +34,7 @@ export function errorActions(code: string | undefined): string[] {
     case "download-corrupt":
       return ["Download Again", "Select Model", "Show Logs"];
     case "download-failed":
-      return ["Resume Download", "Select Model", "Show Logs"];
+      return ["Retry Download", "Select Model", "Show Logs"];
     default:
       return ["Select Model", "Show Logs"];
   }
@@ -152,7 +152,7 @@ export class ModelManagerUi {
     if (action === "Select Model") await this.selectModel();
     if (action === "Show Logs") await vscode.commands.executeCommand("hearth.showLogs");
     // a damaged file was removed and a failed download keeps what arrived: downloading again fetches the rest
-    if (action === "Download Again" || action === "Resume Download") {
+    if (action === "Download Again" || action === "Retry Download") {
       if (await this.download()) void this.ensureLoaded(true);
     }
   }

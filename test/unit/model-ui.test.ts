@@ -60,7 +60,7 @@ beforeEach(() => {
 describe("model errors in the editor", () => {
   it("offers the action that fixes each error first", () => {
     expect(errorActions("download-corrupt")[0]).toBe("Download Again");
-    expect(errorActions("download-failed")[0]).toBe("Resume Download");
+    expect(errorActions("download-failed")[0]).toBe("Retry Download");
     expect(errorActions("engine-not-built")).toEqual(["Show Logs"]);
     expect(errorActions("wrong-architecture")).toEqual(["Select Model", "Show Logs"]);
   });
@@ -83,11 +83,11 @@ describe("model errors in the editor", () => {
       throw hostError("download-failed", "the connection was reset");
     });
     const ui = new ModelManagerUi({} as never, host as never);
-    fake.answers.push("Resume Download");
+    fake.answers.push("Retry Download");
     await ui.showError(hostError("download-failed", "the connection was reset"));
     await vi.waitFor(() => expect(fake.calls.length).toBe(3));
     expect(fake.calls[1]).toBe("host: download");
-    expect(fake.calls[2]).toMatch(/^error: Hearth: the connection was reset \[Resume Download/);
+    expect(fake.calls[2]).toMatch(/^error: Hearth: the connection was reset \[Retry Download/);
     expect(host.loadModel).not.toHaveBeenCalled();
   });
 });
