@@ -16,6 +16,46 @@ interface SavedTurn {
 }
 const save = (t: ChatTurn): SavedTurn => ({ id: t.id, role: t.role, text: t.text, status: t.status });
 
+type HearthApi = Awaited<ReturnType<typeof hearth>>;
+
+/**
+ * Sends `promptFor(attempt)` and calls `interrupt` once its answer is streaming (some text in, the turn not
+ * finished). The tiny model can finish a whole answer between two polls: then it asks again (at most 5 times).
+ * Returns where the interrupted exchange starts in the history and its prompt.
+ */
+async function interruptMidReply(
+  api: HearthApi,
+  promptFor: (attempt: number) => string,
+  interrupt: () => unknown,
+  what: string,
+): Promise<{ from: number; doomed: string }> {
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    const start = api.chatHistory().length;
+    const prompt = promptFor(attempt);
+    await sendChatMessage(prompt);
+    const outcome = await waitFor(
+      "the answer to start streaming",
+      () => {
+        const turns = api.chatHistory().slice(start);
+        const ui = turns.findIndex((t) => t.role === "user" && t.text.trim() === prompt);
+        const a = ui < 0 ? undefined : turns.slice(ui + 1).find((t) => t.role === "assistant");
+        if (!a) return undefined;
+        if (a.status === "streaming") return a.text.length > 0 ? "streaming" : undefined;
+        return "finished";
+      },
+      60_000 * SCALE,
+      2,
+    );
+    if (outcome === "streaming") {
+      await interrupt();
+      return { from: start, doomed: prompt };
+    }
+    note(`attempt ${attempt}: the answer finished before ${what}; asking again`);
+    await waitForAnswer(api, start, (t) => t.text.trim() === prompt, { allowError: true });
+  }
+  assert.fail(`every answer finished before ${what} mid-reply`);
+}
+
 describe("chat", () => {
   before(function () {
     if (!hasUiBridge()) this.skip(); // sending a message needs the UI (the code-server runner)
@@ -45,37 +85,13 @@ describe("chat", () => {
     const pid = api.enginePid();
     assert.ok(typeof pid === "number" && pid > 0, `enginePid() = ${pid}`);
 
-    // Kill while the answer streams (some text is in, the turn is not finished). The tiny model can finish
-    // a whole answer between two polls: then ask again (at most 5 times).
-    let from = -1;
-    let doomed = "";
-    for (let attempt = 1; attempt <= 5 && from < 0; attempt++) {
-      const start = api.chatHistory().length;
-      const prompt = `Explain step by step how a hash map handles collisions, with a long example (${attempt}).`;
-      await sendChatMessage(prompt);
-      const outcome = await waitFor(
-        "the answer to start streaming",
-        () => {
-          const turns = api.chatHistory().slice(start);
-          const ui = turns.findIndex((t) => t.role === "user" && t.text.trim() === prompt);
-          const a = ui < 0 ? undefined : turns.slice(ui + 1).find((t) => t.role === "assistant");
-          if (!a) return undefined;
-          if (a.status === "streaming") return a.text.length > 0 ? "streaming" : undefined;
-          return "finished";
-        },
-        60_000 * SCALE,
-        2,
-      );
-      if (outcome === "streaming") {
-        process.kill(pid, "SIGKILL");
-        from = start;
-        doomed = prompt;
-      } else {
-        note(`attempt ${attempt}: the answer finished before the engine could be killed; asking again`);
-        await waitForAnswer(api, start, (t) => t.text.trim() === prompt, { allowError: true });
-      }
-    }
-    assert.ok(from >= 0, "every answer finished before the engine could be killed mid-reply");
+    // Kill while the answer streams (some text is in, the turn is not finished).
+    const { from, doomed } = await interruptMidReply(
+      api,
+      (attempt) => `Explain step by step how a hash map handles collisions, with a long example (${attempt}).`,
+      () => process.kill(pid, "SIGKILL"),
+      "the engine could be killed",
+    );
     const killed = await waitForAnswer(api, from, (t) => t.text.trim() === doomed, { allowError: true });
     assert.ok(["error", "stopped", "done"].includes(killed.assistant.status ?? ""), `status after the kill: ${killed.assistant.status}`);
     if (killed.assistant.status === "error") assert.ok((killed.assistant.error ?? "").length > 0, "an errored turn should say why");
@@ -106,36 +122,12 @@ describe("chat", () => {
 
   it("Restart Model Host mid-reply ends the answer as stopped, not as a JSON-RPC error", async () => {
     const api = await hearth();
-    // Restart while the answer streams; the tiny model can finish between two polls: then ask again.
-    let from = -1;
-    let doomed = "";
-    for (let attempt = 1; attempt <= 5 && from < 0; attempt++) {
-      const start = api.chatHistory().length;
-      const prompt = `Describe, in many numbered steps, how a B-tree splits a full node (${attempt}).`;
-      await sendChatMessage(prompt);
-      const outcome = await waitFor(
-        "the answer to start streaming",
-        () => {
-          const turns = api.chatHistory().slice(start);
-          const ui = turns.findIndex((t) => t.role === "user" && t.text.trim() === prompt);
-          const a = ui < 0 ? undefined : turns.slice(ui + 1).find((t) => t.role === "assistant");
-          if (!a) return undefined;
-          if (a.status === "streaming") return a.text.length > 0 ? "streaming" : undefined;
-          return "finished";
-        },
-        60_000 * SCALE,
-        2,
-      );
-      if (outcome === "streaming") {
-        await vscode.commands.executeCommand(Commands.restartHost);
-        from = start;
-        doomed = prompt;
-      } else {
-        note(`attempt ${attempt}: the answer finished before the host could be restarted; asking again`);
-        await waitForAnswer(api, start, (t) => t.text.trim() === prompt, { allowError: true });
-      }
-    }
-    assert.ok(from >= 0, "every answer finished before the host could be restarted mid-reply");
+    const { from, doomed } = await interruptMidReply(
+      api,
+      (attempt) => `Describe, in many numbered steps, how a B-tree splits a full node (${attempt}).`,
+      () => vscode.commands.executeCommand(Commands.restartHost),
+      "the host could be restarted",
+    );
     const { assistant } = await waitForAnswer(api, from, (t) => t.text.trim() === doomed, { allowError: true });
     assert.equal(assistant.status, "stopped", `the answer cut by the restart: ${turnJson(assistant)}`);
     assert.equal(assistant.stopReason, "the model host was restarted", turnJson(assistant));
