@@ -59,8 +59,8 @@ Options (an option a command cannot use is an error):
   --endpoint URL        use a remote llama-server / OpenAI-compatible endpoint
   --workspace DIR       workspace root: completions see it, and chat answers about it (complete, chat)
   --max-tokens N        tokens to generate (complete, chat, explain, summarize)
-  --temperature T       sampling temperature (complete, chat; completions default to 0)
-  --seed N              sampling seed (chat)
+  --temperature T       sampling temperature (complete, chat, explain, summarize; completions default to 0)
+  --seed N              sampling seed (chat, explain, summarize)
   --question TEXT       what to ask about an image (explain)
   --out FILE            write what is printed on stdout to FILE as well
   --yes                 download missing model files without asking
@@ -78,8 +78,8 @@ const ENGINE_OPTIONS = ["model", "mmproj", "drafter", "no-mtp", "ctx", "threads"
 const APPLIES: Record<Command, string[]> = {
   complete: [...ENGINE_OPTIONS, "workspace", "max-tokens", "temperature"],
   chat: [...ENGINE_OPTIONS, "workspace", "max-tokens", "temperature", "seed"],
-  explain: [...ENGINE_OPTIONS, "max-tokens", "question"],
-  summarize: [...ENGINE_OPTIONS, "max-tokens"],
+  explain: [...ENGINE_OPTIONS, "max-tokens", "temperature", "seed", "question"],
+  summarize: [...ENGINE_OPTIONS, "max-tokens", "temperature", "seed"],
   "models pull": ["model", "mmproj", "drafter", "yes"],
   "models list": [],
   "models check": ["model", "mmproj", "drafter", "ctx"],
@@ -299,14 +299,14 @@ async function run(command: Command, rest: string[], c: RunContext): Promise<voi
     }
     case "explain": {
       if (!rest[0]) throw new UsageError("explain needs an image file: hearth explain IMAGE");
-      const r = await host.stream<object, MediaResult>(ExplainImageRequest, { path: path.resolve(rest[0]), question: values.question, maxTokens: gen.maxTokens }, streamOut, cancel);
+      const r = await host.stream<object, MediaResult>(ExplainImageRequest, { path: path.resolve(rest[0]), question: values.question, ...gen }, streamOut, cancel);
       finish(out, r, values.json);
       process.stderr.write(`(${r.mediaTokens} image tokens)\n`);
       break;
     }
     case "summarize": {
       if (!rest[0]) throw new UsageError("summarize needs an audio file: hearth summarize AUDIO");
-      const r = await host.stream<object, SummarizeAudioResult>(SummarizeAudioRequest, { path: path.resolve(rest[0]), maxTokens: gen.maxTokens }, () => process.stderr.write("."), cancel);
+      const r = await host.stream<object, SummarizeAudioResult>(SummarizeAudioRequest, { path: path.resolve(rest[0]), ...gen }, () => process.stderr.write("."), cancel);
       process.stderr.write(`\n(${r.mediaTokens} audio tokens, ${r.durationSeconds.toFixed(1)} s)\n`);
       if (values.json) out.json(r);
       else out.line(r.markdown);

@@ -287,6 +287,8 @@ export interface ExplainImageParams {
   /** What to ask about the image; defaults to explaining the UI in the screenshot. */
   question?: string;
   maxTokens?: number;
+  temperature?: number;
+  seed?: number;
   partialResultToken?: string | number;
 }
 
@@ -306,6 +308,8 @@ export interface SummarizeAudioParams {
   /** Extra instructions (e.g. names of the people in the meeting). */
   instructions?: string;
   maxTokens?: number;
+  temperature?: number;
+  seed?: number;
   partialResultToken?: string | number;
 }
 

@@ -193,6 +193,8 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     guard(token, (signal) =>
       chat.explainImage(params, params.question, {
         maxTokens: params.maxTokens,
+        temperature: params.temperature,
+        seed: params.seed,
         signal,
         onText: streamTo(connection, params.partialResultToken),
       }),
@@ -203,6 +205,8 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     guard(token, (signal) =>
       chat.summarizeAudio(params.path, params.instructions, {
         maxTokens: params.maxTokens,
+        temperature: params.temperature,
+        seed: params.seed,
         signal,
         onText: streamTo(connection, params.partialResultToken),
       }),

@@ -111,9 +111,13 @@ describe("hearth CLI", () => {
   it("explain accepts a PNG", async () => {
     const png = path.join(dir, "screen.png");
     fs.writeFileSync(png, makePng(1024, 768));
-    const r = await hearth(["explain", png, ...common(), "--max-tokens", "8"]);
+    const log = path.join(dir, "explain-prompts.jsonl");
+    const r = await hearth(["explain", png, ...common(), "--max-tokens", "8", "--temperature", "0.3", "--seed", "7"], { HEARTH_PROMPT_LOG: log });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("(336 image tokens)");
+    // the sampling options reach the engine's request
+    const sent = fs.readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { endpoint: string; temperature?: number; seed?: number });
+    expect(sent.find((e) => e.endpoint === "/v1/chat/completions")).toMatchObject({ temperature: 0.3, seed: 7, max_tokens: 8 });
   });
 
   it("summarize accepts a WAV and prints a Markdown document", async () => {
@@ -187,9 +191,9 @@ describe("hearth CLI", () => {
 
   it("rejects an option the command cannot use (exit 2), instead of ignoring it", async () => {
     const cases: [string[], RegExp][] = [
-      [["complete", "x.py:1:1", "--seed", "1"], /^hearth: --seed does not apply to complete: the host's complete request takes no sampling seed \(it is for: chat\)\n$/],
+      [["complete", "x.py:1:1", "--seed", "1"], /^hearth: --seed does not apply to complete: the host's complete request takes no sampling seed \(it is for: chat, explain, summarize\)\n$/],
       [["chat", "hi", "--question", "why"], /^hearth: --question does not apply to chat \(it is for: explain\)\n$/],
-      [["explain", "x.png", "--temperature", "1"], /^hearth: --temperature does not apply to explain: the host's explain request takes no temperature/],
+      [["models", "pull", "--temperature", "1"], /^hearth: --temperature does not apply to models pull \(it is for: complete, chat, explain, summarize\)\n$/],
       [["summarize", "x.wav", "--workspace", dir], /^hearth: --workspace does not apply to summarize \(it is for: complete, chat\)\n$/],
       [["models", "check", "--model", "x.gguf", "--threads", "2"], /^hearth: --threads does not apply to models check/],
       [["models", "list", "--model", "x.gguf"], /^hearth: --model does not apply to models list/],
