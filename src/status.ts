@@ -4,7 +4,7 @@
  * With a remote endpoint it says so plainly (item, tooltip, menu): prompts, workspace files included, go there.
  */
 import * as vscode from "vscode";
-import type { CompletionStatsParams, ModelStatus, WorkspacePrefixParams } from "../server/protocol";
+import type { CompletionStatsParams, EngineInfo, ModelStatus, WorkspacePrefixParams } from "../server/protocol";
 import { Commands } from "./ids";
 import { completionUiConfig, remoteEndpoint } from "./config";
 import { describeLastCompletion } from "./completionStatus";
@@ -109,7 +109,7 @@ export class StatusBar implements vscode.Disposable {
           }
           const e = s.engine;
           if (e && e.kind === "remote") {
-            tooltip.appendMarkdown(`Connected; the endpoint ${e.vision ? "reads" : "does not read"} images and ${e.audio ? "reads" : "does not read"} audio\n\n`);
+            tooltip.appendText(describeRemoteEngine(e) + "\n\n");
           } else if (e) {
             tooltip.appendMarkdown(
               `Engine: ${e.kind}${e.version ? ` (${e.version})` : ""}, ${e.threads ?? "?"} threads, ` +
@@ -160,6 +160,15 @@ export class StatusBar implements vscode.Disposable {
 const mb = (n: number) => (n / 1e6).toFixed(1);
 /** Text safe inside Markdown inline code. */
 const code = (t: string) => t.replace(/`/g, "'");
+
+/** The connected remote endpoint, as the tooltip says it. */
+export function describeRemoteEngine(e: EngineInfo): string {
+  if (e.api === "openai") {
+    // /v1/models does not say whether the model takes images or audio: media go, and the server answers.
+    return `Connected: an OpenAI-compatible server, model ${e.remoteModel ?? "?"}; completions send their whole prompt each time (no workspace prefix kept evaluated there); images and audio are sent and the server decides`;
+  }
+  return `Connected: a llama-server; it ${e.vision ? "reads" : "does not read"} images and ${e.audio ? "reads" : "does not read"} audio`;
+}
 
 /** What goes to a remote endpoint: said in the tooltip, the status menu and the chat. */
 export const REMOTE_NOTICE = (url: string) =>

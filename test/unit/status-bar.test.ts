@@ -80,7 +80,9 @@ describe("status bar with a remote endpoint", () => {
     expect(fake.item.accessibilityInformation!.label).toBe(`Hearth (remote): prompts are sent to ${URL}`);
     bar.setStatus(remoteReady);
     expect(fake.item.text).toBe("$(remote) Hearth (remote)");
-    expect(tip()).toMatch(/Connected; the endpoint reads images and does not read audio/);
+    expect(tip()).toMatch(/Connected: a llama-server; it reads images and does not read audio/);
+    bar.setStatus({ ...remoteReady, engine: { kind: "remote", api: "openai", remoteModel: "gemma-4-12b-it", restarts: 0, mtp: false, vision: true, audio: true, nativeFim: false } });
+    expect(tip()).toMatch(/Connected: an OpenAI-compatible server, model gemma-4-12b-it; completions send their whole prompt each time .*the server decides/);
     bar.setStatus({ state: "error", model: LOCAL, error: { code: "engine-start-failed", message: `The remote endpoint ${URL} does not answer /health.` } });
     expect(fake.item.text).toBe("$(error) Hearth (remote)");
     expect(tip()).toMatch(/\*\*Not working:\*\* The remote endpoint/);
