@@ -7,6 +7,7 @@
  * cursor jump): the first keystroke then evaluates what it typed, not the file's window (~1–2K tokens:
  * seconds on a CPU for the 12B, 4 s for the tiny model 80K tokens deep). A completion aborts a prime.
  */
+import type { StreamResult } from "../engine/client";
 import type { LoadedModel, ModelManager } from "../models/manager";
 import type { GenerationStats } from "../protocol";
 import { GEMMA4_MESSAGE_DELIMITERS, layoutCompletionPrompt, splitBoundaries, workspacePrefixEnds, type CompletionInput, type CompletionPrompt } from "./layout";
@@ -30,6 +31,14 @@ export interface CompletionRequest extends CompletionInput {
   maxTokens?: number;
   temperature?: number;
   multiline?: boolean;
+  seed?: number;
+}
+
+/** What a completion request asks of the engine, either API. */
+interface Sampling {
+  maxTokens: number;
+  temperature: number;
+  stop: string[];
   seed?: number;
 }
 
@@ -77,35 +86,13 @@ export class CompletionService {
     if (reused) {
       return { text: reused.text, raw: reused.text, stats: reusedStats(reused.kind, performance.now() - t0), layoutMs, mode: layout.mode };
     }
-    if (loaded.info.api === "openai") {
-      const result = await this.completeOpenAi(loaded, layout, req, multiline, signal);
-      const text = postprocessCompletion(result.text, { prefix: req.prefix, suffix: req.suffix, languageId: req.languageId, multiline });
-      if (reuseCtx && result.stats.stoppedBy !== "cancelled") this.reuse.remember(reuseCtx, text);
-      return { text, raw: result.text, stats: result.stats, layoutMs, mode: layout.mode };
-    }
-    const prompt = this.enginePrompt(loaded, layout);
-    const done = this.slot?.beginForeground();
-    const result = await loaded.client.completion(
-      {
-        prompt,
-        n_predict: req.maxTokens ?? settings.maxTokens,
-        temperature: req.temperature ?? settings.temperature,
-        top_k: 40,
-        top_p: 0.95,
-        stop: multiline ? layout.stop : [...layout.stop, "\n"],
-        cache_prompt: true,
-        id_slot: COMPLETION_SLOT,
-        // Checkpoints at turn starts let the sliding-window cache roll back to the stable part.
-        ...(layout.mode === "gemma-turns" ? { message_delimiters: GEMMA4_MESSAGE_DELIMITERS } : {}),
-        t_max_predict_ms: MAX_PREDICT_MS,
-        ...(req.seed !== undefined ? { seed: req.seed } : {}),
-      },
-      { signal, promptText: layout.prompt },
-    ).finally(() => {
-      done?.();
-      this.prepareLine(loaded, layout);
-    });
-    this.slot?.record(layout.prompt);
+    const sampling: Sampling = {
+      maxTokens: req.maxTokens ?? settings.maxTokens,
+      temperature: req.temperature ?? settings.temperature,
+      stop: multiline ? layout.stop : [...layout.stop, "\n"],
+      seed: req.seed,
+    };
+    const result = loaded.info.api === "openai" ? await this.completeOpenAi(loaded, layout, sampling, signal) : await this.completeOnSlot(loaded, layout, sampling, signal);
     const text = postprocessCompletion(result.text, {
       prefix: req.prefix,
       suffix: req.suffix,
@@ -116,21 +103,48 @@ export class CompletionService {
     return { text, raw: result.text, stats: result.stats, layoutMs, mode: layout.mode };
   }
 
+  /** llama-server: `/completion` on the completions slot, the workspace prefix as ids it mostly holds already. */
+  private async completeOnSlot(loaded: LoadedModel, layout: CompletionPrompt, sampling: Sampling, signal?: AbortSignal): Promise<StreamResult> {
+    const prompt = this.enginePrompt(loaded, layout);
+    const done = this.slot?.beginForeground();
+    const result = await loaded.client.completion(
+      {
+        prompt,
+        n_predict: sampling.maxTokens,
+        temperature: sampling.temperature,
+        top_k: 40,
+        top_p: 0.95,
+        stop: sampling.stop,
+        cache_prompt: true,
+        id_slot: COMPLETION_SLOT,
+        // Checkpoints at turn starts let the sliding-window cache roll back to the stable part.
+        ...(layout.mode === "gemma-turns" ? { message_delimiters: GEMMA4_MESSAGE_DELIMITERS } : {}),
+        t_max_predict_ms: MAX_PREDICT_MS,
+        ...(sampling.seed !== undefined ? { seed: sampling.seed } : {}),
+      },
+      { signal, promptText: layout.prompt },
+    ).finally(() => {
+      done?.();
+      this.prepareLine(loaded, layout);
+    });
+    this.slot?.record(layout.prompt);
+    return result;
+  }
+
   /**
    * An OpenAI-compatible endpoint (no slots, no token ids): the whole prompt as text on /v1/completions. Such
    * servers cache prompt prefixes themselves if at all (vLLM's prefix caching does), so the workspace part
    * first, unchanged between keystrokes, is still the layout that suits them.
    */
-  private completeOpenAi(loaded: LoadedModel, layout: CompletionPrompt, req: CompletionRequest, multiline: boolean, signal?: AbortSignal) {
-    const settings = this.models.getSettings().completion;
+  private completeOpenAi(loaded: LoadedModel, layout: CompletionPrompt, sampling: Sampling, signal?: AbortSignal): Promise<StreamResult> {
     return loaded.client.openAiCompletion(
       {
         prompt: layout.prompt,
-        max_tokens: req.maxTokens ?? settings.maxTokens,
-        temperature: req.temperature ?? settings.temperature,
+        max_tokens: sampling.maxTokens,
+        temperature: sampling.temperature,
         top_p: 0.95,
-        stop: multiline ? layout.stop : [...layout.stop, "\n"],
-        ...(req.seed !== undefined ? { seed: req.seed } : {}),
+        stop: sampling.stop,
+        ...(sampling.seed !== undefined ? { seed: sampling.seed } : {}),
       },
       { signal },
     );
