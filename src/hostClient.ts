@@ -33,7 +33,6 @@ import {
   type ChatResult,
   type CompletionStatsParams,
   type DownloadProgress,
-  type HearthErrorData,
   type MediaResult,
   type ModelFiles,
   type ModelStatus,
@@ -44,6 +43,7 @@ import { hostSettings } from "./config";
 import { HostStoppedError } from "./hostStopped";
 
 export { HostStoppedError, isHostStopped } from "./hostStopped";
+export { errorCode, errorMessage } from "./hostErrors";
 
 export class HostClient implements ChatBackend, vscode.Disposable {
   private client?: LanguageClient;
@@ -220,16 +220,6 @@ const CONNECTION_GONE_CODES = new Set([-32097, -32096]);
 export function isConnectionGone(err: unknown): boolean {
   const code = (err as { code?: unknown } | undefined)?.code;
   return typeof code === "number" && CONNECTION_GONE_CODES.has(code);
-}
-
-/** The sentence to show for a failed request: the host's own, else the error's message. */
-export function errorMessage(err: unknown): string {
-  const data = (err as { data?: HearthErrorData })?.data;
-  return data?.hearth?.message ?? (err as Error)?.message ?? String(err);
-}
-
-export function errorCode(err: unknown): string | undefined {
-  return (err as { data?: HearthErrorData })?.data?.hearth?.code;
 }
 
 export type { DownloadProgress };

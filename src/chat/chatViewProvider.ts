@@ -16,6 +16,7 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import { checkAttachment, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, SNIFF_BYTES, sniffMedia } from "../../media/src/attach";
 import type { ChatResult, GenerationStats, HearthErrorData, MediaResult } from "../../server/protocol";
+import { errorCode } from "../hostErrors";
 import { isHostStopped } from "../hostStopped";
 import type { ChatBackend } from "./backend";
 import { ChatHistory } from "./history";
@@ -328,7 +329,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       } else {
         turn.status = "error";
         turn.error = errorSentence(err);
-        if (BAD_INPUT_CODES.has(errorCodeOf(err) ?? "")) turn.noRetry = true;
+        if (BAD_INPUT_CODES.has(errorCode(err) ?? "")) turn.noRetry = true;
         this.log(`chat: ${turn.error}`);
       }
     } finally {
@@ -563,10 +564,6 @@ function footerStats(stats: GenerationStats | undefined): ChatTurn["stats"] {
 function errorSentence(err: unknown): string {
   const data = (err as { data?: HearthErrorData } | undefined)?.data;
   return data?.hearth?.message ?? describe(err);
-}
-
-function errorCodeOf(err: unknown): string | undefined {
-  return (err as { data?: HearthErrorData } | undefined)?.data?.hearth?.code;
 }
 
 /**
