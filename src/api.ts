@@ -2,7 +2,7 @@
  * What `activate()` returns (`vscode.extensions.getExtension("hearth.hearth").exports`): used by the
  * end-to-end tests to observe the extension without scraping the UI, and by nothing else.
  */
-import type { ModelStatus } from "../server/protocol";
+import type { ModelStatus, WorkspacePrefixParams } from "../server/protocol";
 import type { ChatTurn } from "./chat/types";
 
 export interface HearthApi {
@@ -13,4 +13,6 @@ export interface HearthApi {
   chatHistory(): ChatTurn[];
   /** Process id of the engine (llama-server), for crash-recovery tests. */
   enginePid(): number | undefined;
+  /** What the host last said about the workspace prefix (what the status bar's tooltip shows). */
+  workspacePrefix(): WorkspacePrefixParams | undefined;
 }

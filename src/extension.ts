@@ -3,13 +3,13 @@
  * media commands and model management together. No model logic lives here (that is the host's job).
  */
 import * as vscode from "vscode";
-import type { ModelStatus } from "../server/protocol";
+import type { ModelStatus, WorkspacePrefixParams } from "../server/protocol";
 import type { HearthApi } from "./api";
 import { ChatViewProvider } from "./chat/chatViewProvider";
 import { CompletionGate } from "./completion";
 import { CursorTracker, type CursorAt } from "./cursorTracker";
 import { completionUiConfig, describeScope, remoteEndpoint, setCompletionsEnabled, toggleLanguage, warnIfOverridden } from "./config";
-import { errorMessage, HostClient, isConnectionGone } from "./hostClient";
+import { errorMessage, HostClient, isConnectionGone, NOTEBOOK_CELL_SCHEME } from "./hostClient";
 import { Commands } from "./ids";
 import { explainScreenshot, summarizeMeeting } from "./media";
 import { ModelManagerUi } from "./models";
@@ -41,7 +41,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Hearth
     }
   });
   host.onCompletionStats((s) => status.setCompletionStats(s));
-  host.onWorkspacePrefix((p) => status.setWorkspacePrefix(p));
+  let workspacePrefix: WorkspacePrefixParams | undefined;
+  host.onWorkspacePrefix((p) => {
+    workspacePrefix = p;
+    status.setWorkspacePrefix(p);
+  });
   // A completion lost to Restart Model Host is not a failure worth a warning.
   gate.onResult((err) => status.setCompletionError(err && !isConnectionGone(err) ? errorMessage(err) : undefined));
   const skipText = { disabled: "completions are turned off", language: "completions are off for this language", secret: "this looks like a secrets file" };
@@ -49,7 +53,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Hearth
   // The host prepares the completion context where the cursor lands (file switches, clicks, jumps).
   const cursor = new CursorTracker((uri, position) => host.activeEditorChanged(uri, position));
   const cursorAt = (e: vscode.TextEditor): CursorAt | undefined =>
-    e.document.uri.scheme === "file" && !gate.skipReason(e.document)
+    (e.document.uri.scheme === "file" || e.document.uri.scheme === NOTEBOOK_CELL_SCHEME) && !gate.skipReason(e.document)
       ? { uri: e.document.uri.toString(), version: e.document.version, line: e.selection.active.line, character: e.selection.active.character }
       : undefined;
   context.subscriptions.push(cursor);
@@ -119,6 +123,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Hearth
     status: () => host.status,
     chatHistory: () => chat.history(),
     enginePid: () => host.status?.engine?.pid,
+    workspacePrefix: () => workspacePrefix,
   };
 }
 

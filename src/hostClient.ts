@@ -42,6 +42,9 @@ import type { ChatBackend, ChatOptions } from "./chat/backend";
 import { hostSettings } from "./config";
 import { HostStoppedError } from "./hostStopped";
 
+/** The URI scheme of a notebook cell's text document (VS Code's). */
+export const NOTEBOOK_CELL_SCHEME = "vscode-notebook-cell";
+
 export { HostStoppedError, isHostStopped } from "./hostStopped";
 export { errorCode, errorMessage } from "./hostErrors";
 
@@ -75,7 +78,8 @@ export class HostClient implements ChatBackend, vscode.Disposable {
       debug: { module: serverModule, transport: TransportKind.ipc, options: { env } },
     };
     const clientOptions: LanguageClientOptions = {
-      documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
+      // (notebook cells: inline completions there; their text reaches the host through LSP notebook sync)
+      documentSelector: [{ scheme: "file" }, { scheme: "untitled" }, { scheme: NOTEBOOK_CELL_SCHEME }],
       initializationOptions: { settings: hostSettings(await this.apiKey()), storageDir: this.context.storageUri?.fsPath },
       outputChannel: this.output,
       middleware: this.middleware,
@@ -119,7 +123,7 @@ export class HostClient implements ChatBackend, vscode.Disposable {
    * completion context there in the background.
    */
   activeEditorChanged(uri: string, position?: { line: number; character: number }): void {
-    if (!uri.startsWith("file:") || !this.client?.isRunning()) return;
+    if (!(uri.startsWith("file:") || uri.startsWith(NOTEBOOK_CELL_SCHEME + ":")) || !this.client?.isRunning()) return;
     void this.client.sendNotification(ActiveEditorNotification, { uri, ...(position ? { position } : {}) });
   }
 

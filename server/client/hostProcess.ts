@@ -12,6 +12,7 @@ import {
   ShutdownRequest,
   StreamMessageReader,
   StreamMessageWriter,
+  type ClientCapabilities,
   type ProtocolConnection,
 } from "vscode-languageserver-protocol/node";
 import { LogNotification, ModelStatusNotification, streamProgress, type HearthSettings, type LogParams, type ModelStatus } from "../protocol";
@@ -91,12 +92,15 @@ export class HostProcess {
 /** The LSP handshake with a Hearth host: `initialize` with Hearth's options, then `initialized`. */
 export async function initializeHost(
   connection: ProtocolConnection,
-  opts: Pick<HostOptions, "settings" | "rootUri" | "storageDir">,
+  opts: Pick<HostOptions, "settings" | "rootUri" | "storageDir"> & {
+    /** What the client says it can do (default: work-done progress only, as the CLI). */
+    capabilities?: ClientCapabilities;
+  },
 ): Promise<void> {
   await connection.sendRequest(InitializeRequest.type, {
     processId: process.pid,
     rootUri: opts.rootUri ?? null,
-    capabilities: { window: { workDoneProgress: true } },
+    capabilities: opts.capabilities ?? { window: { workDoneProgress: true } },
     initializationOptions: { settings: opts.settings ?? {}, storageDir: opts.storageDir },
   });
   await connection.sendNotification(InitializedNotification.type, {});

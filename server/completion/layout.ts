@@ -425,7 +425,9 @@ const EXT_LANG: Record<string, string> = {
   sh: "bash", bash: "bash", zsh: "bash", ps1: "powershell",
   json: "json", jsonc: "jsonc", yaml: "yaml", yml: "yaml", toml: "toml", xml: "xml",
   html: "html", htm: "html", css: "css", scss: "scss", less: "less", vue: "vue", svelte: "svelte",
-  md: "markdown", sql: "sql", r: "r", ex: "elixir", exs: "elixir", hs: "haskell", zig: "zig",
+  md: "markdown", sql: "sql", r: "r", ex: "elixir", exs: "elixir", hs: "haskell", zig: "zig", jl: "julia",
+  // notebooks are shown as percent-format scripts (server/completion/notebook.ts); most are Python
+  ipynb: "python",
 };
 
 export function languageForPath(path: string): string {
@@ -437,17 +439,27 @@ export function languageForPath(path: string): string {
   return EXT_LANG[base.slice(dot + 1).toLowerCase()] ?? "";
 }
 
-const HASH_COMMENT = new Set(["python", "bash", "ruby", "yaml", "toml", "r", "elixir", "powershell", "dockerfile", "makefile"]);
+const HASH_COMMENT = new Set([
+  "python", "bash", "shellscript", "ruby", "perl", "yaml", "toml", "r", "julia", "elixir", "powershell", "coffeescript",
+  "dockerfile", "makefile",
+]);
 const DASH_COMMENT = new Set(["sql", "lua", "haskell"]);
+const PERCENT_COMMENT = new Set(["matlab", "octave"]);
+
+/** The line comment of a language (a VS Code language id or one of languageForPath's names); `//` by default. */
+export function lineCommentFor(languageId: string): string {
+  if (HASH_COMMENT.has(languageId)) return "#";
+  if (DASH_COMMENT.has(languageId)) return "--";
+  if (PERCENT_COMMENT.has(languageId)) return "%";
+  return "//";
+}
 
 function commentLineFor(path: string, text: string): string {
   const lang = languageForPath(path);
-  if (HASH_COMMENT.has(lang)) return "# " + text;
-  if (DASH_COMMENT.has(lang)) return "-- " + text;
   if (lang === "html" || lang === "xml" || lang === "markdown" || lang === "vue" || lang === "svelte") {
     return "<!-- " + text + " -->";
   }
-  return "// " + text;
+  return lineCommentFor(lang) + " " + text;
 }
 
 /**

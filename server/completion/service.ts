@@ -32,6 +32,8 @@ export interface CompletionRequest extends CompletionInput {
   temperature?: number;
   multiline?: boolean;
   seed?: number;
+  /** More stop strings (a notebook cell's completion stops before the next cell's marker). */
+  stop?: string[];
 }
 
 /** What a completion request asks of the engine, either API. */
@@ -79,7 +81,7 @@ export class CompletionService {
           stable: layout.prompt.slice(0, layout.volatileStart),
           volatile: layout.prompt.slice(layout.volatileStart),
           // an engine restart may be another model: nothing it said before counts
-          options: JSON.stringify([req.maxTokens ?? settings.maxTokens, multiline, req.temperature ?? settings.temperature, req.seed, enginePid(this.models)]),
+          options: JSON.stringify([req.maxTokens ?? settings.maxTokens, multiline, req.temperature ?? settings.temperature, req.seed, req.stop, enginePid(this.models)]),
         }
       : undefined;
     const reused = reuseCtx && this.reuse.lookup(reuseCtx);
@@ -89,7 +91,7 @@ export class CompletionService {
     const sampling: Sampling = {
       maxTokens: req.maxTokens ?? settings.maxTokens,
       temperature: req.temperature ?? settings.temperature,
-      stop: multiline ? layout.stop : [...layout.stop, "\n"],
+      stop: [...layout.stop, ...(req.stop ?? []), ...(multiline ? [] : ["\n"])],
       seed: req.seed,
     };
     const result = loaded.info.api === "openai" ? await this.completeOpenAi(loaded, layout, sampling, signal) : await this.completeOnSlot(loaded, layout, sampling, signal);

@@ -120,6 +120,20 @@ export class WorkspacePrefix {
     return next;
   }
 
+  /**
+   * Tokens of the prefix for `chunks` when the completions slot already holds it (what warm() left alone:
+   * after a file at the tail was deleted, the slot holds more than the prefix, which is still in it), else
+   * undefined. Tokenizes it once; completions then send those ids.
+   */
+  async heldTokens(chunks: ContextChunk[], signal?: AbortSignal): Promise<number | undefined> {
+    if (!chunks.length || !this.opts.tokens) return undefined;
+    const loaded = await this.models.ensureLoaded();
+    if (loaded.info.api === "openai") return undefined;
+    const { prompt } = workspacePrefixLayout(chunks, loaded);
+    if (!this.opts.slot?.startsWith(prompt)) return undefined;
+    return (await this.opts.tokens.ensure(loaded.client, prompt, signal))?.length;
+  }
+
   /** Resolves when no warm-up is running or queued (a failed one included). */
   async idle(): Promise<void> {
     await this.running;

@@ -4,13 +4,18 @@
  * leaves as a ResponseError carrying a {@link HearthError} so clients can show the same sentence.
  */
 import {
+  DidChangeWatchedFilesNotification,
   ErrorCodes,
   LSPErrorCodes,
   InlineCompletionItem,
+  NotebookCellKind,
+  NotebookDocuments,
   ResponseError,
   TextDocuments,
   TextDocumentSyncKind,
   type CancellationToken,
+  type ClientCapabilities,
+  type NotebookDocument,
   type Connection,
   type Position,
   type InitializeResult,
@@ -51,6 +56,7 @@ import { WorkspacePrefix, prefixIdentity } from "../completion/workspacePrefix";
 import { PrefixTokens } from "../completion/prefixTokens";
 import { SlotContents } from "../completion/slotContents";
 import { checkModelFiles } from "../models/report";
+import { cellStops, notebookCursorText, notebookLanguage } from "../completion/notebook";
 
 /** What an in-process embedder (the benchmark) may reach after `initialize`. */
 export interface LanguageServerHandle {
@@ -59,6 +65,10 @@ export interface LanguageServerHandle {
 
 export function startLanguageServer(connection: Connection): LanguageServerHandle {
   const documents = new TextDocuments(TextDocument);
+  // Jupyter notebooks come through LSP notebook sync: their cells are text documents of their own.
+  const cells = new TextDocuments(TextDocument);
+  const notebooks = new NotebookDocuments(cells);
+  const textDocument = (uri: string) => documents.get(uri) ?? cells.get(uri);
   let models: ModelManager | undefined;
   let workspace: WorkspaceContext | undefined;
   let completions: CompletionService;
@@ -72,6 +82,8 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   /** Where the user is (the editor's cursor, else the last completion): background work prepares it. */
   let cursor: { uri: string; position: Position } | undefined;
   let primeTimer: NodeJS.Timeout | undefined;
+  /** Set at initialize: how to ask the client for file events (it registers watchers dynamically), if it can. */
+  let fileWatcher: FileWatcher | undefined;
   const log = (message: string) => void connection.sendNotification(LogNotification, { level: "info", message, source: "host" });
   const need = () => {
     if (!models) throw new ResponseError(ErrorCodes.ServerNotInitialized, "The Hearth host is not initialized.");
@@ -82,6 +94,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     const init = (params.initializationOptions ?? {}) as InitializationOptions;
     const rootUri = params.workspaceFolders?.[0]?.uri ?? params.rootUri;
     const root = rootUri?.startsWith("file:") ? fileURLToPath(rootUri) : undefined;
+    fileWatcher = root && rootUri ? fileWatcherFor(params.capabilities, rootUri) : undefined;
     // The evaluated workspace prefix is persisted per workspace (the extension's storage, else the cache dir).
     let store: PrefixStore | undefined;
     if (root) {
@@ -115,9 +128,22 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
         inlineCompletionProvider: true,
+        notebookDocumentSync: { notebookSelector: [{ notebook: "*", cells: [{ language: "*" }] }] },
       },
       serverInfo: { name: "hearth-host", version: "0.1.0" },
     };
+  });
+
+  // Files changed outside the editor (git checkout/pull, a formatter or code generator in a terminal, another
+  // editor) reach the prefix only through file events, which a client sends only for watchers it was asked
+  // to register; saves in the editor come as didSave as well (a file read twice is unchanged the second time).
+  connection.onInitialized(() => {
+    const watch = fileWatcher;
+    if (!watch) return;
+    connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: watch.globPattern }] }).then(
+      () => log("watching the workspace for file changes made outside the editor"),
+      (err: unknown) => log(`cannot watch the workspace (files changed outside the editor are seen after a restart): ${(err as Error).message}`),
+    );
   });
 
   connection.onDidChangeConfiguration(async (params) => {
@@ -130,11 +156,11 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   });
 
   connection.languages.inlineCompletion.on(async (params, token) => {
-    const doc = documents.get(params.textDocument.uri);
+    const doc = textDocument(params.textDocument.uri);
     if (!doc) return null;
     // Secrets never reach a prompt, not even the local engine's.
     if (isSecretPath(params.textDocument.uri)) return { items: [] };
-    activeFile = filePathOf(params.textDocument.uri);
+    activeFile = filePathOf(notebooks.findNotebookDocumentForCell(doc.uri)?.uri ?? params.textDocument.uri);
     cursor = { uri: params.textDocument.uri, position: params.position };
     clearTimeout(primeTimer);
     const outcome = await guard(token, async (signal) => completions.complete(await completionRequest(doc, params.position), signal));
@@ -149,16 +175,26 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
 
   /** What a completion at `position` in `doc` asks the model (also what prime() evaluates ahead of it). */
   async function completionRequest(doc: TextDocument, position: Position): Promise<CompletionRequest> {
-    const text = doc.getText();
-    const offset = doc.offsetAt(position);
-    const file = filePathOf(doc.uri);
+    const notebook = notebooks.findNotebookDocumentForCell(doc.uri);
+    const file = filePathOf(notebook?.uri ?? doc.uri);
+    const around = notebook ? notebookCursor(notebook, doc, position) : { prefix: doc.getText().slice(0, doc.offsetAt(position)), suffix: doc.getText().slice(doc.offsetAt(position)) };
     return {
-      filePath: (file && workspace?.relative(file)) ?? file ?? doc.uri,
+      filePath: (file && workspace?.relative(file)) ?? file ?? notebook?.uri ?? doc.uri,
       workspaceChunks: workspace ? await workspace.chunksFor(file, (await need().ensureLoaded()).contextSize) : undefined,
       languageId: doc.languageId,
-      prefix: text.slice(0, offset),
-      suffix: text.slice(offset),
+      ...around,
     };
+  }
+
+  /** A cell's completion sees the whole notebook as one script (completion/notebook.ts) and stays in the cell. */
+  function notebookCursor(notebook: NotebookDocument, doc: TextDocument, position: Position): Pick<CompletionRequest, "prefix" | "suffix" | "stop"> {
+    const all = notebook.cells.map((c) => {
+      const d = cells.get(c.document);
+      return { kind: c.kind === NotebookCellKind.Markup ? ("markdown" as const) : ("code" as const), text: d?.getText() ?? "", languageId: d?.languageId ?? "" };
+    });
+    const language = notebookLanguage(all, doc.languageId);
+    const index = notebook.cells.findIndex((c) => c.document === doc.uri);
+    return { ...notebookCursorText(all, index, doc.offsetAt(position), language), stop: cellStops(language) };
   }
 
   connection.onRequest(ChatRequest, (params, token) =>
@@ -251,7 +287,12 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
           ...(r.restoredTokens || r.notRestored ? { restoredTokens: r.restoredTokens, restoreMs: Math.round(r.restoreMs), notRestored: r.notRestored } : {}),
           ...(r.savedBytes ? { savedAt: new Date().toISOString(), savedBytes: r.savedBytes } : {}),
         });
-      } else notifyPrefix({ ...prefixStatus, state: prefixStatus.tokens ? "ready" : "warming" });
+      } else {
+        // Nothing to evaluate; the prefix may still be smaller than before (a file at its end was deleted).
+        const held = await prefix.heldTokens(chunks).catch(() => undefined);
+        if (held !== undefined) notifyPrefix({ ...prefixStatus, state: "ready", tokens: held, chunks: chunks.length });
+        else notifyPrefix({ ...prefixStatus, state: prefixStatus.tokens ? "ready" : "warming" });
+      }
     } catch (err) {
       const message = toHearthError(err).message;
       log(`workspace prefix warm-up skipped: ${message}`);
@@ -269,7 +310,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
    */
   async function primeCursor(): Promise<void> {
     const at = cursor;
-    const doc = at && documents.get(at.uri);
+    const doc = at && textDocument(at.uri);
     if (!at || !doc || isSecretPath(at.uri) || models?.getStatus().state !== "ready") return;
     await prefix?.idle();
     if (cursor !== at) return; // moved on meanwhile: that move primes
@@ -299,7 +340,8 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   // A switch to another file: its completions' prefix differs (the file edited before is in it now); the
   // refresh then primes the cursor. A move in the same file (a jump) primes the cursor alone.
   connection.onNotification(ActiveEditorNotification, (p) => {
-    const file = filePathOf(p.uri);
+    // (a notebook cell: the notebook is the file; moving between its cells is a move in the same file)
+    const file = filePathOf(notebooks.findNotebookDocumentForCell(p.uri)?.uri ?? p.uri);
     if (!file || isSecretPath(p.uri)) return;
     if (p.position) cursor = { uri: p.uri, position: p.position };
     const switched = file !== activeFile;
@@ -341,11 +383,15 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   // Saved and changed files move to the end of the workspace prefix (only the tail is re-evaluated).
   documents.onDidSave((e) => {
     const file = filePathOf(e.document.uri);
-    if (file) void workspace?.changed([file]).then(() => scheduleRefresh());
+    if (file) void workspace?.changed([file]).then((changed) => changed && scheduleRefresh());
+  });
+  notebooks.onDidSave((nb) => {
+    const file = filePathOf(nb.uri);
+    if (file) void workspace?.changed([file]).then((changed) => changed && scheduleRefresh());
   });
   connection.onDidChangeWatchedFiles((p) => {
     const files = p.changes.map((c) => filePathOf(c.uri)).filter((f): f is string => !!f);
-    if (files.length) void workspace?.changed(files).then(() => scheduleRefresh());
+    if (files.length) void workspace?.changed(files).then((changed) => changed && scheduleRefresh());
   });
 
   connection.onShutdown(async () => {
@@ -356,8 +402,23 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   connection.onExit(() => void models?.dispose());
 
   documents.listen(connection);
+  notebooks.listen(connection);
   connection.listen();
   return { models: () => models };
+}
+
+interface FileWatcher {
+  globPattern: string | { baseUri: string; pattern: string };
+}
+
+/**
+ * Every file under the workspace root, when the client registers file watchers on request: relative to the
+ * root where it supports that (other folders of a multi-root window are not ours), else a plain glob.
+ */
+function fileWatcherFor(capabilities: ClientCapabilities, rootUri: string): FileWatcher | undefined {
+  const caps = capabilities.workspace?.didChangeWatchedFiles;
+  if (!caps?.dynamicRegistration) return undefined;
+  return { globPattern: caps.relativePatternSupport ? { baseUri: rootUri, pattern: "**/*" } : "**/*" };
 }
 
 /** Runs a handler with an AbortSignal tied to LSP cancellation; maps failures to ResponseErrors. */

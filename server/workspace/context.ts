@@ -81,15 +81,20 @@ export class WorkspaceContext {
     return { prefix, tail: all.slice(prefix.length) };
   }
 
-  /** Files changed on disk (saved, created, deleted). */
-  async changed(files: string[]): Promise<void> {
-    if (!this.index) return;
+  /**
+   * Files changed on disk (saved, created, deleted; directories too). True when the prefix changed: file
+   * events also come for files it leaves out (build output, ignored or unchanged files), which need nothing.
+   */
+  async changed(files: string[]): Promise<boolean> {
+    if (!this.index) return false;
     const change = await this.index.update(files);
+    if (change.reusedTokens === change.tokensAfter && change.tokensBefore === change.tokensAfter) return false;
     const copies = this.index.stats().supersededChunks;
     this.log(
       `workspace prefix: ${change.reusedTokens} of ${change.tokensAfter} tokens unchanged after ${files.length} file change(s)` +
         (copies ? `; ${copies} chunks of earlier file versions kept in place` : ""),
     );
+    return true;
   }
 
   private async ready(budget: number): Promise<WorkspaceIndex> {

@@ -17,7 +17,9 @@
  *    blocks, AWS / GitHub / OpenAI / Slack / Stripe / Google / npm / Hugging Face tokens). A
  *    file with a secret is excluded entirely, never redacted and included;
  *  - it is text: no known binary extension, no NUL byte in the first 8 KB, valid UTF-8;
- *  - it is at most `maxFileBytes` (default 256 KB; checked from the stat, before reading);
+ *  - it is at most `maxFileBytes` (default 256 KB; checked from the stat, before reading). A Jupyter
+ *    notebook (.ipynb) is shown as its cells in percent format without outputs (completion/notebook.ts): the
+ *    file may be 32× larger, its script must fit;
  *  - it is not generated (`@generated`, `DO NOT EDIT`, "auto-generated" … in a comment in its
  *    first lines) nor minified (lines longer than 1000 characters on average), nor empty.
  *
@@ -40,6 +42,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import ignore from "ignore";
+import { notebookScript, parseIpynb } from "../completion/notebook";
 import { isSecretPath } from "../secrets";
 
 type Ignore = ReturnType<typeof ignore>;
@@ -194,6 +197,37 @@ export function classifyBytes(buf: Uint8Array): { text: string } | { reason: Ski
   const reason = sniffText(text);
   return reason ? { reason } : { text };
 }
+
+/**
+ * A .ipynb file's bytes as the prefix shows it: its cells as a percent-format script (notebook.ts), without
+ * outputs. Secrets are looked for in the whole file (outputs included: a printed token stays out), size,
+ * generated and minified in the script.
+ */
+export function classifyNotebook(buf: Uint8Array, maxScriptBytes = DEFAULT_MAX_FILE_BYTES): { text: string } | { reason: SkipReason } {
+  if (buf.subarray(0, SNIFF_BYTES).includes(0)) return { reason: "binary" };
+  let json: string;
+  try {
+    json = UTF8.decode(buf);
+  } catch {
+    return { reason: "binary" };
+  }
+  if (containsSecret(json)) return { reason: "secret-content" };
+  const nb = parseIpynb(json);
+  if (!nb) return { reason: "unreadable" };
+  const text = notebookScript(nb.cells, nb.languageId);
+  if (Buffer.byteLength(text) > maxScriptBytes) return { reason: "too-large" };
+  const reason = sniffText(text);
+  return reason ? { reason } : { text };
+}
+
+/**
+ * The most bytes a file may have on disk: notebooks are mostly outputs (images as base64), which the prefix
+ * leaves out, so they may be larger; their script must still fit `max`.
+ */
+function rawByteLimit(rel: string, max: number): number {
+  return extensionOf(rel) === "ipynb" ? max * NOTEBOOK_RAW_FACTOR : max;
+}
+const NOTEBOOK_RAW_FACTOR = 32;
 
 // ---------------------------------------------------------------------------
 // Paths
@@ -406,7 +440,7 @@ export class WorkspaceFilter {
           try {
             const st = lstatSync(path.join(this.root, rel));
             if (!st.isFile()) skip(st.isSymbolicLink() ? "symlink" : "special");
-            else if (st.size > this.maxFileBytes) skip("too-large");
+            else if (st.size > rawByteLimit(rel, this.maxFileBytes)) skip("too-large");
             else files.push({ path: rel, size: st.size, mtimeMs: st.mtimeMs });
           } catch {
             skip("unreadable");
@@ -457,7 +491,7 @@ export function readWorkspaceFile(
     fd = openSync(abs, FS.O_RDONLY | (FS.O_NOFOLLOW ?? 0));
     const st = fstatSync(fd);
     if (!st.isFile()) return { ok: false, reason: "special" };
-    if (st.size > max) return { ok: false, reason: "too-large" };
+    if (st.size > rawByteLimit(rel, max)) return { ok: false, reason: "too-large" };
     const buf = Buffer.allocUnsafe(st.size);
     let n = 0;
     while (n < buf.length) {
@@ -465,7 +499,7 @@ export function readWorkspaceFile(
       if (got === 0) break; // shrank meanwhile
       n += got;
     }
-    const c = classifyBytes(buf.subarray(0, n));
+    const c = extensionOf(rel) === "ipynb" ? classifyNotebook(buf.subarray(0, n), max) : classifyBytes(buf.subarray(0, n));
     if ("reason" in c) return { ok: false, reason: c.reason };
     return { ok: true, text: c.text, size: n, mtimeMs: st.mtimeMs };
   } catch (e) {

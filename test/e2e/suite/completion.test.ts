@@ -52,3 +52,59 @@ describe("inline completion", () => {
     assert.fail(`no inline suggestion could be accepted after typing ${JSON.stringify(typed)} in src/orders.ts`);
   });
 });
+
+describe("inline completion in a Jupyter notebook", () => {
+  it("shows ghost text in a code cell and accepting it changes that cell only", async () => {
+    await hearth();
+    const nb = await vscode.workspace.openNotebookDocument(workspaceUri("scripts/revenue.ipynb"));
+    assert.equal(nb.notebookType, "jupyter-notebook");
+    const editor = await vscode.window.showNotebookDocument(nb);
+    // The empty line in the loop of revenue(), in the third cell.
+    const cellIndex = nb.getCells().findIndex((c) => c.document.getText().includes("def revenue("));
+    assert.ok(cellIndex >= 0, "fixture scripts/revenue.ipynb changed: no revenue() cell");
+    editor.selections = [new vscode.NotebookRange(cellIndex, cellIndex + 1)];
+    await vscode.commands.executeCommand("notebook.cell.edit");
+    const cell = nb.cellAt(cellIndex).document;
+    const cellEditor = await waitForCellEditor(cell);
+    const line = cell.getText().split("\n").findIndex((l) => l.trim() === "" );
+    assert.ok(line > 0, "fixture: the loop body should be an empty line");
+    const others = () => nb.getCells().filter((c) => c.index !== cellIndex).map((c) => c.document.getText());
+    const othersBefore = others();
+    cellEditor.selection = new vscode.Selection(line, cell.lineAt(line).text.length, line, cell.lineAt(line).text.length);
+
+    const chunks = ["total += ", "line[", "\"quantity\"]", " * line[\"unitPrice\"]"];
+    let typed = "";
+    for (const chunk of chunks) {
+      await vscode.commands.executeCommand("type", { text: chunk });
+      typed += chunk;
+      const before = cell.getText();
+      const beforeCursor = cell.getText(new vscode.Range(new vscode.Position(0, 0), cellEditor.selection.active));
+      await vscode.commands.executeCommand("editor.action.inlineSuggest.trigger");
+      const deadline = Date.now() + 15_000 * SCALE;
+      while (Date.now() < deadline) {
+        await sleep(250);
+        await vscode.commands.executeCommand("editor.action.inlineSuggest.commit");
+        if (cell.getText() !== before) break;
+      }
+      if (cell.getText() === before) continue;
+      assert.ok(cell.getText().startsWith(beforeCursor), "accepting the suggestion changed the cell before the cursor");
+      assert.deepEqual(others(), othersBefore, "accepting the suggestion changed another cell");
+      note(`notebook cell: typed ${JSON.stringify(typed)}, accepted ${cell.getText().length - before.length} chars`);
+      await vscode.commands.executeCommand("workbench.action.files.revert");
+      await vscode.commands.executeCommand("workbench.action.closeActiveEditor");
+      return;
+    }
+    assert.fail(`no inline suggestion could be accepted in the notebook cell after typing ${JSON.stringify(typed)}`);
+  });
+});
+
+/** The text editor of a notebook cell once it has focus (entering a cell's edit mode is asynchronous). */
+async function waitForCellEditor(cell: vscode.TextDocument): Promise<vscode.TextEditor> {
+  const deadline = Date.now() + 10_000 * SCALE;
+  for (;;) {
+    const e = vscode.window.activeTextEditor;
+    if (e?.document === cell) return e;
+    if (Date.now() > deadline) throw new Error(`the notebook cell's editor did not get focus (active: ${e?.document.uri.toString() ?? "none"})`);
+    await sleep(100);
+  }
+}
