@@ -6,6 +6,7 @@ import * as vscode from "vscode";
 import type { ModelStatus, WorkspacePrefixParams } from "../server/protocol";
 import type { HearthApi } from "./api";
 import { ChatViewProvider } from "./chat/chatViewProvider";
+import { ProposedChanges } from "./chat/proposedChange";
 import { CompletionGate } from "./completion";
 import { CursorTracker, type CursorAt } from "./cursorTracker";
 import { completionUiConfig, describeScope, remoteEndpoint, setCompletionsEnabled, toggleLanguage, warnIfOverridden } from "./config";
@@ -22,7 +23,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Hearth
   let models: ModelManagerUi | undefined;
   const host = new HostClient(context, output, gate.middleware, () => models?.apiKey() ?? Promise.resolve(""));
   models = new ModelManagerUi(context, host);
-  const chat = new ChatViewProvider(context, host, (m) => output.info(m));
+  const changes = new ProposedChanges((m) => output.info(m));
+  const chat = new ChatViewProvider(context, host, (m) => output.info(m), changes);
+  context.subscriptions.push(changes, vscode.commands.registerCommand(Commands.applyCodeBlock, (code: unknown) => chat.applyCode(String(code ?? ""))));
   context.subscriptions.push(output, gate, status, host);
 
   let warned = false;

@@ -10,6 +10,10 @@ export const Commands = {
   restartHost: "hearth.restartHost",
   showLogs: "hearth.showLogs",
   statusMenu: "hearth.statusMenu",
+  /** Apply a code block (argument: its text) to the active editor's file, as a diff to accept or discard. */
+  applyCodeBlock: "hearth.applyCodeBlock",
+  applyProposedChange: "hearth.applyProposedChange",
+  discardProposedChange: "hearth.discardProposedChange",
 } as const;
 
 export const Views = {

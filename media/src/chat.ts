@@ -778,14 +778,15 @@ transcript.addEventListener("click", (e) => {
   switch (action.dataset.action) {
     case "copy":
     case "insert":
+    case "apply":
     case "newFile": {
       const block = action.closest<HTMLElement>(".code-block");
       const code = block?.querySelector("pre code")?.textContent ?? "";
       if (action.dataset.action === "copy") {
         post({ type: "copy", code });
         flash(action, "Copied");
-      } else if (action.dataset.action === "insert") {
-        post({ type: "insert", code });
+      } else if (action.dataset.action === "insert" || action.dataset.action === "apply") {
+        post({ type: action.dataset.action, code });
       } else {
         post({ type: "newFile", code, language: block?.dataset.lang });
       }

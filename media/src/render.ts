@@ -82,6 +82,7 @@ export function createRenderer(sanitize: Sanitize): Renderer {
       `<div class="code-header"><span class="code-lang">${escapeHtml(label)}</span><span class="code-actions">` +
       `<button type="button" class="code-action" data-action="copy" title="Copy" aria-label="Copy code">Copy</button>` +
       `<button type="button" class="code-action" data-action="insert" title="Insert at cursor (replaces the selection)" aria-label="Insert code at cursor">Insert</button>` +
+      `<button type="button" class="code-action" data-action="apply" title="Apply to the file in the editor (shows the change as a diff first)" aria-label="Apply code to the file">Apply</button>` +
       `<button type="button" class="code-action" data-action="newFile" title="Open in a new untitled file" aria-label="Open code in a new file">New file</button>` +
       `</span></div>` +
       `<pre><code${codeClass}>${escapeHtml(content)}</code></pre></div>\n`

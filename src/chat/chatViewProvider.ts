@@ -57,6 +57,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     private readonly context: vscode.ExtensionContext,
     private readonly backend: ChatBackend,
     private readonly log: (msg: string) => void,
+    /** Apply on a code block: shows the change as a diff (ProposedChanges); without it, Apply says so. */
+    private readonly changes?: { propose(editor: vscode.TextEditor, code: string): Promise<string | undefined> },
   ) {
     this.store = new ChatHistory(context.workspaceState, (err) => this.log(`chat: could not save the history: ${describe(err)}`));
     this.trackEditor(vscode.window.activeTextEditor);
@@ -200,6 +202,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         return;
       case "insert":
         return this.insertAtCursor(String(m.code ?? ""));
+      case "apply":
+        return this.applyCode(String(m.code ?? ""));
       case "newFile":
         return this.openInNewFile(String(m.code ?? ""), typeof m.language === "string" ? m.language : undefined);
       case "attachError":
@@ -485,6 +489,18 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       return;
     }
     await vscode.window.showTextDocument(target.document, { viewColumn: target.viewColumn, preserveFocus: false });
+  }
+
+  /** Apply: the change the code block makes to the file in the editor, shown as a diff to accept or discard. */
+  async applyCode(code: string): Promise<void> {
+    const editor = this.targetEditor();
+    if (!editor || editor.document.uri.scheme === "hearth-proposed") {
+      this.notice("info", "Open the file the code belongs in, then press Apply.");
+      return;
+    }
+    if (!this.changes) return;
+    const problem = await this.changes.propose(editor, code);
+    if (problem) this.notice("error", problem);
   }
 
   private async openInNewFile(code: string, fence: string | undefined): Promise<void> {

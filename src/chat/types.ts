@@ -65,5 +65,6 @@ export type FromWebview =
   | { type: "removeContext"; index: number }
   | { type: "copy"; code: string }
   | { type: "insert"; code: string }
+  | { type: "apply"; code: string }
   | { type: "newFile"; code: string; language?: string }
   | { type: "attachError"; message: string };

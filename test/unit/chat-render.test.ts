@@ -102,7 +102,7 @@ describe("markdown rendering", () => {
     expect(block?.querySelector("pre code")?.getAttribute("class")).toBe("language-ts");
     expect(block?.querySelector("pre code")?.textContent).toBe("const x: Array<number> = [1];\nif (a < b && c > d) {}\n");
     const buttons = Array.from(block!.querySelectorAll("button"));
-    expect(buttons.map((b) => b.getAttribute("data-action"))).toEqual(["copy", "insert", "newFile"]);
+    expect(buttons.map((b) => b.getAttribute("data-action"))).toEqual(["copy", "insert", "apply", "newFile"]);
     for (const b of buttons) {
       expect(b.getAttribute("type")).toBe("button");
       expect(b.getAttribute("aria-label")).toMatch(/code/);

@@ -159,11 +159,11 @@ function makeView() {
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
-function setup(memento = new Memento()) {
+function setup(memento = new Memento(), changes?: ConstructorParameters<typeof ChatViewProvider>[3]) {
   const context = { workspaceState: memento, extensionUri: fake.vscode.Uri.file("/ext"), subscriptions: [] as { dispose(): void }[] };
   const backend = new ScriptedBackend();
   const logs: string[] = [];
-  const provider = new ChatViewProvider(context as never, backend, (m) => logs.push(m));
+  const provider = new ChatViewProvider(context as never, backend, (m) => logs.push(m), changes);
   const v = makeView();
   provider.resolveWebviewView(v.view as never);
   return { provider, backend, memento, logs, context, ...v };
@@ -518,6 +518,29 @@ describe("ChatViewProvider", () => {
     await flush();
     await flush();
     expect(replaced).toEqual([["sel1", "let x = 1;"], ["sel2", "let x = 1;"]]);
+  });
+
+  it("applies a code block to the editor's file as a proposed change, and says why when it cannot", async () => {
+    const proposed: [unknown, string][] = [];
+    const a = setup(new Memento(), {
+      propose: async (editor, code) => {
+        proposed.push([editor, code]);
+        return code.includes("...") ? "The code block leaves parts of the code out." : undefined;
+      },
+    });
+    a.say({ type: "apply", code: "def f():\n    return 1\n" });
+    await flush();
+    expect(proposed).toEqual([]);
+    expect(a.posted.filter((m) => m.type === "notice").at(-1)).toEqual({ type: "notice", level: "info", message: "Open the file the code belongs in, then press Apply." });
+
+    const editor = { document: { uri: fake.vscode.Uri.file("/work/a.py"), isClosed: false }, selection: "sel" };
+    fake.vscode.window.activeTextEditor = editor;
+    a.say({ type: "apply", code: "def f():\n    return 1\n" });
+    a.say({ type: "apply", code: "def f():\n    ...\n" });
+    await flush();
+    await flush();
+    expect(proposed).toEqual([[editor, "def f():\n    return 1\n"], [editor, "def f():\n    ...\n"]]);
+    expect(a.posted.filter((m) => m.type === "notice").at(-1)).toEqual({ type: "notice", level: "error", message: "The code block leaves parts of the code out." });
   });
 
   it("copies, opens new files with a known language, and opens only http(s) links", async () => {

@@ -105,6 +105,8 @@ describe("chat webview", () => {
     expect($('.code-block [data-action="copy"]').textContent).toBe("Copied");
     click($('.code-block [data-action="insert"]'));
     expect(lastPosted()).toEqual({ type: "insert", code });
+    click($('.code-block [data-action="apply"]'));
+    expect(lastPosted()).toEqual({ type: "apply", code });
     click($('.code-block [data-action="newFile"]'));
     expect(lastPosted()).toEqual({ type: "newFile", code, language: "ts" });
   });

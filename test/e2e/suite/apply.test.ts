@@ -1,0 +1,57 @@
+/// <reference types="mocha" />
+// Apply on a chat code block (the webview's button runs the same path as the hearth.applyCodeBlock command):
+// the change opens as a diff of the editor's file against the proposed text; Apply Change (the diff's title
+// bar) writes it as one edit that Undo takes back; Discard Change leaves the file alone.
+import * as assert from "node:assert/strict";
+import * as vscode from "vscode";
+import { Commands } from "../../../src/ids";
+import { hearth, note, waitFor, workspaceUri } from "./helpers";
+
+const NEW_TOTAL = `/** The amount the customer pays, rounded to cents, never below zero. */
+export function total(order: Order): number {
+  const discount = Math.min(order.discountPercent ?? 0, 100);
+  return Math.round(subtotal(order) * (100 - discount)) / 100;
+}`;
+
+function proposedDiff(): vscode.Tab | undefined {
+  return vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputTextDiff && t.input.modified.scheme === "hearth-proposed");
+}
+
+describe("Apply on a chat code block", () => {
+  it("shows the change as a diff, and Apply Change replaces only the function, undoably", async () => {
+    await hearth();
+    const doc = await vscode.workspace.openTextDocument(workspaceUri("src/orders.ts"));
+    await vscode.window.showTextDocument(doc, { preview: false });
+    const original = doc.getText();
+    const start = original.indexOf("/** The amount the customer pays");
+    const end = original.indexOf("}\n", original.indexOf("export function total(")) + 1;
+    const expected = original.slice(0, start) + NEW_TOTAL + original.slice(end);
+
+    await vscode.commands.executeCommand(Commands.applyCodeBlock, NEW_TOTAL + "\n");
+    const tab = await waitFor("the diff of the proposed change", proposedDiff, 10_000);
+    const input = tab.input as vscode.TabInputTextDiff;
+    assert.equal(input.original.toString(), doc.uri.toString(), "the diff's left side should be the file");
+    assert.equal((await vscode.workspace.openTextDocument(input.modified)).getText(), expected, "the proposed side should be the file with the function replaced");
+    assert.equal(doc.getText(), original, "nothing is written before Apply");
+
+    await vscode.commands.executeCommand(Commands.applyProposedChange, input.modified);
+    await waitFor("the change in the file", () => doc.getText() === expected, 10_000);
+    await waitFor("the diff to close", () => !proposedDiff(), 10_000);
+    await vscode.window.showTextDocument(doc, { preview: false });
+    await vscode.commands.executeCommand("undo");
+    await waitFor("Undo to take the change back", () => doc.getText() === original, 10_000);
+    note(`applied ${NEW_TOTAL.split("\n").length} lines over total() and undid them`);
+  });
+
+  it("Discard Change closes the diff and leaves the file as it was", async () => {
+    const doc = await vscode.workspace.openTextDocument(workspaceUri("src/orders.ts"));
+    await vscode.window.showTextDocument(doc, { preview: false });
+    const original = doc.getText();
+    await vscode.commands.executeCommand(Commands.applyCodeBlock, NEW_TOTAL);
+    const tab = await waitFor("the diff of the proposed change", proposedDiff, 10_000);
+    await vscode.commands.executeCommand(Commands.discardProposedChange, (tab.input as vscode.TabInputTextDiff).modified);
+    await waitFor("the diff to close", () => !proposedDiff(), 10_000);
+    assert.equal(doc.getText(), original);
+    assert.equal(doc.isDirty, false);
+  });
+});
