@@ -23,6 +23,7 @@ import { ChatHistory } from "./history";
 import { buildPrompt, MAX_CHIP_CHARS, languageIdForFence, parseWorkspaceMention, secretFileReason, SYSTEM_PROMPT, WORKSPACE_NOTE } from "./prompt";
 import type { Attachment, ChatTurn, ContextChip } from "./types";
 import { VIEW_COMMANDS, type FromView, type ToView } from "./viewProtocol";
+import { notebookLanguage, notebookScript } from "../../server/completion/notebook";
 
 /** Errors about the input itself (the file, its format or size): asking again cannot help, so no Retry. */
 const BAD_INPUT_CODES = new Set(["unsupported-media", "unreadable-media", "media-too-large"]);
@@ -404,7 +405,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       const endLine = sel.end.character === 0 && sel.end.line > sel.start.line ? sel.end.line : sel.end.line + 1;
       this.addContext({ kind: "selection", path: relPath, languageId: doc.languageId, range: [sel.start.line + 1, endLine], text });
     } else {
-      await this.addTextFile(doc);
+      await this.addTextFile(notebookAsFile(doc) ?? doc);
     }
   }
 
@@ -449,7 +450,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     if (attachments.length) this.post({ type: "attachments", attachments });
   }
 
-  private async addTextFile(doc: vscode.TextDocument): Promise<void> {
+  private async addTextFile(doc: Pick<vscode.TextDocument, "uri" | "isUntitled" | "languageId" | "getText">): Promise<void> {
     const name = path.basename(doc.uri.path);
     const text = doc.getText();
     if (text.length > MAX_CHIP_CHARS) {
@@ -641,4 +642,21 @@ async function readHead(uri: vscode.Uri): Promise<Uint8Array> {
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * + File in a notebook cell: the whole notebook (cells above and below), as the percent-format script inline
+ * completion shows the model, under the notebook's path. Undefined outside a notebook.
+ */
+function notebookAsFile(cell: vscode.TextDocument): Pick<vscode.TextDocument, "uri" | "isUntitled" | "languageId" | "getText"> | undefined {
+  const nb = vscode.workspace.notebookDocuments.find((n) => n.getCells().some((c) => c.document === cell));
+  if (!nb) return undefined;
+  const cells = nb.getCells().map((c) => ({
+    kind: c.kind === vscode.NotebookCellKind.Markup ? ("markdown" as const) : ("code" as const),
+    text: c.document.getText(),
+    languageId: c.document.languageId,
+  }));
+  const languageId = notebookLanguage(cells, cell.languageId);
+  const text = notebookScript(cells, languageId);
+  return { uri: nb.uri, isUntitled: nb.isUntitled, languageId, getText: () => text };
 }

@@ -74,7 +74,9 @@ const fake = vi.hoisted(() => {
       showWarningMessage: async (m: string) => void calls.warnings.push(m),
       showInformationMessage: async (m: string) => void calls.warnings.push(m),
     },
+    NotebookCellKind: { Markup: 1, Code: 2 },
     workspace: {
+      notebookDocuments: [] as unknown[],
       asRelativePath: (u: Uri) => u.path.replace(/^\/work\//, ""),
       openTextDocument: async (opts: { language?: string; content?: string }) => {
         calls.newDocs.push(opts);
@@ -518,6 +520,23 @@ describe("ChatViewProvider", () => {
     await flush();
     await flush();
     expect(replaced).toEqual([["sel1", "let x = 1;"], ["sel2", "let x = 1;"]]);
+  });
+
+  it("+ File in a notebook cell adds the whole notebook, cells above and below, as a script", async () => {
+    const a = setup();
+    const cellDoc = (languageId: string, text: string) => ({ uri: fake.vscode.Uri.file("/work/nb/revenue.ipynb"), isUntitled: false, isClosed: false, languageId, getText: () => text });
+    const cells = [cellDoc("markdown", "# Revenue"), cellDoc("python", "import json"), cellDoc("python", "total = 0")];
+    fake.vscode.workspace.notebookDocuments = [
+      { uri: fake.vscode.Uri.file("/work/nb/revenue.ipynb"), isUntitled: false, getCells: () => cells.map((document, i) => ({ kind: i === 0 ? 1 : 2, document })) },
+    ];
+    fake.vscode.window.activeTextEditor = { document: cells[2], selection: { isEmpty: true } };
+    a.say({ type: "addFile" });
+    await flush();
+    fake.vscode.workspace.notebookDocuments = [];
+    expect(a.posted.at(-1)).toEqual({
+      type: "context",
+      chips: [{ kind: "file", path: "nb/revenue.ipynb", languageId: "python", text: "# %% [markdown]\n# # Revenue\n\n# %%\nimport json\n\n# %%\ntotal = 0\n" }],
+    });
   });
 
   it("applies a code block to the editor's file as a proposed change, and says why when it cannot", async () => {
