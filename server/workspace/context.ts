@@ -2,12 +2,12 @@
  * The workspace context a completion carries: the stable workspace prefix (WorkspaceIndex, least recently
  * changed first), without the file being edited when its chunks are the tail (its live text is in the
  * volatile part of the prompt already). Built once per workspace in the background; file changes update it
- * incrementally.
+ * incrementally. One context covers every folder of a multi-root workspace (roots.ts).
  */
-import path from "node:path";
 import type { ContextChunk } from "../completion/layout";
 import type { WorkspaceSettings } from "../protocol";
 import { WorkspaceIndex, type SeedChunk } from "./index";
+import { WorkspaceRoots, type WorkspaceFolderSpec } from "./roots";
 
 /**
  * Share of the context the workspace prefix's files may take; the rest is for the file, the answer and chat
@@ -27,15 +27,43 @@ export class WorkspaceContext {
   private building?: Promise<WorkspaceIndex>;
   private budget = 0;
   private settings: WorkspaceSettings;
+  private roots: WorkspaceRoots;
 
   constructor(
-    readonly root: string,
+    /** the workspace folder, or the folders of a multi-root workspace */
+    roots: string | WorkspaceRoots,
     settings: Partial<WorkspaceSettings> = {},
     private readonly log: (message: string) => void = () => {},
     /** The chunks of the prefix saved by an earlier run (PrefixStore.readOrder): the first build keeps its order. */
     private readonly savedOrder?: () => Promise<SeedChunk[] | undefined>,
   ) {
     this.settings = { ignore: [], maxTokens: 0, ...settings };
+    this.roots = typeof roots === "string" ? WorkspaceRoots.of([roots]) : roots;
+  }
+
+  /** The workspace folders. */
+  folders(): WorkspaceRoots {
+    return this.roots;
+  }
+
+  /**
+   * Workspace folders added or removed while running (`workspace/didChangeWorkspaceFolders`): a removed
+   * folder's files leave the prefix, an added folder's files join at its end. True when the prefix may have
+   * changed.
+   */
+  async changeFolders(added: readonly WorkspaceFolderSpec[], removed: readonly string[]): Promise<boolean> {
+    const next = this.roots.with(added, removed);
+    if (sameFolders(next, this.roots)) return false;
+    this.roots = next;
+    const index = this.index;
+    if (!index) return true; // (an index being built takes the new folders when it is done: ready())
+    const change = await index.setRoots(next);
+    const s = index.stats();
+    this.log(
+      `workspace prefix: ${next.folders.length} workspace folder(s) now: ${s.includedFiles} of ${s.files} files, ` +
+        `${change.reusedTokens} of ${change.tokensAfter} tokens unchanged`,
+    );
+    return true;
   }
 
   /**
@@ -55,10 +83,12 @@ export class WorkspaceContext {
     return changed;
   }
 
-  /** Workspace-relative posix path of a file inside the workspace, else undefined. */
+  /**
+   * The path the prefix shows for a file (absolute, or a file:// URI) inside the workspace, else undefined:
+   * relative to its folder, behind the folder's name when there are several (roots.ts).
+   */
   relative(file: string): string | undefined {
-    const rel = path.relative(this.root, file);
-    return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel.split(path.sep).join("/") : undefined;
+    return this.roots.locate(file)?.path;
   }
 
   /**
@@ -105,18 +135,24 @@ export class WorkspaceContext {
     if (this.index) return this.index;
     this.building ??= (async () => {
       const t0 = performance.now();
-      const index = new WorkspaceIndex(this.root, { tokenBudget: budget, ignore: this.settings.ignore });
+      const index = new WorkspaceIndex(this.roots, { tokenBudget: budget, ignore: this.settings.ignore });
       const seed = await this.savedOrder?.().catch(() => undefined);
       await index.build(seed);
       const s = index.stats();
       const order = seed ? `, in the saved order (${s.supersededChunks} superseded chunks)` : "";
       this.log(`workspace prefix: ${s.includedFiles} of ${s.files} files, ${s.chunks} chunks, ~${s.tokens} tokens (budget ${budget})${order} in ${Math.round(performance.now() - t0)} ms`);
+      // Folders that changed while it was built.
+      while (index.folders() !== this.roots) await index.setRoots(this.roots);
       this.index = index;
       this.budget = budget;
       return index;
     })();
     return this.building;
   }
+}
+
+function sameFolders(a: WorkspaceRoots, b: WorkspaceRoots): boolean {
+  return a.folders.length === b.folders.length && a.folders.every((r, i) => r.dir === b.folders[i].dir && r.name === b.folders[i].name);
 }
 
 /** `chunks` without the trailing run of `path`'s chunks (a file's chunks are contiguous). */

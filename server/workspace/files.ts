@@ -23,7 +23,8 @@
  *  - it is not generated (`@generated`, `DO NOT EDIT`, "auto-generated" … in a comment in its
  *    first lines) nor minified (lines longer than 1000 characters on average), nor empty.
  *
- * Paths are workspace-relative and posix (`src/a.ts`) everywhere.
+ * Paths are relative to the folder being walked and posix (`src/a.ts`) everywhere; in a multi-root workspace each
+ * folder has its own filter (its own .gitignore files, git root and `ignore` patterns; roots.ts names the paths).
  */
 import {
   closeSync,
@@ -65,7 +66,8 @@ export type SkipReason =
   | "minified"
   | "empty"
   | "invalid-path"
-  | "unreadable";
+  | "unreadable"
+  | "nested-folder"; // a workspace folder of its own inside this one: its files are indexed under it
 
 /**
  * Hearth's own defaults, gitignore syntax, relative to the workspace root. Applied before the
@@ -293,6 +295,8 @@ export interface WalkOptions {
   ignore?: readonly string[];
   /** files larger than this are skipped without being read (default 256 KB) */
   maxFileBytes?: number;
+  /** directories (root-relative, posix) that are workspace folders of their own: left out of this one */
+  nestedFolders?: readonly string[];
 }
 
 export interface WalkResult {
@@ -321,6 +325,7 @@ export class WorkspaceFilter {
   private readonly outer: Level[];
   private readonly dirIgnores = new Map<string, Ignore | null>();
   private readonly dirDecisions = new Map<string, SkipReason | undefined>();
+  private readonly nested: ReadonlySet<string>;
 
   constructor(root: string, opts: WalkOptions = {}) {
     this.root = path.resolve(root);
@@ -329,6 +334,7 @@ export class WorkspaceFilter {
       .add(DEFAULT_IGNORE_PATTERNS.map((pattern) => ({ pattern, mark: "default" })))
       .add((opts.ignore ?? []).map((pattern) => ({ pattern, mark: "user" })));
     this.outer = outerLevels(this.root);
+    this.nested = new Set(opts.nestedFolders ?? []);
   }
 
   /**
@@ -346,7 +352,7 @@ export class WorkspaceFilter {
   }
 
   private dirReason(dir: string): SkipReason | undefined {
-    if (!this.dirDecisions.has(dir)) this.dirDecisions.set(dir, this.entryReason(dir, true));
+    if (!this.dirDecisions.has(dir)) this.dirDecisions.set(dir, this.nested.has(dir) ? "nested-folder" : this.entryReason(dir, true));
     return this.dirDecisions.get(dir);
   }
 

@@ -28,15 +28,20 @@
  * Restart: seed() takes the chunk list an earlier run saved with its evaluated prefix, so the rebuilt order
  * (superseded copies included) and the choice of files match the saved engine cache instead of re-sorting
  * by mtime and choosing again.
+ *
+ * Folders: one index covers every folder of a multi-root workspace (roots.ts: each folder walked with its own
+ * filter, paths `<folder>/<rel>`), in one order across all of them: per-folder prefixes concatenated would make
+ * an edit in the first folder re-evaluate every folder after it. Entries are keyed by the prefix's path.
  */
 import { languageForPath, type ContextChunk } from "../completion/layout";
 import { chunkFile, chunkHash, normalizeText, type ChunkOptions, type FileChunk } from "./chunks";
-import { sniffText, TimeSlicer, toWorkspacePath, WorkspaceFilter, type SkipReason, type WorkspaceFile } from "./files";
+import { sniffText, TimeSlicer, WorkspaceFilter, type SkipReason, type WorkspaceFile } from "./files";
+import { WorkspaceRoots, type WorkspaceRoot } from "./roots";
 import { lstatSync } from "node:fs";
 import path from "node:path";
 
 export interface WorkspaceIndexOptions {
-  /** Hearth's `ignore` setting: gitignore-style patterns relative to the workspace root */
+  /** Hearth's `ignore` setting: gitignore-style patterns relative to each workspace folder */
   ignore?: string[];
   /** skip files larger than this without reading them (default 256 KB) */
   maxFileBytes?: number;
@@ -105,6 +110,7 @@ export interface IndexStats {
 }
 
 interface Entry {
+  /** as the prefix shows it (roots.ts) */
   path: string;
   size: number;
   mtimeMs: number;
@@ -132,11 +138,13 @@ export function defaultEstimateTokens(text: string): number {
 }
 
 export class WorkspaceIndex {
-  readonly root: string;
+  private roots: WorkspaceRoots;
   private opts: WorkspaceIndexOptions;
   private readonly estimate: (text: string) => number;
   private tokenBudget: number;
-  private filter?: WorkspaceFilter;
+  /** each folder's filter, made by the last full scan */
+  private filters = new Map<WorkspaceRoot, WorkspaceFilter>();
+  /** by the prefix's path */
   private readonly entries = new Map<string, Entry>();
   /** every entry, in prefix order */
   private ordered: Entry[] = [];
@@ -152,8 +160,9 @@ export class WorkspaceIndex {
   private queue: Promise<unknown> = Promise.resolve();
   private built = false;
 
-  constructor(root: string, opts: WorkspaceIndexOptions) {
-    this.root = path.resolve(root);
+  /** `roots`: the workspace folder, or the folders of a multi-root workspace. */
+  constructor(roots: string | WorkspaceRoots, opts: WorkspaceIndexOptions) {
+    this.roots = typeof roots === "string" ? WorkspaceRoots.of([roots]) : roots;
     this.opts = opts;
     this.estimate = opts.estimateTokens ?? defaultEstimateTokens;
     this.tokenBudget = opts.tokenBudget;
@@ -170,15 +179,23 @@ export class WorkspaceIndex {
     });
   }
 
+  /** The workspace folders. */
+  folders(): WorkspaceRoots {
+    return this.roots;
+  }
+
   /**
-   * Re-reads the given paths (absolute, workspace-relative or file:// URIs; files or
+   * Re-reads the given paths (absolute, as the prefix shows them, or file:// URIs; files or
    * directories; created, changed or deleted). A changed `.gitignore` or `.git/info/exclude`
    * re-scans the workspace, re-reading only files whose size or mtime changed.
    */
   update(changedPaths: string[]): Promise<IndexChange> {
     return this.serial(async () => {
       const before = this.list;
-      const rels = uniq(changedPaths.map((p) => toWorkspacePath(this.root, p)).filter((p): p is string => !!p));
+      const located = changedPaths.map((p) => this.roots.locate(p)).filter((p) => p !== undefined);
+      const rels = uniq(located.map((p) => p.path));
+      // A directory that holds a nested folder (or is one): that folder is re-walked as a whole.
+      const whole = uniq(located.flatMap((p) => this.roots.under(path.join(p.root.dir, ...p.rel.split("/")))));
       if (!this.built) {
         await this.fullScan(new Set(), true);
         this.built = true;
@@ -187,6 +204,7 @@ export class WorkspaceIndex {
       } else {
         const changed: Entry[] = [];
         for (const rel of rels) await this.refreshPath(rel, changed);
+        for (const root of whole) await this.refreshDir(root, "", changed);
         this.commit(changed);
       }
       return this.diff(before);
@@ -202,7 +220,7 @@ export class WorkspaceIndex {
   setOpenDocument(file: string, text: string | undefined): Promise<IndexChange> {
     return this.serial(async () => {
       const before = this.list;
-      const rel = toWorkspacePath(this.root, file);
+      const rel = this.roots.locate(file)?.path;
       if (rel === undefined) return this.diff(before);
       const changed: Entry[] = [];
       if (text === undefined) {
@@ -226,6 +244,43 @@ export class WorkspaceIndex {
       const before = this.list;
       this.opts = { ...this.opts, ignore: [...patterns] };
       if (this.built) await this.fullScan(new Set(), false);
+      return this.diff(before);
+    });
+  }
+
+  /**
+   * Workspace folders added or removed (`roots.with()`, so the folders that stay keep their names). A removed
+   * folder's files leave, with their copies; an added folder's files join at the end, like new files. When the
+   * paths of the files that stay change (one folder ↔ several: the folder name comes or goes), everything
+   * changes anyway: the index is built again.
+   */
+  setRoots(roots: WorkspaceRoots): Promise<IndexChange> {
+    return this.serial(async () => {
+      const before = this.list;
+      const old = this.roots;
+      this.roots = roots;
+      // Open documents follow their folder, or leave with it.
+      const open = [...this.openDocs];
+      this.openDocs.clear();
+      for (const [p, text] of open) {
+        const moved = roots.locate(old.absolute(p) ?? "")?.path;
+        if (moved !== undefined) this.openDocs.set(moved, text);
+      }
+      if (!this.built) return this.diff(before);
+      const renamed = old.folders.some((r) => {
+        const kept = roots.find(r.dir);
+        return kept && roots.display(kept, "") !== old.display(r, "");
+      });
+      if (renamed) {
+        await this.fullScan(new Set(), true);
+        return this.diff(before);
+      }
+      // Files of folders that left go (a new folder may take their paths); the scan reads the new folders' files.
+      for (const p of [...this.entries.keys()]) {
+        const at = old.fromDisplay(p);
+        if (!at || !roots.find(at.root.dir)) this.remove(p);
+      }
+      await this.fullScan(new Set(), false);
       return this.diff(before);
     });
   }
@@ -279,10 +334,17 @@ export class WorkspaceIndex {
    * and those whose text changed move to the end.
    */
   private async fullScan(touched: Set<string>, initial: boolean, seed?: readonly SeedChunk[]): Promise<void> {
-    this.filter = new WorkspaceFilter(this.root, { ignore: this.opts.ignore, maxFileBytes: this.opts.maxFileBytes });
-    const walk = await this.filter.walk();
-    this.skipped = walk.skipped;
-    const found = new Set(walk.files.map((f) => f.path));
+    this.filters = new Map();
+    this.skipped = {};
+    const files: WorkspaceFile[] = [];
+    for (const root of this.roots.folders) {
+      const filter = new WorkspaceFilter(root.dir, { ignore: this.opts.ignore, maxFileBytes: this.opts.maxFileBytes, nestedFolders: this.roots.nestedIn(root) });
+      this.filters.set(root, filter);
+      const walk = await filter.walk();
+      for (const [reason, n] of Object.entries(walk.skipped) as [SkipReason, number][]) this.skipped[reason] = (this.skipped[reason] ?? 0) + n;
+      for (const f of walk.files) files.push({ ...f, path: this.roots.display(root, f.path) });
+    }
+    const found = new Set(files.map((f) => f.path));
 
     if (initial) {
       this.entries.clear();
@@ -295,12 +357,12 @@ export class WorkspaceIndex {
     }
     const changed: Entry[] = [];
     const slicer = new TimeSlicer();
-    for (const f of walk.files) {
+    for (const f of files) {
       // (A build reads open documents' files too, so an unmodified one keeps its place.)
       if (!initial && this.openDocs.has(f.path)) continue;
       const old = this.entries.get(f.path);
       if (old && old.size === f.size && old.mtimeMs === f.mtimeMs && !touched.has(f.path)) continue;
-      this.readFile(f, changed, true);
+      this.readFile(f.path, changed, true);
       await slicer.maybeYield();
     }
 
@@ -321,70 +383,89 @@ export class WorkspaceIndex {
   }
 
   /** True if a `.gitignore` that applies (its directory is not skipped) or the exclude file changed. */
-  private async ignoreRulesChanged(rels: string[]): Promise<boolean> {
-    for (const rel of rels) {
+  private async ignoreRulesChanged(paths: string[]): Promise<boolean> {
+    for (const p of paths) {
+      const at = this.roots.fromDisplay(p);
+      if (!at) continue;
+      const { root, rel } = at;
       if (rel === ".git/info/exclude" || rel === ".gitignore") return true;
-      if (rel.endsWith("/.gitignore") && !this.filter!.skipReason(rel.slice(0, -"/.gitignore".length), true)) return true;
+      if (rel.endsWith("/.gitignore") && !this.filterOf(root).skipReason(rel.slice(0, -"/.gitignore".length), true)) return true;
     }
     return false;
   }
 
-  /** Re-reads one path from disk (file, directory, or gone). */
-  private async refreshPath(rel: string, changed: Entry[]): Promise<void> {
-    const filter = this.filter!;
-    if (rel.split("/").includes(".git")) return;
-    const open = this.openDocs.get(rel);
-    if (open !== undefined) return void this.refreshOpenDoc(rel, open, changed);
-
-    const kind = statKind(path.join(this.root, ...rel.split("/")));
-    if (kind === "missing" || kind === "dir") {
-      const under = rel + "/";
-      const found = new Set<string>();
-      if (kind === "dir") {
-        const walk = await filter.walk(rel);
-        const slicer = new TimeSlicer();
-        for (const f of walk.files) {
-          found.add(f.path);
-          if (!this.openDocs.has(f.path)) this.readFile(f, changed, true);
-          await slicer.maybeYield();
-        }
-      }
-      this.remove(rel);
-      for (const p of [...this.entries.keys()]) {
-        if (p.startsWith(under) && !found.has(p) && !this.openDocs.has(p)) this.remove(p);
-      }
-      return;
-    }
-    const reason = kind === "file" ? filter.skipReason(rel, false) : kind;
-    if (reason) {
-      this.countSkip(reason);
-      this.remove(rel);
-      return;
-    }
-    this.readFile({ path: rel, size: -1, mtimeMs: -1 }, changed, false);
+  private filterOf(root: WorkspaceRoot): WorkspaceFilter {
+    const filter = this.filters.get(root);
+    if (!filter) throw new Error(`no filter for the workspace folder ${root.dir}`); // fullScan() makes one per folder
+    return filter;
   }
 
-  private readFile(f: WorkspaceFile, changed: Entry[], fromWalk: boolean): void {
-    const r = this.filter!.read(f.path, !fromWalk);
-    if (!r.ok) {
-      this.countSkip(r.reason);
-      this.remove(f.path);
+  /** Re-reads one path (as the prefix shows it) from disk (file, directory, or gone). */
+  private async refreshPath(p: string, changed: Entry[]): Promise<void> {
+    const at = this.roots.fromDisplay(p);
+    if (!at || at.rel.split("/").includes(".git")) return;
+    const { root, rel } = at;
+    const open = this.openDocs.get(p);
+    if (open !== undefined) return void this.refreshOpenDoc(p, open, changed);
+
+    const kind = statKind(path.join(root.dir, ...rel.split("/")));
+    if (kind === "missing" || kind === "dir") {
+      this.remove(p);
+      return this.refreshDir(root, rel, changed);
+    }
+    const reason = kind === "file" ? this.filterOf(root).skipReason(rel, false) : kind;
+    if (reason) {
+      this.countSkip(reason);
+      this.remove(p);
       return;
     }
-    const e = this.setText(f.path, r.text, r.size, r.mtimeMs);
+    this.readFile(p, changed, false);
+  }
+
+  /** Re-walks a directory of `root` ("": the whole folder) that changed or is gone: files gone from it leave. */
+  private async refreshDir(root: WorkspaceRoot, rel: string, changed: Entry[]): Promise<void> {
+    const found = new Set<string>();
+    if (statKind(path.join(root.dir, ...rel.split("/"))) === "dir") {
+      const walk = await this.filterOf(root).walk(rel);
+      const slicer = new TimeSlicer();
+      for (const f of walk.files) {
+        const p = this.roots.display(root, f.path);
+        found.add(p);
+        if (!this.openDocs.has(p)) this.readFile(p, changed, true);
+        await slicer.maybeYield();
+      }
+    }
+    const under = this.roots.display(root, rel === "" ? "" : rel + "/");
+    for (const p of [...this.entries.keys()]) {
+      if (p.startsWith(under) && !found.has(p) && !this.openDocs.has(p)) this.remove(p);
+    }
+  }
+
+  /** Reads a file (by the prefix's path) from disk; `fromWalk`: its parent directories were just walked. */
+  private readFile(p: string, changed: Entry[], fromWalk: boolean): void {
+    const at = this.roots.fromDisplay(p)!;
+    const r = this.filterOf(at.root).read(at.rel, !fromWalk);
+    if (!r.ok) {
+      this.countSkip(r.reason);
+      this.remove(p);
+      return;
+    }
+    const e = this.setText(p, r.text, r.size, r.mtimeMs);
     if (e) changed.push(e);
   }
 
-  private refreshOpenDoc(rel: string, text: string, changed: Entry[]): void {
-    const filter = this.filter!;
+  private refreshOpenDoc(p: string, text: string, changed: Entry[]): void {
+    const at = this.roots.fromDisplay(p);
+    if (!at) return;
+    const filter = this.filterOf(at.root);
     const bytes = Buffer.byteLength(text, "utf8");
-    const reason = filter.skipReason(rel, false) ?? (bytes > filter.maxFileBytes ? "too-large" : sniffText(text));
+    const reason = filter.skipReason(at.rel, false) ?? (bytes > filter.maxFileBytes ? "too-large" : sniffText(text));
     if (reason) {
       this.countSkip(reason);
-      this.remove(rel);
+      this.remove(p);
       return;
     }
-    const e = this.setText(rel, text, bytes, this.entries.get(rel)?.mtimeMs ?? Date.now());
+    const e = this.setText(p, text, bytes, this.entries.get(p)?.mtimeMs ?? Date.now());
     if (e) changed.push(e);
   }
 
