@@ -14,6 +14,7 @@ import {
   StreamMessageWriter,
   type ClientCapabilities,
   type ProtocolConnection,
+  type WorkspaceFolder,
 } from "vscode-languageserver-protocol/node";
 import { LogNotification, ModelStatusNotification, streamProgress, type HearthSettings, type LogParams, type ModelStatus } from "../protocol";
 
@@ -22,6 +23,8 @@ export interface HostOptions {
   serverModule: string;
   settings?: Partial<HearthSettings>;
   rootUri?: string;
+  /** The folders of a multi-root workspace (as VS Code sends them; the first one is the root). */
+  workspaceFolders?: WorkspaceFolder[];
   /** Per-workspace state (the persisted workspace prefix); default: under Hearth's cache dir. */
   storageDir?: string;
   env?: NodeJS.ProcessEnv;
@@ -92,15 +95,18 @@ export class HostProcess {
 /** The LSP handshake with a Hearth host: `initialize` with Hearth's options, then `initialized`. */
 export async function initializeHost(
   connection: ProtocolConnection,
-  opts: Pick<HostOptions, "settings" | "rootUri" | "storageDir"> & {
+  opts: Pick<HostOptions, "settings" | "rootUri" | "workspaceFolders" | "storageDir"> & {
     /** What the client says it can do (default: work-done progress only, as the CLI). */
     capabilities?: ClientCapabilities;
   },
 ): Promise<void> {
+  const folders = opts.workspaceFolders;
   await connection.sendRequest(InitializeRequest.type, {
     processId: process.pid,
-    rootUri: opts.rootUri ?? null,
-    capabilities: opts.capabilities ?? { window: { workDoneProgress: true } },
+    rootUri: opts.rootUri ?? folders?.[0]?.uri ?? null,
+    ...(folders ? { workspaceFolders: folders } : {}),
+    // (a client that sends workspace folders says it supports them, and so may send their changes)
+    capabilities: opts.capabilities ?? { window: { workDoneProgress: true }, ...(folders ? { workspace: { workspaceFolders: true } } : {}) },
     initializationOptions: { settings: opts.settings ?? {}, storageDir: opts.storageDir },
   });
   await connection.sendNotification(InitializedNotification.type, {});

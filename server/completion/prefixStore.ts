@@ -55,10 +55,14 @@ export type ReadResult = { ok: true; saved: SavedPrefix } | { ok: false; reason:
 
 const FORMAT = 1;
 
-/** Prefix directory for a workspace when the client gives no storage (the CLI): under Hearth's cache dir. */
-export function defaultPrefixDir(workspaceRoot: string): string {
+/**
+ * Prefix directory for a workspace when the client gives no storage (the CLI): under Hearth's cache dir, one per
+ * set of workspace folders (a multi-root workspace's prefix is not its first folder's).
+ */
+export function defaultPrefixDir(workspaceRoots: string | readonly string[]): string {
   const cache = resolveCacheRoot();
-  const id = crypto.createHash("sha256").update(path.resolve(workspaceRoot)).digest("hex").slice(0, 16);
+  const key = (typeof workspaceRoots === "string" ? [workspaceRoots] : workspaceRoots).map((r) => path.resolve(r)).join("\0");
+  const id = crypto.createHash("sha256").update(key).digest("hex").slice(0, 16);
   return path.join(cache, "workspaces", id);
 }
 

@@ -15,6 +15,11 @@ import {
   TextDocumentSyncKind,
   type CancellationToken,
   type ClientCapabilities,
+  type Disposable,
+  type FileSystemWatcher,
+  type InitializeParams,
+  type WorkspaceFolder,
+  type WorkspaceFoldersChangeEvent,
   type NotebookDocument,
   type Connection,
   type Position,
@@ -51,6 +56,7 @@ import {
 import { mergeSettings } from "../settings";
 import { isSecretPath } from "../secrets";
 import { WorkspaceContext } from "../workspace/context";
+import { WorkspaceRoots, type WorkspaceFolderSpec } from "../workspace/roots";
 import { PrefixStore, defaultPrefixDir } from "../completion/prefixStore";
 import { WorkspacePrefix, prefixIdentity } from "../completion/workspacePrefix";
 import { PrefixTokens } from "../completion/prefixTokens";
@@ -82,8 +88,12 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   /** Where the user is (the editor's cursor, else the last completion): background work prepares it. */
   let cursor: { uri: string; position: Position } | undefined;
   let primeTimer: NodeJS.Timeout | undefined;
-  /** Set at initialize: how to ask the client for file events (it registers watchers dynamically), if it can. */
-  let fileWatcher: FileWatcher | undefined;
+  /** Set at initialize: what the client can do (register file watchers, tell of workspace folder changes). */
+  let clientCapabilities: ClientCapabilities = {};
+  /** The workspace folders' URIs as the client sent them (file watchers are relative to them). */
+  let folderUris: string[] = [];
+  /** The file watchers registered with the client, and what they watch. */
+  let watching: { key: string; registration: Promise<Disposable> } | undefined;
   const log = (message: string) => void connection.sendNotification(LogNotification, { level: "info", message, source: "host" });
   const need = () => {
     if (!models) throw new ResponseError(ErrorCodes.ServerNotInitialized, "The Hearth host is not initialized.");
@@ -92,13 +102,14 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
 
   connection.onInitialize((params): InitializeResult => {
     const init = (params.initializationOptions ?? {}) as InitializationOptions;
-    const rootUri = params.workspaceFolders?.[0]?.uri ?? params.rootUri;
-    const root = rootUri?.startsWith("file:") ? fileURLToPath(rootUri) : undefined;
-    fileWatcher = root && rootUri ? fileWatcherFor(params.capabilities, rootUri) : undefined;
+    // Every folder of a multi-root workspace is in the workspace prefix (one index over all of them).
+    const folders = initialFolders(params);
+    folderUris = folders.map((f) => f.uri);
+    clientCapabilities = params.capabilities;
     // The evaluated workspace prefix is persisted per workspace (the extension's storage, else the cache dir).
     let store: PrefixStore | undefined;
-    if (root) {
-      const dir = init.storageDir ? path.join(init.storageDir, "prefix-cache") : defaultPrefixDir(root);
+    if (folders.length) {
+      const dir = init.storageDir ? path.join(init.storageDir, "prefix-cache") : defaultPrefixDir(folders.map((f) => f.dir));
       try {
         store = PrefixStore.open(dir);
       } catch (err) {
@@ -106,7 +117,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
       }
       // The first layout follows the saved prefix's order when that cache will be loaded, so it stays usable.
       const saved = store;
-      workspace = new WorkspaceContext(root, mergeSettings(init.settings).workspace, log, saved && (async () => {
+      workspace = new WorkspaceContext(WorkspaceRoots.of(folders), mergeSettings(init.settings).workspace, log, saved && (async () => {
         const loaded = await need().ensureLoaded();
         return loaded.info.kind === "local" ? saved.readOrder(await prefixIdentity(loaded)) : undefined;
       }));
@@ -129,6 +140,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
         inlineCompletionProvider: true,
         notebookDocumentSync: { notebookSelector: [{ notebook: "*", cells: [{ language: "*" }] }] },
+        workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
       serverInfo: { name: "hearth-host", version: "0.1.0" },
     };
@@ -138,13 +150,43 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   // editor) reach the prefix only through file events, which a client sends only for watchers it was asked
   // to register; saves in the editor come as didSave as well (a file read twice is unchanged the second time).
   connection.onInitialized(() => {
-    const watch = fileWatcher;
-    if (!watch) return;
-    connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: watch.globPattern }] }).then(
-      () => log("watching the workspace for file changes made outside the editor"),
+    watchFolders();
+    if (clientCapabilities.workspace?.workspaceFolders) connection.workspace.onDidChangeWorkspaceFolders((e) => void foldersChanged(e));
+  });
+
+  /** Asks the client to watch every workspace folder (again when they changed; the previous watchers then go). */
+  function watchFolders(): void {
+    const watchers = fileWatchersFor(clientCapabilities, workspace ? folderUris : []);
+    const key = JSON.stringify(watchers ?? []);
+    if (key === (watching?.key ?? "[]")) return;
+    const previous = watching?.registration;
+    if (!watchers) {
+      watching = undefined; // (the last folder removed)
+      return void previous?.then((r) => r.dispose(), () => undefined);
+    }
+    const registration = connection.client.register(DidChangeWatchedFilesNotification.type, { watchers });
+    watching = { key, registration };
+    registration.then(
+      () => {
+        void previous?.then((r) => r.dispose(), () => undefined);
+        log("watching the workspace for file changes made outside the editor");
+      },
       (err: unknown) => log(`cannot watch the workspace (files changed outside the editor are seen after a restart): ${(err as Error).message}`),
     );
-  });
+  }
+
+  /** Folders added to or removed from a multi-root workspace: the prefix follows, in the background. */
+  async function foldersChanged(e: WorkspaceFoldersChangeEvent): Promise<void> {
+    const ws = workspace;
+    if (!ws) return log("workspace folders changed: the host started without a folder, so the workspace prefix stays off until it restarts");
+    const added = e.added.map(folderOf).filter((f) => f !== undefined);
+    const removed = e.removed.map(folderOf).filter((f) => f !== undefined);
+    const gone = new Set(removed.map((f) => f.uri));
+    folderUris = [...folderUris.filter((u) => !gone.has(u)), ...added.map((f) => f.uri).filter((u) => !folderUris.includes(u))];
+    const changed = await ws.changeFolders(added, removed.map((f) => f.dir));
+    watchFolders();
+    if (changed) scheduleRefresh();
+  }
 
   connection.onDidChangeConfiguration(async (params) => {
     const settings = (params.settings as { hearth?: Partial<HearthSettings> } | undefined)?.hearth;
@@ -407,18 +449,32 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   return { models: () => models };
 }
 
-interface FileWatcher {
-  globPattern: string | { baseUri: string; pattern: string };
+/** A workspace folder on disk, with the URI the client named it by. */
+interface LocalFolder extends WorkspaceFolderSpec {
+  uri: string;
+}
+
+/** A client's workspace folder if it is on disk (file:). */
+function folderOf(f: WorkspaceFolder): LocalFolder | undefined {
+  const dir = filePathOf(f.uri);
+  return dir === undefined ? undefined : { uri: f.uri, dir, name: f.name };
+}
+
+/** The workspace folders at initialize: `workspaceFolders`, else (an older client) `rootUri`. */
+function initialFolders(params: InitializeParams): LocalFolder[] {
+  const folders = params.workspaceFolders?.length ? params.workspaceFolders : params.rootUri ? [{ uri: params.rootUri, name: "" }] : [];
+  return folders.map(folderOf).filter((f) => f !== undefined);
 }
 
 /**
- * Every file under the workspace root, when the client registers file watchers on request: relative to the
- * root where it supports that (other folders of a multi-root window are not ours), else a plain glob.
+ * Every file under the workspace folders, when the client registers file watchers on request: one watcher per
+ * folder where it supports relative patterns, else a plain glob (which covers every folder of the window).
  */
-function fileWatcherFor(capabilities: ClientCapabilities, rootUri: string): FileWatcher | undefined {
+function fileWatchersFor(capabilities: ClientCapabilities, folderUris: string[]): FileSystemWatcher[] | undefined {
   const caps = capabilities.workspace?.didChangeWatchedFiles;
-  if (!caps?.dynamicRegistration) return undefined;
-  return { globPattern: caps.relativePatternSupport ? { baseUri: rootUri, pattern: "**/*" } : "**/*" };
+  if (!caps?.dynamicRegistration || folderUris.length === 0) return undefined;
+  if (!caps.relativePatternSupport) return [{ globPattern: "**/*" }];
+  return folderUris.map((baseUri) => ({ globPattern: { baseUri, pattern: "**/*" } }));
 }
 
 /** Runs a handler with an AbortSignal tied to LSP cancellation; maps failures to ResponseErrors. */
