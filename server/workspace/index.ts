@@ -203,7 +203,13 @@ export class WorkspaceIndex {
         await this.fullScan(new Set(rels), false);
       } else {
         const changed: Entry[] = [];
-        for (const rel of rels) await this.refreshPath(rel, changed);
+        // A checkout reports thousands of paths at once: read them in time slices, so the host keeps answering
+        // (chunks() still gives the previous list until commit()).
+        const slicer = new TimeSlicer();
+        for (const rel of rels) {
+          await this.refreshPath(rel, changed);
+          await slicer.maybeYield();
+        }
         for (const root of whole) await this.refreshDir(root, "", changed);
         this.commit(changed);
       }
