@@ -219,7 +219,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   async function completionRequest(doc: TextDocument, position: Position): Promise<CompletionRequest> {
     const notebook = notebooks.findNotebookDocumentForCell(doc.uri);
     const file = filePathOf(notebook?.uri ?? doc.uri);
-    const around = notebook ? notebookCursor(notebook, doc, position) : { prefix: doc.getText().slice(0, doc.offsetAt(position)), suffix: doc.getText().slice(doc.offsetAt(position)) };
+    const around = notebook ? notebookCursor(notebook, doc, position) : splitAt(doc.getText(), doc.offsetAt(position));
     return {
       filePath: (file && workspace?.relative(file)) ?? file ?? notebook?.uri ?? doc.uri,
       workspaceChunks: workspace ? await workspace.chunksFor(file, (await need().ensureLoaded()).contextSize) : undefined,
@@ -501,6 +501,10 @@ async function guard<T>(token: CancellationToken, run: (signal: AbortSignal) => 
 function streamTo(connection: Connection, token: string | number | undefined): ((text: string) => void) | undefined {
   if (token === undefined) return undefined;
   return (text) => void connection.sendProgress(streamProgress, token, { text });
+}
+
+function splitAt(text: string, offset: number): { prefix: string; suffix: string } {
+  return { prefix: text.slice(0, offset), suffix: text.slice(offset) };
 }
 
 function filePathOf(uri: string): string | undefined {
