@@ -7,7 +7,7 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { Commands } from "../ids";
-import { planApply } from "./applyPlan";
+import { planApply, type ApplyEdit } from "./applyPlan";
 
 /** The scheme of the proposed side of the diff (read-only documents served from memory). */
 export const PROPOSED_SCHEME = "hearth-proposed";
@@ -16,10 +16,12 @@ interface Proposal {
   target: vscode.Uri;
   /** the target's version the change was made against */
   version: number;
-  range: vscode.Range;
-  newText: string;
+  /** in document order, not overlapping */
+  edits: { range: vscode.Range; newText: string }[];
   /** the whole file with the change, the diff's right side */
   proposed: string;
+  /** where the new text is in `proposed` (offsets): selected once applied */
+  spans: [number, number][];
   /** "orders.ts, lines 12–20" */
   label: string;
 }
@@ -57,16 +59,25 @@ export class ProposedChanges implements vscode.TextDocumentContentProvider, vsco
     if (plan.kind === "refuse") return plan.reason;
 
     const eol = doc.eol === vscode.EndOfLine.CRLF ? "\r\n" : "\n";
-    // Whole lines [startLine, endLine): up to the next line's start, or to the end of a last line without one.
-    const toEnd = plan.endLine >= doc.lineCount;
-    const range = new vscode.Range(plan.startLine, 0, toEnd ? doc.lineCount - 1 : plan.endLine, toEnd ? doc.lineAt(doc.lineCount - 1).text.length : 0);
-    const newText = plan.text.replace(/\n/g, eol) + (toEnd ? "" : eol);
+    const edits = plan.edits.map((e) => toDocumentEdit(doc, e, eol));
     const text = doc.getText();
-    const proposed = text.slice(0, doc.offsetAt(range.start)) + newText + text.slice(doc.offsetAt(range.end));
+    let proposed = "";
+    let from = 0;
+    const spans: [number, number][] = [];
+    for (const e of edits) {
+      proposed += text.slice(from, doc.offsetAt(e.range.start));
+      // (selected once applied: the new lines, without the line breaks around them)
+      const lead = /^[\r\n]*/.exec(e.newText)![0].length;
+      const trail = /[\r\n]*$/.exec(e.newText)![0].length;
+      spans.push([proposed.length + lead, proposed.length + Math.max(lead, e.newText.length - trail)]);
+      proposed += e.newText;
+      from = doc.offsetAt(e.range.end);
+    }
+    proposed += text.slice(from);
     const name = path.basename(doc.uri.path) || "untitled";
-    const label = plan.how === "whole-file" ? `${name}, the whole file` : `${name}, ${lineSpan(plan.startLine, plan.endLine)}`;
-    const uri = vscode.Uri.from({ scheme: PROPOSED_SCHEME, path: `/${this.next++}/${name}` });
-    this.proposals.set(uri.toString(), { target: doc.uri, version: doc.version, range, newText, proposed, label });
+    const label = plan.how === "whole-file" ? `${name}, the whole file` : `${name}, ${lineSpans(plan.edits)}`;
+    const uri = vscode.Uri.from({ scheme: PROPOSED_SCHEME, path: `/${this.next++}/${path.basename(doc.uri.path) || "untitled"}` });
+    this.proposals.set(uri.toString(), { target: doc.uri, version: doc.version, edits, proposed, spans, label });
     await vscode.commands.executeCommand("vscode.diff", doc.uri, uri, `${name} \u2194 Hearth's change`, { preview: false } satisfies vscode.TextDocumentShowOptions);
     void vscode.window.showInformationMessage(`Apply Hearth's change to ${label}?`, "Apply", "Discard").then((choice) => {
       if (choice === "Apply") void this.accept(uri);
@@ -91,7 +102,7 @@ export class ProposedChanges implements vscode.TextDocumentContentProvider, vsco
       return false;
     }
     const edit = new vscode.WorkspaceEdit();
-    edit.replace(p.target, p.range, p.newText);
+    for (const e of p.edits) edit.replace(p.target, e.range, e.newText);
     const ok = await vscode.workspace.applyEdit(edit);
     await this.closeDiff(key);
     if (!ok) {
@@ -99,8 +110,9 @@ export class ProposedChanges implements vscode.TextDocumentContentProvider, vsco
       return false;
     }
     this.log(`chat: applied a code block to ${p.label}`);
-    const end = doc.positionAt(doc.offsetAt(p.range.start) + p.newText.length);
-    await vscode.window.showTextDocument(doc, { selection: new vscode.Range(p.range.start, end), preview: false });
+    const shown = await vscode.window.showTextDocument(doc, { preview: false });
+    shown.selections = p.spans.map(([a, b]) => new vscode.Selection(doc.positionAt(a), doc.positionAt(b)));
+    shown.revealRange(new vscode.Range(doc.positionAt(p.spans[0][0]), doc.positionAt(p.spans[0][1])), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
     return true;
   }
 
@@ -128,6 +140,25 @@ export class ProposedChanges implements vscode.TextDocumentContentProvider, vsco
   }
 }
 
-function lineSpan(start: number, end: number): string {
-  return end - start <= 1 ? `line ${start + 1}` : `lines ${start + 1}\u2013${end}`;
+/** A plan's edit as a range of the document and its text (whole lines, with the document's line ends). */
+function toDocumentEdit(doc: vscode.TextDocument, e: ApplyEdit, eol: string): { range: vscode.Range; newText: string } {
+  const text = e.text.replace(/\n/g, eol);
+  const last = doc.lineCount - 1;
+  const endOfDoc = doc.lineAt(last).range.end;
+  if (e.startLine === e.endLine) {
+    // An insertion before a line, or after the last one.
+    if (e.startLine <= last) return { range: new vscode.Range(e.startLine, 0, e.startLine, 0), newText: text + eol };
+    return { range: new vscode.Range(endOfDoc, endOfDoc), newText: (doc.lineAt(last).text ? eol : "") + text };
+  }
+  // Whole lines [startLine, endLine): up to the next line's start, or to the end of a last line without one.
+  const toEnd = e.endLine > last;
+  return { range: new vscode.Range(e.startLine, 0, toEnd ? last : e.endLine, toEnd ? endOfDoc.character : 0), newText: text + (toEnd ? "" : eol) };
+}
+
+/** "lines 19–23", "line 3 and lines 17–20" (in the file as it is; an insertion is "after line n"). */
+function lineSpans(edits: readonly ApplyEdit[]): string {
+  const one = (e: ApplyEdit) =>
+    e.startLine === e.endLine ? (e.startLine === 0 ? "the top" : `after line ${e.startLine}`) : e.endLine - e.startLine <= 1 ? `line ${e.startLine + 1}` : `lines ${e.startLine + 1}\u2013${e.endLine}`;
+  const parts = edits.map(one);
+  return parts.length <= 1 ? (parts[0] ?? "") : `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}`;
 }

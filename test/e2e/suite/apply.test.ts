@@ -54,4 +54,26 @@ describe("Apply on a chat code block", () => {
     assert.equal(doc.getText(), original);
     assert.equal(doc.isDirty, false);
   });
+
+  it("a block that repeats the imports and changes one of them and a function is one edit in two places, one Undo", async () => {
+    const doc = await vscode.workspace.openTextDocument(workspaceUri("src/format.ts"));
+    const editor = await vscode.window.showTextDocument(doc, { preview: false });
+    const original = doc.getText();
+    assert.ok(original.startsWith('import { total, type Order } from "./orders";'), "fixture src/format.ts changed");
+    const code = 'import { subtotal, total, type Order } from "./orders";\n\nexport function describeOrder(order: Order): string {\n  const items = order.lines.map((l) => `${l.quantity} \u00d7 ${l.sku}`).join(", ");\n  return `${order.customer}: ${items} \u2014 ${formatMoney(total(order))} (${formatMoney(subtotal(order))} before discount)`;\n}\n';
+    const expected = original
+      .replace('import { total, type Order } from "./orders";', 'import { subtotal, total, type Order } from "./orders";')
+      .replace("${formatMoney(total(order))}`;", "${formatMoney(total(order))} (${formatMoney(subtotal(order))} before discount)`;");
+    assert.notEqual(expected, original);
+    editor.selection = new vscode.Selection(0, 0, 0, 0);
+    await vscode.commands.executeCommand(Commands.applyCodeBlock, code);
+    const tab = await waitFor("the diff of the proposed change", proposedDiff, 10_000);
+    const input = tab.input as vscode.TabInputTextDiff;
+    assert.equal((await vscode.workspace.openTextDocument(input.modified)).getText(), expected, "the import line is changed in place (not added a second time), formatMoney() is left alone");
+    await vscode.commands.executeCommand(Commands.applyProposedChange, input.modified);
+    await waitFor("the change in the file", () => doc.getText() === expected, 10_000);
+    await vscode.window.showTextDocument(doc, { preview: false });
+    await vscode.commands.executeCommand("undo");
+    await waitFor("one Undo to take both places back", () => doc.getText() === original, 10_000);
+  });
 });
