@@ -4,6 +4,7 @@
  * written until the user applies it, and then as one edit that Undo takes back. If the file changed
  * meanwhile, the proposal is dropped rather than written over the new text.
  */
+import { promises as fsp, constants as fsConstants } from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { Commands } from "../ids";
@@ -52,6 +53,8 @@ export class ProposedChanges implements vscode.TextDocumentContentProvider, vsco
    */
   async propose(editor: vscode.TextEditor, code: string): Promise<string | undefined> {
     const doc = editor.document;
+    const readOnly = await readOnlyReason(doc.uri);
+    if (readOnly) return readOnly;
     const sel = editor.selection;
     // A selection counts by whole lines (a selection that ends at a line start leaves that line out).
     const selection = sel.isEmpty ? undefined : { startLine: sel.start.line, endLine: sel.end.character === 0 && sel.end.line > sel.start.line ? sel.end.line : sel.end.line + 1 };
@@ -161,4 +164,34 @@ function lineSpans(edits: readonly ApplyEdit[]): string {
     e.startLine === e.endLine ? (e.startLine === 0 ? "the top" : `after line ${e.startLine}`) : e.endLine - e.startLine <= 1 ? `line ${e.startLine + 1}` : `lines ${e.startLine + 1}\u2013${e.endLine}`;
   const parts = edits.map(one);
   return parts.length <= 1 ? (parts[0] ?? "") : `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}`;
+}
+
+/**
+ * Why `file` cannot be changed, when VS Code keeps it read-only: a read-only file system, `files.readonlyInclude`
+ * (minus `files.readonlyExclude`), or no write permission with `files.readonlyFromPermissions`. An edit through
+ * the API would still change its editor, but the change could never be saved: it is refused before the diff.
+ */
+async function readOnlyReason(file: vscode.Uri): Promise<string | undefined> {
+  if (file.scheme === "untitled") return undefined;
+  const reason = `${path.basename(file.path)} is read-only, so Hearth cannot change it. Copy the code, or make the file writable and press Apply again.`;
+  if (vscode.workspace.fs.isWritableFileSystem(file.scheme) === false) return reason;
+  const stat = await Promise.resolve(vscode.workspace.fs.stat(file)).catch(() => undefined);
+  if (stat?.permissions !== undefined && (stat.permissions & vscode.FilePermission.Readonly) !== 0) return reason;
+  const files = vscode.workspace.getConfiguration("files", file);
+  // (languages.match evaluates VS Code's globs; it reads only the document's uri and language)
+  const probe = { uri: file, languageId: "plaintext" } as vscode.TextDocument;
+  const matches = (globs: Record<string, boolean> | undefined) =>
+    Object.entries(globs ?? {}).some(
+      ([glob, on]) =>
+        on &&
+        (path.isAbsolute(glob)
+          ? vscode.languages.match({ pattern: glob }, probe) > 0
+          : (vscode.workspace.workspaceFolders ?? []).some((f) => vscode.languages.match({ pattern: new vscode.RelativePattern(f, glob) }, probe) > 0)),
+    );
+  if (matches(files.get<Record<string, boolean>>("readonlyInclude")) && !matches(files.get<Record<string, boolean>>("readonlyExclude"))) return reason;
+  if (file.scheme === "file" && files.get<boolean>("readonlyFromPermissions")) {
+    const writable = await fsp.access(file.fsPath, fsConstants.W_OK).then(() => true, () => false);
+    if (!writable) return reason;
+  }
+  return undefined;
 }

@@ -5,7 +5,7 @@
 import * as assert from "node:assert/strict";
 import * as vscode from "vscode";
 import { Commands } from "../../../src/ids";
-import { hearth, note, waitFor, workspaceUri } from "./helpers";
+import { hearth, note, sleep, SCALE, waitFor, workspaceUri } from "./helpers";
 
 const NEW_TOTAL = `/** The amount the customer pays, rounded to cents, never below zero. */
 export function total(order: Order): number {
@@ -75,5 +75,21 @@ describe("Apply on a chat code block", () => {
     await vscode.window.showTextDocument(doc, { preview: false });
     await vscode.commands.executeCommand("undo");
     await waitFor("one Undo to take both places back", () => doc.getText() === original, 10_000);
+  });
+
+  it("a read-only file is refused before any diff (an edit could never be saved)", async () => {
+    const files = vscode.workspace.getConfiguration("files");
+    await files.update("readonlyInclude", { "src/format.ts": true }, vscode.ConfigurationTarget.Workspace);
+    try {
+      const doc = await vscode.workspace.openTextDocument(workspaceUri("src/format.ts"));
+      await vscode.window.showTextDocument(doc, { preview: false });
+      const original = doc.getText();
+      await vscode.commands.executeCommand(Commands.applyCodeBlock, 'export function formatMoney(cents: number, currency = "EUR"): string {\n  return String(cents / 100) + " " + currency;\n}');
+      await sleep(3000 * SCALE);
+      assert.equal(proposedDiff(), undefined, "no diff should open for a read-only file");
+      assert.equal(doc.getText(), original);
+    } finally {
+      await files.update("readonlyInclude", undefined, vscode.ConfigurationTarget.Workspace);
+    }
   });
 });
