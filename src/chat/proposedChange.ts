@@ -53,7 +53,8 @@ export class ProposedChanges implements vscode.TextDocumentContentProvider, vsco
    */
   async propose(editor: vscode.TextEditor, code: string): Promise<string | undefined> {
     const doc = editor.document;
-    const readOnly = await readOnlyReason(doc.uri);
+    const where = describeTarget(doc);
+    const readOnly = await readOnlyReason(where.file);
     if (readOnly) return readOnly;
     const sel = editor.selection;
     // A selection counts by whole lines (a selection that ends at a line start leaves that line out).
@@ -77,11 +78,14 @@ export class ProposedChanges implements vscode.TextDocumentContentProvider, vsco
       from = doc.offsetAt(e.range.end);
     }
     proposed += text.slice(from);
-    const name = path.basename(doc.uri.path) || "untitled";
-    const label = plan.how === "whole-file" ? `${name}, the whole file` : `${name}, ${lineSpans(plan.edits)}`;
+    const label = plan.how === "whole-file" ? `${where.name}, ${where.cell ? "the whole cell" : "the whole file"}` : `${where.name}, ${lineSpans(plan.edits)}`;
     const uri = vscode.Uri.from({ scheme: PROPOSED_SCHEME, path: `/${this.next++}/${path.basename(doc.uri.path) || "untitled"}` });
     this.proposals.set(uri.toString(), { target: doc.uri, version: doc.version, edits, proposed, spans, label });
-    await vscode.commands.executeCommand("vscode.diff", doc.uri, uri, `${name} \u2194 Hearth's change`, { preview: false } satisfies vscode.TextDocumentShowOptions);
+    // The proposed side reads as the file's language (its name alone may say otherwise: a notebook cell's
+    // is the notebook's, `.ipynb`, which would be checked as JSON).
+    const right = await vscode.workspace.openTextDocument(uri);
+    if (right.languageId !== doc.languageId) await vscode.languages.setTextDocumentLanguage(right, doc.languageId).then(undefined, () => undefined);
+    await vscode.commands.executeCommand("vscode.diff", doc.uri, uri, `${where.name} \u2194 Hearth's change`, { preview: false } satisfies vscode.TextDocumentShowOptions);
     void vscode.window.showInformationMessage(`Apply Hearth's change to ${label}?`, "Apply", "Discard").then((choice) => {
       if (choice === "Apply") void this.accept(uri);
       else if (choice === "Discard") void this.discard(uri);
@@ -164,6 +168,16 @@ function lineSpans(edits: readonly ApplyEdit[]): string {
     e.startLine === e.endLine ? (e.startLine === 0 ? "the top" : `after line ${e.startLine}`) : e.endLine - e.startLine <= 1 ? `line ${e.startLine + 1}` : `lines ${e.startLine + 1}\u2013${e.endLine}`;
   const parts = edits.map(one);
   return parts.length <= 1 ? (parts[0] ?? "") : `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}`;
+}
+
+/** How the target is named: the file's name, or for a notebook cell the notebook's and the cell's number. */
+function describeTarget(doc: vscode.TextDocument): { name: string; file: vscode.Uri; cell?: number } {
+  const notebook = vscode.workspace.notebookDocuments.find((nb) => nb.getCells().some((c) => c.document.uri.toString() === doc.uri.toString()));
+  if (notebook) {
+    const cell = notebook.getCells().findIndex((c) => c.document.uri.toString() === doc.uri.toString()) + 1;
+    return { name: `${path.basename(notebook.uri.path)}, cell ${cell}`, file: notebook.uri, cell };
+  }
+  return { name: path.basename(doc.uri.path) || "untitled", file: doc.uri };
 }
 
 /**

@@ -92,4 +92,30 @@ describe("Apply on a chat code block", () => {
       await files.update("readonlyInclude", undefined, vscode.ConfigurationTarget.Workspace);
     }
   });
+
+  it("in a notebook cell: the diff is the cell's (as Python, named by its cell) and Apply changes that cell only", async () => {
+    const nb = await vscode.workspace.openNotebookDocument(workspaceUri("scripts/revenue.ipynb"));
+    const nbEditor = await vscode.window.showNotebookDocument(nb);
+    const index = nb.getCells().findIndex((c) => c.document.getText().includes("def revenue("));
+    assert.ok(index >= 0, "fixture scripts/revenue.ipynb changed: no revenue() cell");
+    nbEditor.selections = [new vscode.NotebookRange(index, index + 1)];
+    await vscode.commands.executeCommand("notebook.cell.edit");
+    const cell = nb.cellAt(index).document;
+    await waitFor("the cell's editor to have focus", () => vscode.window.activeTextEditor?.document === cell, 10_000);
+    const others = nb.getCells().filter((c) => c.index !== index).map((c) => c.document.getText());
+    const code = 'def revenue(order):\n    total = 0\n    for line in order["lines"]:\n        total += line["quantity"] * line["unitPrice"]\n    return total\n';
+    await vscode.commands.executeCommand(Commands.applyCodeBlock, code);
+    const tab = await waitFor("the diff of the proposed change", proposedDiff, 10_000);
+    const input = tab.input as vscode.TabInputTextDiff;
+    assert.equal(input.original.toString(), cell.uri.toString(), "the diff's left side should be the cell");
+    assert.match(tab.label, /revenue\.ipynb, cell \d+/, "the diff's title names the notebook and the cell");
+    const right = await vscode.workspace.openTextDocument(input.modified);
+    assert.equal(right.languageId, "python", "the proposed side is read as the cell's language, not as the notebook's JSON");
+    await vscode.commands.executeCommand(Commands.applyProposedChange, input.modified);
+    await waitFor("the change in the cell", () => cell.getText() === code.trimEnd(), 10_000);
+    assert.deepEqual(nb.getCells().filter((c) => c.index !== index).map((c) => c.document.getText()), others, "the other cells are unchanged");
+    await vscode.window.showNotebookDocument(nb);
+    await vscode.commands.executeCommand("workbench.action.files.revert");
+    await vscode.commands.executeCommand("workbench.action.closeActiveEditor");
+  });
 });
