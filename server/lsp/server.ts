@@ -234,7 +234,8 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
       const d = cells.get(c.document);
       return { kind: c.kind === NotebookCellKind.Markup ? ("markdown" as const) : ("code" as const), text: d?.getText() ?? "", languageId: d?.languageId ?? "" };
     });
-    const language = notebookLanguage(all, doc.languageId);
+    // (a notebook of markdown cells only: its code would be Python, the usual kernel)
+    const language = notebookLanguage(all, doc.languageId === "markdown" ? "python" : doc.languageId);
     const index = notebook.cells.findIndex((c) => c.document === doc.uri);
     return { ...notebookCursorText(all, index, doc.offsetAt(position), language), stop: cellStops(language) };
   }

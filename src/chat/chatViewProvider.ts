@@ -33,7 +33,8 @@ const MAX_CHIPS = 12;
 /** All chips of one message together (each is at most MAX_CHIP_CHARS). */
 const MAX_CONTEXT_CHARS = 2 * MAX_CHIP_CHARS;
 /** Schemes of editors that are not the user's code (output channels, debug console, SCM input). */
-const NON_CODE_SCHEMES = new Set(["output", "debug", "vscode-scm", "comment", "vscode-terminal"]);
+// (hearth-proposed: the proposed side of an Apply diff; the file it changes stays the target)
+const NON_CODE_SCHEMES = new Set(["output", "debug", "vscode-scm", "comment", "vscode-terminal", "hearth-proposed"]);
 
 interface ActiveRequest {
   turn: ChatTurn;
@@ -495,7 +496,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   /** Apply: the change the code block makes to the file in the editor, shown as a diff to accept or discard. */
   async applyCode(code: string): Promise<void> {
     const editor = this.targetEditor();
-    if (!editor || editor.document.uri.scheme === "hearth-proposed") {
+    if (!editor) {
       this.notice("info", "Open the file the code belongs in, then press Apply.");
       return;
     }
@@ -656,7 +657,7 @@ function notebookAsFile(cell: vscode.TextDocument): Pick<vscode.TextDocument, "u
     text: c.document.getText(),
     languageId: c.document.languageId,
   }));
-  const languageId = notebookLanguage(cells, cell.languageId);
+  const languageId = notebookLanguage(cells, cell.languageId === "markdown" ? "python" : cell.languageId);
   const text = notebookScript(cells, languageId);
   return { uri: nb.uri, isUntitled: nb.isUntitled, languageId, getText: () => text };
 }
