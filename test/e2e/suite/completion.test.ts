@@ -22,34 +22,12 @@ describe("inline completion", () => {
     const tail = doc.getText(new vscode.Range(new vscode.Position(line + 1, 0), doc.lineAt(doc.lineCount - 1).range.end));
 
     editor.selection = new vscode.Selection(line, doc.lineAt(line).text.length, line, doc.lineAt(line).text.length);
-    // Type like a person (one `type` command per chunk, auto-closing brackets included), then ask for
-    // a suggestion; a random model may propose nothing usable at one spot, so type a little more and retry.
-    const chunks = ["if (", "line.quantity", " * line.unitPrice", " > ", "(best?.quantity ?? 0)"];
-    let typed = "";
-    for (const chunk of chunks) {
-      await vscode.commands.executeCommand("type", { text: chunk });
-      typed += chunk;
-      const cursor = editor.selection.active;
-      const before = doc.getText();
-      const beforeCursor = doc.getText(new vscode.Range(new vscode.Position(0, 0), cursor));
-      await vscode.commands.executeCommand("editor.action.inlineSuggest.trigger");
-      // Poll: accept whatever ghost text is showing; the document changes only when there was one.
-      const deadline = Date.now() + 15_000 * SCALE;
-      while (Date.now() < deadline) {
-        await sleep(250);
-        await vscode.commands.executeCommand("editor.action.inlineSuggest.commit");
-        if (doc.getText() !== before) break;
-      }
-      const after = doc.getText();
-      if (after === before) continue;
-      assert.ok(after.startsWith(beforeCursor), "accepting the suggestion changed text before the cursor");
-      assert.ok(after.endsWith(tail), "accepting the suggestion changed the lines after the cursor's line");
-      assert.ok(editor.selection.active.isAfterOrEqual(cursor), "the cursor did not move past the accepted text");
-      note(`typed ${JSON.stringify(typed)}, accepted ${after.length - before.length} chars`);
-      await vscode.commands.executeCommand("workbench.action.files.revert");
-      return;
-    }
-    assert.fail(`no inline suggestion could be accepted after typing ${JSON.stringify(typed)} in src/orders.ts`);
+    const accepted = await typeUntilAccepted(editor, ["if (", "line.quantity", " * line.unitPrice", " > ", "(best?.quantity ?? 0)"]);
+    assert.ok(accepted.after.startsWith(accepted.beforeCursor), "accepting the suggestion changed text before the cursor");
+    assert.ok(accepted.after.endsWith(tail), "accepting the suggestion changed the lines after the cursor's line");
+    assert.ok(editor.selection.active.isAfterOrEqual(accepted.cursor), "the cursor did not move past the accepted text");
+    note(`typed ${JSON.stringify(accepted.typed)}, accepted ${accepted.after.length - accepted.before.length} chars`);
+    await vscode.commands.executeCommand("workbench.action.files.revert");
   });
 });
 
@@ -66,37 +44,47 @@ describe("inline completion in a Jupyter notebook", () => {
     await vscode.commands.executeCommand("notebook.cell.edit");
     const cell = nb.cellAt(cellIndex).document;
     const cellEditor = await waitForCellEditor(cell);
-    const line = cell.getText().split("\n").findIndex((l) => l.trim() === "" );
+    const line = cell.getText().split("\n").findIndex((l) => l.trim() === "");
     assert.ok(line > 0, "fixture: the loop body should be an empty line");
     const others = () => nb.getCells().filter((c) => c.index !== cellIndex).map((c) => c.document.getText());
     const othersBefore = others();
     cellEditor.selection = new vscode.Selection(line, cell.lineAt(line).text.length, line, cell.lineAt(line).text.length);
 
-    const chunks = ["total += ", "line[", "\"quantity\"]", " * line[\"unitPrice\"]"];
-    let typed = "";
-    for (const chunk of chunks) {
-      await vscode.commands.executeCommand("type", { text: chunk });
-      typed += chunk;
-      const before = cell.getText();
-      const beforeCursor = cell.getText(new vscode.Range(new vscode.Position(0, 0), cellEditor.selection.active));
-      await vscode.commands.executeCommand("editor.action.inlineSuggest.trigger");
-      const deadline = Date.now() + 15_000 * SCALE;
-      while (Date.now() < deadline) {
-        await sleep(250);
-        await vscode.commands.executeCommand("editor.action.inlineSuggest.commit");
-        if (cell.getText() !== before) break;
-      }
-      if (cell.getText() === before) continue;
-      assert.ok(cell.getText().startsWith(beforeCursor), "accepting the suggestion changed the cell before the cursor");
-      assert.deepEqual(others(), othersBefore, "accepting the suggestion changed another cell");
-      note(`notebook cell: typed ${JSON.stringify(typed)}, accepted ${cell.getText().length - before.length} chars`);
-      await vscode.commands.executeCommand("workbench.action.files.revert");
-      await vscode.commands.executeCommand("workbench.action.closeActiveEditor");
-      return;
-    }
-    assert.fail(`no inline suggestion could be accepted in the notebook cell after typing ${JSON.stringify(typed)}`);
+    const accepted = await typeUntilAccepted(cellEditor, ["total += ", "line[", "\"quantity\"]", " * line[\"unitPrice\"]"]);
+    assert.ok(accepted.after.startsWith(accepted.beforeCursor), "accepting the suggestion changed the cell before the cursor");
+    assert.deepEqual(others(), othersBefore, "accepting the suggestion changed another cell");
+    note(`notebook cell: typed ${JSON.stringify(accepted.typed)}, accepted ${accepted.after.length - accepted.before.length} chars`);
+    await vscode.commands.executeCommand("workbench.action.files.revert");
+    await vscode.commands.executeCommand("workbench.action.closeActiveEditor");
   });
 });
+
+/**
+ * Types `chunks` like a person (one `type` command each, auto-closing brackets included) and after each asks
+ * for a suggestion and accepts whatever ghost text shows (what Tab does); a random-weight model may propose
+ * nothing usable at one spot, so it types on and asks again. Fails when no suggestion was ever accepted.
+ */
+async function typeUntilAccepted(editor: vscode.TextEditor, chunks: string[]) {
+  const doc = editor.document;
+  let typed = "";
+  for (const chunk of chunks) {
+    await vscode.commands.executeCommand("type", { text: chunk });
+    typed += chunk;
+    const cursor = editor.selection.active;
+    const before = doc.getText();
+    const beforeCursor = doc.getText(new vscode.Range(new vscode.Position(0, 0), cursor));
+    await vscode.commands.executeCommand("editor.action.inlineSuggest.trigger");
+    // Poll: the document changes only when there was ghost text to accept.
+    const deadline = Date.now() + 15_000 * SCALE;
+    while (Date.now() < deadline) {
+      await sleep(250);
+      await vscode.commands.executeCommand("editor.action.inlineSuggest.commit");
+      if (doc.getText() !== before) break;
+    }
+    if (doc.getText() !== before) return { typed, cursor, before, beforeCursor, after: doc.getText() };
+  }
+  return assert.fail(`no inline suggestion could be accepted after typing ${JSON.stringify(typed)} in ${doc.uri.toString()}`);
+}
 
 /** The text editor of a notebook cell once it has focus (entering a cell's edit mode is asynchronous). */
 async function waitForCellEditor(cell: vscode.TextDocument): Promise<vscode.TextEditor> {
