@@ -240,18 +240,22 @@ const NOTEBOOK_RAW_FACTOR = 32;
  * when it is outside the workspace (or the workspace root itself).
  */
 export function toWorkspacePath(root: string, p: string): string | undefined {
-  let file = p;
-  if (file.startsWith("file://")) {
-    try {
-      file = fileURLToPath(file);
-    } catch {
-      return undefined;
-    }
-  }
+  const file = withoutFileScheme(p);
+  if (file === undefined) return undefined;
   const abs = path.resolve(root, file);
   const rel = path.relative(path.resolve(root), abs);
   if (rel === "" || rel === ".." || rel.startsWith(".." + path.sep) || path.isAbsolute(rel)) return undefined;
   return rel.split(path.sep).join("/");
+}
+
+/** `p` with a file:// URI turned into its path (other strings as they are); undefined for a bad URI. */
+export function withoutFileScheme(p: string): string | undefined {
+  if (!p.startsWith("file://")) return p;
+  try {
+    return fileURLToPath(p);
+  } catch {
+    return undefined;
+  }
 }
 
 function extensionOf(rel: string): string {

@@ -8,8 +8,7 @@
  * LSP WorkspaceFolder's, made unique. A file inside nested folders belongs to the deepest one.
  */
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { toWorkspacePath } from "./files";
+import { toWorkspacePath, withoutFileScheme } from "./files";
 
 /** A workspace folder as the client names it. */
 export interface WorkspaceFolderSpec {
@@ -100,16 +99,9 @@ export class WorkspaceRoots {
       const rel = toWorkspacePath(this.folders[0].dir, p);
       return rel === undefined ? undefined : { root: this.folders[0], rel, path: rel };
     }
-    let abs = p;
-    if (p.startsWith("file://")) {
-      try {
-        abs = fileURLToPath(p);
-      } catch {
-        return undefined;
-      }
-    }
-    if (!path.isAbsolute(abs)) abs = this.absolute(p.split(path.sep).join("/")) ?? "";
-    if (abs === "") return undefined;
+    let abs = withoutFileScheme(p);
+    if (abs !== undefined && !path.isAbsolute(abs)) abs = this.absolute(p.split(path.sep).join("/"));
+    if (!abs) return undefined;
     let best: LocatedPath | undefined;
     for (const root of this.folders) {
       const rel = toWorkspacePath(root.dir, abs);
