@@ -13,13 +13,13 @@ import { EngineHttpError, type EngineClient, type StreamOptions, type StreamResu
 import { HearthFailure } from "../errors";
 import type { LoadedModel, ModelManager } from "../models/manager";
 import type { ChatContentPart, ChatMessage, ChatResult, MediaResult, SummarizeAudioResult } from "../protocol";
-import { GEMMA4_MESSAGE_DELIMITERS, splitBoundaries, type ContextChunk } from "../completion/layout";
+import { GEMMA4_MESSAGE_DELIMITERS, languageForPath, splitBoundaries, type ContextChunk } from "../completion/layout";
 import type { PrefixStore } from "../completion/prefixStore";
 import type { PrefixTokens } from "../completion/prefixTokens";
 import { SlotContents } from "../completion/slotContents";
 import { CHAT_SLOT, ChatSlotPrefix } from "./chatSlotPrefix";
 import { ThoughtFilter } from "./thoughts";
-import { hasMediaParts, renderWorkspaceChat, type WorkspaceChatPrompt } from "./workspacePrompt";
+import { escapeChatText, hasMediaParts, renderWorkspaceChat, type WorkspaceChatPrompt } from "./workspacePrompt";
 import { imageFromBytes, readAudioFile, readImageFile, sniffAudio, type MediaData } from "../media/files";
 /** Gemma 4: 25 audio tokens per second (40 ms frames). */
 const AUDIO_TOKENS_PER_SECOND = 25;
@@ -173,16 +173,12 @@ export class ChatService {
   /**
    * Workspace chat on an endpoint that speaks only the OpenAI API: the same raw prompt as text on
    * /v1/completions, so a server with prefix caching (vLLM's) reuses the workspace part the completions sent.
-   * Raw completions carry no media: earlier turns' become a line saying so, the message being sent may have none.
+   * Raw completions carry no media, so a conversation with images or audio goes to /v1/chat/completions
+   * instead, the workspace as text at the start of its first user message (the server's chat template
+   * renders it; its prefix cache starts over for such a conversation).
    */
-  private async chatWithWorkspaceOpenAi(loaded: LoadedModel, conversation: ChatMessage[], workspace: WorkspaceChunks, opts: GenerateOptions): Promise<ChatResult> {
-    const messages = withoutUnusableEarlierMedia({ info: { ...loaded.info, vision: false, audio: false } }, conversation);
-    if (hasMediaParts(messages)) {
-      throw new HearthFailure(
-        "unsupported-media",
-        "Images and audio cannot go with the workspace to an endpoint that speaks only the OpenAI API: ask about them without the workspace.",
-      );
-    }
+  private async chatWithWorkspaceOpenAi(loaded: LoadedModel, messages: ChatMessage[], workspace: WorkspaceChunks, opts: GenerateOptions): Promise<ChatResult> {
+    if (hasMediaParts(messages)) return this.chat(withWorkspaceText(messages, [...workspace.prefix, ...(workspace.extra ?? [])]), opts);
     const { prompt } = renderWorkspaceChat({ prefixChunks: workspace.prefix, extraChunks: workspace.extra, messages });
     const result = await this.stream(opts, (o) =>
       loaded.client.openAiCompletion(
@@ -421,4 +417,23 @@ function meetingDocument(file: string, seconds: number, summary: string, where: 
     summary.trim() || "_The model returned no summary for this recording. Try again, or check the recording has speech._",
     "",
   ].join("\n");
+}
+
+/**
+ * `messages` with the workspace's files as text at the start of the first user message (for a chat API,
+ * where the raw workspace prompt cannot go): each chunk under its path, special tokens escaped like file text
+ * in every prompt.
+ */
+export function withWorkspaceText(messages: ChatMessage[], chunks: readonly ContextChunk[]): ChatMessage[] {
+  const files = chunks.map((c) => {
+    const lines = c.replacesEarlier ? " (the current version: it replaces the copy above)" : "";
+    const text = escapeChatText(c.text.replace(/\n+$/, ""));
+    return `File: ${escapeChatText(c.path)}${lines}\n\`\`\`${languageForPath(c.path)}\n${text}\n\`\`\``;
+  });
+  const workspace = `The developer's workspace files:\n\n${files.join("\n\n")}`;
+  const first = messages.findIndex((m) => m.role === "user");
+  return messages.map((m, i) => {
+    if (i !== first) return m;
+    return { ...m, content: typeof m.content === "string" ? `${workspace}\n\n${m.content}` : [{ type: "text" as const, text: workspace }, ...m.content] };
+  });
 }

@@ -10,7 +10,7 @@ import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DidOpenTextDocumentNotification, type ResponseError } from "vscode-languageserver-protocol";
 import { ChatRequest, LoadModelRequest, SummarizeAudioRequest, type ChatResult, type HearthErrorData, type SummarizeAudioResult } from "../../server/protocol";
-import { makeWav } from "../helpers/media";
+import { makePng, makeWav } from "../helpers/media";
 import { startOpenAiFixture, type OpenAiFixture } from "../helpers/openAiFixture";
 import { completeAt, startTinyHost, type TinyHost } from "../helpers/tinyHost";
 
@@ -66,7 +66,7 @@ describe("an OpenAI-compatible remote endpoint", () => {
     expect(llamaServerOnly()).toEqual(["/health"]);
   });
 
-  it("answers about the workspace with the completions' raw prompt as text on /v1/completions (no media there)", async () => {
+  it("answers about the workspace with the completions' raw prompt as text on /v1/completions", async () => {
     const answer = await t.host.stream<object, ChatResult>(
       ChatRequest,
       { messages: [{ role: "user", content: "Where is sum defined?" }], workspace: true, maxTokens: 16, temperature: 0 },
@@ -77,11 +77,28 @@ describe("an OpenAI-compatible remote endpoint", () => {
     expect(sent).toMatchObject({ model: "gemma-4-12b-it", max_tokens: 16, temperature: 0, stop: ["<turn|>", "<|turn>"] });
     const prompt = String(sent.prompt);
     expect(prompt.indexOf("export function sum(a: number, b: number)")).toBeLessThan(prompt.indexOf("Where is sum defined?"));
-    const image = { type: "image" as const, data: "iVBORw0KGgo=", mimeType: "image/png" };
-    const err = await t.host
-      .stream<object, ChatResult>(ChatRequest, { messages: [{ role: "user", content: [image, { type: "text", text: "And this?" }] }], workspace: true, maxTokens: 16 }, () => {})
-      .catch((e: ResponseError<HearthErrorData>) => e);
-    expect((err as Error).message).toMatch(/Images and audio cannot go with the workspace to an endpoint that speaks only the OpenAI API/);
+    expect(llamaServerOnly()).toEqual(["/health"]);
+  });
+
+  it("asks about the workspace with an image through /v1/chat/completions, the workspace as text before the question", async () => {
+    const png = makePng(2, 2).toString("base64");
+    const image = { type: "image" as const, data: png, mimeType: "image/png" };
+    const before = server.requests.length;
+    const answer = await t.host.stream<object, ChatResult>(
+      ChatRequest,
+      { messages: [{ role: "system", content: "You are Hearth." }, { role: "user", content: [image, { type: "text", text: "Which file draws this?" }] }], workspace: true, maxTokens: 16 },
+      () => {},
+    );
+    expect(answer.text).toBe("return a + b;");
+    const sent = server.requests.slice(before);
+    expect(sent.map((r) => r.path)).toEqual(["/v1/chat/completions"]);
+    const messages = sent[0].body.messages as { role: string; content: unknown }[];
+    expect(messages[0]).toEqual({ role: "system", content: "You are Hearth." });
+    const parts = messages[1].content as { type: string; text?: string; image_url?: { url: string } }[];
+    expect(parts.map((p) => p.type)).toEqual(["text", "image_url", "text"]);
+    expect(parts[0].text).toMatch(/^The developer's workspace files:\n\nFile: src\/sum\.ts\n```typescript\nexport function sum\(a: number, b: number\)/);
+    expect(parts[1].image_url!.url).toBe(`data:image/png;base64,${png}`);
+    expect(parts[2].text).toBe("Which file draws this?");
     expect(llamaServerOnly()).toEqual(["/health"]);
   });
 });

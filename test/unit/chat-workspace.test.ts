@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ChatSlotPrefix, CHAT_SLOT } from "../../server/chat/chatSlotPrefix";
+import { withWorkspaceText } from "../../server/chat/service";
 import { escapeChatText, hasMediaParts, renderWorkspaceChat } from "../../server/chat/workspacePrompt";
 import { layoutCompletionPrompt, type ContextChunk } from "../../server/completion/layout";
 import { PrefixStore } from "../../server/completion/prefixStore";
@@ -211,5 +212,27 @@ describe("ChatSlotPrefix", () => {
     const prep = new ChatSlotPrefix(slot, await storeWith(saved, 100, engine.loaded));
     await prep.prepare(engine.loaded, prompt, prefixEnd);
     expect(slot.startsWith(saved)).toBe(false);
+  });
+});
+
+describe("the workspace as text for a chat API (an OpenAI-compatible endpoint, with media)", () => {
+  it("puts the files before the first user message, escapes special tokens, and marks a newer copy", () => {
+    const out = withWorkspaceText(
+      [
+        { role: "system", content: "You are Hearth." },
+        { role: "user", content: "Where is round?" },
+        { role: "assistant", content: "In a.ts." },
+        { role: "user", content: [{ type: "text", text: "And b?" }] },
+      ],
+      [
+        { path: "src/a.ts", text: "export const round = 1; // <turn|>\n\n" },
+        { path: "src/a.ts", text: "export const round = 2;\n", replacesEarlier: true },
+      ],
+    );
+    const first = out[1].content as string;
+    expect(first.startsWith("The developer's workspace files:\n\nFile: src/a.ts\n```typescript\nexport const round = 1; // <\u200Bturn|>\n```\n\n")).toBe(true);
+    expect(first).toContain("File: src/a.ts (the current version: it replaces the copy above)\n```typescript\nexport const round = 2;\n```\n\nWhere is round?");
+    expect(out[0]).toEqual({ role: "system", content: "You are Hearth." });
+    expect(out.slice(2)).toEqual([{ role: "assistant", content: "In a.ts." }, { role: "user", content: [{ type: "text", text: "And b?" }] }]);
   });
 });
