@@ -26,12 +26,12 @@ export function cellStops(languageId: string): string[] {
   return ["\n" + lineCommentFor(languageId) + " %%"];
 }
 
-/** One cell as it appears in the script: its marker, then its text (markdown lines as comments). */
-function cellBlock(cell: NotebookCellText, languageId: string): { head: string; body: string } {
+/** One cell as it appears in the script: its marker line, then its text (markdown lines as comments). */
+function cellBlock(cell: NotebookCellText, languageId: string): string {
   const text = cell.text.replace(/\r\n?/g, "\n");
-  if (cell.kind === "code") return { head: cellMarker("code", languageId) + "\n", body: text };
   const c = lineCommentFor(languageId);
-  return { head: cellMarker("markdown", languageId) + "\n", body: text.split("\n").map((l) => (l ? `${c} ${l}` : c)).join("\n") };
+  const body = cell.kind === "code" ? text : text.split("\n").map((l) => (l ? `${c} ${l}` : c)).join("\n");
+  return cellMarker(cell.kind, languageId) + "\n" + body;
 }
 
 const CELL_GAP = "\n\n";
@@ -39,7 +39,7 @@ const CELL_GAP = "\n\n";
 /** The whole notebook as a script (for the workspace prefix), blank cells left out. */
 export function notebookScript(cells: readonly NotebookCellText[], languageId: string): string {
   const kept = cells.filter((c) => c.text.trim() !== "");
-  return kept.map((cell) => { const b = cellBlock(cell, languageId); return b.head + b.body; }).join(CELL_GAP) + (kept.length ? "\n" : "");
+  return kept.map((c) => cellBlock(c, languageId)).join(CELL_GAP) + (kept.length ? "\n" : "");
 }
 
 /**
@@ -54,9 +54,8 @@ export function notebookCursorText(
   offset: number,
   languageId: string,
 ): { prefix: string; suffix: string } {
-  const block = (c: NotebookCellText) => { const b = cellBlock(c, languageId); return b.head + b.body; };
-  const before = cells.slice(0, index).map((c) => block(c) + CELL_GAP).join("");
-  const after = cells.slice(index + 1).map((c) => CELL_GAP + block(c)).join("");
+  const before = cells.slice(0, index).map((c) => cellBlock(c, languageId) + CELL_GAP).join("");
+  const after = cells.slice(index + 1).map((c) => CELL_GAP + cellBlock(c, languageId)).join("");
   const cell = cells[index];
   const own = cell.text.replace(/\r\n?/g, "\n");
   const at = cell.text.slice(0, offset).replace(/\r\n?/g, "\n").length;

@@ -189,15 +189,20 @@ const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 /** Decodes file bytes into indexable text, or says why not (binary, secret, generated …). */
 export function classifyBytes(buf: Uint8Array): { text: string } | { reason: SkipReason } {
-  if (buf.subarray(0, SNIFF_BYTES).includes(0)) return { reason: "binary" };
-  let text: string;
-  try {
-    text = UTF8.decode(buf); // strips a UTF-8 BOM
-  } catch {
-    return { reason: "binary" }; // not UTF-8
-  }
+  const text = decodeText(buf);
+  if (text === undefined) return { reason: "binary" };
   const reason = sniffText(text);
   return reason ? { reason } : { text };
+}
+
+/** The bytes as UTF-8 text (a BOM stripped), or undefined for binary: a NUL in the first 8 KB, or not UTF-8. */
+function decodeText(buf: Uint8Array): string | undefined {
+  if (buf.subarray(0, SNIFF_BYTES).includes(0)) return undefined;
+  try {
+    return UTF8.decode(buf);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -206,13 +211,8 @@ export function classifyBytes(buf: Uint8Array): { text: string } | { reason: Ski
  * generated and minified in the script.
  */
 export function classifyNotebook(buf: Uint8Array, maxScriptBytes = DEFAULT_MAX_FILE_BYTES): { text: string } | { reason: SkipReason } {
-  if (buf.subarray(0, SNIFF_BYTES).includes(0)) return { reason: "binary" };
-  let json: string;
-  try {
-    json = UTF8.decode(buf);
-  } catch {
-    return { reason: "binary" };
-  }
+  const json = decodeText(buf);
+  if (json === undefined) return { reason: "binary" };
   if (containsSecret(json)) return { reason: "secret-content" };
   const nb = parseIpynb(json);
   if (!nb) return { reason: "unreadable" };
