@@ -75,6 +75,8 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   const cells = new TextDocuments(TextDocument);
   const notebooks = new NotebookDocuments(cells);
   const textDocument = (uri: string) => documents.get(uri) ?? cells.get(uri);
+  /** The file a document is (a notebook cell's: its notebook's), when it is one on disk. */
+  const fileOf = (uri: string) => filePathOf(notebooks.findNotebookDocumentForCell(uri)?.uri ?? uri);
   let models: ModelManager | undefined;
   let workspace: WorkspaceContext | undefined;
   let completions: CompletionService;
@@ -202,7 +204,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     if (!doc) return null;
     // Secrets never reach a prompt, not even the local engine's.
     if (isSecretPath(params.textDocument.uri)) return { items: [] };
-    activeFile = filePathOf(notebooks.findNotebookDocumentForCell(doc.uri)?.uri ?? params.textDocument.uri);
+    activeFile = fileOf(doc.uri);
     cursor = { uri: params.textDocument.uri, position: params.position };
     clearTimeout(primeTimer);
     const outcome = await guard(token, async (signal) => completions.complete(await completionRequest(doc, params.position), signal));
@@ -218,7 +220,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   /** What a completion at `position` in `doc` asks the model (also what prime() evaluates ahead of it). */
   async function completionRequest(doc: TextDocument, position: Position): Promise<CompletionRequest> {
     const notebook = notebooks.findNotebookDocumentForCell(doc.uri);
-    const file = filePathOf(notebook?.uri ?? doc.uri);
+    const file = fileOf(doc.uri);
     const around = notebook ? notebookCursor(notebook, doc, position) : splitAt(doc.getText(), doc.offsetAt(position));
     return {
       filePath: (file && workspace?.relative(file)) ?? file ?? notebook?.uri ?? doc.uri,
@@ -384,7 +386,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   // refresh then primes the cursor. A move in the same file (a jump) primes the cursor alone.
   connection.onNotification(ActiveEditorNotification, (p) => {
     // (a notebook cell: the notebook is the file; moving between its cells is a move in the same file)
-    const file = filePathOf(notebooks.findNotebookDocumentForCell(p.uri)?.uri ?? p.uri);
+    const file = fileOf(p.uri);
     if (!file || isSecretPath(p.uri)) return;
     if (p.position) cursor = { uri: p.uri, position: p.position };
     const switched = file !== activeFile;
@@ -426,16 +428,21 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   // Saved and changed files move to the end of the workspace prefix (only the tail is re-evaluated).
   documents.onDidSave((e) => {
     const file = filePathOf(e.document.uri);
-    if (file) void workspace?.changed([file]).then((changed) => changed && scheduleRefresh());
+    if (file) filesChanged([file]);
   });
   notebooks.onDidSave((nb) => {
     const file = filePathOf(nb.uri);
-    if (file) void workspace?.changed([file]).then((changed) => changed && scheduleRefresh());
+    if (file) filesChanged([file]);
   });
   connection.onDidChangeWatchedFiles((p) => {
     const files = p.changes.map((c) => filePathOf(c.uri)).filter((f): f is string => !!f);
-    if (files.length) void workspace?.changed(files).then((changed) => changed && scheduleRefresh());
+    if (files.length) filesChanged(files);
   });
+
+  /** Files saved or changed on disk: the prefix is re-evaluated in the background when they changed it. */
+  function filesChanged(files: string[]): void {
+    void workspace?.changed(files).then((changed) => changed && scheduleRefresh());
+  }
 
   connection.onShutdown(async () => {
     clearTimeout(refreshTimer);
