@@ -24,6 +24,7 @@ import { buildPrompt, MAX_CHIP_CHARS, languageIdForFence, parseWorkspaceMention,
 import type { Attachment, ChatTurn, ContextChip } from "./types";
 import { VIEW_COMMANDS, type FromView, type ToView } from "./viewProtocol";
 import { notebookLanguage, notebookScript } from "../../server/completion/notebook";
+import { PROPOSED_SCHEME } from "./proposedChange";
 
 /** Errors about the input itself (the file, its format or size): asking again cannot help, so no Retry. */
 const BAD_INPUT_CODES = new Set(["unsupported-media", "unreadable-media", "media-too-large"]);
@@ -34,7 +35,7 @@ const MAX_CHIPS = 12;
 const MAX_CONTEXT_CHARS = 2 * MAX_CHIP_CHARS;
 /** Schemes of editors that are not the user's code (output channels, debug console, SCM input). */
 // (hearth-proposed: the proposed side of an Apply diff; the file it changes stays the target)
-const NON_CODE_SCHEMES = new Set(["output", "debug", "vscode-scm", "comment", "vscode-terminal", "hearth-proposed"]);
+const NON_CODE_SCHEMES = new Set(["output", "debug", "vscode-scm", "comment", "vscode-terminal", PROPOSED_SCHEME]);
 
 interface ActiveRequest {
   turn: ChatTurn;
