@@ -135,14 +135,24 @@ export class WorkspaceContext {
     if (this.index) return this.index;
     this.building ??= (async () => {
       const t0 = performance.now();
-      const index = new WorkspaceIndex(this.roots, { tokenBudget: budget, ignore: this.settings.ignore });
+      let ignore = this.settings.ignore;
+      const index = new WorkspaceIndex(this.roots, { tokenBudget: budget, ignore });
       const seed = await this.savedOrder?.().catch(() => undefined);
       await index.build(seed);
       const s = index.stats();
       const order = seed ? `, in the saved order (${s.supersededChunks} superseded chunks)` : "";
       this.log(`workspace prefix: ${s.includedFiles} of ${s.files} files, ${s.chunks} chunks, ~${s.tokens} tokens (budget ${budget})${order} in ${Math.round(performance.now() - t0)} ms`);
-      // Folders that changed while it was built.
-      while (index.folders() !== this.roots) await index.setRoots(this.roots);
+      // Folders and ignore patterns that changed while it was built (configure() and changeFolders() only
+      // update an index that exists): without this, patterns set during the build were never applied.
+      for (;;) {
+        if (index.folders() !== this.roots) await index.setRoots(this.roots);
+        else if (ignore.join("\n") !== this.settings.ignore.join("\n")) {
+          ignore = this.settings.ignore;
+          const change = await index.setIgnore(ignore);
+          const n = index.stats();
+          this.log(`workspace prefix: ignore patterns changed: ${n.includedFiles} of ${n.files} files, ${change.reusedTokens} of ${change.tokensAfter} tokens unchanged`);
+        } else break;
+      }
       this.index = index;
       this.budget = budget;
       return index;

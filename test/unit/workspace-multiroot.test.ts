@@ -301,6 +301,26 @@ describe("multi-root workspaces: folders added and removed while running", () =>
     expect(await ctx.changeFolders([], [path.join(base, "backend")])).toBe(true);
     expect(paths((await ctx.chunksFor(undefined, 131072)) as IndexedChunk[])).toEqual([".gitignore", "src/app.ts", "src/view.ts"]);
   });
+
+  it("applies folders and ignore patterns that change while the prefix is first built", async () => {
+    const { frontend, backend } = await twoFolders();
+    // The first build waits for the saved order (the host reads it once the model is loaded): changes land meanwhile.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const logs: string[] = [];
+    const ctx = new WorkspaceContext(WorkspaceRoots.of([{ dir: frontend, name: "frontend" }]), {}, (m) => logs.push(m), async () => {
+      await gate;
+      return undefined;
+    });
+    const first = ctx.chunksFor(undefined, 131072);
+    expect(await ctx.configure({ ignore: ["src/view.ts"], maxTokens: 0 })).toBe(true);
+    expect(await ctx.changeFolders([{ dir: backend, name: "backend" }], [])).toBe(true);
+    release();
+    const expected = ORDER.filter((p) => p !== "frontend/src/view.ts");
+    expect(paths((await first) as IndexedChunk[])).toEqual(expected);
+    expect(paths((await ctx.chunksFor(undefined, 131072)) as IndexedChunk[])).toEqual(expected);
+    expect(logs.some((l) => l.startsWith("workspace prefix: ignore patterns changed"))).toBe(true);
+  });
 });
 
 describe("a single folder, as before multi-root support", () => {
