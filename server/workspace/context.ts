@@ -60,7 +60,7 @@ export class WorkspaceContext {
     const change = await index.setRoots(next);
     const s = index.stats();
     this.log(
-      `workspace prefix: ${next.folders.length} workspace folder(s) now: ${s.includedFiles} of ${s.files} files, ` +
+      `workspace prefix: ${next.folders.length} workspace folder(s) now (${next.folders.map((r) => r.name).join(", ")}): ${s.includedFiles} of ${s.files} files, ` +
         `${change.reusedTokens} of ${change.tokensAfter} tokens unchanged`,
     );
     return true;
@@ -141,7 +141,10 @@ export class WorkspaceContext {
       await index.build(seed);
       const s = index.stats();
       const order = seed ? `, in the saved order (${s.supersededChunks} superseded chunks)` : "";
-      this.log(`workspace prefix: ${s.includedFiles} of ${s.files} files, ${s.chunks} chunks, ~${s.tokens} tokens (budget ${budget})${order} in ${Math.round(performance.now() - t0)} ms`);
+      // (which folders it covers, with several: the names their files' paths start with)
+      const roots = index.folders().folders;
+      const folders = roots.length > 1 ? ` in ${roots.length} workspace folders (${roots.map((r) => r.name).join(", ")})` : "";
+      this.log(`workspace prefix: ${s.includedFiles} of ${s.files} files${folders}, ${s.chunks} chunks, ~${s.tokens} tokens (budget ${budget})${order} in ${Math.round(performance.now() - t0)} ms`);
       // Folders and ignore patterns that changed while it was built (configure() and changeFolders() only
       // update an index that exists): without this, patterns set during the build were never applied.
       for (;;) {

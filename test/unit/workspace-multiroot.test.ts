@@ -321,6 +321,19 @@ describe("multi-root workspaces: folders added and removed while running", () =>
     expect(paths((await ctx.chunksFor(undefined, 131072)) as IndexedChunk[])).toEqual(expected);
     expect(logs.some((l) => l.startsWith("workspace prefix: ignore patterns changed"))).toBe(true);
   });
+
+  it("names the folders in the log (a single folder's line is as before)", async () => {
+    const { base, frontend, backend } = await twoFolders();
+    const logs: string[] = [];
+    const ctx = new WorkspaceContext(WorkspaceRoots.of([{ dir: frontend, name: "frontend" }]), {}, (m) => logs.push(m));
+    await ctx.chunksFor(undefined, 131072);
+    expect(logs.pop()).toMatch(/^workspace prefix: 3 of 3 files, 3 chunks/);
+    await ctx.changeFolders([{ dir: backend, name: "backend" }], []);
+    expect(logs.pop()).toMatch(/^workspace prefix: 2 workspace folder\(s\) now \(frontend, backend\): 8 of 8 files/);
+    const two = new WorkspaceContext(WorkspaceRoots.of([frontend, path.join(base, "backend")]), {}, (m) => logs.push(m));
+    await two.chunksFor(undefined, 131072);
+    expect(logs.pop()).toMatch(/^workspace prefix: 8 of 8 files in 2 workspace folders \(frontend, backend\), 8 chunks/);
+  });
 });
 
 describe("a single folder, as before multi-root support", () => {
