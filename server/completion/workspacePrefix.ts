@@ -73,6 +73,7 @@ export interface WorkspacePrefixOptions {
   /**
    * Minimum time between saves of a changed prefix. A 12B prefix at 256K is gigabytes: saving after every
    * edit would wear the disk for little gain, because a restore rolls forward from an older save cheaply.
+   * (Not after a warm-up that evaluated most of the prefix anew: that one is saved at once.)
    */
   saveIntervalMs?: number;
   log?: (message: string) => void;
@@ -174,7 +175,10 @@ export class WorkspacePrefix {
     }
 
     const interval = this.opts.saveIntervalMs ?? 5 * 60_000;
-    if (store && identity && prompt !== this.savedPrompt && (!this.lastSaveAt || Date.now() - this.lastSaveAt >= interval)) {
+    // Most of the prefix evaluated anew (a trim, a folder added): the last save is mostly stale and a restart
+    // would evaluate it all again, so this one is saved at once.
+    const mostlyNew = result.processedTokens > result.tokens / 2;
+    if (store && identity && prompt !== this.savedPrompt && (!this.lastSaveAt || mostlyNew || Date.now() - this.lastSaveAt >= interval)) {
       result.savedBytes = await this.save(store, identity, prompt, result.tokens, chunks, loaded, signal);
     }
     return result;

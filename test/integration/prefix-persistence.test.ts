@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DidOpenTextDocumentNotification } from "vscode-languageserver-protocol";
+import { DidChangeConfigurationNotification, DidOpenTextDocumentNotification } from "vscode-languageserver-protocol";
 import { writeTinyModels, type TinyModelPaths } from "../../server/gguf/tinyModels";
 import { LoadModelRequest, type CompletionStatsParams } from "../../server/protocol";
 import { completeAt, startTinyHost, type TinyHost } from "../helpers/tinyHost";
@@ -121,6 +121,34 @@ describe("persisted workspace prefix", () => {
     expect(next.warm.tokens).toBe(run.warm.tokens);
     expect(next.warm.processed).toBeLessThan(16);
     expect(next.completion).toBe(run.completion);
+  }, 180_000);
+
+  it("saves at once after a warm-up that evaluated most of the prefix anew, not after a small change", async () => {
+    // Its own workspace and storage: the tests around this one expect the saved prefix of `ws`.
+    const dir = path.join(root, "ws-resave");
+    fs.cpSync(ws, dir, { recursive: true });
+    for (let i = 0; i < 12; i++) writeModule(i, "v1", new Date(Date.UTC(2026, 0, 1 + i)), dir);
+    const settings = { model: tiny.text, mmproj: "", drafter: "", workspace: { ignore: [] as string[], maxTokens: 0 } };
+    const t = await startTinyHost(settings, undefined, pathToFileURL(dir).href, path.join(root, "storage-resave"));
+    hosts.push(t);
+    await t.host.connection.sendRequest(LoadModelRequest);
+    await t.waitForLog(/workspace prefix saved/, 0, 90_000);
+    const saves = () => t.logs.filter((l) => /workspace prefix saved/.test(l.message)).length;
+    const change = async (ignore: string[]) => {
+      const before = t.logs.length;
+      await t.host.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: { hearth: { ...settings, threads: 2, contextSize: 32768, workspace: { ignore, maxTokens: 0 } } } });
+      const line = await t.waitForLog(/workspace prefix warmed up: \d+ tokens/, before, 60_000);
+      await t.waitForLog(/workspace prefix (saved|not saved)/, before, 5_000).catch(() => undefined);
+      return Number(/, (\d+) evaluated/.exec(line)![1]) / Number(/warmed up: (\d+) tokens/.exec(line)![1]);
+    };
+    // The newest module leaves: only the tail changes, and the save waits for the interval (5 minutes).
+    expect(await change(["src/module11.ts"])).toBeLessThan(0.5);
+    expect(saves()).toBe(1);
+    // The oldest module leaves: everything after it, nearly all the prefix, is evaluated again and saved now.
+    expect(await change(["src/module11.ts", "src/module0.ts"])).toBeGreaterThan(0.5);
+    expect(saves()).toBe(2);
+    await t.host.dispose();
+    hosts.pop();
   }, 180_000);
 
   it("detects a corrupt cache file, rebuilds it, and still completes the same", async () => {
