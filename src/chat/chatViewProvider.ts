@@ -391,7 +391,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       this.notice("error", reason);
       return;
     }
-    const relPath = doc.isUntitled ? path.basename(doc.uri.path) || "untitled" : vscode.workspace.asRelativePath(doc.uri, false);
+    const relPath = doc.isUntitled ? path.basename(doc.uri.path) || "untitled" : vscode.workspace.asRelativePath(doc.uri, true);
     if (kind === "selection") {
       const sel = editor.selection;
       if (sel.isEmpty) {
@@ -466,7 +466,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       this.notice("info", `${name} is empty.`);
       return;
     }
-    const relPath = doc.isUntitled ? name || "untitled" : vscode.workspace.asRelativePath(doc.uri, false);
+    // (with the folder's name in a multi-root workspace, as the workspace context names files)
+    const relPath = doc.isUntitled ? name || "untitled" : vscode.workspace.asRelativePath(doc.uri, true);
     this.addContext({ kind: "file", path: relPath, languageId: doc.languageId, text });
   }
 
