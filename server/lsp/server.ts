@@ -52,6 +52,7 @@ import {
   type HearthErrorData,
   type HearthSettings,
   type InitializationOptions,
+  type ModelStatus,
 } from "../protocol";
 import { mergeSettings } from "../settings";
 import { isSecretPath } from "../secrets";
@@ -90,6 +91,10 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   /** Where the user is (the editor's cursor, else the last completion): background work prepares it. */
   let cursor: { uri: string; position: Position } | undefined;
   let primeTimer: NodeJS.Timeout | undefined;
+  /** What the completions slot holds (shared by completions and the prefix warm-up). */
+  let slot: SlotContents | undefined;
+  /** The engine process last seen ready: a new one starts with empty slots. */
+  let enginePid: number | undefined;
   /** Set at initialize: what the client can do (register file watchers, tell of workspace folder changes). */
   let clientCapabilities: ClientCapabilities = {};
   /** The workspace folders' URIs as the client sent them (file watchers are relative to them). */
@@ -127,7 +132,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     models = new ModelManager(mergeSettings(init.settings), { slotDir: store?.dir });
     // Completions and the background prefix warm-up share slot 0 and tell each other what it holds, and
     // the prefix's token ids (tokenized once, not on every keystroke).
-    const slot = new SlotContents(models);
+    slot = new SlotContents(models);
     const tokens = new PrefixTokens(models);
     completions = new CompletionService(models, slot, tokens);
     // Workspace chat loads the persisted workspace prefix into the chat slot.
@@ -135,7 +140,10 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     // (HEARTH_PREFIX_MIN_STEP_TOKENS: smaller warm-up steps, for tests with a small workspace)
     const minStepTokens = Number(process.env.HEARTH_PREFIX_MIN_STEP_TOKENS) || undefined;
     if (workspace) prefix = new WorkspacePrefix(models, { store, log, slot, tokens, minStepTokens });
-    models.on("status", (status) => void connection.sendNotification(ModelStatusNotification, status));
+    models.on("status", (status) => {
+      void connection.sendNotification(ModelStatusNotification, status);
+      engineStarted(status);
+    });
     models.on("log", (level, message, source) => void connection.sendNotification(LogNotification, { level, message, source }));
     return {
       capabilities: {
@@ -194,7 +202,11 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     const settings = (params.settings as { hearth?: Partial<HearthSettings> } | undefined)?.hearth;
     if (!settings) return;
     const merged = mergeSettings(settings);
+    const wasReady = models?.getStatus().state === "ready";
     if (models) await models.updateSettings(merged);
+    // An engine setting changed (threads, context, cache type, model…): the engine was stopped; start the new
+    // one now rather than on the next keystroke, so its prefix is back before anyone types (engineStarted).
+    if (wasReady && models?.getStatus().state === "idle") void models.ensureLoaded().catch(() => undefined); // (failures show in the status)
     // New ignore patterns or prefix size: the prefix changes in the background, like after a file change.
     if (workspace && (await workspace.configure(merged.workspace))) scheduleRefresh();
   });
@@ -346,6 +358,28 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     }
     // The refresh left the slot at the prefix: evaluate the cursor's part too before the next keystroke.
     await primeCursor();
+  }
+
+  /**
+   * A new engine process after the first one (restarted after a crash, or for a changed engine setting) starts
+   * with empty slots: the workspace prefix is brought back at once, restored from disk where it was saved.
+   * Until then completions use the part the slot holds, instead of evaluating the whole prefix on a keystroke
+   * (for a 12B at 256K on a CPU, hours). The first start's warm-up comes with the client's load request.
+   */
+  function engineStarted(status: ModelStatus): void {
+    const pid = status.state === "ready" ? status.engine?.pid : undefined;
+    if (pid === undefined || pid === enginePid) return;
+    const restarted = enginePid !== undefined;
+    enginePid = pid;
+    const ws = workspace;
+    if (!restarted || !ws || !slot) return;
+    log(`engine restarted (pid ${pid}): bringing the workspace prefix back`);
+    const filled = slot.beginBackgroundFill();
+    void need()
+      .ensureLoaded()
+      .then((loaded) => warmUpWorkspace(ws, loaded.contextSize))
+      .catch(() => undefined) // (warmUpWorkspace logs its own failures; a failed load shows in the status)
+      .finally(filled);
   }
 
   /**

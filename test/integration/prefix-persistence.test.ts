@@ -151,6 +151,36 @@ describe("persisted workspace prefix", () => {
     hosts.pop();
   }, 180_000);
 
+  it("is restored into a new engine at once, after a crash and after an engine setting changed, before any keystroke", async () => {
+    const dir = path.join(root, "ws-restart");
+    fs.cpSync(ws, dir, { recursive: true });
+    for (let i = 0; i < 12; i++) writeModule(i, "v1", new Date(Date.UTC(2026, 0, 1 + i)), dir);
+    const settings = { model: tiny.text, mmproj: "", drafter: "" };
+    const t = await startTinyHost(settings, undefined, pathToFileURL(dir).href, path.join(root, "storage-restart"));
+    hosts.push(t);
+    await t.host.connection.sendRequest(LoadModelRequest);
+    const first = await t.waitForLog(/workspace prefix warmed up: \d+ tokens/, 0, 90_000);
+    await t.waitForLog(/workspace prefix saved/, 0, 30_000);
+    const tokens = Number(/warmed up: (\d+) tokens/.exec(first)![1]);
+    const restoredAfter = async (from: number) => {
+      await t.waitForLog(/engine restarted \(pid \d+\): bringing the workspace prefix back/, from, 60_000);
+      const line = await t.waitForLog(/workspace prefix warmed up: \d+ tokens/, from, 90_000);
+      return { tokens: Number(/warmed up: (\d+) tokens/.exec(line)![1]), restored: Number(/, (\d+) restored from disk/.exec(line)?.[1] ?? 0) };
+    };
+
+    // The engine dies: the supervisor starts another, and the prefix comes back from disk on its own.
+    let from = t.logs.length;
+    process.kill(t.statuses.filter((st) => st.state === "ready").at(-1)!.engine!.pid!, "SIGKILL");
+    expect(await restoredAfter(from)).toEqual({ tokens, restored: tokens });
+
+    // An engine setting changes: the new engine starts at once (not at the next keystroke), prefix restored.
+    from = t.logs.length;
+    await t.host.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: { hearth: { ...settings, threads: 1, contextSize: 32768 } } });
+    expect(await restoredAfter(from)).toEqual({ tokens, restored: tokens });
+    await t.host.dispose();
+    hosts.pop();
+  }, 240_000);
+
   it("detects a corrupt cache file, rebuilds it, and still completes the same", async () => {
     writeModule(3, "v1", new Date(Date.UTC(2026, 0, 4))); // back to the first session's workspace
     const bin = path.join(cacheDir, "completion-prefix.bin");
