@@ -13,3 +13,18 @@ export function writeModules(ws: string, count: number, mtime = new Date("2026-0
     fs.utimesSync(file, mtime, mtime);
   }
 }
+
+/** Writes a file under `root`, with its folders; `mtime` (seconds since the epoch) fixes its place in the prefix order. */
+export function writeFile(root: string, rel: string, content: string | Buffer, mtime?: number): void {
+  const abs = path.join(root, rel);
+  fs.mkdirSync(path.dirname(abs), { recursive: true });
+  fs.writeFileSync(abs, content);
+  if (mtime !== undefined) fs.utimesSync(abs, mtime, mtime);
+}
+
+/** A TypeScript file's text: a comment naming it, then `lines` small functions. */
+export function tsCode(name: string, lines: number): string {
+  let s = `// ${name}\n`;
+  for (let i = 0; i < lines; i++) s += `export function ${name}_${i}(x: number): number {\n  return x + ${i};\n}\n\n`;
+  return s;
+}

@@ -6,6 +6,7 @@ import { layoutCompletionPrompt } from "../../server/completion/layout";
 import { chunkFile } from "../../server/workspace/chunks";
 import { containsSecret, looksGenerated, looksMinified, toWorkspacePath } from "../../server/workspace/files";
 import { seedOf, WorkspaceIndex, type IndexedChunk } from "../../server/workspace/index";
+import { tsCode, writeFile } from "../helpers/workspace";
 
 // Secrets are assembled at run time, so this file itself holds none.
 const PEM = ["-----BEGIN", "RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7\n-----END", "RSA PRIVATE KEY-----"].join(" ");
@@ -26,19 +27,8 @@ function tempDir(): string {
   return dir;
 }
 
-/** Writes a file; `mtime` (seconds since the epoch) fixes its place in the order. */
-function write(root: string, rel: string, content: string | Buffer, mtime?: number): void {
-  const abs = path.join(root, rel);
-  fs.mkdirSync(path.dirname(abs), { recursive: true });
-  fs.writeFileSync(abs, content);
-  if (mtime !== undefined) fs.utimesSync(abs, mtime, mtime);
-}
-
-function code(name: string, lines = 5): string {
-  let s = `// ${name}\n`;
-  for (let i = 0; i < lines; i++) s += `export function ${name}_${i}(x: number): number {\n  return x + ${i};\n}\n\n`;
-  return s;
-}
+const code = (name: string, lines = 5) => tsCode(name, lines);
+const write = writeFile;
 
 const paths = (chunks: IndexedChunk[]) => [...new Set(chunks.map((c) => c.path))];
 const allText = (chunks: IndexedChunk[]) => chunks.map((c) => c.path + "\n" + c.text).join("\n");

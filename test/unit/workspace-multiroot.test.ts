@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { WorkspaceContext } from "../../server/workspace/context";
 import { seedOf, WorkspaceIndex, type IndexedChunk, type WorkspaceIndexOptions } from "../../server/workspace/index";
 import { WorkspaceRoots } from "../../server/workspace/roots";
+import { tsCode, writeFile } from "../helpers/workspace";
 
 // Secrets are assembled at run time, so this file itself holds none.
 const AWS = "AKIA" + "IOSFODNN7EXAMPLE";
@@ -24,19 +25,8 @@ function tempDir(): string {
   return dir;
 }
 
-/** Writes a file; `mtime` (seconds since the epoch) fixes its place in the order. */
-function write(root: string, rel: string, content: string, mtime?: number): void {
-  const abs = path.join(root, rel);
-  fs.mkdirSync(path.dirname(abs), { recursive: true });
-  fs.writeFileSync(abs, content);
-  if (mtime !== undefined) fs.utimesSync(abs, mtime, mtime);
-}
-
-function code(name: string, lines = 4): string {
-  let s = `// ${name}\n`;
-  for (let i = 0; i < lines; i++) s += `export function ${name}_${i}(x: number): number {\n  return x + ${i};\n}\n\n`;
-  return s;
-}
+const code = (name: string, lines = 4) => tsCode(name, lines);
+const write = writeFile;
 
 const paths = (chunks: IndexedChunk[]) => [...new Set(chunks.map((c) => c.path))];
 
