@@ -116,10 +116,13 @@ export class WorkspaceContext {
    * events also come for files it leaves out (build output, ignored or unchanged files), which need nothing.
    */
   async changed(files: string[]): Promise<boolean> {
-    if (!this.index) return false;
-    const change = await this.index.update(files);
+    // While the first build runs (it yields between files), a file it has read already may change: re-read
+    // those once it is done rather than drop the event.
+    const index = this.index ?? (await this.building?.catch(() => undefined));
+    if (!index) return false;
+    const change = await index.update(files);
     if (change.reusedTokens === change.tokensAfter && change.tokensBefore === change.tokensAfter) return false;
-    const copies = this.index.stats().supersededChunks;
+    const copies = index.stats().supersededChunks;
     this.log(
       `workspace prefix: ${change.reusedTokens} of ${change.tokensAfter} tokens unchanged after ${files.length} file change(s)` +
         (copies ? `; ${copies} chunks of earlier file versions kept in place` : ""),

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { prefixTokenBudget, withoutTailOf, WorkspaceContext } from "../../server/workspace/context";
+import { tsCode, writeFile } from "../helpers/workspace";
 
 const c = (path: string, n = 0) => ({ path, text: `${path}#${n}` });
 
@@ -69,5 +70,27 @@ describe("the workspace settings", () => {
     const perFile = all.reduce((n, c) => n + ((c as { tokens?: number }).tokens ?? 0), 0) / 4;
     await ws.configure({ ignore: [], maxTokens: Math.floor(perFile * 2.5) });
     expect(files(await ws.chunksFor(undefined, 131072))).toEqual(["src/b.ts", "src/gen/api.ts"]);
+  });
+});
+
+describe("a file changed while the prefix is first built", () => {
+  it("is read again once the build is done, not dropped", async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-wsctx-build-"));
+    try {
+      // Enough files that the build takes several time slices; a/first.ts is read in the first one.
+      writeFile(root, "a/first.ts", "export const first = 1;\n");
+      for (let i = 0; i < 3000; i++) writeFile(root, `m/module${i}.ts`, tsCode(`module${i}`, 3));
+      const ctx = new WorkspaceContext(root, { ignore: [], maxTokens: 0 });
+      const built = ctx.chunksFor(undefined, 100_000_000);
+      await new Promise((r) => setTimeout(r, 30));
+      fs.writeFileSync(path.join(root, "a", "first.ts"), "export const first = 2;\n");
+      const changed = ctx.changed([path.join(root, "a", "first.ts")]);
+      await built;
+      await changed;
+      const chunks = await ctx.chunksFor(undefined, 100_000_000);
+      expect(chunks.filter((c) => c.path === "a/first.ts").at(-1)?.text).toBe("export const first = 2;\n");
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });
