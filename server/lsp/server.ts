@@ -205,8 +205,8 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     const wasReady = models?.getStatus().state === "ready";
     if (models) await models.updateSettings(merged);
     // An engine setting changed (threads, context, cache type, model…): the engine was stopped; start the new
-    // one now rather than on the next keystroke, so its prefix is back before anyone types (engineStarted).
-    if (wasReady && models?.getStatus().state === "idle") void models.ensureLoaded().catch(() => undefined); // (failures show in the status)
+    // one now rather than on the next keystroke, and bring its prefix back before anyone types.
+    if (wasReady && models?.getStatus().state === "idle") bringPrefixBack();
     // New ignore patterns or prefix size: the prefix changes in the background, like after a file change.
     if (workspace && (await workspace.configure(merged.workspace))) scheduleRefresh();
   });
@@ -361,21 +361,33 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   }
 
   /**
-   * A new engine process after the first one (restarted after a crash, or for a changed engine setting) starts
-   * with empty slots: the workspace prefix is brought back at once, restored from disk where it was saved.
-   * Until then completions use the part the slot holds, instead of evaluating the whole prefix on a keystroke
-   * (for a 12B at 256K on a CPU, hours). The first start's warm-up comes with the client's load request.
+   * The supervisor restarted a crashed engine: the new process starts with empty slots. (A new engine the
+   * host starts itself, for a changed setting, is handled where it does that; other embedders that swap
+   * engines, like the benchmark, decide for themselves.)
    */
   function engineStarted(status: ModelStatus): void {
     const pid = status.state === "ready" ? status.engine?.pid : undefined;
     if (pid === undefined || pid === enginePid) return;
-    const restarted = enginePid !== undefined;
+    const crashRestart = enginePid !== undefined && (status.engine?.restarts ?? 0) > 0;
     enginePid = pid;
+    if (crashRestart) {
+      log(`engine restarted (pid ${pid}): bringing the workspace prefix back`);
+      bringPrefixBack();
+    }
+  }
+
+  /**
+   * Loads the engine if it is not running and brings the workspace prefix back into its completions slot,
+   * restored from disk where it was saved. Until then completions use the part the slot holds, instead of
+   * evaluating the whole prefix on a keystroke (for a 12B at 256K on a CPU, hours).
+   */
+  function bringPrefixBack(): void {
     const ws = workspace;
-    if (!restarted || !ws || !slot) return;
-    log(`engine restarted (pid ${pid}): bringing the workspace prefix back`);
+    const m = models;
+    if (!m) return;
+    if (!ws || !slot) return void m.ensureLoaded().catch(() => undefined); // (a failed load shows in the status)
     const filled = slot.beginBackgroundFill();
-    void need()
+    void m
       .ensureLoaded()
       .then((loaded) => warmUpWorkspace(ws, loaded.contextSize))
       .catch(() => undefined) // (warmUpWorkspace logs its own failures; a failed load shows in the status)

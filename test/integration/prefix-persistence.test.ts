@@ -163,7 +163,6 @@ describe("persisted workspace prefix", () => {
     await t.waitForLog(/workspace prefix saved/, 0, 30_000);
     const tokens = Number(/warmed up: (\d+) tokens/.exec(first)![1]);
     const restoredAfter = async (from: number) => {
-      await t.waitForLog(/engine restarted \(pid \d+\): bringing the workspace prefix back/, from, 60_000);
       const line = await t.waitForLog(/workspace prefix warmed up: \d+ tokens/, from, 90_000);
       return { tokens: Number(/warmed up: (\d+) tokens/.exec(line)![1]), restored: Number(/, (\d+) restored from disk/.exec(line)?.[1] ?? 0) };
     };
@@ -171,6 +170,7 @@ describe("persisted workspace prefix", () => {
     // The engine dies: the supervisor starts another, and the prefix comes back from disk on its own.
     let from = t.logs.length;
     process.kill(t.statuses.filter((st) => st.state === "ready").at(-1)!.engine!.pid!, "SIGKILL");
+    await t.waitForLog(/engine restarted \(pid \d+\): bringing the workspace prefix back/, from, 60_000);
     expect(await restoredAfter(from)).toEqual({ tokens, restored: tokens });
 
     // An engine setting changes: the new engine starts at once (not at the next keystroke), prefix restored.
