@@ -5,7 +5,7 @@
 import * as assert from "node:assert/strict";
 import * as vscode from "vscode";
 import { Commands } from "../../../src/ids";
-import { hearth, note, sleep, SCALE, waitFor, workspaceUri } from "./helpers";
+import { editRevenueCell, hearth, note, sleep, SCALE, waitFor, workspaceUri } from "./helpers";
 
 const NEW_TOTAL = `/** The amount the customer pays, rounded to cents, never below zero. */
 export function total(order: Order): number {
@@ -99,14 +99,7 @@ describe("Apply on a chat code block", () => {
   });
 
   it("in a notebook cell: the diff is the cell's (as Python, named by its cell) and Apply changes that cell only", async () => {
-    const nb = await vscode.workspace.openNotebookDocument(workspaceUri("scripts/revenue.ipynb"));
-    const nbEditor = await vscode.window.showNotebookDocument(nb);
-    const index = nb.getCells().findIndex((c) => c.document.getText().includes("def revenue("));
-    assert.ok(index >= 0, "fixture scripts/revenue.ipynb changed: no revenue() cell");
-    nbEditor.selections = [new vscode.NotebookRange(index, index + 1)];
-    await vscode.commands.executeCommand("notebook.cell.edit");
-    const cell = nb.cellAt(index).document;
-    await waitFor("the cell's editor to have focus", () => vscode.window.activeTextEditor?.document === cell, 10_000);
+    const { nb, index, cell } = await editRevenueCell();
     const others = nb.getCells().filter((c) => c.index !== index).map((c) => c.document.getText());
     const code = 'def revenue(order):\n    total = 0\n    for line in order["lines"]:\n        total += line["quantity"] * line["unitPrice"]\n    return total\n';
     await vscode.commands.executeCommand(Commands.applyCodeBlock, code);

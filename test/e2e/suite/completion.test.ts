@@ -5,7 +5,7 @@
 // of the file stay as they were and new text arrives at the cursor.
 import * as assert from "node:assert/strict";
 import * as vscode from "vscode";
-import { hearth, note, sleep, SCALE, workspaceUri } from "./helpers";
+import { editRevenueCell, hearth, note, sleep, SCALE, workspaceUri } from "./helpers";
 
 describe("inline completion", () => {
   it("shows ghost text from the model and accepting it inserts it at the cursor", async () => {
@@ -34,16 +34,8 @@ describe("inline completion", () => {
 describe("inline completion in a Jupyter notebook", () => {
   it("shows ghost text in a code cell and accepting it changes that cell only", async () => {
     await hearth();
-    const nb = await vscode.workspace.openNotebookDocument(workspaceUri("scripts/revenue.ipynb"));
-    assert.equal(nb.notebookType, "jupyter-notebook");
-    const editor = await vscode.window.showNotebookDocument(nb);
-    // The empty line in the loop of revenue(), in the third cell.
-    const cellIndex = nb.getCells().findIndex((c) => c.document.getText().includes("def revenue("));
-    assert.ok(cellIndex >= 0, "fixture scripts/revenue.ipynb changed: no revenue() cell");
-    editor.selections = [new vscode.NotebookRange(cellIndex, cellIndex + 1)];
-    await vscode.commands.executeCommand("notebook.cell.edit");
-    const cell = nb.cellAt(cellIndex).document;
-    const cellEditor = await waitForCellEditor(cell);
+    const { nb, index: cellIndex, cell, editor: cellEditor } = await editRevenueCell();
+    // The empty line in the loop of revenue().
     const line = cell.getText().split("\n").findIndex((l) => l.trim() === "");
     assert.ok(line > 0, "fixture: the loop body should be an empty line");
     const others = () => nb.getCells().filter((c) => c.index !== cellIndex).map((c) => c.document.getText());
@@ -84,15 +76,4 @@ async function typeUntilAccepted(editor: vscode.TextEditor, chunks: string[]) {
     if (doc.getText() !== before) return { typed, cursor, before, beforeCursor, after: doc.getText() };
   }
   return assert.fail(`no inline suggestion could be accepted after typing ${JSON.stringify(typed)} in ${doc.uri.toString()}`);
-}
-
-/** The text editor of a notebook cell once it has focus (entering a cell's edit mode is asynchronous). */
-async function waitForCellEditor(cell: vscode.TextDocument): Promise<vscode.TextEditor> {
-  const deadline = Date.now() + 10_000 * SCALE;
-  for (;;) {
-    const e = vscode.window.activeTextEditor;
-    if (e?.document === cell) return e;
-    if (Date.now() > deadline) throw new Error(`the notebook cell's editor did not get focus (active: ${e?.document.uri.toString() ?? "none"})`);
-    await sleep(100);
-  }
 }

@@ -180,3 +180,18 @@ export async function withVisibleAnswer<R extends { assistant: ChatTurn }>(what:
     note(`${what}: attempt ${i} generated ${r.assistant.stats?.generatedTokens ?? "?"} tokens but no visible text; asking again`);
   }
 }
+
+/** Opens scripts/revenue.ipynb and puts the cursor into its revenue() cell (the cell's own editor, focused). */
+export async function editRevenueCell(): Promise<{ nb: vscode.NotebookDocument; index: number; cell: vscode.TextDocument; editor: vscode.TextEditor }> {
+  const nb = await vscode.workspace.openNotebookDocument(workspaceUri("scripts/revenue.ipynb"));
+  assert.equal(nb.notebookType, "jupyter-notebook");
+  const nbEditor = await vscode.window.showNotebookDocument(nb);
+  const index = nb.getCells().findIndex((c) => c.document.getText().includes("def revenue("));
+  assert.ok(index >= 0, "fixture scripts/revenue.ipynb changed: no revenue() cell");
+  nbEditor.selections = [new vscode.NotebookRange(index, index + 1)];
+  await vscode.commands.executeCommand("notebook.cell.edit");
+  const cell = nb.cellAt(index).document;
+  // (entering a cell's edit mode is asynchronous)
+  const editor = await waitFor("the cell's editor to have focus", () => (vscode.window.activeTextEditor?.document === cell ? vscode.window.activeTextEditor : undefined), 10_000 * SCALE);
+  return { nb, index, cell, editor };
+}
