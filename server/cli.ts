@@ -20,11 +20,13 @@ import {
   CheckModelRequest,
   CompletionStatsNotification,
   DownloadModelRequest,
+  EditCodeRequest,
   ExplainImageRequest,
   SummarizeAudioRequest,
   type ChatResult,
   type CompletionStatsParams,
   type DownloadProgress,
+  type EditCodeResult,
   type HearthErrorData,
   type HearthSettings,
   type LogParams,
@@ -41,6 +43,8 @@ const USAGE = `Usage: hearth <command> [options]
 Commands:
   complete FILE:LINE:COL     complete the code at a position (1-based line and column)
   chat "PROMPT"              answer a chat prompt (streamed)
+  edit FILE:LINE[-LINE] "INSTRUCTION"
+                             rewrite lines of a file (1-based, inclusive) as instructed: prints the new lines
   explain IMAGE              explain a screenshot
   summarize AUDIO            summarize a meeting recording as Markdown
   models pull                download the configured model (+ mmproj and drafter)
@@ -57,10 +61,10 @@ Options (an option a command cannot use is an error):
   --ctx N               context size (default: from the model and free memory)
   --threads N           CPU threads (default: the machine's cores)
   --endpoint URL        use a remote llama-server / OpenAI-compatible endpoint
-  --workspace DIR       workspace root: completions see it, and chat answers about it (complete, chat)
-  --max-tokens N        tokens to generate (complete, chat, explain, summarize)
-  --temperature T       sampling temperature (complete, chat, explain, summarize; completions default to 0)
-  --seed N              sampling seed (chat, explain, summarize)
+  --workspace DIR       workspace root: completions see it, chat and edit answer with it (complete, chat, edit)
+  --max-tokens N        tokens to generate (complete, chat, edit, explain, summarize)
+  --temperature T       sampling temperature (complete, chat, edit, explain, summarize; completions default to 0, edits to 0.2)
+  --seed N              sampling seed (chat, edit, explain, summarize)
   --question TEXT       what to ask about an image (explain)
   --out FILE            write what is printed on stdout to FILE as well
   --yes                 download missing model files without asking
@@ -71,13 +75,14 @@ class UsageError extends Error {}
 /** A failure whose reason is already on stdout (the `models check` report): exit 1 without repeating it. */
 class ReportedFailure extends Error {}
 
-type Command = "complete" | "chat" | "explain" | "summarize" | "models pull" | "models list" | "models check" | "models tiny";
+type Command = "complete" | "chat" | "edit" | "explain" | "summarize" | "models pull" | "models list" | "models check" | "models tiny";
 
 const ENGINE_OPTIONS = ["model", "mmproj", "drafter", "no-mtp", "ctx", "threads", "endpoint", "yes"];
 /** The options each command uses, besides --out, --json, --verbose and --help (which every command takes). */
 const APPLIES: Record<Command, string[]> = {
   complete: [...ENGINE_OPTIONS, "workspace", "max-tokens", "temperature"],
   chat: [...ENGINE_OPTIONS, "workspace", "max-tokens", "temperature", "seed"],
+  edit: [...ENGINE_OPTIONS, "workspace", "max-tokens", "temperature", "seed"],
   explain: [...ENGINE_OPTIONS, "max-tokens", "temperature", "seed", "question"],
   summarize: [...ENGINE_OPTIONS, "max-tokens", "temperature", "seed"],
   "models pull": ["model", "mmproj", "drafter", "yes"],
@@ -165,7 +170,7 @@ async function main(argv: string[]): Promise<void> {
   for (const [name, value] of Object.entries(values)) {
     if (value === undefined || ["out", "json", "verbose", "help"].includes(name) || APPLIES[command].includes(name)) continue;
     const users = (Object.keys(APPLIES) as Command[]).filter((c) => APPLIES[c].includes(name));
-    const generates = ["complete", "chat", "explain", "summarize"].includes(command);
+    const generates = ["complete", "chat", "edit", "explain", "summarize"].includes(command);
     const why = generates && (name === "seed" || name === "temperature") ? `: the host's ${command} request takes no ${name === "seed" ? "sampling seed" : "temperature"}` : "";
     throw new UsageError(`--${name} does not apply to ${command}${why} (it is for: ${users.join(", ")})`);
   }
@@ -297,6 +302,12 @@ async function run(command: Command, rest: string[], c: RunContext): Promise<voi
       finish(out, r, values.json);
       break;
     }
+    case "edit": {
+      const r = await edit(host, rest, gen, cancel);
+      if (values.json) out.json(r);
+      else out.line(r.code);
+      break;
+    }
     case "explain": {
       if (!rest[0]) throw new UsageError("explain needs an image file: hearth explain IMAGE");
       const r = await host.stream<object, MediaResult>(ExplainImageRequest, { path: path.resolve(rest[0]), question: values.question, ...gen }, streamOut, cancel);
@@ -343,13 +354,7 @@ async function complete(host: HostProcess, position: string | undefined, cancel:
   if (!m) throw new UsageError("complete needs FILE:LINE:COL (1-based), e.g. hearth complete src/app.ts:12:5");
   // Relative to the current directory, like every CLI (not to --workspace).
   const file = path.resolve(m[1]);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(`cannot read ${file}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (code ?? (err as Error).message)}`);
-  }
+  const text = readSource(file);
   const lines = text.split("\n");
   // A final newline ends the last line; the position after it (line count + 1, column 1) is still valid.
   const lineCount = text.endsWith("\n") ? lines.length - 1 : lines.length;
@@ -383,6 +388,43 @@ async function complete(host: HostProcess, position: string | undefined, cancel:
     return { file, line: line + 1, column: character + 1, text: inserted, ...(stats ? { stats: stats.stats, layoutMs: stats.layoutMs } : {}) };
   } finally {
     sub.dispose();
+  }
+}
+
+/** `hearth edit --json`: the lines changed and the host's answer for them. */
+interface EditResult extends EditCodeResult {
+  file: string;
+  /** 1-based, inclusive: the lines `code` replaces */
+  startLine: number;
+  endLine: number;
+}
+
+async function edit(host: HostProcess, rest: string[], gen: RunContext["gen"], cancel: CancellationTokenSource): Promise<EditResult> {
+  const m = /^(.*):(\d+)(?:-(\d+))?$/.exec(rest[0] ?? "");
+  const instruction = rest.slice(1).join(" ");
+  if (!m || !instruction.trim()) throw new UsageError('edit needs FILE:LINE[-LINE] (1-based, inclusive) and an instruction, e.g. hearth edit src/app.ts:12-20 "add error handling"');
+  const file = path.resolve(m[1]);
+  const text = readSource(file);
+  const lineCount = text.split("\n").length - (text.endsWith("\n") ? 1 : 0);
+  const first = Number(m[2]);
+  const last = m[3] === undefined ? first : Number(m[3]);
+  if (first < 1 || last < first || last > lineCount) {
+    throw new UsageError(`lines ${m[2]}${m[3] ? `-${m[3]}` : ""} are not lines of ${m[1]} (${lineCount} line${lineCount === 1 ? "" : "s"}${last < first ? "; the first comes after the last" : ""})`);
+  }
+  const uri = pathToFileURL(file).href;
+  await host.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: languageIdOf(file), version: 1, text } });
+  // The answer streams as dots on stderr: what is printed is the code taken from it, once it is complete.
+  const r = await host.stream<object, EditCodeResult>(EditCodeRequest, { textDocument: { uri }, startLine: first - 1, endLine: last, instruction, ...gen }, () => process.stderr.write("."), cancel);
+  process.stderr.write("\n");
+  return { file, startLine: first, endLine: last, ...r };
+}
+
+function readSource(file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(`cannot read ${file}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (code ?? (err as Error).message)}`);
   }
 }
 

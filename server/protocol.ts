@@ -173,6 +173,10 @@ export type HearthErrorCode =
   | "unsupported-media"
   /** A workspace chat without a workspace folder. */
   | "no-workspace"
+  /** A file Hearth keeps out of every prompt (`.env`, keys, credentials). */
+  | "secret-file"
+  /** A request about a document the host does not have, or lines outside it. */
+  | "invalid-request"
   /** The prompt and the answer would not fit the context (workspace chat: the workspace plus the conversation). */
   | "context-too-long"
   | "media-too-large"
@@ -275,6 +279,47 @@ export interface ChatResult {
 }
 
 export const ChatRequest = new RequestType<ChatParams, ChatResult, HearthErrorData>("hearth/chat");
+
+// ---------------------------------------------------------------------------------------------------
+// Edit (inline edit of a selection)
+
+export interface EditCodeParams {
+  /** The document: open and synced (`textDocument/did*`); a notebook cell's too. */
+  textDocument: { uri: string };
+  /**
+   * The whole lines to change, zero-based, end exclusive. An empty range (`startLine === endLine`) asks for
+   * new code to insert before `startLine`.
+   */
+  startLine: number;
+  endLine: number;
+  /** What to do ("add error handling", "convert to async/await", "write a function that…"). */
+  instruction: string;
+  /**
+   * Answer with the workspace as context, on top of the same evaluated prefix as workspace chat (default: when
+   * a folder is open and the model is a Gemma 4 one; the file around the lines is always in the prompt).
+   */
+  workspace?: boolean;
+  maxTokens?: number;
+  /** Default 0.2: an edit wants the likeliest code, not variety. */
+  temperature?: number;
+  seed?: number;
+  partialResultToken?: string | number;
+}
+
+export interface EditCodeResult {
+  /**
+   * The new lines for [startLine, endLine) as they go into the file: the answer's code block, without context
+   * lines the model repeated, re-indented to the place ("" deletes the lines).
+   */
+  code: string;
+  /** The model's whole answer. */
+  text: string;
+  /** Whether the workspace was in the prompt. */
+  workspace: boolean;
+  stats: GenerationStats;
+}
+
+export const EditCodeRequest = new RequestType<EditCodeParams, EditCodeResult, HearthErrorData>("hearth/editCode");
 
 // ---------------------------------------------------------------------------------------------------
 // Media

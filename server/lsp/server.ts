@@ -36,6 +36,7 @@ import { ModelManager } from "../models/manager";
 import {
   ChatRequest,
   CheckModelRequest,
+  EditCodeRequest,
   CompletionStatsNotification,
   DownloadModelRequest,
   ExplainImageRequest,
@@ -63,6 +64,7 @@ import { WorkspacePrefix, prefixIdentity } from "../completion/workspacePrefix";
 import { PrefixTokens } from "../completion/prefixTokens";
 import { SlotContents } from "../completion/slotContents";
 import { checkModelFiles } from "../models/report";
+import { editCode } from "../edit/service";
 import { cellStops, notebookCursorText, notebookLanguage } from "../completion/notebook";
 
 /** What an in-process embedder (the benchmark) may reach after `initialize`. */
@@ -265,6 +267,38 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
       };
       if (!params.workspace) return chat.chat(params.messages, opts);
       return chat.chatWithWorkspace(params.messages, await chatWorkspaceChunks(), opts);
+    }),
+  );
+
+  connection.onRequest(EditCodeRequest, (params, token) =>
+    guard(token, async (signal) => {
+      const uri = params.textDocument.uri;
+      const doc = textDocument(uri);
+      if (!doc) throw new HearthFailure("invalid-request", "The model host does not have this document: open it in the editor and try again.");
+      // Secrets never reach a prompt, not even the local engine's.
+      if (isSecretPath(uri)) {
+        throw new HearthFailure("secret-file", "This looks like a secrets file (.env, a key, credentials): Hearth keeps it out of every prompt, so it cannot edit it.");
+      }
+      const file = fileOf(uri);
+      // The file being edited: workspace context carries its current text after the shared prefix.
+      if (file) activeFile = file;
+      const loaded = await need().ensureLoaded();
+      // (a native-FIM model has no Gemma turns to put the workspace prefix in; the file's lines still go)
+      const withWorkspace = params.workspace ?? (workspace !== undefined && !loaded.fim);
+      return editCode(
+        chat,
+        {
+          filePath: (file && workspace?.relative(file)) ?? (file ? path.basename(file) : uri),
+          languageId: doc.languageId,
+          text: doc.getText(),
+          lineCount: doc.lineCount,
+          startLine: params.startLine,
+          endLine: params.endLine,
+          instruction: params.instruction ?? "",
+          workspace: withWorkspace ? chatWorkspaceChunks : undefined,
+        },
+        { maxTokens: params.maxTokens, temperature: params.temperature, seed: params.seed, signal, onText: streamTo(connection, params.partialResultToken) },
+      );
     }),
   );
 

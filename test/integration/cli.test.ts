@@ -98,6 +98,38 @@ describe("hearth CLI", () => {
     expect(prompt).not.toContain("ignored text that must not appear");
   });
 
+  it("edit FILE:A-B rewrites those lines: the prompt marks them in the file, with the workspace when given; --json has the code and the answer", async () => {
+    const ws = path.join(dir, "edit-ws");
+    fs.mkdirSync(path.join(ws, "src"), { recursive: true });
+    fs.writeFileSync(path.join(ws, "src", "money.ts"), "export function cents(dollars: number): number {\n  return Math.round(dollars * 100);\n}\n");
+    fs.writeFileSync(path.join(ws, ".env"), "STRIPE_KEY=sk_live_do_not_leak_me\n");
+    const log = path.join(dir, "edit-prompts.jsonl");
+    const r = await hearth(["edit", "src/money.ts:2-2", "round", "down", "instead", "--workspace", ws, ...common(), "--max-tokens", "8", "--no-mtp", "--json"], { HEARTH_PROMPT_LOG: log }, ws);
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json).toMatchObject({ file: path.join(ws, "src", "money.ts"), startLine: 2, endLine: 2, workspace: true });
+    expect(json.stats.generatedTokens).toBeLessThanOrEqual(8);
+    expect(typeof json.text).toBe("string");
+    // The code is taken from the answer: re-indented to the line it replaces, never the prompt's markers.
+    expect(json.code).not.toMatch(/<<<<<<<|>>>>>>>/);
+    if (json.code.trim()) expect(json.code).toMatch(/^ {2}\S/);
+    const sent = fs.readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { endpoint: string; id_slot?: number; prompt?: string });
+    const prompt = sent.filter((e) => e.endpoint === "/completion" && e.id_slot === 1).at(-1)!.prompt!;
+    expect(prompt).toContain("Workspace file: src/money.ts");
+    expect(prompt).toContain("File: src/money.ts\n\n```typescript\nexport function cents(dollars: number): number {\n<<<<<<< SELECTION\n  return Math.round(dollars * 100);\n>>>>>>> END OF SELECTION\n}\n```");
+    expect(prompt).toContain("Change the marked lines: round down instead");
+    expect(prompt).not.toContain("sk_live_do_not_leak_me");
+
+    // Lines outside the file are a usage error; a secrets file is refused before any prompt.
+    const outside = await hearth(["edit", "src/money.ts:3-9", "x", ...common()], {}, ws);
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toContain("are not lines of src/money.ts (3 lines)");
+    const secret = await hearth(["edit", ".env:1", "rotate", "the", "key", ...common()], {}, ws);
+    expect(secret.code).toBe(1);
+    expect(secret.stderr.trim().split("\n").at(-1)).toMatch(/secrets file .*cannot edit it/);
+  });
+
   it("chat answers on stdout (auto-finding the mmproj and drafter beside the model)", async () => {
     const r = await hearth(["chat", "Say hello.", ...common(), "--max-tokens", "12", "--temperature", "1", "--seed", "1", "--json"]);
     expect(r.code).toBe(0);
