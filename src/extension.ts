@@ -9,6 +9,7 @@ import { ChatViewProvider } from "./chat/chatViewProvider";
 import { ProposedChanges } from "./chat/proposedChange";
 import { CompletionGate } from "./completion";
 import { CursorTracker, type CursorAt } from "./cursorTracker";
+import { editSelection } from "./edit/editSelection";
 import { completionUiConfig, describeScope, remoteEndpoint, setCompletionsEnabled, toggleLanguage, warnIfOverridden } from "./config";
 import { errorMessage, HostClient, isConnectionGone, NOTEBOOK_CELL_SCHEME } from "./hostClient";
 import { Commands } from "./ids";
@@ -80,6 +81,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Hearth
   context.subscriptions.push(
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewType, chat),
     vscode.commands.registerCommand(Commands.newChat, () => chat.newChat()),
+    vscode.commands.registerCommand(Commands.editSelection, (args?: { instruction?: unknown }) =>
+      editSelection(host, changes, (m) => output.info(m), typeof args?.instruction === "string" ? args.instruction : undefined),
+    ),
+    vscode.commands.registerCommand(Commands.addSelectionToChat, () => chat.addSelection()),
     vscode.commands.registerCommand(Commands.explainScreenshot, (uri?: vscode.Uri) => explainScreenshot(chat, uri)),
     vscode.commands.registerCommand(Commands.summarizeMeeting, (uri?: vscode.Uri) => summarizeMeeting(host, uri)),
     vscode.commands.registerCommand(Commands.toggleCompletions, async () => {
@@ -171,6 +176,7 @@ async function statusMenu(host: HostClient): Promise<void> {
     { label: enabled ? "$(circle-slash) Turn inline completions off" : "$(check) Turn inline completions on", command: Commands.toggleCompletions },
     ...(lang ? [{ label: `$(symbol-keyword) Toggle completions for ${lang}`, command: Commands.toggleCompletionsForLanguage }] : []),
     { label: "$(comment-discussion) Open chat", command: "hearth.chat.focus" },
+    { label: "$(edit) Edit selection…", command: Commands.editSelection },
     { label: "$(device-camera) Explain screenshot…", command: Commands.explainScreenshot },
     { label: "$(record) Summarize meeting recording…", command: Commands.summarizeMeeting },
     { label: "$(server-environment) Select model…", description: currentModelDescription(s, remote), command: Commands.selectModel },

@@ -21,6 +21,7 @@ import {
   WorkspacePrefixNotification,
   type WorkspacePrefixParams,
   DownloadModelRequest,
+  EditCodeRequest,
   ExplainImageRequest,
   LoadModelRequest,
   LogNotification,
@@ -33,6 +34,8 @@ import {
   type ChatResult,
   type CompletionStatsParams,
   type DownloadProgress,
+  type EditCodeParams,
+  type EditCodeResult,
   type MediaResult,
   type ModelFiles,
   type ModelStatus,
@@ -168,6 +171,11 @@ export class HostClient implements ChatBackend, vscode.Disposable {
     token: vscode.CancellationToken,
   ): Promise<MediaResult> {
     return this.stream(ExplainImageRequest.method, { data: image.data, mimeType: image.mimeType, question }, onText, token);
+  }
+
+  /** New code for lines of an open document (Edit Selection…), its answer streamed to `onText`. */
+  editCode(params: Omit<EditCodeParams, "partialResultToken">, onText: (text: string) => void, token: vscode.CancellationToken): Promise<EditCodeResult> {
+    return this.stream(EditCodeRequest.method, params, onText, token);
   }
 
   summarizeAudio(file: string, onText: (text: string) => void, token: vscode.CancellationToken): Promise<SummarizeAudioResult> {

@@ -12,6 +12,10 @@ export const Commands = {
   statusMenu: "hearth.statusMenu",
   /** Apply a code block (argument: its text) to the active editor's file, as a diff to accept or discard. */
   applyCodeBlock: "hearth.applyCodeBlock",
+  /** Rewrite the selected lines (or write code at the cursor) from an instruction, as a diff to accept or discard. */
+  editSelection: "hearth.editSelection",
+  /** Add the editor's selection to the chat's context and focus the chat. */
+  addSelectionToChat: "hearth.addSelectionToChat",
   applyProposedChange: "hearth.applyProposedChange",
   discardProposedChange: "hearth.discardProposedChange",
 } as const;

@@ -147,17 +147,30 @@ function dropRepeatedContext(code: string[], prompt: EditPrompt): string[] {
   return code.slice(head, code.length - tailCut);
 }
 
-/** Where the new code goes: the selection's first line's indentation, else (an insertion) the code around it. */
+/**
+ * Where the new code goes: the selection's first line's indentation; for an insertion, the indentation the
+ * empty line there already has (the editor's auto-indent put it), else the code around it.
+ */
 function targetIndent(selected: string[], before: string[], after: string[]): string {
   const first = selected.find((l) => l.trim());
   if (first !== undefined) return indentOf(first);
+  if (selected.length === 0 && after[0] !== undefined && !after[0].trim() && after[0].length) return after[0];
   const below = after.find((l) => l.trim());
   const above = [...before].reverse().find((l) => l.trim());
   // Between a block's opener and its body (`def f():` / `{`), the body's; else the line below's, else above's.
   if (above !== undefined && /[:{([]\s*$/.test(above) && (below === undefined || indentOf(below).length <= indentOf(above).length)) {
-    return indentOf(above) + (indentOf(above).includes("\t") ? "\t" : "    ");
+    return indentOf(above) + indentUnit([...before, ...after]);
   }
   return indentOf(below ?? above ?? "");
+}
+
+/** One level of indentation in these lines: a tab, or the smallest step between space indentations (else 4). */
+function indentUnit(lines: string[]): string {
+  const indents = lines.filter((l) => l.trim()).map(indentOf);
+  if (indents.some((i) => i.startsWith("\t"))) return "\t";
+  const steps = new Set(indents.map((i) => i.length).filter((n) => n > 0));
+  const smallest = Math.min(...steps);
+  return " ".repeat(Number.isFinite(smallest) && smallest <= 8 ? smallest : 4);
 }
 
 /** Shifts the code so its first line sits at `indent`, keeping the lines' indentation relative to it. */

@@ -61,10 +61,15 @@ const REFUSE_ELIDED = "The code block leaves parts of the code out (\u201c...\u2
 type Refusal = { kind: "refuse"; reason: string };
 const refuse = (reason: string): Refusal => ({ kind: "refuse", reason });
 
+/** Whether code leaves parts out (`// ... existing code ...`): put in place of lines, it would delete them. */
+export function leavesCodeOut(code: string): boolean {
+  return code.split("\n").some((l) => ELISION.test(l));
+}
+
 export function planApply(code: string, target: ApplyTarget): ApplyPlan {
   const block = trimBlankEnds(code.replace(/\r\n?/g, "\n").split("\n"));
   if (!block.length) return refuse("The code block is empty.");
-  if (block.some((l) => ELISION.test(l))) return refuse(REFUSE_ELIDED);
+  if (leavesCodeOut(block.join("\n"))) return refuse(REFUSE_ELIDED);
   const lines = target.text.replace(/\r\n?/g, "\n").split("\n");
 
   if (target.selection && target.selection.endLine > target.selection.startLine) {

@@ -112,6 +112,12 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     else await vscode.commands.executeCommand(`${ChatViewProvider.viewType}.focus`);
   }
 
+  /** Add Selection to Chat: the editor's selection as context for the next message, the chat focused to ask. */
+  async addSelection(): Promise<void> {
+    await this.reveal(false);
+    await this.addFromEditor("selection");
+  }
+
   /** Adds a context chip for the next message (and shows the view without taking focus). */
   addContext(chip: ContextChip): void {
     const reason = secretFileReason(chip.path);

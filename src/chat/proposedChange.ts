@@ -1,8 +1,8 @@
 /**
- * **Apply** on a chat code block: the change it makes to the editor's file (placed by applyPlan.ts) opens as a
- * diff, file ↔ proposed, with Apply / Discard in the diff's title bar and in a notification. Nothing is
- * written until the user applies it, and then as one edit that Undo takes back. If the file changed
- * meanwhile, the proposal is dropped rather than written over the new text.
+ * A change Hearth proposes to a file opens as a diff, file ↔ proposed, with Apply / Discard in the diff's
+ * title bar and in a notification: **Apply** on a chat code block (placed by applyPlan.ts) and **Edit
+ * Selection…** (the lines it rewrote). Nothing is written until the user applies it, and then as one edit that
+ * Undo takes back. If the file changed meanwhile, the proposal is dropped rather than written over the new text.
  */
 import { promises as fsp, constants as fsConstants } from "node:fs";
 import * as path from "node:path";
@@ -25,7 +25,18 @@ interface Proposal {
   spans: [number, number][];
   /** "orders.ts, lines 12–20" */
   label: string;
+  /** How to get it again when the file changed before it was applied ("Press Apply in the chat again."). */
+  again: string;
 }
+
+/** Where a proposal came from: it names the diff and says how to ask again. */
+export interface ProposalSource {
+  /** "Hearth's change", "Hearth's edit: add error handling" */
+  title: string;
+  again: string;
+}
+
+const CHAT_APPLY: ProposalSource = { title: "Hearth's change", again: "Press Apply in the chat again." };
 
 export class ProposedChanges implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly proposals = new Map<string, Proposal>();
@@ -53,17 +64,23 @@ export class ProposedChanges implements vscode.TextDocumentContentProvider, vsco
    */
   async propose(editor: vscode.TextEditor, code: string): Promise<string | undefined> {
     const doc = editor.document;
+    const sel = editor.selection;
+    const plan = planApply(code, { text: doc.getText(), selection: selectedLines(sel), cursorLine: sel.active.line });
+    if (plan.kind === "refuse") return plan.reason;
+    const shown = await this.show(doc, plan.edits, plan.how === "whole-file", CHAT_APPLY);
+    return "problem" in shown ? shown.problem : undefined;
+  }
+
+  /**
+   * Shows `edits` (whole lines of `doc`, as applyPlan.ts describes them) as a proposal: the diff's proposed
+   * side, or the sentence to show when it cannot be.
+   */
+  async show(doc: vscode.TextDocument, planned: readonly ApplyEdit[], wholeFile: boolean, source: ProposalSource): Promise<{ proposed: vscode.Uri } | { problem: string }> {
     const where = describeTarget(doc);
     const readOnly = await readOnlyReason(where.file);
-    if (readOnly) return readOnly;
-    const sel = editor.selection;
-    // A selection counts by whole lines (a selection that ends at a line start leaves that line out).
-    const selection = sel.isEmpty ? undefined : { startLine: sel.start.line, endLine: sel.end.character === 0 && sel.end.line > sel.start.line ? sel.end.line : sel.end.line + 1 };
-    const plan = planApply(code, { text: doc.getText(), selection, cursorLine: sel.active.line });
-    if (plan.kind === "refuse") return plan.reason;
-
+    if (readOnly) return { problem: readOnly };
     const eol = doc.eol === vscode.EndOfLine.CRLF ? "\r\n" : "\n";
-    const edits = plan.edits.map((e) => toDocumentEdit(doc, e, eol));
+    const edits = planned.map((e) => toDocumentEdit(doc, e, eol));
     const text = doc.getText();
     let proposed = "";
     let from = 0;
@@ -78,21 +95,21 @@ export class ProposedChanges implements vscode.TextDocumentContentProvider, vsco
       from = doc.offsetAt(e.range.end);
     }
     proposed += text.slice(from);
-    const label = plan.how === "whole-file" ? `${where.name}, ${where.cell ? "the whole cell" : "the whole file"}` : `${where.name}, ${lineSpans(plan.edits)}`;
+    const label = wholeFile ? `${where.name}, ${where.cell ? "the whole cell" : "the whole file"}` : `${where.name}, ${lineSpans(planned)}`;
     const uri = vscode.Uri.from({ scheme: PROPOSED_SCHEME, path: `/${this.next++}/${path.basename(doc.uri.path) || "untitled"}` });
-    this.proposals.set(uri.toString(), { target: doc.uri, version: doc.version, edits, proposed, spans, label });
+    this.proposals.set(uri.toString(), { target: doc.uri, version: doc.version, edits, proposed, spans, label, again: source.again });
     // The proposed side reads as the file's language (its name alone may say otherwise: a notebook cell's
     // is the notebook's, `.ipynb`, which would be checked as JSON).
     const right = await vscode.workspace.openTextDocument(uri);
     if (right.languageId !== doc.languageId) await vscode.languages.setTextDocumentLanguage(right, doc.languageId).then(undefined, () => undefined);
-    await vscode.commands.executeCommand("vscode.diff", doc.uri, uri, `${where.name} \u2194 Hearth's change`, { preview: false } satisfies vscode.TextDocumentShowOptions);
+    await vscode.commands.executeCommand("vscode.diff", doc.uri, uri, `${where.name} \u2194 ${source.title}`, { preview: false } satisfies vscode.TextDocumentShowOptions);
     void vscode.window.showInformationMessage(`Apply Hearth's change to ${label}?`, "Apply", "Discard").then((choice) => {
       // (the notification outlives a proposal applied or discarded from the diff's title bar: then it does nothing)
       if (!this.proposals.has(uri.toString())) return;
       if (choice === "Apply") void this.accept(uri);
       else if (choice === "Discard") void this.discard(uri);
     });
-    return undefined;
+    return { proposed: uri };
   }
 
   /** Writes the proposal (the given one, else the active diff's, else the latest) as one undoable edit. */
@@ -100,14 +117,14 @@ export class ProposedChanges implements vscode.TextDocumentContentProvider, vsco
     const key = this.keyFor(uri);
     const p = key && this.proposals.get(key);
     if (!key || !p) {
-      void vscode.window.showInformationMessage("There is no change from Hearth's chat to apply.");
+      void vscode.window.showInformationMessage("There is no change from Hearth to apply.");
       return false;
     }
     this.proposals.delete(key);
     const doc = await vscode.workspace.openTextDocument(p.target);
     if (doc.version !== p.version) {
       await this.closeDiff(key);
-      void vscode.window.showWarningMessage(`${path.basename(p.target.path)} changed after the change was proposed, so it was not applied. Press Apply in the chat again.`);
+      void vscode.window.showWarningMessage(`${path.basename(p.target.path)} changed after the change was proposed, so it was not applied. ${p.again}`);
       return false;
     }
     const edit = new vscode.WorkspaceEdit();
@@ -118,7 +135,7 @@ export class ProposedChanges implements vscode.TextDocumentContentProvider, vsco
       void vscode.window.showErrorMessage(`Could not change ${path.basename(p.target.path)} (is it read-only?).`);
       return false;
     }
-    this.log(`chat: applied a code block to ${p.label}`);
+    this.log(`applied Hearth's change to ${p.label}`);
     const shown = await vscode.window.showTextDocument(doc, { preview: false });
     shown.selections = p.spans.map(([a, b]) => new vscode.Selection(doc.positionAt(a), doc.positionAt(b)));
     shown.revealRange(new vscode.Range(doc.positionAt(p.spans[0][0]), doc.positionAt(p.spans[0][1])), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
@@ -149,6 +166,12 @@ export class ProposedChanges implements vscode.TextDocumentContentProvider, vsco
   }
 }
 
+/** A non-empty selection by whole lines (one that ends at a line start leaves that line out). */
+export function selectedLines(sel: vscode.Selection): { startLine: number; endLine: number } | undefined {
+  if (sel.isEmpty) return undefined;
+  return { startLine: sel.start.line, endLine: sel.end.character === 0 && sel.end.line > sel.start.line ? sel.end.line : sel.end.line + 1 };
+}
+
 /** A plan's edit as a range of the document and its text (whole lines, with the document's line ends). */
 function toDocumentEdit(doc: vscode.TextDocument, e: ApplyEdit, eol: string): { range: vscode.Range; newText: string } {
   const text = e.text.replace(/\n/g, eol);
@@ -161,6 +184,8 @@ function toDocumentEdit(doc: vscode.TextDocument, e: ApplyEdit, eol: string): { 
   }
   // Whole lines [startLine, endLine): up to the next line's start, or to the end of a last line without one.
   const toEnd = e.endLine > last;
+  // No new text: the lines go, line ends included (the last line's: the one before it).
+  if (!e.text) return toEnd && e.startLine > 0 ? { range: new vscode.Range(doc.lineAt(e.startLine - 1).range.end, endOfDoc), newText: "" } : { range: new vscode.Range(e.startLine, 0, toEnd ? last : e.endLine, toEnd ? endOfDoc.character : 0), newText: "" };
   return { range: new vscode.Range(e.startLine, 0, toEnd ? last : e.endLine, toEnd ? endOfDoc.character : 0), newText: text + (toEnd ? "" : eol) };
 }
 

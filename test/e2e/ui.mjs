@@ -172,6 +172,64 @@ export async function runUiTests({ tools, env, runDir, profile, extensionsDir, e
     );
 
     await test(
+      "Edit Selection… from the keyboard: select a function, Ctrl+Alt+E, say what to change, and Apply Change in the diff writes those lines only",
+      async () => {
+        const file = path.join(profile.ws, "src", "format.ts");
+        const original = fs.readFileSync(file, "utf8");
+        const lines = original.split("\n");
+        const at = lines.findIndex((l) => l.startsWith("export function formatMoney("));
+        const end = lines.indexOf("}", at);
+        if (at < 0 || end < 0) throw new Error("fixture src/format.ts changed: no formatMoney()");
+        const apply = page.locator('.editor-actions [aria-label^="Apply Change"]').first();
+        // (a warning or an error: the command's progress notification is a toast too)
+        const toast = page.locator(".notifications-toasts .notification-toast:has(.codicon-warning, .codicon-error)").first();
+        let shown = false;
+        // The random model may write nothing, or the lines unchanged: then the command says so; ask again.
+        for (let attempt = 1; attempt <= 3 && !shown; attempt++) {
+          await runCommand(page, "Notifications: Clear All Notifications").catch(() => {});
+          await openFile(page, "src/format.ts");
+          await goToLineEnd(page, at + 1);
+          await page.keyboard.press("Home");
+          await page.keyboard.press("Home");
+          for (let i = at; i <= end; i++) await page.keyboard.press("Shift+ArrowDown");
+          await page.keyboard.press("Control+Alt+E");
+          const box = page.locator(".quick-input-widget .quick-input-box input");
+          await box.waitFor({ state: "visible", timeout: S(10_000) });
+          const title = norm(await page.locator(".quick-input-widget .quick-input-title").innerText().catch(() => ""));
+          if (!title.includes(`Edit format.ts, lines ${at + 1}`)) throw new Error(`the input box's title is ${JSON.stringify(title)}`);
+          await box.fill("format negative amounts in parentheses");
+          await page.keyboard.press("Enter");
+          const which = await Promise.race([
+            apply.waitFor({ state: "visible", timeout: S(180_000) }).then(() => "diff"),
+            toast.waitFor({ state: "visible", timeout: S(180_000) }).then(() => "toast"),
+          ]);
+          if (which === "diff") shown = true;
+          else note(`edit attempt ${attempt}: ${norm(await toast.innerText())}`);
+        }
+        if (!shown) throw new Error("no diff after three tries");
+        await sleep(500);
+        await shot("edit-diff");
+        await apply.click();
+        await apply.waitFor({ state: "hidden", timeout: S(10_000) });
+        await page.keyboard.press("Control+S");
+        let saved = original;
+        const deadline = Date.now() + S(10_000);
+        while (saved === original && Date.now() < deadline) {
+          await sleep(200);
+          saved = fs.readFileSync(file, "utf8");
+        }
+        if (saved === original) throw new Error("the file was not changed after Apply Change and Save");
+        const after = saved.split("\n");
+        if (after.slice(0, at).join("\n") !== lines.slice(0, at).join("\n")) throw new Error("the lines above the selection changed");
+        if (!saved.endsWith(lines.slice(end + 1).join("\n"))) throw new Error("the lines below the selection changed");
+        note(`edit: formatMoney() (${end - at + 1} lines) became ${after.length - lines.length + end - at + 1} lines`);
+        await runCommand(page, "Notifications: Clear All Notifications").catch(() => {});
+        fs.writeFileSync(file, original);
+      },
+      { needs: () => workbenchOk },
+    );
+
+    await test(
       "the chat view streams a reply to a typed message",
       async () => {
         const frame = await openChat(page);

@@ -100,5 +100,10 @@ describe("edit answer", () => {
     expect(extractEdit("return 2", body)).toBe("    return 2");
     const ts = buildEditPrompt({ filePath: "o.ts", languageId: "typescript", text: "class A {\n  a() {}\n\n  b() {}\n}\n", startLine: 2, endLine: 2, instruction: "add c" });
     expect(extractEdit("```ts\nc() {\n  return 1;\n}\n```", ts)).toBe("  c() {\n    return 1;\n  }");
+    // An empty line the editor indented: that indentation; an opener with nothing below: one step of the file's.
+    const loop = "function f() {\n  for (const x of xs) {\n    \n  }\n}\n";
+    expect(extractEdit("use(x);", buildEditPrompt({ filePath: "l.ts", languageId: "typescript", text: loop, startLine: 2, endLine: 2, instruction: "use x" }))).toBe("    use(x);");
+    const opener = "function f() {\n  if (a) {\n";
+    expect(extractEdit("b();", buildEditPrompt({ filePath: "o.ts", languageId: "typescript", text: opener, startLine: 2, endLine: 2, instruction: "call b" }))).toBe("    b();");
   });
 });

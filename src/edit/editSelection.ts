@@ -1,0 +1,122 @@
+/**
+ * **Edit Selection…**: the user selects lines (or puts the cursor on an empty line), says what to do, and the
+ * host's model rewrites them (`hearth/editCode`: the prompt and the reading of the answer are the host's). The
+ * result opens as a diff with Apply / Discard (proposedChange.ts), like Apply on a chat code block: nothing
+ * is written until the user applies it.
+ *
+ * Which lines: a selection's whole lines; without one, the cursor's line, or on an empty line the place for
+ * new code (the empty line is replaced by it).
+ *
+ * The command takes an optional `{ "instruction": "…" }` argument (a keybinding's `args`: one key for "add a
+ * docstring"); without it, it asks in an input box.
+ */
+import * as path from "node:path";
+import * as vscode from "vscode";
+import type { EditCodeParams, EditCodeResult } from "../../server/protocol";
+import { leavesCodeOut, type ApplyEdit } from "../chat/applyPlan";
+import { isSecretPath } from "../../server/secrets";
+import { selectedLines, type ProposedChanges } from "../chat/proposedChange";
+import { errorCode, errorMessage } from "../hostErrors";
+import { isHostStopped } from "../hostStopped";
+import { NOTEBOOK_CELL_SCHEME } from "../hostClient";
+
+export interface EditBackend {
+  editCode(params: Omit<EditCodeParams, "partialResultToken">, onText: (text: string) => void, token: vscode.CancellationToken): Promise<EditCodeResult>;
+}
+
+/** The documents the host has (the language client syncs these schemes). */
+const EDITABLE_SCHEMES = new Set(["file", "untitled", NOTEBOOK_CELL_SCHEME]);
+
+const SOURCE = { title: "Hearth's edit", again: "Run Edit Selection again." };
+
+/** The lines an edit covers: [startLine, endLine) of the document; `insert`: new code for an empty line. */
+export interface EditTarget {
+  startLine: number;
+  endLine: number;
+  insert: boolean;
+}
+
+export function editTarget(selection: vscode.Selection, lineText: (line: number) => string): EditTarget {
+  const lines = selectedLines(selection);
+  if (lines) return { ...lines, insert: false };
+  const line = selection.active.line;
+  return lineText(line).trim() ? { startLine: line, endLine: line + 1, insert: false } : { startLine: line, endLine: line, insert: true };
+}
+
+/** What the command did: the diff it opened (its proposed side), or the sentence it showed instead. */
+export type EditOutcome = { proposed: vscode.Uri } | { problem: string } | undefined;
+
+export async function editSelection(host: EditBackend, changes: ProposedChanges, log: (message: string) => void, given?: string): Promise<EditOutcome> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor || !EDITABLE_SCHEMES.has(editor.document.uri.scheme)) {
+    return tell("info", "open a file and select the code to change (or put the cursor on an empty line to write new code).");
+  }
+  const doc = editor.document;
+  const name = path.basename(doc.uri.path) || "untitled";
+  // (the host refuses it too: this says so before asking for an instruction)
+  if (isSecretPath(doc.uri.path)) {
+    return tell("warning", `${name} looks like a secrets file (keys, credentials or environment variables): Hearth keeps it out of every prompt, so it cannot edit it.`);
+  }
+  const target = editTarget(editor.selection, (l) => doc.lineAt(l).text);
+  const where = target.insert ? `line ${target.startLine + 1}` : target.endLine - target.startLine === 1 ? `line ${target.startLine + 1}` : `lines ${target.startLine + 1}\u2013${target.endLine}`;
+  const instruction = given ?? await vscode.window.showInputBox({
+    title: target.insert ? `Hearth: Write Code at ${name}, ${where}` : `Hearth: Edit ${name}, ${where}`,
+    prompt: target.insert ? "What should the new code do?" : "What should change?",
+    placeHolder: target.insert ? "e.g. a function that parses an ISO date" : "e.g. add error handling; use async/await; add a docstring",
+    ignoreFocusOut: true,
+  });
+  if (!instruction?.trim()) return undefined;
+
+  const version = doc.version;
+  const outcome = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Hearth: ${target.insert ? "writing code for" : "editing"} ${name}, ${where}`, cancellable: true },
+    async (progress, token): Promise<{ result: EditCodeResult } | { error: unknown } | undefined> => {
+      progress.report({ message: "reading the code…" });
+      let chars = 0;
+      try {
+        const result = await host.editCode(
+          { textDocument: { uri: doc.uri.toString() }, startLine: target.startLine, endLine: target.endLine, instruction: instruction.trim() },
+          (t) => {
+            chars += t.length;
+            progress.report({ message: `writing… (${chars} characters)` });
+          },
+          token,
+        );
+        return { result };
+      } catch (error) {
+        if (token.isCancellationRequested || errorCode(error) === "cancelled" || isHostStopped(error)) return undefined;
+        return { error }; // shown once the progress notification is gone
+      }
+    },
+  );
+  if (!outcome) return undefined;
+  if ("error" in outcome) {
+    const problem = errorMessage(outcome.error);
+    void vscode.window.showErrorMessage(`Hearth: ${problem}`, "Show Logs").then((a) => a && vscode.commands.executeCommand("hearth.showLogs"));
+    return { problem };
+  }
+  const { code, stats } = outcome.result;
+  log(`edit: ${name} ${where}: ${stats.generatedTokens} tokens in ${Math.round(stats.totalMs)} ms${outcome.result.workspace ? " (with the workspace)" : ""}`);
+  const problem = proposalProblem(doc, version, target, code);
+  if (problem) return tell("warning", problem);
+  // New code takes the empty line's place.
+  const edit: ApplyEdit = target.insert ? { startLine: target.startLine, endLine: target.startLine + 1, text: code } : { ...target, text: code };
+  const shown = await changes.show(doc, [edit], false, SOURCE);
+  return "problem" in shown ? tell("warning", shown.problem) : shown;
+}
+
+function tell(level: "info" | "warning", problem: string): { problem: string } {
+  void (level === "info" ? vscode.window.showInformationMessage : vscode.window.showWarningMessage)(`Hearth: ${problem}`);
+  return { problem };
+}
+
+/** Why the model's code is not worth a diff, if it is not. */
+function proposalProblem(doc: vscode.TextDocument, version: number, target: EditTarget, code: string): string | undefined {
+  const name = path.basename(doc.uri.path) || "untitled";
+  if (doc.version !== version) return `${name} changed while the edit was being written, so it is not shown. ${SOURCE.again}`;
+  if (target.insert && !code.trim()) return "The model wrote no code. Say more about what the code should do, and run Edit Selection again.";
+  if (leavesCodeOut(code)) return "The edit leaves parts of the code out (\u201c...\u201d), so applying it would delete them. Run Edit Selection again, or select less.";
+  const before = Array.from({ length: target.endLine - target.startLine }, (_, i) => doc.lineAt(target.startLine + i).text).join("\n");
+  if (!target.insert && before === code) return "The model left the lines as they are: say more precisely what should change.";
+  return undefined;
+}

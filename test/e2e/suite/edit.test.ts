@@ -1,0 +1,111 @@
+/// <reference types="mocha" />
+// Edit Selection…: the selected lines (or an empty line) go to the host with an instruction (here as the
+// command's argument, as a keybinding passes it; the input box is the UI phase's), and the model's code opens
+// as a diff with Apply / Discard that changes those lines only. The tiny model's code is noise: the tests
+// check where it goes, not what it says.
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as vscode from "vscode";
+import { Commands } from "../../../src/ids";
+import type { EditOutcome } from "../../../src/edit/editSelection";
+import { hearth, note, waitFor, workspaceUri } from "./helpers";
+
+function proposedDiff(): vscode.Tab | undefined {
+  return vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputTextDiff && t.input.modified.scheme === "hearth-proposed");
+}
+
+/**
+ * Runs Edit Selection until the random model's answer is something to show (it can write nothing, or the
+ * lines as they were: the command then says so instead of opening a diff).
+ */
+async function edit(instruction: string, tries = 4): Promise<vscode.Uri> {
+  const problems: string[] = [];
+  for (let i = 0; i < tries; i++) {
+    const outcome = (await vscode.commands.executeCommand(Commands.editSelection, { instruction })) as EditOutcome;
+    if (outcome && "proposed" in outcome) return outcome.proposed;
+    assert.ok(outcome, "the command ended without a diff or a reason");
+    assert.match(outcome.problem, /wrote no code|left the lines as they are|leaves parts of the code out/, `unexpected refusal: ${outcome.problem}`);
+    problems.push(outcome.problem);
+    note(`edit retried: ${outcome.problem}`);
+  }
+  throw new Error(`no edit to show after ${tries} tries: ${problems.join(" | ")}`);
+}
+
+describe("Edit Selection", () => {
+  it("rewrites the selected lines: the diff changes only them, Apply writes it and Undo takes it back", async () => {
+    await hearth();
+    const doc = await vscode.workspace.openTextDocument(workspaceUri("src/orders.ts"));
+    const editor = await vscode.window.showTextDocument(doc, { preview: false });
+    const original = doc.getText();
+    const lines = original.split("\n");
+    const start = lines.indexOf("export function total(order: Order): number {");
+    assert.ok(start > 0, "fixture src/orders.ts changed");
+    // The body of total(), selected from the middle of its first line to the middle of its last.
+    editor.selection = new vscode.Selection(start + 1, 4, start + 2, 10);
+
+    const uri = await edit("never return less than zero");
+    const tab = await waitFor("the diff of the edit", proposedDiff, 10_000);
+    const input = tab.input as vscode.TabInputTextDiff;
+    assert.equal(input.modified.toString(), uri.toString());
+    assert.equal(input.original.toString(), doc.uri.toString(), "the diff's left side should be the file");
+    const proposed = (await vscode.workspace.openTextDocument(uri)).getText();
+    const head = lines.slice(0, start + 1).join("\n") + "\n";
+    const tail = "\n" + lines.slice(start + 3).join("\n");
+    assert.ok(proposed.startsWith(head), "the lines above the selection are unchanged");
+    assert.ok(proposed.endsWith(tail), "the lines below the selection are unchanged");
+    const written = proposed.slice(head.length, proposed.length - tail.length);
+    assert.notEqual(written, lines.slice(start + 1, start + 3).join("\n"));
+    assert.ok(!/<<<<<<<|>>>>>>>/.test(written), "the prompt's markers never reach the code");
+    assert.equal(doc.getText(), original, "nothing is written before Apply");
+
+    await vscode.commands.executeCommand(Commands.applyProposedChange, uri);
+    await waitFor("the edit in the file", () => doc.getText() === proposed, 10_000);
+    await waitFor("the diff to close", () => !proposedDiff(), 10_000);
+    note(`edit: ${written.split("\n").length} line(s) written over total()'s body`);
+    await vscode.window.showTextDocument(doc, { preview: false });
+    await vscode.commands.executeCommand("undo");
+    await waitFor("Undo to take the edit back", () => doc.getText() === original, 10_000);
+    await vscode.commands.executeCommand("workbench.action.files.revert");
+  });
+
+  it("on an empty line writes new code in its place, at its indentation; Discard leaves the file alone", async () => {
+    const doc = await vscode.workspace.openTextDocument(workspaceUri("src/orders.ts"));
+    const editor = await vscode.window.showTextDocument(doc, { preview: false });
+    const original = doc.getText();
+    const version = doc.version;
+    const lines = original.split("\n");
+    const empty = lines.indexOf("  for (const line of order.lines) {") + 1;
+    assert.equal(lines[empty], "    ", "fixture src/orders.ts changed: the loop's empty line");
+    editor.selection = new vscode.Selection(empty, 4, empty, 4);
+
+    const uri = await edit("keep the line with the largest quantity in best");
+    const proposed = (await vscode.workspace.openTextDocument(uri)).getText();
+    const head = lines.slice(0, empty).join("\n") + "\n";
+    const tail = "\n" + lines.slice(empty + 1).join("\n");
+    assert.ok(proposed.startsWith(head) && proposed.endsWith(tail), "only the empty line is replaced");
+    const written = proposed.slice(head.length, proposed.length - tail.length);
+    assert.ok(written.split("\n").filter((l) => l.trim()).every((l) => l.startsWith("    ")), `the new code is indented inside the loop:\n${written}`);
+
+    await vscode.commands.executeCommand(Commands.discardProposedChange, uri);
+    await waitFor("the diff to close", () => !proposedDiff(), 10_000);
+    assert.equal(doc.getText(), original);
+    assert.equal(doc.version, version, "Discard must not edit the file");
+  });
+
+  it("a secrets file is refused before anything is sent to the model", async () => {
+    const file = workspaceUri(".env.local");
+    fs.writeFileSync(file.fsPath, "API_KEY=sk_live_not_for_prompts\n");
+    try {
+      const doc = await vscode.workspace.openTextDocument(file);
+      const editor = await vscode.window.showTextDocument(doc, { preview: false });
+      editor.selection = new vscode.Selection(0, 0, 0, 5);
+      const outcome = (await vscode.commands.executeCommand(Commands.editSelection, { instruction: "rotate the key" })) as EditOutcome;
+      assert.ok(outcome && "problem" in outcome, "no diff for a secrets file");
+      assert.match(outcome.problem, /secret/i);
+      assert.equal(proposedDiff(), undefined);
+      await vscode.commands.executeCommand("workbench.action.closeActiveEditor");
+    } finally {
+      fs.rmSync(file.fsPath, { force: true });
+    }
+  });
+});
