@@ -58,8 +58,18 @@ export interface HearthSettings {
 }
 
 export interface WorkspaceSettings {
-  /** gitignore-style patterns, relative to the workspace root, left out on top of .gitignore and the defaults */
+  /**
+   * gitignore-style patterns, relative to the workspace folder, left out on top of .gitignore and the defaults:
+   * the window's value, which every folder without an entry in `folderIgnore` takes
+   */
   ignore: string[];
+  /**
+   * Each workspace folder's own patterns, relative to that folder, keyed by the folder's URI as the client's
+   * `workspaceFolders` give it (VS Code: the folder's effective `hearth.workspace.ignore`, folder > workspace >
+   * user). Optional: a folder without an entry, and every folder when a client does not send it (the CLI, other
+   * LSP clients), takes `ignore`.
+   */
+  folderIgnore?: Record<string, string[]>;
   /** the most tokens the prefix's files may take; 0 = 60 % of the context less 4,096 (the default and maximum) */
   maxTokens: number;
 }

@@ -3,7 +3,7 @@
  * uses (completion UI). The host decides itself which changes need an engine restart.
  */
 import * as vscode from "vscode";
-import type { HearthSettings } from "../server/protocol";
+import type { HearthSettings, WorkspaceSettings } from "../server/protocol";
 
 export interface CompletionUiConfig {
   enabled: boolean;
@@ -37,9 +37,23 @@ export function hostSettings(remoteApiKey = ""): Partial<HearthSettings> {
       reuse: c.get<boolean>("completion.reuse") ?? true,
     },
     workspace: {
-      ignore: c.get<string[]>("workspace.ignore") ?? [],
+      ...workspaceIgnore(),
       maxTokens: c.get<number>("workspace.maxTokens") ?? 0,
     },
+  };
+}
+
+/**
+ * `hearth.workspace.ignore` is resource-scoped: in a multi-root window each folder has its own value (folder >
+ * workspace > user), sent by the folder's URI; `ignore` is the window's (workspace > user: `null` asks for it
+ * without a folder), for folders the host has no entry for.
+ */
+function workspaceIgnore(): Pick<WorkspaceSettings, "ignore" | "folderIgnore"> {
+  const of = (scope: vscode.Uri | null) => vscode.workspace.getConfiguration("hearth", scope).get<string[]>("workspace.ignore") ?? [];
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  return {
+    ignore: of(null),
+    ...(folders.length ? { folderIgnore: Object.fromEntries(folders.map((f) => [f.uri.toString(), of(f.uri)])) } : {}),
   };
 }
 

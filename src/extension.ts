@@ -115,6 +115,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Hearth
       }
       if (e.affectsConfiguration("hearth")) await host.pushSettings();
     }),
+    // hearth.workspace.ignore is per folder: an added folder's own patterns go to the host with the folder
+    // (a host not running takes them at its start, in initializationOptions).
+    vscode.workspace.onDidChangeWorkspaceFolders(() => void host.pushSettings().catch(() => undefined)),
   );
 
   try {

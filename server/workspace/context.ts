@@ -37,7 +37,7 @@ export class WorkspaceContext {
     /** The chunks of the prefix saved by an earlier run (PrefixStore.readOrder): the first build keeps its order. */
     private readonly savedOrder?: () => Promise<SeedChunk[] | undefined>,
   ) {
-    this.settings = { ignore: [], maxTokens: 0, ...settings };
+    this.settings = copySettings({ ignore: [], maxTokens: 0, ...settings });
     this.roots = typeof roots === "string" ? WorkspaceRoots.of([roots]) : roots;
   }
 
@@ -67,20 +67,23 @@ export class WorkspaceContext {
   }
 
   /**
-   * Applies the `workspace.*` settings: new ignore patterns re-scan the index (files now ignored leave with
-   * their copies, files no longer ignored join at the end); `maxTokens` takes effect at the next chunksFor().
-   * True when the prefix may have changed.
+   * Applies the `workspace.*` settings: new ignore patterns (the window's or a folder's own) re-scan the index
+   * (files now ignored leave with their copies, files no longer ignored join at the end); `maxTokens` takes
+   * effect at the next chunksFor(). True when the prefix may have changed.
    */
   async configure(settings: WorkspaceSettings): Promise<boolean> {
-    const ignoreChanged = settings.ignore.join("\n") !== this.settings.ignore.join("\n");
+    const ignoreChanged = ignoreKey(settings) !== ignoreKey(this.settings);
     const changed = ignoreChanged || settings.maxTokens !== this.settings.maxTokens;
-    this.settings = { ...settings, ignore: [...settings.ignore] };
-    if (ignoreChanged && this.index) {
-      const change = await this.index.setIgnore(this.settings.ignore);
-      const s = this.index.stats();
-      this.log(`workspace prefix: ignore patterns changed: ${s.includedFiles} of ${s.files} files, ${change.reusedTokens} of ${change.tokensAfter} tokens unchanged`);
-    }
+    this.settings = copySettings(settings);
+    if (ignoreChanged && this.index) await this.applyIgnore(this.index);
     return changed;
+  }
+
+  /** Re-scans `index` with the current ignore patterns. */
+  private async applyIgnore(index: WorkspaceIndex): Promise<void> {
+    const change = await index.setIgnore(this.settings.ignore, this.settings.folderIgnore);
+    const s = index.stats();
+    this.log(`workspace prefix: ignore patterns changed: ${s.includedFiles} of ${s.files} files, ${change.reusedTokens} of ${change.tokensAfter} tokens unchanged`);
   }
 
   /**
@@ -138,8 +141,8 @@ export class WorkspaceContext {
     if (this.index) return this.index;
     this.building ??= (async () => {
       const t0 = performance.now();
-      let ignore = this.settings.ignore;
-      const index = new WorkspaceIndex(this.roots, { tokenBudget: budget, ignore });
+      let ignore = ignoreKey(this.settings);
+      const index = new WorkspaceIndex(this.roots, { tokenBudget: budget, ignore: this.settings.ignore, folderIgnore: this.settings.folderIgnore });
       const seed = await this.savedOrder?.().catch(() => undefined);
       await index.build(seed);
       const s = index.stats();
@@ -152,11 +155,9 @@ export class WorkspaceContext {
       // update an index that exists): without this, patterns set during the build were never applied.
       for (;;) {
         if (index.folders() !== this.roots) await index.setRoots(this.roots);
-        else if (ignore.join("\n") !== this.settings.ignore.join("\n")) {
-          ignore = this.settings.ignore;
-          const change = await index.setIgnore(ignore);
-          const n = index.stats();
-          this.log(`workspace prefix: ignore patterns changed: ${n.includedFiles} of ${n.files} files, ${change.reusedTokens} of ${change.tokensAfter} tokens unchanged`);
+        else if (ignore !== ignoreKey(this.settings)) {
+          ignore = ignoreKey(this.settings);
+          await this.applyIgnore(index);
         } else break;
       }
       this.index = index;
@@ -165,6 +166,20 @@ export class WorkspaceContext {
     })();
     return this.building;
   }
+}
+
+/** The settings with lists of their own (the caller's may change). */
+function copySettings(settings: WorkspaceSettings): WorkspaceSettings {
+  const { folderIgnore, ...rest } = settings;
+  const copy: WorkspaceSettings = { ...rest, ignore: [...settings.ignore] };
+  if (folderIgnore) copy.folderIgnore = Object.fromEntries(Object.entries(folderIgnore).map(([k, v]) => [k, [...v]]));
+  return copy;
+}
+
+/** Equal for the same ignore patterns: the window's, and each folder's own (in any key order). */
+function ignoreKey(settings: WorkspaceSettings): string {
+  const folders = Object.entries(settings.folderIgnore ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([settings.ignore, folders]);
 }
 
 function sameFolders(a: WorkspaceRoots, b: WorkspaceRoots): boolean {

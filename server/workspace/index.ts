@@ -35,14 +35,16 @@
  */
 import { languageForPath, type ContextChunk } from "../completion/layout";
 import { chunkFile, chunkHash, normalizeText, type ChunkOptions, type FileChunk } from "./chunks";
-import { sniffText, TimeSlicer, WorkspaceFilter, type SkipReason, type WorkspaceFile } from "./files";
+import { sniffText, TimeSlicer, WorkspaceFilter, withoutFileScheme, type SkipReason, type WorkspaceFile } from "./files";
 import { WorkspaceRoots, type WorkspaceRoot } from "./roots";
 import { lstatSync } from "node:fs";
 import path from "node:path";
 
 export interface WorkspaceIndexOptions {
-  /** Hearth's `ignore` setting: gitignore-style patterns relative to each workspace folder */
+  /** Hearth's `ignore` setting: gitignore-style patterns relative to each workspace folder without its own */
   ignore?: string[];
+  /** a folder's own patterns (relative to it), keyed by its directory or file:// URI; see ignoreFor() */
+  folderIgnore?: Record<string, string[]>;
   /** skip files larger than this without reading them (default 256 KB) */
   maxFileBytes?: number;
   /** the most tokens chunks() may hold (prompt overhead of each chunk's turn included) */
@@ -135,6 +137,18 @@ export const DEFAULT_OVERFLOW_SHARE = 0.25;
 
 export function defaultEstimateTokens(text: string): number {
   return Math.ceil(text.length / 3.5);
+}
+
+/**
+ * The ignore patterns of the workspace folder `root`: its own entry in `folderIgnore` (a multi-root window's
+ * folder settings), else `ignore` (the window's value; every folder's when a client sends no entries).
+ */
+export function ignoreFor(root: WorkspaceRoot, opts: Pick<WorkspaceIndexOptions, "ignore" | "folderIgnore">): string[] | undefined {
+  for (const [key, patterns] of Object.entries(opts.folderIgnore ?? {})) {
+    const dir = withoutFileScheme(key);
+    if (dir !== undefined && path.isAbsolute(dir) && path.resolve(dir) === root.dir) return patterns;
+  }
+  return opts.ignore;
 }
 
 export class WorkspaceIndex {
@@ -242,13 +256,13 @@ export class WorkspaceIndex {
   }
 
   /**
-   * New `ignore` patterns: re-scans like a changed .gitignore (files now ignored leave, with their copies;
-   * files no longer ignored are read and join at the end).
+   * New `ignore` patterns (`folderIgnore`: folders' own, see ignoreFor()): re-scans like a changed .gitignore
+   * (files now ignored leave, with their copies; files no longer ignored are read and join at the end).
    */
-  setIgnore(patterns: string[]): Promise<IndexChange> {
+  setIgnore(patterns: string[], folderIgnore?: Record<string, string[]>): Promise<IndexChange> {
     return this.serial(async () => {
       const before = this.list;
-      this.opts = { ...this.opts, ignore: [...patterns] };
+      this.opts = { ...this.opts, ignore: [...patterns], folderIgnore: folderIgnore && { ...folderIgnore } };
       if (this.built) await this.fullScan(new Set(), false);
       return this.diff(before);
     });
@@ -344,7 +358,7 @@ export class WorkspaceIndex {
     this.skipped = {};
     const files: WorkspaceFile[] = [];
     for (const root of this.roots.folders) {
-      const filter = new WorkspaceFilter(root.dir, { ignore: this.opts.ignore, maxFileBytes: this.opts.maxFileBytes, nestedFolders: this.roots.nestedIn(root) });
+      const filter = new WorkspaceFilter(root.dir, { ignore: ignoreFor(root, this.opts), maxFileBytes: this.opts.maxFileBytes, nestedFolders: this.roots.nestedIn(root) });
       this.filters.set(root, filter);
       const walk = await filter.walk();
       for (const [reason, n] of Object.entries(walk.skipped) as [SkipReason, number][]) this.skipped[reason] = (this.skipped[reason] ?? 0) + n;

@@ -10,6 +10,7 @@ import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   createProtocolConnection,
+  DidChangeConfigurationNotification,
   DidChangeWatchedFilesNotification,
   DidChangeWorkspaceFoldersNotification,
   DidOpenTextDocumentNotification,
@@ -109,6 +110,68 @@ describe("a multi-root workspace", () => {
     expect(single).toContain("Workspace file: src/orders.ts");
     expect(single).toContain("File being edited: src/handler.ts");
     expect(single).not.toContain("seedOrders");
+  }, 240_000);
+
+  it("applies each folder's own ignore patterns from workspace/didChangeConfiguration, the window's to folders without any", async () => {
+    const tiny = await writeTinyModels(path.join(root, "models-ignore"));
+    // The same path in both folders: a pattern of one folder must not leave out the other's.
+    const frontend = folder("ignore-web", "frontend", "notes/todo.ts", "export const frontendTodo = 'render the cart';\n");
+    const backend = folder("ignore-api", "backend", "notes/todo.ts", "export const backendTodo = 'index the orders';\n");
+    folder("ignore-web", "frontend", "src/cart.ts", "export const cartTotal = (xs: number[]) => xs.reduce((a, b) => a + b, 0);\n");
+    folder("ignore-api", "backend", "src/db.ts", "export const connect = (url: string) => url.length;\n");
+    const current = path.join(root, "ignore-api", "src", "handler.ts");
+    fs.writeFileSync(current, "import { connect } from './db';\nexport const open = () => \n");
+
+    const promptLog = path.join(root, "prompts-ignore.jsonl");
+    const logs: LogParams[] = [];
+    const settings = { model: tiny.text, mmproj: "", drafter: "", threads: 2, contextSize: 32768, completion: { ...DEFAULT_SETTINGS.completion, reuse: false } };
+    const host = await HostProcess.start({
+      serverModule: (assertBuilt(), SERVER_MODULE),
+      workspaceFolders: [frontend, backend],
+      storageDir: path.join(root, "storage-ignore"),
+      settings,
+      env: { ...process.env, HEARTH_PROMPT_LOG: promptLog },
+      onLog: (l) => logs.push(l),
+    });
+    cleanup.push(() => host.dispose());
+    const waitForLog = async (re: RegExp, from: number) => {
+      await expect.poll(() => logs.slice(from).some((l) => re.test(l.message)), { timeout: 60_000, interval: 50 }).toBe(true);
+    };
+    const lastPrompt = () =>
+      fs.readFileSync(promptLog, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { endpoint: string; n_predict?: number; prompt?: string })
+        .filter((e) => e.endpoint === "/completion" && e.n_predict !== 0).at(-1)!.prompt!;
+    const uri = pathToFileURL(current).href;
+    await host.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri, languageId: "typescript", version: 1, text: fs.readFileSync(current, "utf8") },
+    });
+    await host.connection.sendRequest(LoadModelRequest);
+    await waitForLog(/workspace prefix warmed up: \d+ tokens/, 0);
+
+    /** Sends every setting, as the extension does, with these ignore patterns; the prompt of a completion after. */
+    const promptWith = async (workspace: { ignore: string[]; folderIgnore?: Record<string, string[]> }) => {
+      const before = logs.length;
+      await host.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: { hearth: { ...settings, workspace: { ...workspace, maxTokens: 0 } } } });
+      await waitForLog(/workspace prefix: ignore patterns changed/, before);
+      await waitForLog(/workspace prefix warmed up: \d+ tokens/, before);
+      await completeAt(host, uri, { line: 1, character: 26 });
+      return lastPrompt();
+    };
+
+    // frontend's own (empty) list keeps its notes; backend has no entry, so the window's `notes/` leaves out its own.
+    const first = await promptWith({ ignore: ["notes/"], folderIgnore: { [frontend.uri]: [] } });
+    expect(first).toContain("Workspace file: frontend/notes/todo.ts");
+    expect(first).toContain("frontendTodo");
+    expect(first).not.toContain("backend/notes/todo.ts");
+    expect(first).not.toContain("backendTodo");
+    expect(first).toContain("Workspace file: backend/src/db.ts");
+
+    // The folders' patterns change: frontend's notes leave, backend's come back (at the end of the workspace part).
+    const second = await promptWith({ ignore: [], folderIgnore: { [frontend.uri]: ["notes/"], [backend.uri]: [] } });
+    expect(second).not.toContain("frontendTodo");
+    expect(second).toContain("Workspace file: backend/notes/todo.ts");
+    expect(second).toContain("backendTodo");
+    expect(second).toContain("Workspace file: frontend/src/cart.ts");
+    expect(second.indexOf("Workspace file: backend/src/db.ts")).toBeLessThan(second.indexOf("Workspace file: backend/notes/todo.ts"));
   }, 240_000);
 
   it("asks a client like VS Code to watch every folder, again when folders change", async () => {

@@ -6,6 +6,7 @@ import { pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { WorkspaceContext } from "../../server/workspace/context";
 import { seedOf, WorkspaceIndex, type IndexedChunk, type WorkspaceIndexOptions } from "../../server/workspace/index";
+import { mergeSettings } from "../../server/settings";
 import { WorkspaceRoots } from "../../server/workspace/roots";
 import { tsCode, writeFile } from "../helpers/workspace";
 
@@ -323,6 +324,76 @@ describe("multi-root workspaces: folders added and removed while running", () =>
     const two = new WorkspaceContext(WorkspaceRoots.of([frontend, path.join(base, "backend")]), {}, (m) => logs.push(m));
     await two.chunksFor(undefined, 131072);
     expect(logs.pop()).toMatch(/^workspace prefix: 8 of 8 files in 2 workspace folders \(frontend, backend\), 8 chunks/);
+  });
+});
+
+describe("multi-root workspaces: each folder's own ignore patterns (folderIgnore)", () => {
+  /** A folder's key as VS Code sends it: the folder's URI. */
+  const uri = (dir: string) => pathToFileURL(dir).href;
+
+  it("leaves out a path in the folder whose patterns name it, not the same path in another folder", async () => {
+    const { frontend, backend, index } = await twoFolders();
+    await index.setIgnore([], { [uri(frontend)]: ["/src/"] });
+    expect(paths(index.chunks())).toEqual(ORDER.filter((p) => !p.startsWith("frontend/src/")));
+    expect(paths(index.chunks())).toContain("backend/src/db.ts");
+
+    // The other folder's patterns change: it is re-scanned; the first folder keeps its own.
+    const before = index.chunks();
+    await index.setIgnore([], { [uri(frontend)]: ["/src/"], [uri(backend)]: ["src/server.ts", "local.ts"] });
+    expect(paths(index.chunks())).toEqual(ORDER.filter((p) => !p.startsWith("frontend/src/") && p !== "backend/src/server.ts" && p !== "backend/local.ts"));
+    expect(index.chunks().slice(0, 2)).toEqual(before.slice(0, 2)); // what stays in front is unchanged
+
+    // Files no longer ignored come back at the end; the folder's entry wins over the window's patterns.
+    await index.setIgnore(["/src/"], { [uri(frontend)]: [], [uri(backend)]: ["src/server.ts", "local.ts"] });
+    expect(paths(index.chunks())).toEqual([
+      ...ORDER.filter((p) => !p.startsWith("frontend/src/") && p !== "backend/src/server.ts" && p !== "backend/local.ts"),
+      "frontend/src/app.ts",
+      "frontend/src/view.ts",
+    ]);
+  });
+
+  it("applies the window's patterns to a folder without an entry, relative to that folder", async () => {
+    const { backend, roots } = await twoFolders();
+    // (keyed by the directory here; a URI and a directory name the same folder)
+    const index = new WorkspaceIndex(roots, { tokenBudget: 1_000_000, ignore: ["/src/"], folderIgnore: { [backend]: ["local.ts"] } });
+    await index.build();
+    expect(paths(index.chunks())).toEqual(ORDER.filter((p) => !p.startsWith("frontend/src/") && p !== "backend/local.ts"));
+    // An entry for a folder not in the workspace changes nothing.
+    await index.setIgnore(["/src/"], { [backend]: ["local.ts"], [uri(path.join(backend, "..", "elsewhere"))]: [] });
+    expect(paths(index.chunks())).toEqual(ORDER.filter((p) => !p.startsWith("frontend/src/") && p !== "backend/local.ts"));
+  });
+
+  it("takes a folder's patterns when the folder is added, and follows changes through the workspace context", async () => {
+    const { frontend, backend } = await twoFolders();
+    const logs: string[] = [];
+    const settings = { ignore: ["local.ts"], folderIgnore: { [uri(frontend)]: [], [uri(backend)]: ["generated/"] }, maxTokens: 0 };
+    const ctx = new WorkspaceContext(WorkspaceRoots.of([{ dir: frontend, name: "frontend" }]), settings, (m) => logs.push(m));
+    const shown = async () => paths((await ctx.chunksFor(undefined, 131072)) as IndexedChunk[]);
+    expect(await shown()).toEqual([".gitignore", "src/app.ts", "src/view.ts"]);
+    await ctx.changeFolders([{ dir: backend, name: "backend" }], []);
+    // backend's own entry applies to it (generated/ out, local.ts in), not the window's
+    expect(await shown()).toEqual(ORDER.filter((p) => p !== "backend/generated/api.ts"));
+
+    // The same settings again (a push for another setting): nothing to do.
+    expect(await ctx.configure({ ...settings, folderIgnore: { [uri(backend)]: ["generated/"], [uri(frontend)]: [] } })).toBe(false);
+    // backend's patterns change: it is re-scanned (its generated file back at the end, local.ts out).
+    expect(await ctx.configure({ ...settings, folderIgnore: { [uri(frontend)]: [], [uri(backend)]: ["local.ts"] } })).toBe(true);
+    expect(logs.at(-1)).toMatch(/^workspace prefix: ignore patterns changed: 7 of 7 files/);
+    expect(await shown()).toEqual([...ORDER.filter((p) => p !== "backend/generated/api.ts" && p !== "backend/local.ts"), "backend/generated/api.ts"]);
+    // Without backend's entry it takes the window's patterns (here the same list: the prefix stays as it is).
+    expect(await ctx.configure({ ...settings, folderIgnore: { [uri(frontend)]: [] } })).toBe(true);
+    expect(await shown()).toEqual([...ORDER.filter((p) => p !== "backend/generated/api.ts" && p !== "backend/local.ts"), "backend/generated/api.ts"]);
+    // A client that sends no entries (the CLI): the window's patterns in every folder.
+    await ctx.configure({ ignore: ["/src/"], maxTokens: 0 });
+    expect(await shown()).toEqual(["frontend/.gitignore", "backend/.gitignore", "backend/generated/api.ts", "backend/local.ts"]);
+  });
+
+  it("accepts folderIgnore from a client only as lists of patterns, per folder", () => {
+    const a = uri("/w/a");
+    const merged = mergeSettings({ workspace: { ignore: ["x/"], folderIgnore: { [a]: ["docs/", 3, " "], "file:///w/b": "docs/", "file:///w/c": [] }, maxTokens: 0 } as never });
+    expect(merged.workspace).toEqual({ ignore: ["x/"], folderIgnore: { [a]: ["docs/"], "file:///w/c": [] }, maxTokens: 0 });
+    expect(mergeSettings({ workspace: { ignore: [], folderIgnore: ["docs/"], maxTokens: 0 } as never }).workspace).toEqual({ ignore: [], maxTokens: 0 });
+    expect("folderIgnore" in mergeSettings({ workspace: { ignore: [], maxTokens: 0 } }).workspace).toBe(false);
   });
 });
 
