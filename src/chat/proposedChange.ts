@@ -103,7 +103,7 @@ export class ProposedChanges implements vscode.TextDocumentContentProvider, vsco
     const right = await vscode.workspace.openTextDocument(uri);
     if (right.languageId !== doc.languageId) await vscode.languages.setTextDocumentLanguage(right, doc.languageId).then(undefined, () => undefined);
     await vscode.commands.executeCommand("vscode.diff", doc.uri, uri, `${where.name} \u2194 ${source.title}`, { preview: false } satisfies vscode.TextDocumentShowOptions);
-    void vscode.window.showInformationMessage(`Apply Hearth's change to ${label}?`, "Apply", "Discard").then((choice) => {
+    void vscode.window.showInformationMessage(`Apply ${source.title} to ${label}?`, "Apply", "Discard").then((choice) => {
       // (the notification outlives a proposal applied or discarded from the diff's title bar: then it does nothing)
       if (!this.proposals.has(uri.toString())) return;
       if (choice === "Apply") void this.accept(uri);
