@@ -95,9 +95,9 @@ export async function editSelection(host: EditBackend, changes: ProposedChanges,
     void vscode.window.showErrorMessage(`Hearth: ${problem}`, "Show Logs").then((a) => a && vscode.commands.executeCommand("hearth.showLogs"));
     return { problem };
   }
-  const { code, stats } = outcome.result;
+  const { code, text, stats } = outcome.result;
   log(`edit: ${name} ${where}: ${stats.generatedTokens} tokens in ${Math.round(stats.totalMs)} ms${outcome.result.workspace ? " (with the workspace)" : ""}`);
-  const problem = proposalProblem(doc, version, target, code);
+  const problem = proposalProblem(doc, version, target, code, text);
   if (problem) return tell("warning", problem);
   // New code takes the empty line's place.
   const edit: ApplyEdit = target.insert ? { startLine: target.startLine, endLine: target.startLine + 1, text: code } : { ...target, text: code };
@@ -111,10 +111,11 @@ function tell(level: "info" | "warning", problem: string): { problem: string } {
 }
 
 /** Why the model's code is not worth a diff, if it is not. */
-function proposalProblem(doc: vscode.TextDocument, version: number, target: EditTarget, code: string): string | undefined {
+function proposalProblem(doc: vscode.TextDocument, version: number, target: EditTarget, code: string, answer: string): string | undefined {
   const name = path.basename(doc.uri.path) || "untitled";
   if (doc.version !== version) return `${name} changed while the edit was being written, so it is not shown. ${SOURCE.again}`;
-  if (target.insert && !code.trim()) return "The model wrote no code. Say more about what the code should do, and run Edit Selection again.";
+  // (an empty code block in an answer is a deletion of the lines; an answer with nothing in it is not)
+  if ((target.insert || !answer.trim()) && !code.trim()) return "The model wrote no code. Say more about what the code should do, and run Edit Selection again.";
   if (leavesCodeOut(code)) return "The edit leaves parts of the code out (\u201c...\u201d), so applying it would delete them. Run Edit Selection again, or select less.";
   const before = Array.from({ length: target.endLine - target.startLine }, (_, i) => doc.lineAt(target.startLine + i).text).join("\n");
   if (!target.insert && before === code) return "The model left the lines as they are: say more precisely what should change.";
