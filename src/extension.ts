@@ -9,7 +9,8 @@ import { ChatViewProvider } from "./chat/chatViewProvider";
 import { ProposedChanges } from "./chat/proposedChange";
 import { CompletionGate } from "./completion";
 import { CursorTracker, type CursorAt } from "./cursorTracker";
-import { editSelection } from "./edit/editSelection";
+import { editArgs, editSelection } from "./edit/editSelection";
+import { FixWithHearth } from "./edit/fixCodeAction";
 import { completionUiConfig, describeScope, remoteEndpoint, setCompletionsEnabled, toggleLanguage, warnIfOverridden } from "./config";
 import { errorMessage, HostClient, isConnectionGone, NOTEBOOK_CELL_SCHEME } from "./hostClient";
 import { Commands } from "./ids";
@@ -81,10 +82,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Hearth
   context.subscriptions.push(
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewType, chat),
     vscode.commands.registerCommand(Commands.newChat, () => chat.newChat()),
-    vscode.commands.registerCommand(Commands.editSelection, (args?: { instruction?: unknown }) =>
-      editSelection(host, changes, (m) => output.info(m), typeof args?.instruction === "string" ? args.instruction : undefined),
-    ),
+    vscode.commands.registerCommand(Commands.editSelection, (args?: unknown) => editSelection(host, changes, (m) => output.info(m), editArgs(args))),
     vscode.commands.registerCommand(Commands.addSelectionToChat, () => chat.addSelection()),
+    vscode.languages.registerCodeActionsProvider([{ scheme: "file" }, { scheme: "untitled" }, { scheme: NOTEBOOK_CELL_SCHEME }], new FixWithHearth(), {
+      providedCodeActionKinds: FixWithHearth.kinds,
+    }),
     vscode.commands.registerCommand(Commands.explainScreenshot, (uri?: vscode.Uri) => explainScreenshot(chat, uri)),
     vscode.commands.registerCommand(Commands.summarizeMeeting, (uri?: vscode.Uri) => summarizeMeeting(host, uri)),
     vscode.commands.registerCommand(Commands.toggleCompletions, async () => {

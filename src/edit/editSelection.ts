@@ -8,7 +8,8 @@
  * new code (the empty line is replaced by it).
  *
  * The command takes an optional `{ "instruction": "…" }` argument (a keybinding's `args`: one key for "add a
- * docstring"); without it, it asks in an input box.
+ * docstring"); without it, it asks in an input box. Fix with Hearth (fixCodeAction.ts) passes the document
+ * and the lines too.
  */
 import * as path from "node:path";
 import * as vscode from "vscode";
@@ -46,20 +47,49 @@ export function editTarget(selection: vscode.Selection, lineText: (line: number)
 /** What the command did: the diff it opened (its proposed side), or the sentence it showed instead. */
 export type EditOutcome = { proposed: vscode.Uri } | { problem: string } | undefined;
 
-export async function editSelection(host: EditBackend, changes: ProposedChanges, log: (message: string) => void, given?: string): Promise<EditOutcome> {
-  const editor = vscode.window.activeTextEditor;
-  if (!editor || !EDITABLE_SCHEMES.has(editor.document.uri.scheme)) {
+/** The command's argument: all optional (the active editor's selection, an input box). */
+export interface EditArgs {
+  instruction?: string;
+  /** the document (default: the active editor's) */
+  uri?: string;
+  /** zero-based whole lines, end exclusive (default: from the selection); equal: new code there */
+  startLine?: number;
+  endLine?: number;
+}
+
+/** The command's argument as given (a keybinding's JSON, another extension): the fields of the right type. */
+export function editArgs(value: unknown): EditArgs {
+  const v = (value ?? {}) as Record<string, unknown>;
+  const line = (n: unknown) => (typeof n === "number" && Number.isInteger(n) && n >= 0 ? n : undefined);
+  const [startLine, endLine] = [line(v.startLine), line(v.endLine)];
+  const lines = startLine !== undefined && endLine !== undefined && endLine >= startLine ? { startLine, endLine } : {};
+  return {
+    ...(typeof v.instruction === "string" ? { instruction: v.instruction } : {}),
+    ...(typeof v.uri === "string" ? { uri: v.uri } : {}),
+    ...lines,
+  };
+}
+
+export async function editSelection(host: EditBackend, changes: ProposedChanges, log: (message: string) => void, args: EditArgs = {}): Promise<EditOutcome> {
+  const active = vscode.window.activeTextEditor;
+  const doc = args.uri ? (vscode.workspace.textDocuments.find((d) => d.uri.toString() === args.uri) ?? (await vscode.workspace.openTextDocument(vscode.Uri.parse(args.uri)))) : active?.document;
+  if (!doc || !EDITABLE_SCHEMES.has(doc.uri.scheme)) {
     return tell("info", "open a file and select the code to change (or put the cursor on an empty line to write new code).");
   }
-  const doc = editor.document;
   const name = path.basename(doc.uri.path) || "untitled";
   // (the host refuses it too: this says so before asking for an instruction)
   if (isSecretPath(doc.uri.path)) {
     return tell("warning", `${name} looks like a secrets file (keys, credentials or environment variables): Hearth keeps it out of every prompt, so it cannot edit it.`);
   }
-  const target = editTarget(editor.selection, (l) => doc.lineAt(l).text);
+  const target: EditTarget | undefined =
+    args.startLine !== undefined && args.endLine !== undefined
+      ? { startLine: args.startLine, endLine: Math.min(args.endLine, doc.lineCount), insert: args.startLine === args.endLine }
+      : active?.document === doc
+        ? editTarget(active.selection, (l) => doc.lineAt(l).text)
+        : undefined;
+  if (!target || target.startLine > target.endLine || target.startLine >= doc.lineCount) return tell("info", "select the lines to change.");
   const where = target.insert ? `line ${target.startLine + 1}` : target.endLine - target.startLine === 1 ? `line ${target.startLine + 1}` : `lines ${target.startLine + 1}\u2013${target.endLine}`;
-  const instruction = given ?? await vscode.window.showInputBox({
+  const instruction = args.instruction ?? await vscode.window.showInputBox({
     title: target.insert ? `Hearth: Write Code at ${name}, ${where}` : `Hearth: Edit ${name}, ${where}`,
     prompt: target.insert ? "What should the new code do?" : "What should change?",
     placeHolder: target.insert ? "e.g. a function that parses an ISO date" : "e.g. add error handling; use async/await; add a docstring",
@@ -99,8 +129,9 @@ export async function editSelection(host: EditBackend, changes: ProposedChanges,
   log(`edit: ${name} ${where}: ${stats.generatedTokens} tokens in ${Math.round(stats.totalMs)} ms${outcome.result.workspace ? " (with the workspace)" : ""}`);
   const problem = proposalProblem(doc, version, target, code, text);
   if (problem) return tell("warning", problem);
-  // New code takes the empty line's place.
-  const edit: ApplyEdit = target.insert ? { startLine: target.startLine, endLine: target.startLine + 1, text: code } : { ...target, text: code };
+  // New code takes an empty line's place; before a line with text, it goes in above it.
+  const blank = target.insert && target.startLine < doc.lineCount && !doc.lineAt(target.startLine).text.trim();
+  const edit: ApplyEdit = { startLine: target.startLine, endLine: blank ? target.startLine + 1 : target.endLine, text: code };
   const shown = await changes.show(doc, [edit], false, SOURCE);
   return "problem" in shown ? tell("warning", shown.problem) : shown;
 }

@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as vscode from "vscode";
 import { Commands } from "../../../src/ids";
-import type { EditOutcome } from "../../../src/edit/editSelection";
+import type { EditArgs, EditOutcome } from "../../../src/edit/editSelection";
 import { hearth, note, waitFor, workspaceUri } from "./helpers";
 
 function proposedDiff(): vscode.Tab | undefined {
@@ -18,10 +18,10 @@ function proposedDiff(): vscode.Tab | undefined {
  * Runs Edit Selection until the random model's answer is something to show (it can write nothing, or the
  * lines as they were: the command then says so instead of opening a diff).
  */
-async function edit(instruction: string, tries = 4): Promise<vscode.Uri> {
+async function edit(args: EditArgs, tries = 4): Promise<vscode.Uri> {
   const problems: string[] = [];
   for (let i = 0; i < tries; i++) {
-    const outcome = (await vscode.commands.executeCommand(Commands.editSelection, { instruction })) as EditOutcome;
+    const outcome = (await vscode.commands.executeCommand(Commands.editSelection, args)) as EditOutcome;
     if (outcome && "proposed" in outcome) return outcome.proposed;
     assert.ok(outcome, "the command ended without a diff or a reason");
     assert.match(outcome.problem, /wrote no code|left the lines as they are|leaves parts of the code out/, `unexpected refusal: ${outcome.problem}`);
@@ -43,7 +43,7 @@ describe("Edit Selection", () => {
     // The body of total(), selected from the middle of its first line to the middle of its last.
     editor.selection = new vscode.Selection(start + 1, 4, start + 2, 10);
 
-    const uri = await edit("never return less than zero");
+    const uri = await edit({ instruction: "never return less than zero" });
     const tab = await waitFor("the diff of the edit", proposedDiff, 10_000);
     const input = tab.input as vscode.TabInputTextDiff;
     assert.equal(input.modified.toString(), uri.toString());
@@ -78,7 +78,7 @@ describe("Edit Selection", () => {
     const empty = 3;
     editor.selection = new vscode.Selection(empty, 4, empty, 4);
 
-    const uri = await edit("keep the largest x in best");
+    const uri = await edit({ instruction: "keep the largest x in best" });
     const proposed = (await vscode.workspace.openTextDocument(uri)).getText();
     const head = lines.slice(0, empty).join("\n") + "\n";
     const tail = "\n" + lines.slice(empty + 1).join("\n");
@@ -92,6 +92,37 @@ describe("Edit Selection", () => {
     assert.equal(doc.version, version, "Discard must not edit the file");
     await vscode.window.showTextDocument(doc);
     await vscode.commands.executeCommand("workbench.action.revertAndCloseActiveEditor");
+  });
+
+  it("Fix with Hearth: the quick fix on a problem quotes it and edits its lines only", async () => {
+    const text = "export function half(n: number): number {\n  const h = n / 2\n  return h;\n}\n";
+    const doc = await vscode.workspace.openTextDocument({ language: "typescript", content: text });
+    await vscode.window.showTextDocument(doc, { preview: false });
+    const lint = vscode.languages.createDiagnosticCollection("e2e-lint");
+    try {
+      const problem = new vscode.Diagnostic(new vscode.Range(1, 2, 1, 17), "Missing semicolon.", vscode.DiagnosticSeverity.Warning);
+      problem.source = "e2e-lint";
+      problem.code = "semi";
+      lint.set(doc.uri, [problem]);
+      const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>("vscode.executeCodeActionProvider", doc.uri, new vscode.Range(1, 4, 1, 4), vscode.CodeActionKind.QuickFix.value);
+      const fix = actions.find((a) => a.title === "Fix with Hearth");
+      assert.ok(fix?.command, `no "Fix with Hearth" among the quick fixes: ${actions.map((a) => a.title).join(", ")}`);
+      const args = fix.command.arguments?.[0] as EditArgs;
+      assert.deepEqual({ uri: args.uri, startLine: args.startLine, endLine: args.endLine }, { uri: doc.uri.toString(), startLine: 1, endLine: 2 });
+      assert.match(args.instruction ?? "", /line 2 \(e2e-lint semi\): Missing semicolon\./);
+
+      const uri = await edit(args);
+      const proposed = (await vscode.workspace.openTextDocument(uri)).getText();
+      const lines = text.split("\n");
+      assert.ok(proposed.startsWith(lines[0] + "\n") && proposed.endsWith("\n" + lines.slice(2).join("\n")), "only the problem's line is rewritten");
+      await vscode.commands.executeCommand(Commands.discardProposedChange, uri);
+      await waitFor("the diff to close", () => !proposedDiff(), 10_000);
+      assert.equal(doc.getText(), text);
+    } finally {
+      lint.dispose();
+      await vscode.window.showTextDocument(doc);
+      await vscode.commands.executeCommand("workbench.action.revertAndCloseActiveEditor");
+    }
   });
 
   it("a secrets file is refused before anything is sent to the model", async () => {

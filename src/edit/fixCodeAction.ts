@@ -1,0 +1,44 @@
+/**
+ * **Fix with Hearth**: a quick fix (the light bulb, Ctrl+.) on errors and warnings from any language server or
+ * linter. It runs Edit Selection on the problem's lines with the problem as the instruction, so the fix comes
+ * back as a diff to apply or discard like any edit.
+ */
+import * as path from "node:path";
+import * as vscode from "vscode";
+import { isSecretPath } from "../../server/secrets";
+import { Commands } from "../ids";
+import type { EditArgs } from "./editSelection";
+
+/** At most this many problems go into one instruction (the light bulb can cover a whole selection). */
+const MAX_PROBLEMS = 5;
+
+export class FixWithHearth implements vscode.CodeActionProvider {
+  static readonly kinds = [vscode.CodeActionKind.QuickFix];
+
+  provideCodeActions(doc: vscode.TextDocument, _range: vscode.Range | vscode.Selection, context: vscode.CodeActionContext): vscode.CodeAction[] {
+    if (isSecretPath(doc.uri.path)) return [];
+    if (context.only && !context.only.contains(vscode.CodeActionKind.QuickFix)) return [];
+    const problems = context.diagnostics.filter((d) => d.severity === vscode.DiagnosticSeverity.Error || d.severity === vscode.DiagnosticSeverity.Warning).slice(0, MAX_PROBLEMS);
+    if (!problems.length) return [];
+    const args = fixArgs(doc, problems);
+    const action = new vscode.CodeAction(problems.length === 1 ? "Fix with Hearth" : `Fix ${problems.length} problems with Hearth`, vscode.CodeActionKind.QuickFix);
+    action.diagnostics = problems;
+    action.command = { command: Commands.editSelection, title: action.title, arguments: [args] };
+    return [action];
+  }
+}
+
+/** The problems' lines (whole lines, all of them) and an instruction that quotes each problem. */
+export function fixArgs(doc: vscode.TextDocument, problems: readonly vscode.Diagnostic[]): EditArgs {
+  const startLine = Math.min(...problems.map((d) => d.range.start.line));
+  // A range that ends at a line's start does not take that line.
+  const endLine = Math.max(...problems.map((d) => (d.range.end.character === 0 && d.range.end.line > d.range.start.line ? d.range.end.line : d.range.end.line + 1)));
+  const name = path.basename(doc.uri.path) || "untitled";
+  const quoted = problems.map((d) => `- line ${d.range.start.line + 1}${d.source ? ` (${d.source}${d.code !== undefined ? ` ${codeOf(d.code)}` : ""})` : ""}: ${d.message.replace(/\s+/g, " ").trim()}`);
+  const instruction = [`Fix ${problems.length === 1 ? "this problem" : "these problems"} reported in ${name}, changing only what the fix needs:`, ...quoted].join("\n");
+  return { uri: doc.uri.toString(), startLine, endLine: Math.min(endLine, doc.lineCount), instruction };
+}
+
+function codeOf(code: NonNullable<vscode.Diagnostic["code"]>): string {
+  return typeof code === "object" ? String(code.value) : String(code);
+}
