@@ -5,6 +5,7 @@
  * An option that does not apply to the command is a usage error, never silently ignored. A closed stdout
  * (`hearth chat … | head`) ends the command quietly with exit 0, cancelling the request and stopping the host.
  */
+import { execFileSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -19,6 +20,7 @@ import {
   ChatRequest,
   CheckModelRequest,
   CompletionStatsNotification,
+  CommitMessageRequest,
   DownloadModelRequest,
   EditCodeRequest,
   ExplainImageRequest,
@@ -26,6 +28,7 @@ import {
   type ChatResult,
   type CompletionStatsParams,
   type DownloadProgress,
+  type CommitMessageResult,
   type EditCodeResult,
   type HearthErrorData,
   type HearthSettings,
@@ -45,6 +48,7 @@ Commands:
   chat "PROMPT"              answer a chat prompt (streamed)
   edit FILE:LINE[-LINE] "INSTRUCTION"
                              rewrite lines of a file (1-based, inclusive) as instructed: prints the new lines
+  commit-message             write a commit message for the changes staged in the current directory's git repository
   explain IMAGE              explain a screenshot
   summarize AUDIO            summarize a meeting recording as Markdown
   models pull                download the configured model (+ mmproj and drafter)
@@ -62,9 +66,9 @@ Options (an option a command cannot use is an error):
   --threads N           CPU threads (default: the machine's cores)
   --endpoint URL        use a remote llama-server / OpenAI-compatible endpoint
   --workspace DIR       workspace root: completions see it, chat and edit answer with it (complete, chat, edit)
-  --max-tokens N        tokens to generate (complete, chat, edit, explain, summarize)
-  --temperature T       sampling temperature (complete, chat, edit, explain, summarize; completions default to 0, edits to 0.2)
-  --seed N              sampling seed (chat, edit, explain, summarize)
+  --max-tokens N        tokens to generate (complete, chat, edit, commit-message, explain, summarize)
+  --temperature T       sampling temperature (complete, chat, edit, commit-message, explain, summarize; completions default to 0, edits to 0.2)
+  --seed N              sampling seed (chat, edit, commit-message, explain, summarize)
   --question TEXT       what to ask about an image (explain)
   --out FILE            write what is printed on stdout to FILE as well
   --yes                 download missing model files without asking
@@ -75,7 +79,7 @@ class UsageError extends Error {}
 /** A failure whose reason is already on stdout (the `models check` report): exit 1 without repeating it. */
 class ReportedFailure extends Error {}
 
-type Command = "complete" | "chat" | "edit" | "explain" | "summarize" | "models pull" | "models list" | "models check" | "models tiny";
+type Command = "complete" | "chat" | "edit" | "commit-message" | "explain" | "summarize" | "models pull" | "models list" | "models check" | "models tiny";
 
 const ENGINE_OPTIONS = ["model", "mmproj", "drafter", "no-mtp", "ctx", "threads", "endpoint", "yes"];
 /** The options each command uses, besides --out, --json, --verbose and --help (which every command takes). */
@@ -83,6 +87,7 @@ const APPLIES: Record<Command, string[]> = {
   complete: [...ENGINE_OPTIONS, "workspace", "max-tokens", "temperature"],
   chat: [...ENGINE_OPTIONS, "workspace", "max-tokens", "temperature", "seed"],
   edit: [...ENGINE_OPTIONS, "workspace", "max-tokens", "temperature", "seed"],
+  "commit-message": [...ENGINE_OPTIONS, "max-tokens", "temperature", "seed"],
   explain: [...ENGINE_OPTIONS, "max-tokens", "temperature", "seed", "question"],
   summarize: [...ENGINE_OPTIONS, "max-tokens", "temperature", "seed"],
   "models pull": ["model", "mmproj", "drafter", "yes"],
@@ -170,7 +175,7 @@ async function main(argv: string[]): Promise<void> {
   for (const [name, value] of Object.entries(values)) {
     if (value === undefined || ["out", "json", "verbose", "help"].includes(name) || APPLIES[command].includes(name)) continue;
     const users = (Object.keys(APPLIES) as Command[]).filter((c) => APPLIES[c].includes(name));
-    const generates = ["complete", "chat", "edit", "explain", "summarize"].includes(command);
+    const generates = ["complete", "chat", "edit", "commit-message", "explain", "summarize"].includes(command);
     const why = generates && (name === "seed" || name === "temperature") ? `: the host's ${command} request takes no ${name === "seed" ? "sampling seed" : "temperature"}` : "";
     throw new UsageError(`--${name} does not apply to ${command}${why} (it is for: ${users.join(", ")})`);
   }
@@ -308,6 +313,16 @@ async function run(command: Command, rest: string[], c: RunContext): Promise<voi
       else out.line(r.code);
       break;
     }
+    case "commit-message": {
+      if (rest.length) throw new UsageError("commit-message takes no arguments: it describes what is staged in the current directory's repository");
+      const staged = stagedChanges();
+      const r = await host.stream<object, CommitMessageResult>(CommitMessageRequest, { ...staged, ...gen }, () => process.stderr.write("."), cancel);
+      process.stderr.write("\n");
+      for (const o of r.omitted) process.stderr.write(`(${o.path}: not shown to the model, ${o.reason === "secret" ? "a secrets file" : o.reason === "long" ? "too many changes" : "over the prompt's budget"})\n`);
+      if (values.json) out.json(r);
+      else out.line(r.message);
+      break;
+    }
     case "explain": {
       if (!rest[0]) throw new UsageError("explain needs an image file: hearth explain IMAGE");
       const r = await host.stream<object, MediaResult>(ExplainImageRequest, { path: path.resolve(rest[0]), question: values.question, ...gen }, streamOut, cancel);
@@ -417,6 +432,26 @@ async function edit(host: HostProcess, rest: string[], gen: RunContext["gen"], c
   const r = await host.stream<object, EditCodeResult>(EditCodeRequest, { textDocument: { uri }, startLine: first - 1, endLine: last, instruction, ...gen }, () => process.stderr.write("."), cancel);
   process.stderr.write("\n");
   return { file, startLine: first, endLine: last, ...r };
+}
+
+/** `git diff --cached` in the current directory, and the last commit subjects (none in a new repository). */
+function stagedChanges(): { diff: string; recentSubjects: string[] } {
+  const git = (args: string[]) => execFileSync("git", args, { encoding: "utf8", maxBuffer: 64 << 20, stdio: ["ignore", "pipe", "pipe"] });
+  let diff: string;
+  try {
+    diff = git(["diff", "--cached", "--no-color", "--no-ext-diff"]);
+  } catch (err) {
+    const e = err as { code?: string; stderr?: string };
+    throw new Error(e.code === "ENOENT" ? "git is not installed (or not on the PATH)" : `git diff failed: ${(e.stderr ?? String(err)).trim().split("\n")[0]}`);
+  }
+  if (!diff.trim()) throw new UsageError("nothing is staged: git add the changes to commit first");
+  let recentSubjects: string[] = [];
+  try {
+    recentSubjects = git(["log", "-n", "10", "--format=%s"]).split("\n").filter(Boolean);
+  } catch {
+    // a repository without commits yet
+  }
+  return { diff, recentSubjects };
 }
 
 function readSource(file: string): string {

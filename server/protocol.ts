@@ -332,6 +332,33 @@ export interface EditCodeResult {
 export const EditCodeRequest = new RequestType<EditCodeParams, EditCodeResult, HearthErrorData>("hearth/editCode");
 
 // ---------------------------------------------------------------------------------------------------
+// Commit message
+
+export interface CommitMessageParams {
+  /** The commit's changes as `git diff` prints them (staged: `git diff --cached`). */
+  diff: string;
+  /** The repository's last commit subjects, newest first: the message follows their style. */
+  recentSubjects?: string[];
+  maxTokens?: number;
+  /** Default 0.3. */
+  temperature?: number;
+  seed?: number;
+  partialResultToken?: string | number;
+}
+
+export interface CommitMessageResult {
+  /** The message: a subject line, and maybe a blank line and a body. */
+  message: string;
+  /** The model's whole answer. */
+  text: string;
+  /** Files whose changes were not shown to the model: a secrets file, changes too long, or over the budget. */
+  omitted: { path: string; reason: "secret" | "long" | "budget" }[];
+  stats: GenerationStats;
+}
+
+export const CommitMessageRequest = new RequestType<CommitMessageParams, CommitMessageResult, HearthErrorData>("hearth/commitMessage");
+
+// ---------------------------------------------------------------------------------------------------
 // Media
 
 export interface ExplainImageParams {

@@ -36,6 +36,7 @@ import { ModelManager } from "../models/manager";
 import {
   ChatRequest,
   CheckModelRequest,
+  CommitMessageRequest,
   EditCodeRequest,
   CompletionStatsNotification,
   DownloadModelRequest,
@@ -65,6 +66,7 @@ import { PrefixTokens } from "../completion/prefixTokens";
 import { SlotContents } from "../completion/slotContents";
 import { checkModelFiles } from "../models/report";
 import { editCode } from "../edit/service";
+import { writeCommitMessage } from "../commit/service";
 import { cellStops, notebookCursorText, notebookLanguage } from "../completion/notebook";
 
 /** What an in-process embedder (the benchmark) may reach after `initialize`. */
@@ -300,6 +302,12 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
         { maxTokens: params.maxTokens, temperature: params.temperature, seed: params.seed, signal, onText: streamTo(connection, params.partialResultToken) },
       );
     }),
+  );
+
+  connection.onRequest(CommitMessageRequest, (params, token) =>
+    guard(token, (signal) =>
+      writeCommitMessage(chat, params, { maxTokens: params.maxTokens, temperature: params.temperature, seed: params.seed, signal, onText: streamTo(connection, params.partialResultToken) }),
+    ),
   );
 
   /**

@@ -3,7 +3,7 @@
  * This is the check run on the host issue: complete a file position, answer a chat prompt, accept a PNG and
  * a WAV, and fail with a one-line reason (non-zero exit) on a truncated GGUF.
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -128,6 +128,37 @@ describe("hearth CLI", () => {
     const secret = await hearth(["edit", ".env:1", "rotate", "the", "key", ...common()], {}, ws);
     expect(secret.code).toBe(1);
     expect(secret.stderr.trim().split("\n").at(-1)).toMatch(/secrets file .*cannot edit it/);
+  });
+
+  it("commit-message describes what is staged: the diff and recent subjects in the prompt, never a secrets file's changes", async () => {
+    const repo = path.join(dir, "repo");
+    fs.mkdirSync(repo, { recursive: true });
+    const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@example.com", ...args], { cwd: repo, encoding: "utf8" });
+    git("init", "-q");
+    fs.writeFileSync(path.join(repo, "money.ts"), "export const cents = (d: number) => d * 100;\n");
+    git("add", ".");
+    git("commit", "-qm", "feat(money): add cents()");
+    // Nothing staged yet: a usage error that says what to do.
+    const none = await hearth(["commit-message", ...common()], {}, repo);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("nothing is staged");
+
+    fs.writeFileSync(path.join(repo, "money.ts"), "export const cents = (d: number) => Math.round(d * 100);\n");
+    fs.writeFileSync(path.join(repo, ".env"), "STRIPE_KEY=sk_live_commit_secret\n");
+    git("add", ".");
+    const log = path.join(dir, "commit-prompts.jsonl");
+    const r = await hearth(["commit-message", ...common(), "--max-tokens", "12", "--no-mtp", "--json"], { HEARTH_PROMPT_LOG: log }, repo);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(typeof json.message).toBe("string");
+    expect(json.omitted).toEqual([{ path: ".env", reason: "secret" }]);
+    expect(r.stderr).toContain("(.env: not shown to the model, a secrets file)");
+    const sent = fs.readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { endpoint: string; messages?: { content: unknown }[] });
+    const prompt = JSON.stringify(sent.at(-1));
+    expect(prompt).toContain("+export const cents = (d: number) => Math.round(d * 100);");
+    expect(prompt).toContain("- feat(money): add cents()");
+    expect(prompt).toContain("changes to a secrets file: not shown");
+    expect(prompt).not.toContain("sk_live_commit_secret");
   });
 
   it("chat answers on stdout (auto-finding the mmproj and drafter beside the model)", async () => {
