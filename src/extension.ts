@@ -11,6 +11,7 @@ import { CompletionGate } from "./completion";
 import { CursorTracker, type CursorAt } from "./cursorTracker";
 import { editArgs, editSelection } from "./edit/editSelection";
 import { FixWithHearth } from "./edit/fixCodeAction";
+import { writeCommitMessage } from "./commitMessage";
 import { completionUiConfig, describeScope, remoteEndpoint, setCompletionsEnabled, toggleLanguage, warnIfOverridden } from "./config";
 import { errorMessage, HostClient, isConnectionGone, NOTEBOOK_CELL_SCHEME } from "./hostClient";
 import { Commands } from "./ids";
@@ -84,6 +85,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Hearth
     vscode.commands.registerCommand(Commands.newChat, () => chat.newChat()),
     vscode.commands.registerCommand(Commands.editSelection, (args?: unknown) => editSelection(host, changes, (m) => output.info(m), editArgs(args))),
     vscode.commands.registerCommand(Commands.addSelectionToChat, () => chat.addSelection()),
+    vscode.commands.registerCommand(Commands.writeCommitMessage, (arg?: unknown) => writeCommitMessage(host, arg)),
     vscode.languages.registerCodeActionsProvider([{ scheme: "file" }, { scheme: "untitled" }, { scheme: NOTEBOOK_CELL_SCHEME }], new FixWithHearth(), {
       providedCodeActionKinds: FixWithHearth.kinds,
     }),

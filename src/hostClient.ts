@@ -20,6 +20,7 @@ import {
   CompletionStatsNotification,
   WorkspacePrefixNotification,
   type WorkspacePrefixParams,
+  CommitMessageRequest,
   DownloadModelRequest,
   EditCodeRequest,
   ExplainImageRequest,
@@ -34,6 +35,8 @@ import {
   type ChatResult,
   type CompletionStatsParams,
   type DownloadProgress,
+  type CommitMessageParams,
+  type CommitMessageResult,
   type EditCodeParams,
   type EditCodeResult,
   type MediaResult,
@@ -176,6 +179,11 @@ export class HostClient implements ChatBackend, vscode.Disposable {
   /** New code for lines of an open document (Edit Selection…), its answer streamed to `onText`. */
   editCode(params: Omit<EditCodeParams, "partialResultToken">, onText: (text: string) => void, token: vscode.CancellationToken): Promise<EditCodeResult> {
     return this.stream(EditCodeRequest.method, params, onText, token);
+  }
+
+  /** A commit message for a diff (Write Commit Message), streamed to `onText`. */
+  commitMessage(params: Omit<CommitMessageParams, "partialResultToken">, onText: (text: string) => void, token: vscode.CancellationToken): Promise<CommitMessageResult> {
+    return this.stream(CommitMessageRequest.method, params, onText, token);
   }
 
   summarizeAudio(file: string, onText: (text: string) => void, token: vscode.CancellationToken): Promise<SummarizeAudioResult> {

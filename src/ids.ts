@@ -14,6 +14,8 @@ export const Commands = {
   applyCodeBlock: "hearth.applyCodeBlock",
   /** Rewrite the selected lines (or write code at the cursor) from an instruction, as a diff to accept or discard. */
   editSelection: "hearth.editSelection",
+  /** A commit message for the staged changes, into the Source Control view's message box. */
+  writeCommitMessage: "hearth.writeCommitMessage",
   /** Add the editor's selection to the chat's context and focus the chat. */
   addSelectionToChat: "hearth.addSelectionToChat",
   applyProposedChange: "hearth.applyProposedChange",

@@ -182,7 +182,8 @@ async function phaseA({ tools, env, runDir, profile, extension, indexPath }) {
     const payload = [
       ["extensionDevelopmentPath", remoteUri(cs.port, extension.devPath)],
       ["extensionTestsPath", remoteUri(cs.port, indexPath)],
-      ["extensionEnvironment", JSON.stringify({ HEARTH_E2E_BRIDGE: bridge, HEARTH_E2E_STATE: stateFile, HEARTH_E2E_RESULTS: resultsFile, HEARTH_E2E_TIMEOUT_SCALE: String(SCALE) })],
+      // (HEARTH_PROMPT_LOG: the model host logs every prompt it sends, for the tests that check what goes in one)
+      ["extensionEnvironment", JSON.stringify({ HEARTH_E2E_BRIDGE: bridge, HEARTH_E2E_STATE: stateFile, HEARTH_E2E_RESULTS: resultsFile, HEARTH_E2E_TIMEOUT_SCALE: String(SCALE), HEARTH_PROMPT_LOG: path.join(runDir, "logs", "prompts-a.jsonl") })],
     ];
     const url = `${cs.url}/?folder=${encodeURIComponent(profile.ws)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
     say(`phase A: extension-host tests (${extension.mode === "vsix" ? "the installed .vsix" : "the extension folder"} as extensionDevelopmentPath)`);

@@ -1,0 +1,121 @@
+/**
+ * **Write Commit Message** (the Source Control view's title bar): the staged changes of a git repository (or,
+ * with nothing staged, its unstaged changes) go to the host (`hearth/commitMessage`, which keeps a secrets
+ * file's changes out of the prompt), and the message streams into the commit message box, where the user
+ * reviews it before committing. Through VS Code's built-in Git extension's API.
+ */
+import * as vscode from "vscode";
+import type { CommitMessageParams, CommitMessageResult } from "../server/protocol";
+import { errorCode, errorMessage } from "./hostErrors";
+import { isHostStopped } from "./hostStopped";
+
+export interface CommitBackend {
+  commitMessage(params: Omit<CommitMessageParams, "partialResultToken">, onText: (text: string) => void, token: vscode.CancellationToken): Promise<CommitMessageResult>;
+}
+
+/** The part of the Git extension's API (extensions/git/src/api/git.d.ts, version 1) used here. */
+interface GitRepository {
+  readonly rootUri: vscode.Uri;
+  readonly inputBox: { value: string };
+  diff(cached?: boolean): Promise<string>;
+  log(options?: { maxEntries?: number }): Promise<{ message: string }[]>;
+}
+interface GitApi {
+  readonly repositories: GitRepository[];
+  getRepository(uri: vscode.Uri): GitRepository | null;
+}
+
+/** What the command did: the message it wrote into the box, or the sentence it showed instead. */
+export type CommitOutcome = { message: string } | { problem: string } | undefined;
+
+export async function writeCommitMessage(host: CommitBackend, arg?: unknown): Promise<CommitOutcome> {
+  const git = await gitApi();
+  if (!git) return tell("VS Code's Git support is off (the Git extension disabled, `git.enabled` false, or git not installed), so Hearth cannot read the changes.");
+  const repo = await pickRepository(git, arg);
+  if (!repo) return git.repositories.length ? undefined : tell("There is no git repository open: open a folder that is one (or run Git: Initialize Repository).");
+  let diff = await repo.diff(true);
+  let what = "the staged changes";
+  if (!diff.trim()) {
+    diff = await repo.diff(false);
+    what = "the changes (nothing is staged)";
+  }
+  if (!diff.trim()) return tell("There are no changes to describe in this repository.");
+  const recentSubjects = await repo.log({ maxEntries: 10 }).then(
+    (commits) => commits.map((c) => c.message.split("\n")[0]),
+    () => [], // a repository without commits yet
+  );
+  const before = repo.inputBox.value;
+  const outcome = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Hearth: writing a commit message for ${what}`, cancellable: true },
+    async (_progress, token): Promise<{ result: CommitMessageResult } | { error: unknown } | undefined> => {
+      let streamed = "";
+      try {
+        const result = await host.commitMessage(
+          { diff, recentSubjects },
+          (t) => {
+            streamed += t;
+            repo.inputBox.value = streamed.trimStart();
+          },
+          token,
+        );
+        return { result };
+      } catch (error) {
+        repo.inputBox.value = before;
+        if (token.isCancellationRequested || errorCode(error) === "cancelled" || isHostStopped(error)) return undefined;
+        return { error };
+      }
+    },
+  );
+  if (!outcome) return undefined;
+  if ("error" in outcome) {
+    const problem = errorMessage(outcome.error);
+    void vscode.window.showErrorMessage(`Hearth: ${problem}`, "Show Logs").then((a) => a && vscode.commands.executeCommand("hearth.showLogs"));
+    return { problem };
+  }
+  const { message } = outcome.result;
+  if (!message.trim()) {
+    repo.inputBox.value = before;
+    return tell("The model wrote no message: try again.");
+  }
+  repo.inputBox.value = message;
+  const secrets = outcome.result.omitted.filter((o) => o.reason === "secret").map((o) => o.path);
+  if (secrets.length) void vscode.window.setStatusBarMessage(`Hearth: changes to ${secrets.join(", ")} were not shown to the model (secrets)`, 8000);
+  return { message };
+}
+
+async function gitApi(): Promise<GitApi | undefined> {
+  const ext = vscode.extensions.getExtension<{ getAPI(version: 1): GitApi }>("vscode.git");
+  if (!ext) return undefined;
+  const exports = ext.isActive ? ext.exports : await ext.activate().then(undefined, () => undefined);
+  try {
+    return exports?.getAPI(1);
+  } catch {
+    return undefined; // "Git model not found": git.enabled is false, or git is missing
+  }
+}
+
+/**
+ * The repository the command is for: the one whose Source Control title bar it was run from, else the only
+ * one, else the active editor's, else the user's pick.
+ */
+async function pickRepository(git: GitApi, arg: unknown): Promise<GitRepository | undefined> {
+  const root = (arg as { rootUri?: unknown } | undefined)?.rootUri ?? arg;
+  if (root instanceof vscode.Uri) {
+    const repo = git.getRepository(root);
+    if (repo) return repo;
+  }
+  if (git.repositories.length <= 1) return git.repositories[0];
+  const active = vscode.window.activeTextEditor?.document.uri;
+  const mine = active && git.getRepository(active);
+  if (mine) return mine;
+  const picked = await vscode.window.showQuickPick(
+    git.repositories.map((r) => ({ label: vscode.workspace.asRelativePath(r.rootUri, true) || r.rootUri.fsPath, repo: r })),
+    { title: "Hearth: Write Commit Message for which repository?" },
+  );
+  return picked?.repo;
+}
+
+function tell(problem: string): { problem: string } {
+  void vscode.window.showInformationMessage(`Hearth: ${problem}`);
+  return { problem };
+}

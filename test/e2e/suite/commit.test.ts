@@ -1,0 +1,84 @@
+/// <reference types="mocha" />
+// Write Commit Message: the workspace becomes a git repository for this test; the staged changes go to the
+// model through VS Code's Git extension, and the message lands in the Source Control view's message box. A
+// staged secrets file's changes must not be in the prompt (the host's prompt log, HEARTH_PROMPT_LOG, shows
+// what was sent).
+import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as vscode from "vscode";
+import { Commands } from "../../../src/ids";
+import type { CommitOutcome } from "../../../src/commitMessage";
+import { hearth, note, SCALE, waitFor, workspaceUri } from "./helpers";
+
+interface GitRepository {
+  readonly rootUri: vscode.Uri;
+  readonly inputBox: { value: string };
+}
+interface GitApi {
+  getRepository(uri: vscode.Uri): GitRepository | null;
+  openRepository?(root: vscode.Uri): Promise<GitRepository | null>;
+}
+
+describe("Write Commit Message", () => {
+  it("writes a message for the staged changes into the Source Control box, without a secrets file's changes", async () => {
+    await hearth();
+    const root = workspaceUri("").fsPath;
+    const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=E2E", "-c", "user.email=e2e@example.com", ...args], { cwd: root, encoding: "utf8" });
+    const format = path.join(root, "src", "format.ts");
+    const original = fs.readFileSync(format, "utf8");
+    const secret = path.join(root, ".env.local");
+    const gitSetting = vscode.workspace.getConfiguration("git");
+    try {
+      git("init", "-q");
+      git("add", ".");
+      git("commit", "-qm", "chore: start the orders service");
+      fs.writeFileSync(format, original.replace('"en-GB"', '"de-DE"'));
+      fs.writeFileSync(secret, "API_KEY=sk_live_commit_e2e_secret\n");
+      git("add", "src/format.ts", ".env.local");
+
+      // The e2e profile turns git off (settings.mjs): the command says so instead of failing obscurely.
+      const off = (await vscode.commands.executeCommand(Commands.writeCommitMessage)) as CommitOutcome;
+      assert.ok(off && "problem" in off && /Git support is off/.test(off.problem), `with git.enabled false: ${JSON.stringify(off)}`);
+      await gitSetting.update("enabled", true, vscode.ConfigurationTarget.Workspace);
+      const ext = vscode.extensions.getExtension<{ getAPI(v: 1): GitApi }>("vscode.git");
+      assert.ok(ext, "VS Code's Git extension is not installed");
+      const exports = ext.isActive ? ext.exports : await ext.activate();
+      const api = await waitFor("the Git extension to start", () => {
+        try {
+          return exports.getAPI(1);
+        } catch {
+          return undefined;
+        }
+      }, 30_000 * SCALE, 250);
+      const repo = await waitFor("the Git extension to open the new repository", async () => api.getRepository(vscode.Uri.file(root)) ?? (await api.openRepository?.(vscode.Uri.file(root))) ?? undefined, 60_000 * SCALE, 500);
+
+      let outcome: CommitOutcome;
+      for (let i = 0; i < 4; i++) {
+        outcome = (await vscode.commands.executeCommand(Commands.writeCommitMessage, { rootUri: repo.rootUri })) as CommitOutcome;
+        if (outcome && "message" in outcome) break;
+        assert.ok(outcome, "the command ended without a message or a reason");
+        assert.match(outcome.problem, /wrote no message/, `unexpected failure: ${outcome.problem}`);
+        note(`commit message retried: ${outcome.problem}`);
+      }
+      assert.ok(outcome && "message" in outcome, "no message after four tries");
+      assert.equal(repo.inputBox.value, outcome.message, "the message is in the Source Control box");
+      note(`commit message: ${outcome.message.length} chars`);
+
+      const log = process.env.HEARTH_PROMPT_LOG;
+      assert.ok(log && fs.existsSync(log), "the runner sets HEARTH_PROMPT_LOG");
+      const prompt = fs.readFileSync(log, "utf8").trim().split("\n").reverse().find((l) => l.includes("git commit messages"));
+      assert.ok(prompt, "the commit message prompt is in the prompt log");
+      assert.ok(prompt.includes('de-DE'), "the staged change is in the prompt");
+      assert.ok(prompt.includes("chore: start the orders service"), "the recent subjects are in the prompt");
+      assert.ok(!prompt.includes("sk_live_commit_e2e_secret"), "a secrets file's changes never reach the prompt");
+      repo.inputBox.value = "";
+    } finally {
+      fs.writeFileSync(format, original);
+      fs.rmSync(secret, { force: true });
+      await gitSetting.update("enabled", undefined, vscode.ConfigurationTarget.Workspace);
+      fs.rmSync(path.join(root, ".git"), { recursive: true, force: true });
+    }
+  });
+});
