@@ -254,10 +254,10 @@ describe("hearth CLI", () => {
 
   it("rejects an option the command cannot use (exit 2), instead of ignoring it", async () => {
     const cases: [string[], RegExp][] = [
-      [["complete", "x.py:1:1", "--seed", "1"], /^hearth: --seed does not apply to complete: the host's complete request takes no sampling seed \(it is for: chat, explain, summarize\)\n$/],
+      [["complete", "x.py:1:1", "--seed", "1"], /^hearth: --seed does not apply to complete: the host's complete request takes no sampling seed \(it is for: chat, edit, commit-message, explain, summarize\)\n$/],
       [["chat", "hi", "--question", "why"], /^hearth: --question does not apply to chat \(it is for: explain\)\n$/],
-      [["models", "pull", "--temperature", "1"], /^hearth: --temperature does not apply to models pull \(it is for: complete, chat, explain, summarize\)\n$/],
-      [["summarize", "x.wav", "--workspace", dir], /^hearth: --workspace does not apply to summarize \(it is for: complete, chat\)\n$/],
+      [["models", "pull", "--temperature", "1"], /^hearth: --temperature does not apply to models pull \(it is for: complete, chat, edit, commit-message, explain, summarize\)\n$/],
+      [["summarize", "x.wav", "--workspace", dir], /^hearth: --workspace does not apply to summarize \(it is for: complete, chat, edit\)\n$/],
       [["models", "check", "--model", "x.gguf", "--threads", "2"], /^hearth: --threads does not apply to models check/],
       [["models", "list", "--model", "x.gguf"], /^hearth: --model does not apply to models list/],
       [["chat", "hi", "--max-tokens", "many"], /^hearth: --max-tokens needs a whole number ≥ 1, not "many"\n$/],
