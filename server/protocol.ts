@@ -245,6 +245,11 @@ export interface GenerationStats {
 /** One streamed piece of a chat / explain / summarize answer. */
 export interface StreamChunk {
   text: string;
+  /**
+   * `hearth/editCode` only: the new lines as they would go in, read from the answer so far (each replaces the
+   * one before; sent at most every 100 ms), so the editor can show the edit taking shape.
+   */
+  code?: string;
 }
 
 export const streamProgress = new ProgressType<StreamChunk>();

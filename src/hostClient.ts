@@ -42,6 +42,7 @@ import {
   type MediaResult,
   type ModelFiles,
   type ModelStatus,
+  type StreamChunk,
   type SummarizeAudioResult,
 } from "../server/protocol";
 import type { ChatBackend, ChatOptions } from "./chat/backend";
@@ -176,9 +177,9 @@ export class HostClient implements ChatBackend, vscode.Disposable {
     return this.stream(ExplainImageRequest.method, { data: image.data, mimeType: image.mimeType, question }, onText, token);
   }
 
-  /** New code for lines of an open document (Edit Selection…), its answer streamed to `onText`. */
-  editCode(params: Omit<EditCodeParams, "partialResultToken">, onText: (text: string) => void, token: vscode.CancellationToken): Promise<EditCodeResult> {
-    return this.stream(EditCodeRequest.method, params, onText, token);
+  /** New code for lines of an open document (Edit Selection…), its answer and the code so far streamed to `onChunk`. */
+  editCode(params: Omit<EditCodeParams, "partialResultToken">, onChunk: (chunk: StreamChunk) => void, token: vscode.CancellationToken): Promise<EditCodeResult> {
+    return this.streamChunks(EditCodeRequest.method, params, onChunk, token);
   }
 
   /** A commit message for a diff (Write Commit Message), streamed to `onText`. */
@@ -190,10 +191,14 @@ export class HostClient implements ChatBackend, vscode.Disposable {
     return this.stream(SummarizeAudioRequest.method, { path: file }, onText, token);
   }
 
-  private async stream<R>(method: string, params: object, onText: (t: string) => void, token: vscode.CancellationToken): Promise<R> {
+  private stream<R>(method: string, params: object, onText: (t: string) => void, token: vscode.CancellationToken): Promise<R> {
+    return this.streamChunks(method, params, (c) => onText(c.text), token);
+  }
+
+  private async streamChunks<R>(method: string, params: object, onChunk: (c: StreamChunk) => void, token: vscode.CancellationToken): Promise<R> {
     const client = this.need();
     const partialResultToken = `hearth-stream-${this.nextToken++}`;
-    const sub = client.onProgress(streamProgress, partialResultToken, (v) => onText(v.text));
+    const sub = client.onProgress(streamProgress, partialResultToken, onChunk);
     try {
       return (await this.request(() => client.sendRequest(method, { ...params, partialResultToken }, token), client)) as R;
     } finally {

@@ -6,7 +6,7 @@
  */
 import type { ChatService, GenerateOptions, WorkspaceChunks } from "../chat/service";
 import { HearthFailure } from "../errors";
-import type { EditCodeResult } from "../protocol";
+import type { EditCodeResult, StreamChunk } from "../protocol";
 import { buildEditPrompt, extractEdit, type EditInput } from "./editPrompt";
 
 /** The most a selection may hold: the model writes it all again, so more would take minutes on a laptop. */
@@ -19,12 +19,27 @@ export interface EditRequest extends EditInput {
   workspace?: () => Promise<WorkspaceChunks>;
 }
 
-export async function editCode(chat: ChatService, req: EditRequest, opts: GenerateOptions): Promise<EditCodeResult> {
+/** How often the code read from the answer so far goes out with the streamed text. */
+const CODE_EVERY_MS = 100;
+
+export async function editCode(chat: ChatService, req: EditRequest, opts: Omit<GenerateOptions, "onText"> & { onChunk?: (chunk: StreamChunk) => void }): Promise<EditCodeResult> {
   checkRequest(req);
   const prompt = buildEditPrompt(req);
   const selectedChars = prompt.selected.reduce((n, l) => n + l.length + 1, 0);
+  const { onChunk, ...rest } = opts;
+  let answer = "";
+  let sentAt = 0;
   const options: GenerateOptions = {
-    ...opts,
+    ...rest,
+    onText: onChunk
+      ? (text) => {
+          answer += text;
+          const now = performance.now();
+          if (now - sentAt < CODE_EVERY_MS) return onChunk({ text });
+          sentAt = now;
+          onChunk({ text, code: extractEdit(answer, prompt) });
+        }
+      : undefined,
     // Room for the selection written again plus what the instruction adds.
     maxTokens: opts.maxTokens ?? Math.min(8192, Math.ceil(selectedChars / 3) + 512),
     temperature: opts.temperature ?? 0.2,

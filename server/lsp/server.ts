@@ -55,6 +55,7 @@ import {
   type HearthSettings,
   type InitializationOptions,
   type ModelStatus,
+  type StreamChunk,
 } from "../protocol";
 import { mergeSettings } from "../settings";
 import { isSecretPath } from "../secrets";
@@ -299,7 +300,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
           instruction: params.instruction ?? "",
           workspace: withWorkspace ? chatWorkspaceChunks : undefined,
         },
-        { maxTokens: params.maxTokens, temperature: params.temperature, seed: params.seed, signal, onText: streamTo(connection, params.partialResultToken) },
+        { maxTokens: params.maxTokens, temperature: params.temperature, seed: params.seed, signal, onChunk: chunksTo(connection, params.partialResultToken) },
       );
     }),
   );
@@ -595,8 +596,13 @@ async function guard<T>(token: CancellationToken, run: (signal: AbortSignal) => 
 }
 
 function streamTo(connection: Connection, token: string | number | undefined): ((text: string) => void) | undefined {
+  const send = chunksTo(connection, token);
+  return send && ((text) => send({ text }));
+}
+
+function chunksTo(connection: Connection, token: string | number | undefined): ((chunk: StreamChunk) => void) | undefined {
   if (token === undefined) return undefined;
-  return (text) => void connection.sendProgress(streamProgress, token, { text });
+  return (chunk) => void connection.sendProgress(streamProgress, token, chunk);
 }
 
 function splitAt(text: string, offset: number): { prefix: string; suffix: string } {

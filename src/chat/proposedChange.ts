@@ -27,6 +27,9 @@ interface Proposal {
   label: string;
   /** How to get it again when the file changed before it was applied ("Press Apply in the chat again."). */
   again: string;
+  /** Still being written (Edit Selection streams into its diff): Apply waits for it. */
+  streaming?: boolean;
+  title: string;
 }
 
 /** Where a proposal came from: it names the diff and says how to ask again. */
@@ -55,7 +58,12 @@ export class ProposedChanges implements vscode.TextDocumentContentProvider, vsco
   }
 
   provideTextDocumentContent(uri: vscode.Uri): string {
-    return this.proposals.get(uri.toString())?.proposed ?? "";
+    return this.proposedText(uri) ?? "";
+  }
+
+  /** The file's text as a proposal would make it (undefined once it is applied or discarded). */
+  proposedText(uri: vscode.Uri): string | undefined {
+    return this.proposals.get(uri.toString())?.proposed;
   }
 
   /**
@@ -75,41 +83,60 @@ export class ProposedChanges implements vscode.TextDocumentContentProvider, vsco
    * Shows `edits` (whole lines of `doc`, as applyPlan.ts describes them) as a proposal: the diff's proposed
    * side, or the sentence to show when it cannot be.
    */
-  async show(doc: vscode.TextDocument, planned: readonly ApplyEdit[], wholeFile: boolean, source: ProposalSource): Promise<{ proposed: vscode.Uri } | { problem: string }> {
+  async show(
+    doc: vscode.TextDocument,
+    planned: readonly ApplyEdit[],
+    wholeFile: boolean,
+    source: ProposalSource,
+    opts: { streaming?: boolean } = {},
+  ): Promise<{ proposed: vscode.Uri } | { problem: string }> {
     const where = describeTarget(doc);
     const readOnly = await readOnlyReason(where.file);
     if (readOnly) return { problem: readOnly };
-    const eol = doc.eol === vscode.EndOfLine.CRLF ? "\r\n" : "\n";
-    const edits = planned.map((e) => toDocumentEdit(doc, e, eol));
-    const text = doc.getText();
-    let proposed = "";
-    let from = 0;
-    const spans: [number, number][] = [];
-    for (const e of edits) {
-      proposed += text.slice(from, doc.offsetAt(e.range.start));
-      // (selected once applied: the new lines, without the line breaks around them)
-      const lead = /^[\r\n]*/.exec(e.newText)![0].length;
-      const trail = /[\r\n]*$/.exec(e.newText)![0].length;
-      spans.push([proposed.length + lead, proposed.length + Math.max(lead, e.newText.length - trail)]);
-      proposed += e.newText;
-      from = doc.offsetAt(e.range.end);
-    }
-    proposed += text.slice(from);
     const label = wholeFile ? `${where.name}, ${where.cell ? "the whole cell" : "the whole file"}` : `${where.name}, ${lineSpans(planned)}`;
     const uri = vscode.Uri.from({ scheme: PROPOSED_SCHEME, path: `/${this.next++}/${path.basename(doc.uri.path) || "untitled"}` });
-    this.proposals.set(uri.toString(), { target: doc.uri, version: doc.version, edits, proposed, spans, label, again: source.again });
+    this.proposals.set(uri.toString(), { target: doc.uri, version: doc.version, ...compose(doc, planned), label, again: source.again, title: source.title, streaming: opts.streaming });
     // The proposed side reads as the file's language (its name alone may say otherwise: a notebook cell's
     // is the notebook's, `.ipynb`, which would be checked as JSON).
     const right = await vscode.workspace.openTextDocument(uri);
     if (right.languageId !== doc.languageId) await vscode.languages.setTextDocumentLanguage(right, doc.languageId).then(undefined, () => undefined);
     await vscode.commands.executeCommand("vscode.diff", doc.uri, uri, `${where.name} \u2194 ${source.title}`, { preview: false } satisfies vscode.TextDocumentShowOptions);
-    void vscode.window.showInformationMessage(`Apply ${source.title} to ${label}?`, "Apply", "Discard").then((choice) => {
+    if (!opts.streaming) this.ask(uri);
+    return { proposed: uri };
+  }
+
+  /** A proposal being written gets its next version of the edits (the diff's right side follows). */
+  update(uri: vscode.Uri, doc: vscode.TextDocument, planned: readonly ApplyEdit[]): void {
+    const p = this.proposals.get(uri.toString());
+    if (!p?.streaming) return;
+    Object.assign(p, compose(doc, planned));
+    this.changed.fire(uri);
+  }
+
+  /** A proposal being written is complete: its last edits, and Apply / Discard work. */
+  finish(uri: vscode.Uri, doc: vscode.TextDocument, planned: readonly ApplyEdit[]): void {
+    const p = this.proposals.get(uri.toString());
+    if (!p) return;
+    this.update(uri, doc, planned);
+    p.streaming = false;
+    this.ask(uri);
+  }
+
+  /** A proposal that will not be completed (cancelled, failed, not worth showing): its diff closes. */
+  async abandon(uri: vscode.Uri): Promise<void> {
+    if (this.proposals.delete(uri.toString())) await this.closeDiff(uri.toString());
+  }
+
+  /** The notification: Apply / Discard beside the diff's title bar buttons. */
+  private ask(uri: vscode.Uri): void {
+    const p = this.proposals.get(uri.toString());
+    if (!p) return;
+    void vscode.window.showInformationMessage(`Apply ${p.title} to ${p.label}?`, "Apply", "Discard").then((choice) => {
       // (the notification outlives a proposal applied or discarded from the diff's title bar: then it does nothing)
       if (!this.proposals.has(uri.toString())) return;
       if (choice === "Apply") void this.accept(uri);
       else if (choice === "Discard") void this.discard(uri);
     });
-    return { proposed: uri };
   }
 
   /** Writes the proposal (the given one, else the active diff's, else the latest) as one undoable edit. */
@@ -118,6 +145,10 @@ export class ProposedChanges implements vscode.TextDocumentContentProvider, vsco
     const p = key && this.proposals.get(key);
     if (!key || !p) {
       void vscode.window.showInformationMessage("There is no change from Hearth to apply.");
+      return false;
+    }
+    if (p.streaming) {
+      void vscode.window.showInformationMessage("Hearth is still writing this change: Apply once it is done (or Cancel it in its notification).");
       return false;
     }
     this.proposals.delete(key);
@@ -164,6 +195,27 @@ export class ProposedChanges implements vscode.TextDocumentContentProvider, vsco
     for (const d of this.disposables) d.dispose();
     this.proposals.clear();
   }
+}
+
+/** The document's text with the edits made (the diff's right side), the edits as ranges, and where the new text is. */
+function compose(doc: vscode.TextDocument, planned: readonly ApplyEdit[]): Pick<Proposal, "edits" | "proposed" | "spans"> {
+  const eol = doc.eol === vscode.EndOfLine.CRLF ? "\r\n" : "\n";
+  const edits = planned.map((e) => toDocumentEdit(doc, e, eol));
+  const text = doc.getText();
+  let proposed = "";
+  let from = 0;
+  const spans: [number, number][] = [];
+  for (const e of edits) {
+    proposed += text.slice(from, doc.offsetAt(e.range.start));
+    // (selected once applied: the new lines, without the line breaks around them)
+    const lead = /^[\r\n]*/.exec(e.newText)![0].length;
+    const trail = /[\r\n]*$/.exec(e.newText)![0].length;
+    spans.push([proposed.length + lead, proposed.length + Math.max(lead, e.newText.length - trail)]);
+    proposed += e.newText;
+    from = doc.offsetAt(e.range.end);
+  }
+  proposed += text.slice(from);
+  return { edits, proposed, spans };
 }
 
 /** A non-empty selection by whole lines (one that ends at a line start leaves that line out). */

@@ -13,7 +13,7 @@
  */
 import * as path from "node:path";
 import * as vscode from "vscode";
-import type { EditCodeParams, EditCodeResult } from "../../server/protocol";
+import type { EditCodeParams, EditCodeResult, StreamChunk } from "../../server/protocol";
 import { leavesCodeOut, type ApplyEdit } from "../chat/applyPlan";
 import { isSecretPath } from "../../server/secrets";
 import { selectedLines, type ProposedChanges } from "../chat/proposedChange";
@@ -22,7 +22,7 @@ import { isHostStopped } from "../hostStopped";
 import { NOTEBOOK_CELL_SCHEME } from "../hostClient";
 
 export interface EditBackend {
-  editCode(params: Omit<EditCodeParams, "partialResultToken">, onText: (text: string) => void, token: vscode.CancellationToken): Promise<EditCodeResult>;
+  editCode(params: Omit<EditCodeParams, "partialResultToken">, onChunk: (chunk: StreamChunk) => void, token: vscode.CancellationToken): Promise<EditCodeResult>;
 }
 
 /** The documents the host has (the language client syncs these schemes). */
@@ -44,8 +44,11 @@ export function editTarget(selection: vscode.Selection, lineText: (line: number)
   return lineText(line).trim() ? { startLine: line, endLine: line + 1, insert: false } : { startLine: line, endLine: line, insert: true };
 }
 
-/** What the command did: the diff it opened (its proposed side), or the sentence it showed instead. */
-export type EditOutcome = { proposed: vscode.Uri } | { problem: string } | undefined;
+/**
+ * What the command did: the diff it opened (its proposed side, and the file's text as proposed: the diff's
+ * document may still show a version streamed before it), or the sentence it showed instead.
+ */
+export type EditOutcome = { proposed: vscode.Uri; text: string } | { problem: string } | undefined;
 
 /** The command's argument: all optional (the active editor's selection, an input box). */
 export interface EditArgs {
@@ -98,6 +101,17 @@ export async function editSelection(host: EditBackend, changes: ProposedChanges,
   if (!instruction?.trim()) return undefined;
 
   const version = doc.version;
+  // New code takes an empty line's place; before a line with text, it goes in above it.
+  const blank = target.insert && target.startLine < doc.lineCount && !doc.lineAt(target.startLine).text.trim();
+  const editFor = (code: string): ApplyEdit => ({ startLine: target.startLine, endLine: blank ? target.startLine + 1 : target.endLine, text: code });
+  // The diff opens with the first code and follows the answer as it is written (a 12B on a laptop CPU writes
+  // a function in a minute or two); Apply waits until it is complete.
+  let preview: Promise<vscode.Uri | undefined> | undefined;
+  const showSoFar = (code: string) => {
+    if (doc.version !== version) return;
+    if (!preview) preview = changes.show(doc, [editFor(code)], false, SOURCE, { streaming: true }).then((r) => ("proposed" in r ? r.proposed : undefined));
+    else void preview.then((uri) => uri && changes.update(uri, doc, [editFor(code)]));
+  };
   const outcome = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Hearth: ${target.insert ? "writing code for" : "editing"} ${name}, ${where}`, cancellable: true },
     async (progress, token): Promise<{ result: EditCodeResult } | { error: unknown } | undefined> => {
@@ -106,9 +120,10 @@ export async function editSelection(host: EditBackend, changes: ProposedChanges,
       try {
         const result = await host.editCode(
           { textDocument: { uri: doc.uri.toString() }, startLine: target.startLine, endLine: target.endLine, instruction: instruction.trim() },
-          (t) => {
-            chars += t.length;
+          (chunk) => {
+            chars += chunk.text.length;
             progress.report({ message: `writing… (${chars} characters)` });
+            if (chunk.code?.trim()) showSoFar(chunk.code);
           },
           token,
         );
@@ -119,6 +134,10 @@ export async function editSelection(host: EditBackend, changes: ProposedChanges,
       }
     },
   );
+  const previewed = await preview;
+  if (!outcome || "error" in outcome) {
+    if (previewed) await changes.abandon(previewed);
+  }
   if (!outcome) return undefined;
   if ("error" in outcome) {
     const problem = errorMessage(outcome.error);
@@ -128,12 +147,16 @@ export async function editSelection(host: EditBackend, changes: ProposedChanges,
   const { code, text, stats } = outcome.result;
   log(`edit: ${name} ${where}: ${stats.generatedTokens} tokens in ${Math.round(stats.totalMs)} ms${outcome.result.workspace ? " (with the workspace)" : ""}`);
   const problem = proposalProblem(doc, version, target, code, text);
-  if (problem) return tell("warning", problem);
-  // New code takes an empty line's place; before a line with text, it goes in above it.
-  const blank = target.insert && target.startLine < doc.lineCount && !doc.lineAt(target.startLine).text.trim();
-  const edit: ApplyEdit = { startLine: target.startLine, endLine: blank ? target.startLine + 1 : target.endLine, text: code };
-  const shown = await changes.show(doc, [edit], false, SOURCE);
-  return "problem" in shown ? tell("warning", shown.problem) : shown;
+  if (problem) {
+    if (previewed) await changes.abandon(previewed);
+    return tell("warning", problem);
+  }
+  if (previewed) {
+    changes.finish(previewed, doc, [editFor(code)]);
+    return { proposed: previewed, text: changes.proposedText(previewed) ?? "" };
+  }
+  const shown = await changes.show(doc, [editFor(code)], false, SOURCE);
+  return "problem" in shown ? tell("warning", shown.problem) : { ...shown, text: changes.proposedText(shown.proposed) ?? "" };
 }
 
 function tell(level: "info" | "warning", problem: string): { problem: string } {

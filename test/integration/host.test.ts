@@ -8,11 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CancellationTokenSource, DidOpenTextDocumentNotification, InlineCompletionRequest, LSPErrorCodes, ResponseError } from "vscode-languageserver-protocol";
 import {
   ChatRequest,
+  EditCodeRequest,
   ExplainImageRequest,
   LoadModelRequest,
   ModelStatusRequest,
+  streamProgress,
   SummarizeAudioRequest,
   type ChatResult,
+  type StreamChunk,
   type HearthErrorData,
   type MediaResult,
   type SummarizeAudioResult,
@@ -128,6 +131,38 @@ describe("host with a real engine", () => {
     const err = await t.host.stream(ExplainImageRequest, { path: bad }, () => {}).catch((e: ResponseError<HearthErrorData>) => e);
     expect((err as ResponseError<HearthErrorData>).data?.hearth.code).toBe("unsupported-media");
     expect((await chat("still there?", { maxTokens: 4 })).stats.generatedTokens).toBeGreaterThan(0);
+  });
+
+  it("streams an edit's code as it is written: each $/progress carries the answer's text, and now and then the code read from it so far", async () => {
+    const uri = "file:///tmp/hearth-edit-stream/cart.ts";
+    const text = "export function total(prices: number[]): number {\n  let sum = 0;\n  for (const p of prices) sum += p;\n  return sum;\n}\n";
+    await t.host.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "typescript", version: 1, text } });
+    const chunks: StreamChunk[] = [];
+    const token = "edit-stream";
+    const sub = t.host.connection.onProgress(streamProgress, token, (c) => void chunks.push(c));
+    try {
+      const r = await t.host.connection.sendRequest(EditCodeRequest, {
+        textDocument: { uri },
+        startLine: 1,
+        endLine: 3,
+        instruction: "use reduce",
+        maxTokens: 40,
+        seed: 1,
+        temperature: 1,
+        partialResultToken: token,
+      });
+      expect(chunks.map((c) => c.text).join("")).toBe(r.text);
+      const codes = chunks.filter((c) => c.code !== undefined).map((c) => c.code!);
+      // The first piece of the answer always carries the code so far (then at most every 100 ms).
+      expect(chunks[0].code).toBeDefined();
+      expect(codes.length).toBeLessThanOrEqual(chunks.length);
+      expect(typeof r.code).toBe("string");
+      expect(r.workspace).toBe(false); // no folder: the file's lines alone
+      const prompt = fs.readFileSync(promptLog(), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.endpoint === "/v1/chat/completions").at(-1);
+      expect(JSON.stringify(prompt)).toContain("<<<<<<< SELECTION\\n  let sum = 0;\\n  for (const p of prices) sum += p;\\n>>>>>>> END OF SELECTION");
+    } finally {
+      sub.dispose();
+    }
   });
 
   it("cancellation stops generation in the engine, not just in the host", async () => {

@@ -18,11 +18,16 @@ function proposedDiff(): vscode.Tab | undefined {
  * Runs Edit Selection until the random model's answer is something to show (it can write nothing, or the
  * lines as they were: the command then says so instead of opening a diff).
  */
-async function edit(args: EditArgs, tries = 4): Promise<vscode.Uri> {
+async function edit(args: EditArgs, tries = 4): Promise<{ uri: vscode.Uri; proposed: string }> {
   const problems: string[] = [];
   for (let i = 0; i < tries; i++) {
     const outcome = (await vscode.commands.executeCommand(Commands.editSelection, args)) as EditOutcome;
-    if (outcome && "proposed" in outcome) return outcome.proposed;
+    if (outcome && "proposed" in outcome) {
+      // The diff's document follows the text as it was streamed; it ends as the text the command returns.
+      const doc = await vscode.workspace.openTextDocument(outcome.proposed);
+      await waitFor("the diff to show the finished edit", () => doc.getText() === outcome.text, 10_000);
+      return { uri: outcome.proposed, proposed: outcome.text };
+    }
     assert.ok(outcome, "the command ended without a diff or a reason");
     assert.match(outcome.problem, /wrote no code|left the lines as they are|leaves parts of the code out/, `unexpected refusal: ${outcome.problem}`);
     problems.push(outcome.problem);
@@ -49,12 +54,11 @@ describe("Edit Selection", () => {
     // The body of total(), selected from the middle of its first line to the middle of its last.
     editor.selection = new vscode.Selection(start + 1, 4, start + 2, 10);
 
-    const uri = await edit({ instruction: "never return less than zero" });
+    const { uri, proposed } = await edit({ instruction: "never return less than zero" });
     const tab = await waitFor("the diff of the edit", proposedDiff, 10_000);
     const input = tab.input as vscode.TabInputTextDiff;
     assert.equal(input.modified.toString(), uri.toString());
     assert.equal(input.original.toString(), doc.uri.toString(), "the diff's left side should be the file");
-    const proposed = (await vscode.workspace.openTextDocument(uri)).getText();
     const head = lines.slice(0, start + 1).join("\n") + "\n";
     const tail = "\n" + lines.slice(start + 3).join("\n");
     assert.ok(proposed.startsWith(head), "the lines above the selection are unchanged");
@@ -85,8 +89,7 @@ describe("Edit Selection", () => {
     const empty = 3;
     editor.selection = new vscode.Selection(empty, 4, empty, 4);
 
-    const uri = await edit({ instruction: "keep the largest x in best" });
-    const proposed = (await vscode.workspace.openTextDocument(uri)).getText();
+    const { uri, proposed } = await edit({ instruction: "keep the largest x in best" });
     const head = lines.slice(0, empty).join("\n") + "\n";
     const tail = "\n" + lines.slice(empty + 1).join("\n");
     assert.ok(proposed.startsWith(head) && proposed.endsWith(tail), "only the empty line is replaced");
@@ -118,8 +121,7 @@ describe("Edit Selection", () => {
       assert.deepEqual({ uri: args.uri, startLine: args.startLine, endLine: args.endLine }, { uri: doc.uri.toString(), startLine: 1, endLine: 2 });
       assert.match(args.instruction ?? "", /line 2 \(e2e-lint semi\): Missing semicolon\./);
 
-      const uri = await edit(args);
-      const proposed = (await vscode.workspace.openTextDocument(uri)).getText();
+      const { uri, proposed } = await edit(args);
       const lines = text.split("\n");
       assert.ok(proposed.startsWith(lines[0] + "\n") && proposed.endsWith("\n" + lines.slice(2).join("\n")), "only the problem's line is rewritten");
       await vscode.commands.executeCommand(Commands.discardProposedChange, uri);
