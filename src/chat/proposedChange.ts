@@ -45,6 +45,9 @@ export class ProposedChanges implements vscode.TextDocumentContentProvider, vsco
   private readonly proposals = new Map<string, Proposal>();
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
+  private readonly discarded = new vscode.EventEmitter<vscode.Uri>();
+  /** A proposal was discarded (one being written: its request can stop). */
+  readonly onDidDiscard = this.discarded.event;
   private readonly disposables: vscode.Disposable[] = [];
   private next = 1;
 
@@ -54,6 +57,7 @@ export class ProposedChanges implements vscode.TextDocumentContentProvider, vsco
       vscode.commands.registerCommand(Commands.applyProposedChange, (uri?: vscode.Uri) => this.accept(uri)),
       vscode.commands.registerCommand(Commands.discardProposedChange, (uri?: vscode.Uri) => this.discard(uri)),
       this.changed,
+      this.discarded,
     );
   }
 
@@ -100,6 +104,7 @@ export class ProposedChanges implements vscode.TextDocumentContentProvider, vsco
     // is the notebook's, `.ipynb`, which would be checked as JSON).
     const right = await vscode.workspace.openTextDocument(uri);
     if (right.languageId !== doc.languageId) await vscode.languages.setTextDocumentLanguage(right, doc.languageId).then(undefined, () => undefined);
+    await this.streamingChanged();
     await vscode.commands.executeCommand("vscode.diff", doc.uri, uri, `${where.name} \u2194 ${source.title}`, { preview: false } satisfies vscode.TextDocumentShowOptions);
     if (!opts.streaming) this.ask(uri);
     return { proposed: uri };
@@ -119,12 +124,24 @@ export class ProposedChanges implements vscode.TextDocumentContentProvider, vsco
     if (!p) return;
     this.update(uri, doc, planned);
     p.streaming = false;
+    void this.streamingChanged();
     this.ask(uri);
   }
 
   /** A proposal that will not be completed (cancelled, failed, not worth showing): its diff closes. */
   async abandon(uri: vscode.Uri): Promise<void> {
-    if (this.proposals.delete(uri.toString())) await this.closeDiff(uri.toString());
+    if (!this.proposals.delete(uri.toString())) return;
+    await this.streamingChanged();
+    await this.closeDiff(uri.toString());
+  }
+
+  /**
+   * The diff's Apply title bar button hides while a proposal is being written (`hearth.proposalStreaming`, in
+   * package.json's `when`): there is nothing complete to write yet. Discard stays: it stops the writing.
+   */
+  private streamingChanged(): Thenable<unknown> {
+    const streaming = [...this.proposals.values()].some((p) => p.streaming);
+    return vscode.commands.executeCommand("setContext", "hearth.proposalStreaming", streaming);
   }
 
   /** The notification: Apply / Discard beside the diff's title bar buttons. */
@@ -176,6 +193,8 @@ export class ProposedChanges implements vscode.TextDocumentContentProvider, vsco
   async discard(uri?: vscode.Uri): Promise<void> {
     const key = this.keyFor(uri);
     if (!key || !this.proposals.delete(key)) return;
+    this.discarded.fire(vscode.Uri.parse(key));
+    await this.streamingChanged();
     await this.closeDiff(key);
   }
 

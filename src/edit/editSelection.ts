@@ -114,9 +114,16 @@ export async function editSelection(host: EditBackend, changes: ProposedChanges,
   };
   const outcome = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Hearth: ${target.insert ? "writing code for" : "editing"} ${name}, ${where}`, cancellable: true },
-    async (progress, token): Promise<{ result: EditCodeResult } | { error: unknown } | undefined> => {
+    async (progress, cancelled): Promise<{ result: EditCodeResult } | { error: unknown } | undefined> => {
       progress.report({ message: "reading the code…" });
       let chars = 0;
+      // Cancel in the notification, or Discard on the diff while it is being written, stops the request.
+      const stop = new vscode.CancellationTokenSource();
+      const token = stop.token;
+      const subs = [
+        cancelled.onCancellationRequested(() => stop.cancel()),
+        changes.onDidDiscard((uri) => void preview?.then((mine) => mine?.toString() === uri.toString() && stop.cancel())),
+      ];
       try {
         const result = await host.editCode(
           { textDocument: { uri: doc.uri.toString() }, startLine: target.startLine, endLine: target.endLine, instruction: instruction.trim() },
@@ -131,10 +138,15 @@ export async function editSelection(host: EditBackend, changes: ProposedChanges,
       } catch (error) {
         if (token.isCancellationRequested || errorCode(error) === "cancelled" || isHostStopped(error)) return undefined;
         return { error }; // shown once the progress notification is gone
+      } finally {
+        for (const s of subs) s.dispose();
+        stop.dispose();
       }
     },
   );
   const previewed = await preview;
+  // (discarded from the diff while it was being written)
+  if (previewed && changes.proposedText(previewed) === undefined) return undefined;
   if (!outcome || "error" in outcome) {
     if (previewed) await changes.abandon(previewed);
   }

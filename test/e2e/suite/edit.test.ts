@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as vscode from "vscode";
 import { Commands } from "../../../src/ids";
 import type { EditArgs, EditOutcome } from "../../../src/edit/editSelection";
-import { hearth, note, waitFor, workspaceUri } from "./helpers";
+import { hearth, note, SCALE, waitFor, workspaceUri } from "./helpers";
 
 function proposedDiff(): vscode.Tab | undefined {
   return vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputTextDiff && t.input.modified.scheme === "hearth-proposed");
@@ -129,6 +129,43 @@ describe("Edit Selection", () => {
       assert.equal(doc.getText(), text);
     } finally {
       lint.dispose();
+      await vscode.window.showTextDocument(doc);
+      await vscode.commands.executeCommand("workbench.action.revertAndCloseActiveEditor");
+    }
+  });
+
+  it("streams into the diff: it opens while the edit is written, without Apply until it is done, and Discard then stops it", async () => {
+    const body = Array.from({ length: 30 }, (_, i) => `  total += prices[${i}] * quantities[${i}];`).join("\n");
+    const text = `export function total(prices: number[], quantities: number[]): number {\n  let total = 0;\n${body}\n  return total;\n}\n`;
+    const doc = await vscode.workspace.openTextDocument({ language: "typescript", content: text });
+    const editor = await vscode.window.showTextDocument(doc, { preview: false });
+    try {
+      for (let attempt = 1; ; attempt++) {
+        editor.selection = new vscode.Selection(1, 0, 32, 0);
+        let done = false;
+        const running = Promise.resolve(vscode.commands.executeCommand(Commands.editSelection, { instruction: "use a loop" })).finally(() => (done = true));
+        const tab = await waitFor("the diff, or the end of the edit", () => proposedDiff() ?? (done && "done"), 60_000 * SCALE, 50);
+        if (tab === "done" || done) {
+          // (the random model ended its answer before any code, or at once: nothing was streamed to look at)
+          const tabNow = proposedDiff();
+          if (tabNow) await vscode.commands.executeCommand(Commands.discardProposedChange, (tabNow.input as vscode.TabInputTextDiff).modified);
+          assert.ok(attempt < 4, "no edit was still being written when its diff opened, in four tries");
+          note(`streaming edit retried (the answer ended before its diff was looked at)`);
+          continue;
+        }
+        const uri = (tab.input as vscode.TabInputTextDiff).modified;
+        // Apply waits for the edit: pressing it now writes nothing.
+        assert.equal(await vscode.commands.executeCommand(Commands.applyProposedChange, uri), false, "Apply before the edit is complete");
+        assert.equal(doc.getText(), text);
+        await vscode.commands.executeCommand(Commands.discardProposedChange, uri);
+        const outcome = await running;
+        assert.equal(outcome, undefined, "a discarded edit ends without a diff or a message");
+        await waitFor("the diff to close", () => !proposedDiff(), 10_000);
+        assert.equal(doc.getText(), text);
+        note(`discarded an edit while it was being written (attempt ${attempt})`);
+        break;
+      }
+    } finally {
       await vscode.window.showTextDocument(doc);
       await vscode.commands.executeCommand("workbench.action.revertAndCloseActiveEditor");
     }
