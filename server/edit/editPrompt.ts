@@ -9,6 +9,7 @@
  * lines it repeated from above or below the selection dropped, and the code re-indented to where it goes.
  */
 import type { ChatMessage } from "../protocol";
+import { indentOf, trimBlankLines } from "../lines";
 
 export interface EditInput {
   /** As the model should see it: the workspace-relative path, else the file name. */
@@ -89,9 +90,9 @@ export function buildEditPrompt(input: EditInput): EditPrompt {
 /** The new lines for the marked range, from the model's answer (see the file comment). */
 export function extractEdit(answer: string, prompt: EditPrompt): string {
   let code = codeOf(answer.replace(/\r\n?/g, "\n")).filter((l) => !isMarker(l));
-  code = trimBlank(code);
+  code = trimBlankLines(code);
   code = dropRepeatedContext(code, prompt);
-  code = trimBlank(code);
+  code = trimBlankLines(code);
   return reindent(code, prompt.indent).join("\n");
 }
 
@@ -187,18 +188,6 @@ function reindent(code: string[], indent: string): string[] {
     const less = from.length - own.length;
     return indent.slice(0, Math.max(0, indent.length - less)) + l.slice(own.length);
   });
-}
-
-function indentOf(line: string): string {
-  return /^[ \t]*/.exec(line)![0];
-}
-
-function trimBlank(lines: string[]): string[] {
-  let a = 0;
-  let b = lines.length;
-  while (a < b && !lines[a].trim()) a++;
-  while (b > a && !lines[b - 1].trim()) b--;
-  return lines.slice(a, b);
 }
 
 function takeLast(lines: string[], maxLines: number, maxChars: number): string[] {

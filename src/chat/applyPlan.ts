@@ -20,6 +20,8 @@
  * So is a block whose place is ambiguous or cannot be found: nothing is deleted or duplicated by a guess.
  */
 
+import { indentOf, trimBlankLines } from "../../server/lines";
+
 export interface ApplyEdit {
   /** zero-based, end exclusive; startLine === endLine inserts before startLine */
   startLine: number;
@@ -67,7 +69,7 @@ export function leavesCodeOut(code: string): boolean {
 }
 
 export function planApply(code: string, target: ApplyTarget): ApplyPlan {
-  const block = trimBlankEnds(code.replace(/\r\n?/g, "\n").split("\n"));
+  const block = trimBlankLines(code.replace(/\r\n?/g, "\n").split("\n"));
   if (!block.length) return refuse("The code block is empty.");
   if (leavesCodeOut(block.join("\n"))) return refuse(REFUSE_ELIDED);
   const lines = target.text.replace(/\r\n?/g, "\n").split("\n");
@@ -234,7 +236,7 @@ function replaceConstruct(block: string[], loc: Located, lines: string[], cursor
             `The code block's \u201c${clip(block[seg.header].trim())}\u201d leaves out \u201c${clip(lines[missing[0]].trim())}\u201d${missing.length > 1 ? ` and ${missing.length - 1} more` : ""}, so applying it would delete them. Ask for the complete code, or select the code it replaces and press Apply again.`,
           );
         }
-        const inner = trimBlankEnds(block.slice(blockBody.from, blockBody.to));
+        const inner = trimBlankLines(block.slice(blockBody.from, blockBody.to));
         if (!inner.length) return [];
         const memberIndent = fileMembers.length ? indentOf(lines[fileMembers[0]]) : indentOf(lines[at]) + "  ";
         return place(inner, lines, { from: fileBody.from, to: fileBody.to, memberIndent, appendAt: lastNonBlankIn(lines, fileBody) + 1 }, cursorLine, depth + 1);
@@ -553,18 +555,6 @@ function reindent(block: string[], indent: string): string[] {
     if (!l.trim()) return "";
     return l.startsWith(from) ? indent + l.slice(from.length) : indent + l.trimStart();
   });
-}
-
-function indentOf(line: string): string {
-  return /^[ \t]*/.exec(line)![0];
-}
-
-function trimBlankEnds(lines: string[]): string[] {
-  let a = 0;
-  let b = lines.length;
-  while (a < b && !lines[a].trim()) a++;
-  while (b > a && !lines[b - 1].trim()) b--;
-  return lines.slice(a, b);
 }
 
 function nextNonBlank(lines: string[], from: number): number | undefined {

@@ -46,6 +46,30 @@ function folder(dir: string, name: string, file: string, text: string): Workspac
   return { uri: pathToFileURL(path.join(root, dir)).href, name };
 }
 
+/** A host on these folders (tiny models, completions not reused), its logs, and the prompt of its last completion. */
+async function startHost(name: string, models: { text: string }, folders: WorkspaceFolder[]) {
+  const promptLog = path.join(root, `prompts-${name}.jsonl`);
+  const logs: LogParams[] = [];
+  const settings = { model: models.text, mmproj: "", drafter: "", threads: 2, contextSize: 32768, completion: { ...DEFAULT_SETTINGS.completion, reuse: false } };
+  const host = await HostProcess.start({
+    serverModule: (assertBuilt(), SERVER_MODULE),
+    workspaceFolders: folders,
+    storageDir: path.join(root, `storage-${name}`),
+    settings,
+    env: { ...process.env, HEARTH_PROMPT_LOG: promptLog },
+    onLog: (l) => logs.push(l),
+  });
+  cleanup.push(() => host.dispose());
+  const waitForLog = async (re: RegExp, from: number) => {
+    await expect.poll(() => logs.slice(from).some((l) => re.test(l.message)), { timeout: 60_000, interval: 50 }).toBe(true);
+  };
+  /** The prompt of the last completion (not a warm-up or a prime: those generate nothing). */
+  const lastPrompt = () =>
+    fs.readFileSync(promptLog, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { endpoint: string; n_predict?: number; prompt?: string })
+      .filter((e) => e.endpoint === "/completion" && e.n_predict !== 0).at(-1)!.prompt!;
+  return { host, logs, settings, waitForLog, lastPrompt };
+}
+
 describe("a multi-root workspace", () => {
   it("gives a completion in the second folder's file the other folder's files, and follows folders added and removed", async () => {
     const tiny = await writeTinyModels(path.join(root, "models"));
@@ -54,24 +78,7 @@ describe("a multi-root workspace", () => {
     const current = path.join(root, "api-server", "src", "handler.ts");
     fs.writeFileSync(current, "import type { Order } from './orders';\nexport const total = (o: Order) => \n");
 
-    const promptLog = path.join(root, "prompts.jsonl");
-    const logs: LogParams[] = [];
-    const host = await HostProcess.start({
-      serverModule: (assertBuilt(), SERVER_MODULE),
-      workspaceFolders: [frontend, backend],
-      storageDir: path.join(root, "storage"),
-      settings: { model: tiny.text, mmproj: "", drafter: "", threads: 2, contextSize: 32768, completion: { ...DEFAULT_SETTINGS.completion, reuse: false } },
-      env: { ...process.env, HEARTH_PROMPT_LOG: promptLog },
-      onLog: (l) => logs.push(l),
-    });
-    cleanup.push(() => host.dispose());
-    const waitForLog = async (re: RegExp, from: number) => {
-      await expect.poll(() => logs.slice(from).some((l) => re.test(l.message)), { timeout: 60_000, interval: 50 }).toBe(true);
-    };
-    /** The prompt of the last completion (not a warm-up or a prime: those generate nothing). */
-    const lastPrompt = () =>
-      fs.readFileSync(promptLog, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { endpoint: string; n_predict?: number; prompt?: string })
-        .filter((e) => e.endpoint === "/completion" && e.n_predict !== 0).at(-1)!.prompt!;
+    const { host, logs, waitForLog, lastPrompt } = await startHost("folders", tiny, [frontend, backend]);
 
     await host.connection.sendRequest(LoadModelRequest);
     await waitForLog(/workspace prefix warmed up: \d+ tokens/, 0);
@@ -122,24 +129,7 @@ describe("a multi-root workspace", () => {
     const current = path.join(root, "ignore-api", "src", "handler.ts");
     fs.writeFileSync(current, "import { connect } from './db';\nexport const open = () => \n");
 
-    const promptLog = path.join(root, "prompts-ignore.jsonl");
-    const logs: LogParams[] = [];
-    const settings = { model: tiny.text, mmproj: "", drafter: "", threads: 2, contextSize: 32768, completion: { ...DEFAULT_SETTINGS.completion, reuse: false } };
-    const host = await HostProcess.start({
-      serverModule: (assertBuilt(), SERVER_MODULE),
-      workspaceFolders: [frontend, backend],
-      storageDir: path.join(root, "storage-ignore"),
-      settings,
-      env: { ...process.env, HEARTH_PROMPT_LOG: promptLog },
-      onLog: (l) => logs.push(l),
-    });
-    cleanup.push(() => host.dispose());
-    const waitForLog = async (re: RegExp, from: number) => {
-      await expect.poll(() => logs.slice(from).some((l) => re.test(l.message)), { timeout: 60_000, interval: 50 }).toBe(true);
-    };
-    const lastPrompt = () =>
-      fs.readFileSync(promptLog, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { endpoint: string; n_predict?: number; prompt?: string })
-        .filter((e) => e.endpoint === "/completion" && e.n_predict !== 0).at(-1)!.prompt!;
+    const { host, logs, settings, waitForLog, lastPrompt } = await startHost("ignore", tiny, [frontend, backend]);
     const uri = pathToFileURL(current).href;
     await host.connection.sendNotification(DidOpenTextDocumentNotification.type, {
       textDocument: { uri, languageId: "typescript", version: 1, text: fs.readFileSync(current, "utf8") },
