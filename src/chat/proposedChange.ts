@@ -65,6 +65,11 @@ export class ProposedChanges implements vscode.TextDocumentContentProvider, vsco
     return this.proposedText(uri) ?? "";
   }
 
+  /** Why `doc` cannot be changed (a read-only file or file system), if it cannot: ask before any model runs. */
+  readOnly(doc: vscode.TextDocument, source: ProposalSource): Promise<string | undefined> {
+    return readOnlyReason(describeTarget(doc).file, source);
+  }
+
   /** The file's text as a proposal would make it (undefined once it is applied or discarded). */
   proposedText(uri: vscode.Uri): string | undefined {
     return this.proposals.get(uri.toString())?.proposed;
@@ -95,7 +100,7 @@ export class ProposedChanges implements vscode.TextDocumentContentProvider, vsco
     opts: { streaming?: boolean } = {},
   ): Promise<{ proposed: vscode.Uri } | { problem: string }> {
     const where = describeTarget(doc);
-    const readOnly = await readOnlyReason(where.file);
+    const readOnly = await readOnlyReason(where.file, source);
     if (readOnly) return { problem: readOnly };
     const label = wholeFile ? `${where.name}, ${where.cell ? "the whole cell" : "the whole file"}` : `${where.name}, ${lineSpans(planned)}`;
     const uri = vscode.Uri.from({ scheme: PROPOSED_SCHEME, path: `/${this.next++}/${path.basename(doc.uri.path) || "untitled"}` });
@@ -283,9 +288,9 @@ function describeTarget(doc: vscode.TextDocument): { name: string; file: vscode.
  * (minus `files.readonlyExclude`), or no write permission with `files.readonlyFromPermissions`. An edit through
  * the API would still change its editor, but the change could never be saved: it is refused before the diff.
  */
-async function readOnlyReason(file: vscode.Uri): Promise<string | undefined> {
+async function readOnlyReason(file: vscode.Uri, source: ProposalSource): Promise<string | undefined> {
   if (file.scheme === "untitled") return undefined;
-  const reason = `${path.basename(file.path)} is read-only, so Hearth cannot change it. Copy the code, or make the file writable and press Apply again.`;
+  const reason = `${path.basename(file.path)} is read-only, so Hearth cannot change it. Make the file writable, then ${source.again.charAt(0).toLowerCase()}${source.again.slice(1)}`;
   if (vscode.workspace.fs.isWritableFileSystem(file.scheme) === false) return reason;
   const stat = await Promise.resolve(vscode.workspace.fs.stat(file)).catch(() => undefined);
   if (stat?.permissions !== undefined && (stat.permissions & vscode.FilePermission.Readonly) !== 0) return reason;

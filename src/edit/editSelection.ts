@@ -84,6 +84,8 @@ export async function editSelection(host: EditBackend, changes: ProposedChanges,
   if (isSecretPath(doc.uri.path)) {
     return tell("warning", `${name} looks like a secrets file (keys, credentials or environment variables): Hearth keeps it out of every prompt, so it cannot edit it.`);
   }
+  const readOnly = await changes.readOnly(doc, SOURCE);
+  if (readOnly) return tell("warning", readOnly);
   const target: EditTarget | undefined =
     args.startLine !== undefined && args.endLine !== undefined
       ? { startLine: args.startLine, endLine: Math.min(args.endLine, doc.lineCount), insert: args.startLine === args.endLine }
