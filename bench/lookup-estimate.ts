@@ -37,7 +37,7 @@ const OUT = arg("out", path.join(REPO, "bench", "results", "lookup-estimate.md")
 const SIZES_N = [2, 3, 4, 6, 12];
 const SIZES_M = [3, 8, 16];
 
-type Tok = number;
+export type Tok = number;
 
 // ---------------------------------------------------------------------------------------------------------
 // ngram-simple: port of common_ngram_simple_draft (common/ngram-map.cpp), with the search over the static
@@ -45,7 +45,7 @@ type Tok = number;
 // n-gram lies before every dynamic one).
 // ---------------------------------------------------------------------------------------------------------
 
-class StaticIndex {
+export class StaticIndex {
   /** per n: n-gram key -> largest start j (1 <= j <= L - n) */
   private maps = new Map<number, Map<string, number>>();
   constructor(readonly toks: Tok[]) {}
@@ -62,7 +62,7 @@ class StaticIndex {
 }
 
 /** tokens = static (indexed, length L) ++ dyn; returns the draft (possibly empty). */
-function ngramSimpleDraft(stat: StaticIndex | null, dyn: Tok[], sampled: Tok, n: number, m: number): Tok[] {
+export function ngramSimpleDraft(stat: StaticIndex | null, dyn: Tok[], sampled: Tok, n: number, m: number): Tok[] {
   const L = stat ? stat.toks.length : 0;
   const cur = L + dyn.length;
   const at = (i: number) => (i < L ? stat!.toks[i] : dyn[i - L]);
@@ -109,7 +109,7 @@ function lcgHash(tokens: ArrayLike<Tok>, start: number, len: number): number {
   return h;
 }
 
-class NgramMap {
+export class NgramMap {
   keys: MapKey[] = [];
   size_last_begin = 0;
   last_draft_created = false;
@@ -277,7 +277,7 @@ class NgramMap {
 // decoding simulation
 // ---------------------------------------------------------------------------------------------------------
 
-interface Stats {
+export interface Stats {
   points: number;
   tokens: number;
   passes: number;
@@ -286,10 +286,10 @@ interface Stats {
   draftTokens: number;
   accepted: number;
 }
-const newStats = (): Stats => ({ points: 0, tokens: 0, passes: 0, rounds: 0, drafted: 0, draftTokens: 0, accepted: 0 });
+export const newStats = (): Stats => ({ points: 0, tokens: 0, passes: 0, rounds: 0, drafted: 0, draftTokens: 0, accepted: 0 });
 
 /** draftFn(history-without-sampled as dyn tokens appended to the prompt, sampled, maxDraft) */
-function simulate(truth: Tok[], nPredict: number, st: Stats, draftFn: (gen: Tok[], sampled: Tok, cap: number) => Tok[], acceptFn?: (n: number) => void): void {
+export function simulate(truth: Tok[], nPredict: number, st: Stats, draftFn: (gen: Tok[], sampled: Tok, cap: number) => Tok[], acceptFn?: (n: number) => void): void {
   const gen: Tok[] = [truth[0]];
   st.points++;
   st.passes++;
@@ -513,7 +513,10 @@ async function main() {
   await model.dispose();
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+// (bench/lookup-edit-estimate.ts imports the lookups and the simulation: run only as a script)
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
