@@ -467,6 +467,19 @@ export interface CompletionStatsParams {
 export const CompletionStatsNotification = new NotificationType<CompletionStatsParams>("hearth/completionStats");
 
 /**
+ * Sent instead of `hearth/completionStats` when an inline completion failed (the engine stopped, the code around
+ * the cursor is more than the context…): the request itself answers with no items, since a client would show a
+ * failed `textDocument/inlineCompletion` as a raw error on every keystroke (vscode-languageclient does, as a
+ * toast). The client shows the sentence where it shows completion state (VS Code: the status bar, until the next
+ * completion that runs). A cancelled completion still fails as RequestCancelled and sends nothing.
+ */
+export interface CompletionFailedParams {
+  uri: string;
+  error: HearthError;
+}
+export const CompletionFailedNotification = new NotificationType<CompletionFailedParams>("hearth/completionFailed");
+
+/**
  * The workspace prefix the host keeps evaluated in the engine for completions (and workspace chat): sent when
  * a warm-up starts and when it ends, for the status bar tooltip.
  */

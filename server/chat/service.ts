@@ -93,8 +93,20 @@ export class ChatService {
     }
     // The chat template's prompt replaces whatever workspace prompt the chat slot held.
     this.chatSlot.slot.record(NOT_A_WORKSPACE_PROMPT);
-    const result = await this.stream(opts, (o) => loaded.client.chat(body, o));
+    const result = await this.stream(opts, (o) => loaded.client.chat(body, o)).catch((err: unknown) => {
+      throw contextTooLong(err, "This conversation", "start a new chat or send less") ?? err;
+    });
     return { text: result.text, stats: result.stats, mediaTokens };
+  }
+
+  /**
+   * The prompt tokens a plain chat of `messages` takes, by the engine's own tokenizer and chat template; undefined
+   * where the engine cannot count them (an OpenAI-compatible endpoint, a llama-server without the route).
+   */
+  async countTokens(messages: ChatMessage[], signal?: AbortSignal): Promise<number | undefined> {
+    const loaded = await this.models.ensureLoaded();
+    if (loaded.info.api === "openai") return undefined;
+    return loaded.client.countChatTokens({ messages: messages.map(toEngineMessage) }, signal).catch(() => undefined);
   }
 
   /**
@@ -312,6 +324,20 @@ function checkMediaParts(messages: ChatMessage[]): void {
       throw new HearthFailure({ code: "unsupported-media", message: "The attached audio is not wav, mp3 or flac (its content does not match any of them)." });
     }
   }
+}
+
+/**
+ * llama-server's refusal of a prompt longer than the context ("request (8361 tokens) exceeds the available
+ * context size (8192 tokens), try increasing it") as a sentence about `what` ("This conversation") with `advice`
+ * ("start a new chat or send less"), or undefined for any other failure.
+ */
+export function contextTooLong(err: unknown, what: string, advice: string): HearthFailure | undefined {
+  if (!(err instanceof EngineHttpError)) return undefined;
+  const m = /request \((\d+) tokens\) exceeds the available context size \((\d+) tokens\)/i.exec(err.message);
+  if (!m && !/exceeds the available context size/i.test(err.message)) return undefined;
+  const n = (s: string) => Number(s).toLocaleString("en-US");
+  const size = m ? `${what} is ${n(m[1])} tokens, more than the model's ${n(m[2])}-token context` : `${what} is more than the model's context`;
+  return new HearthFailure("context-too-long", `${size}: ${advice}, or raise hearth.contextSize (--ctx) if memory allows.`);
 }
 
 /** The engine could not decode an image or audio whose format looked right (truncated, damaged): say so. */

@@ -4,14 +4,20 @@
  *
  * The diff is split by file. A secrets file's changes never go in (only that it changed); a file whose changes
  * are long (a lock file, generated code) goes in as its header and a line count; the rest is cut at a budget
- * that leaves the model room to answer, the files left out named. Recent commit subjects go along so the
- * message follows the repository's style (Conventional Commits, a ticket prefix, tense).
+ * that follows the model's context and leaves room for the answer, the files left out named. Recent commit
+ * subjects go along so the message follows the repository's style (Conventional Commits, a ticket prefix, tense).
  */
 import type { ChatMessage } from "../protocol";
 import { isSecretPath } from "../secrets";
 
 /** The most diff text one prompt carries: ~7K tokens, a minute or two of prefill for the 12B on a laptop CPU. */
 export const MAX_DIFF_CHARS = 24_000;
+/** Characters per token assumed for the budget: below code's usual 3–4, so a dense diff still fits. */
+const CHARS_PER_TOKEN = 2.5;
+/** Tokens of the chat template around the messages (turn markers, BOS). */
+const TEMPLATE_TOKENS = 32;
+/** The most characters the list of files left out takes (the rest are counted, not named). */
+const MAX_LEFT_OUT_CHARS = 1_000;
 /** One file's changes longer than this go in as a summary line (lock files, generated code, data). */
 const MAX_FILE_CHARS = 8_000;
 
@@ -32,6 +38,8 @@ export interface CommitPrompt {
   messages: ChatMessage[];
   /** files whose changes are not in the prompt, and why */
   omitted: { path: string; reason: "secret" | "long" | "budget" }[];
+  /** characters of diff in the prompt */
+  diffChars: number;
 }
 
 /** Splits a `git diff` into its files (text before the first `diff --git` is dropped). */
@@ -60,7 +68,17 @@ function unquote(p: string): string {
   return p.replace(/\t.*$/, "").replace(/^"(.*)"$/, "$1");
 }
 
-export function buildCommitPrompt(diff: string, recentSubjects: readonly string[] = []): CommitPrompt {
+/**
+ * The diff characters a prompt may carry in a `contextSize`-token context with `maxTokens` for the answer: what is
+ * left after the prompt's other text (system prompt, subjects, the list of files left out), at most MAX_DIFF_CHARS.
+ */
+export function commitDiffBudget(contextSize: number, maxTokens: number, recentSubjects: readonly string[] = []): number {
+  const other = COMMIT_SYSTEM_PROMPT.length + subjectsText(recentSubjects).length + FRAME_CHARS + MAX_LEFT_OUT_CHARS;
+  const fits = Math.floor((contextSize - maxTokens - TEMPLATE_TOKENS) * CHARS_PER_TOKEN) - other;
+  return Math.max(0, Math.min(MAX_DIFF_CHARS, fits));
+}
+
+export function buildCommitPrompt(diff: string, recentSubjects: readonly string[] = [], maxDiffChars = MAX_DIFF_CHARS): CommitPrompt {
   const omitted: CommitPrompt["omitted"] = [];
   const shown: string[] = [];
   let used = 0;
@@ -74,22 +92,21 @@ export function buildCommitPrompt(diff: string, recentSubjects: readonly string[
       omitted.push({ path: f.path, reason: "long" });
       part = `${head}(${countChanged(f.text)} changed lines: not shown)\n`;
     }
-    if (used + part.length > MAX_DIFF_CHARS) {
+    if (used + part.length > maxDiffChars) {
       omitted.push({ path: f.path, reason: "budget" });
       continue;
     }
     used += part.length;
     shown.push(part);
   }
-  const subjects = recentSubjects.map((s) => s.split("\n")[0].trim()).filter(Boolean).slice(0, 10);
   const budgetLeft = omitted.filter((o) => o.reason === "budget").map((o) => o.path);
   const user = [
-    subjects.length ? `Recent commit subjects in this repository:\n${subjects.map((s) => `- ${s}`).join("\n")}\n` : "",
+    subjectsText(recentSubjects),
     "The changes:",
     "```diff",
     shown.join("").trimEnd(),
     "```",
-    budgetLeft.length ? `\nAlso changed (not shown): ${budgetLeft.join(", ")}` : "",
+    budgetLeft.length ? `\nAlso changed (not shown): ${leftOutList(budgetLeft)}` : "",
     "\nWrite the commit message.",
   ]
     .filter((l) => l !== "")
@@ -100,7 +117,31 @@ export function buildCommitPrompt(diff: string, recentSubjects: readonly string[
       { role: "user", content: user },
     ],
     omitted,
+    diffChars: used,
   };
+}
+
+/** The user message's text besides the diff, the subjects and the files left out (see buildCommitPrompt). */
+const FRAME_CHARS = "The changes:\n```diff\n\n```\n\nAlso changed (not shown): \n\nWrite the commit message.".length;
+
+function subjectsText(recentSubjects: readonly string[]): string {
+  const subjects = recentSubjects.map((s) => s.split("\n")[0].trim()).filter(Boolean).slice(0, 10);
+  return subjects.length ? `Recent commit subjects in this repository:\n${subjects.map((s) => `- ${s}`).join("\n")}\n` : "";
+}
+
+/** The files left out for the budget, named up to MAX_LEFT_OUT_CHARS (so the list cannot outgrow the context). */
+function leftOutList(paths: readonly string[]): string {
+  const named: string[] = [];
+  let length = 0;
+  // (20: room for ", and N more")
+  for (const p of paths) {
+    if (length + p.length + 2 > MAX_LEFT_OUT_CHARS - 20) break;
+    named.push(p);
+    length += p.length + 2;
+  }
+  const rest = paths.length - named.length;
+  if (!rest) return named.join(", ");
+  return named.length ? `${named.join(", ")}, and ${rest} more` : `${rest} files`;
 }
 
 /** The header lines of a file's diff (up to its first hunk). */

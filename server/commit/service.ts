@@ -5,13 +5,51 @@
 import type { ChatService, GenerateOptions } from "../chat/service";
 import { HearthFailure } from "../errors";
 import type { CommitMessageParams, CommitMessageResult } from "../protocol";
-import { buildCommitPrompt, extractCommitMessage, splitDiff } from "./commitPrompt";
+import { buildCommitPrompt, commitDiffBudget, extractCommitMessage, splitDiff, type CommitPrompt } from "./commitPrompt";
 
-export async function writeCommitMessage(chat: ChatService, params: Pick<CommitMessageParams, "diff" | "recentSubjects">, opts: GenerateOptions): Promise<CommitMessageResult> {
+/** Tokens the message may take unless the request says otherwise. */
+const DEFAULT_MAX_TOKENS = 256;
+/** Times the diff is cut again when the engine counts more tokens than the estimate allowed for. */
+const REFITS = 2;
+
+export async function writeCommitMessage(
+  chat: ChatService,
+  params: Pick<CommitMessageParams, "diff" | "recentSubjects">,
+  opts: GenerateOptions,
+  /** The loaded model's context (tokens): the diff shown is cut to fit it with the answer. */
+  contextSize: number,
+): Promise<CommitMessageResult> {
   if (!splitDiff(params.diff ?? "").length) {
     throw new HearthFailure("invalid-request", "There are no changes to describe: stage the changes to commit (or change a tracked file) first.");
   }
-  const prompt = buildCommitPrompt(params.diff, params.recentSubjects ?? []);
-  const result = await chat.chat(prompt.messages, { ...opts, maxTokens: opts.maxTokens ?? 256, temperature: opts.temperature ?? 0.3 });
+  const maxTokens = opts.maxTokens ?? DEFAULT_MAX_TOKENS;
+  const subjects = params.recentSubjects ?? [];
+  const prompt = await fittedPrompt(chat, params.diff, subjects, contextSize - maxTokens, commitDiffBudget(contextSize, maxTokens, subjects), opts.signal);
+  const result = await chat.chat(prompt.messages, { ...opts, maxTokens, temperature: opts.temperature ?? 0.3 }).catch((err: unknown) => {
+    // The budget assumes 2.5 characters per token: a diff of unusual text (non-Latin, binary-like) can need more.
+    if (err instanceof HearthFailure && err.code === "context-too-long") {
+      throw new HearthFailure(
+        "context-too-long",
+        `The staged changes do not fit the model's context (${contextSize.toLocaleString("en-US")} tokens) even cut down: commit fewer files at a time, or raise hearth.contextSize (--ctx) if memory allows.`,
+      );
+    }
+    throw err;
+  });
   return { message: extractCommitMessage(result.text), text: result.text, omitted: prompt.omitted, stats: result.stats };
+}
+
+/**
+ * The prompt with the diff cut to `budget` characters, then, when the engine counts more than `room` tokens
+ * (the budget assumes 2.5 characters a token; text in other scripts or dense data takes more), cut again in
+ * proportion: one tokenization, milliseconds beside the prefill it saves from failing.
+ */
+async function fittedPrompt(chat: ChatService, diff: string, subjects: string[], room: number, budget: number, signal?: AbortSignal): Promise<CommitPrompt> {
+  let prompt = buildCommitPrompt(diff, subjects, budget);
+  for (let i = 0; i < REFITS && prompt.diffChars > 0; i++) {
+    const tokens = await chat.countTokens(prompt.messages, signal);
+    if (tokens === undefined || tokens <= room) break;
+    // (the whole prompt's ratio applied to the diff alone: a little more cut than needed)
+    prompt = buildCommitPrompt(diff, subjects, Math.floor((prompt.diffChars * room * 0.95) / tokens));
+  }
+  return prompt;
 }

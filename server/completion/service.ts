@@ -10,7 +10,7 @@
 import type { StreamResult } from "../engine/client";
 import type { LoadedModel, ModelManager } from "../models/manager";
 import type { GenerationStats } from "../protocol";
-import { GEMMA4_MESSAGE_DELIMITERS, layoutCompletionPrompt, splitBoundaries, workspacePrefixEnds, type CompletionInput, type CompletionPrompt } from "./layout";
+import { GEMMA4_MESSAGE_DELIMITERS, layoutCompletionPrompt, splitBoundaries, windowAroundCursor, workspacePrefixEnds, type CompletionInput, type CompletionPrompt } from "./layout";
 import { postprocessCompletion } from "./postprocess";
 import type { PrefixTokens } from "./prefixTokens";
 import { CompletionReuse, type ReuseContext } from "./reuse";
@@ -25,6 +25,8 @@ const MAX_PREDICT_MS = 3000;
 const OWN_PREFIX_TOKENS = 2048;
 /** Characters per token for that estimate (the workspace index's default). */
 const CHARS_PER_TOKEN = 3.5;
+/** Characters per token assumed when fitting a prompt to the context: fewer than code's usual, to be safe. */
+const FIT_CHARS_PER_TOKEN = 3;
 
 export interface CompletionRequest extends CompletionInput {
   /** Overrides the settings (the CLI's --max-tokens, tests' determinism). */
@@ -160,7 +162,8 @@ export class CompletionService {
    * (the CLI's one-shot completion) the completion evaluates its whole prompt.
    */
   private layoutFor(req: CompletionRequest, loaded: LoadedModel): CompletionPrompt {
-    const layout = layoutCompletionPrompt(req, { fim: loaded.fim });
+    const maxTokens = req.maxTokens ?? this.models.getSettings().completion.maxTokens;
+    const layout = fittingLayout(req, loaded, maxTokens);
     const chunks = req.workspaceChunks;
     const stable = layout.prompt.slice(0, layout.volatileStart);
     if (!chunks?.length || !this.slot?.filling || this.slot.startsWith(stable)) return layout;
@@ -169,7 +172,7 @@ export class CompletionService {
     let k = 0;
     while (k < chunks.length && ends[k] <= held) k++;
     const missingTokens = (ends[chunks.length - 1] - (k ? ends[k - 1] : 0)) / CHARS_PER_TOKEN;
-    return missingTokens <= OWN_PREFIX_TOKENS ? layout : layoutCompletionPrompt({ ...req, workspaceChunks: chunks.slice(0, k) }, { fim: loaded.fim });
+    return missingTokens <= OWN_PREFIX_TOKENS ? layout : fittingLayout({ ...req, workspaceChunks: chunks.slice(0, k) }, loaded, maxTokens);
   }
 
   /**
@@ -216,6 +219,21 @@ export class CompletionService {
       if (this.priming === own) this.priming = undefined;
     }
   }
+}
+
+/**
+ * The layout, its window around the cursor cut down when the prompt would not fit the context with the answer
+ * (a long file at a small hearth.contextSize: the engine refuses a prompt longer than its context). At the
+ * usual sizes the prompt is the default window's, unchanged (saved prefixes and reused answers are keyed by it).
+ */
+function fittingLayout(req: CompletionInput, loaded: Pick<LoadedModel, "fim" | "contextSize">, maxTokens: number): CompletionPrompt {
+  const layout = layoutCompletionPrompt(req, { fim: loaded.fim });
+  const budget = Math.floor((loaded.contextSize - maxTokens) * FIT_CHARS_PER_TOKEN);
+  if (layout.prompt.length <= budget) return layout;
+  const window = windowAroundCursor(req);
+  const room = Math.max(0, budget - (layout.prompt.length - window.prefix.length - window.suffix.length));
+  // (the default window's split: 32K characters before the cursor, 8K after)
+  return layoutCompletionPrompt(req, { fim: loaded.fim, maxPrefixChars: Math.floor(room * 0.8), maxSuffixChars: Math.floor(room * 0.2) });
 }
 
 /** What prime() did: undefined stats when the slot already held that prompt. */

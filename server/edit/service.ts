@@ -2,11 +2,11 @@
  * `hearth/editCode`: the new code for some lines of a document, from an instruction. The prompt and the
  * reading of the answer are editPrompt.ts; this runs it as a chat, on top of the workspace prefix when the
  * workspace goes with it (the chat slot keeps that prefix evaluated, so only the file's lines and the
- * instruction are prefilled).
+ * instruction are prefilled) and fits the context with it.
  */
 import type { ChatService, GenerateOptions, WorkspaceChunks } from "../chat/service";
 import { HearthFailure } from "../errors";
-import type { EditCodeResult, StreamChunk } from "../protocol";
+import type { ChatMessage, ChatResult, EditCodeResult, StreamChunk } from "../protocol";
 import { buildEditPrompt, extractEdit, type EditInput } from "./editPrompt";
 
 /** The most a selection may hold: the model writes it all again, so more would take minutes on a laptop. */
@@ -17,6 +17,8 @@ export interface EditRequest extends EditInput {
   lineCount: number;
   /** The workspace to answer with, or undefined for the file alone. */
   workspace?: () => Promise<WorkspaceChunks>;
+  /** The loaded model's context (tokens), for the sentence when the edit does not fit it. */
+  contextSize: number;
 }
 
 /** How often the code read from the answer so far goes out with the streamed text. */
@@ -44,9 +46,35 @@ export async function editCode(chat: ChatService, req: EditRequest, opts: Omit<G
     maxTokens: opts.maxTokens ?? Math.min(8192, Math.ceil(selectedChars / 3) + 512),
     temperature: opts.temperature ?? 0.2,
   };
-  const result = req.workspace ? await chat.chatWithWorkspace(prompt.messages, await req.workspace(), options) : await chat.chat(prompt.messages, options);
-  return { code: extractEdit(result.text, prompt), text: result.text, workspace: !!req.workspace, stats: result.stats };
+  const { result, workspace } = await run(chat, req, prompt.messages, options);
+  return { code: extractEdit(result.text, prompt), text: result.text, workspace, stats: result.stats };
 }
+
+/**
+ * The edit as a chat: with the workspace when it goes, else (or when the workspace and the edit do not fit the
+ * context together) on the file alone, whose prompt has the lines around the selection anyway.
+ */
+async function run(chat: ChatService, req: EditRequest, messages: ChatMessage[], options: GenerateOptions): Promise<{ result: ChatResult; workspace: boolean }> {
+  if (req.workspace) {
+    try {
+      return { result: await chat.chatWithWorkspace(messages, await req.workspace(), options), workspace: true };
+    } catch (err) {
+      // (refused before anything was generated: the file-alone answer streams from the start)
+      if (!tooLong(err)) throw err;
+    }
+  }
+  try {
+    return { result: await chat.chat(messages, options), workspace: false };
+  } catch (err) {
+    if (!tooLong(err)) throw err;
+    throw new HearthFailure(
+      "context-too-long",
+      `The selection and the lines around it do not fit the model's context (${req.contextSize.toLocaleString("en-US")} tokens): select fewer lines, or raise hearth.contextSize.`,
+    );
+  }
+}
+
+const tooLong = (err: unknown) => err instanceof HearthFailure && err.code === "context-too-long";
 
 function checkRequest(req: EditRequest): void {
   const { startLine: start, endLine: end, lineCount } = req;

@@ -1,7 +1,8 @@
 /**
  * The LSP face of the host: standard document sync and `textDocument/inlineCompletion`, plus Hearth's
  * custom methods from protocol.ts. Handlers only translate between LSP and the services; every error
- * leaves as a ResponseError carrying a {@link HearthError} so clients can show the same sentence.
+ * leaves as a ResponseError carrying a {@link HearthError} so clients can show the same sentence, except an
+ * inline completion's, which goes as `hearth/completionFailed` beside an answer without items.
  */
 import {
   DidChangeWatchedFilesNotification,
@@ -28,8 +29,8 @@ import {
 import { TextDocument } from "vscode-languageserver-textdocument";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { ChatService, type WorkspaceChunks } from "../chat/service";
-import { CompletionService, type CompletionRequest } from "../completion/service";
+import { ChatService, contextTooLong, type WorkspaceChunks } from "../chat/service";
+import { CompletionService, type CompletionOutcome, type CompletionRequest } from "../completion/service";
 import { RequestCancelledError } from "../engine/client";
 import { HearthFailure, toHearthError } from "../errors";
 import { ModelManager } from "../models/manager";
@@ -38,6 +39,7 @@ import {
   CheckModelRequest,
   CommitMessageRequest,
   EditCodeRequest,
+  CompletionFailedNotification,
   CompletionStatsNotification,
   DownloadModelRequest,
   ExplainImageRequest,
@@ -224,7 +226,8 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     activeFile = fileOf(doc.uri);
     cursor = { uri: params.textDocument.uri, position: params.position };
     clearTimeout(primeTimer);
-    const outcome = await guard(token, async (signal) => completions.complete(await completionRequest(doc, params.position), signal));
+    const outcome = await completeOrTell(params.textDocument.uri, token, async (signal) => completions.complete(await completionRequest(doc, params.position), signal));
+    if (!outcome) return { items: [] };
     void connection.sendNotification(CompletionStatsNotification, {
       uri: params.textDocument.uri,
       stats: outcome.stats,
@@ -233,6 +236,26 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     if (!outcome.text) return { items: [] };
     return { items: [InlineCompletionItem.create(outcome.text, undefined, { start: params.position, end: params.position })] };
   });
+
+  /**
+   * Runs a completion; a failure (other than a cancellation, which stays a RequestCancelled error) goes to the
+   * client as `hearth/completionFailed` and leaves undefined: a client shows a failed inline completion request
+   * as a raw error on each keystroke (vscode-languageclient: a toast its middleware never sees).
+   */
+  async function completeOrTell(uri: string, token: CancellationToken, run: (signal: AbortSignal) => Promise<CompletionOutcome>): Promise<CompletionOutcome | undefined> {
+    try {
+      return await guard(token, (signal) =>
+        run(signal).catch((err: unknown) => {
+          throw contextTooLong(err, "The completion's prompt (the code around the cursor and the workspace)", "lower hearth.workspace.maxTokens") ?? err;
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ResponseError && err.code === LSPErrorCodes.RequestCancelled) throw err;
+      const error = (err as ResponseError<HearthErrorData>).data?.hearth ?? toHearthError(err);
+      void connection.sendNotification(CompletionFailedNotification, { uri, error });
+      return undefined;
+    }
+  }
 
   /** What a completion at `position` in `doc` asks the model (also what prime() evaluates ahead of it). */
   async function completionRequest(doc: TextDocument, position: Position): Promise<CompletionRequest> {
@@ -299,6 +322,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
           endLine: params.endLine,
           instruction: params.instruction ?? "",
           workspace: withWorkspace ? chatWorkspaceChunks : undefined,
+          contextSize: loaded.contextSize,
         },
         { maxTokens: params.maxTokens, temperature: params.temperature, seed: params.seed, signal, onChunk: chunksTo(connection, params.partialResultToken) },
       );
@@ -306,9 +330,11 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   );
 
   connection.onRequest(CommitMessageRequest, (params, token) =>
-    guard(token, (signal) =>
-      writeCommitMessage(chat, params, { maxTokens: params.maxTokens, temperature: params.temperature, seed: params.seed, signal, onText: streamTo(connection, params.partialResultToken) }),
-    ),
+    guard(token, async (signal) => {
+      const { contextSize } = await need().ensureLoaded();
+      const opts = { maxTokens: params.maxTokens, temperature: params.temperature, seed: params.seed, signal, onText: streamTo(connection, params.partialResultToken) };
+      return writeCommitMessage(chat, params, opts, contextSize);
+    }),
   );
 
   /**

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CancellationTokenSource, DidOpenTextDocumentNotification, InlineCompletionRequest, LSPErrorCodes, ResponseError } from "vscode-languageserver-protocol";
 import {
   ChatRequest,
+  CompletionFailedNotification,
   EditCodeRequest,
   ExplainImageRequest,
   LoadModelRequest,
@@ -15,6 +16,7 @@ import {
   streamProgress,
   SummarizeAudioRequest,
   type ChatResult,
+  type CompletionFailedParams,
   type StreamChunk,
   type HearthErrorData,
   type MediaResult,
@@ -191,5 +193,46 @@ describe("host with a real engine", () => {
     expect(after.state).toBe("ready");
     expect(after.engine!.pid).not.toBe(before.engine!.pid);
     expect(after.engine!.restarts).toBe(1);
+  });
+});
+
+describe("host at a small context (4096 tokens)", () => {
+  let small: TinyHost;
+  beforeAll(async () => {
+    small = await startTinyHost({ model: models.text, mmproj: "", drafter: "", contextSize: 4096 }, { HEARTH_PROMPT_LOG: promptLog() });
+    await small.host.connection.sendRequest(LoadModelRequest);
+  });
+  afterAll(async () => {
+    await small?.host.dispose();
+  });
+
+  it("a completion whose prompt is more than the context answers with no items (no error for the client to show) and says why in hearth/completionFailed", async () => {
+    const uri = "file:///work/demo/huge.ts";
+    const text = Array.from({ length: 1200 }, (_, i) => `export function f${i}(a: number, b: string): string { return b.repeat(a) + "${i}"; }\n`).join("");
+    await small.host.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "typescript", version: 1, text } });
+    const failed = new Promise<CompletionFailedParams>((resolve) => {
+      const sub = small.host.connection.onNotification(CompletionFailedNotification, (p) => {
+        sub.dispose();
+        resolve(p);
+      });
+    });
+    const result = await small.host.connection.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position: { line: 800, character: 10 }, context: { triggerKind: 1 } });
+    expect(Array.isArray(result) ? result : result?.items).toEqual([]);
+    const f = await failed;
+    expect(f.uri).toBe(uri);
+    expect(f.error.code).toBe("context-too-long");
+    expect(f.error.message).toMatch(/^The completion's prompt .* is [\d,]+ tokens, more than the model's 4,096-token context: /);
+    // The window around the cursor was cut to fit at ~3 characters a token (the 12B's tokenizer takes more;
+    // the tiny vocabulary's ~1.5 does not fit even so).
+    const sent = fs.readFileSync(promptLog(), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.endpoint === "/completion").at(-1);
+    expect(String(sent.prompt).length).toBeLessThanOrEqual((4096 - 128) * 3);
+    expect(String(sent.prompt)).toContain("export function f799(");
+  });
+
+  it("a chat longer than the context fails with a sentence, not the engine's text", async () => {
+    const long = Array.from({ length: 800 }, (_, i) => `Line ${i} of a long pasted log: request handled.`).join("\n");
+    const err = (await small.host.stream(ChatRequest, { messages: [{ role: "user", content: long }], maxTokens: 8 }, () => {}).catch((e: unknown) => e)) as ResponseError<HearthErrorData>;
+    expect(err.data?.hearth.code).toBe("context-too-long");
+    expect(err.message).toMatch(/^This conversation is [\d,]+ tokens, more than the model's 4,096-token context: start a new chat or send less, or raise hearth\.contextSize/);
   });
 });

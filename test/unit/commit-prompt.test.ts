@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildCommitPrompt, extractCommitMessage, MAX_DIFF_CHARS, splitDiff } from "../../server/commit/commitPrompt";
+import { buildCommitPrompt, commitDiffBudget, extractCommitMessage, MAX_DIFF_CHARS, splitDiff } from "../../server/commit/commitPrompt";
 
 const code = `diff --git a/src/format.ts b/src/format.ts
 index 1111111..2222222 100644
@@ -63,6 +63,43 @@ describe("commit prompt", () => {
     const left = p.omitted.filter((o) => o.reason === "budget").map((o) => o.path);
     expect(left.length).toBeGreaterThan(0);
     expect(user).toContain(`Also changed (not shown): ${left.join(", ")}`);
+  });
+});
+
+describe("commit prompt budget", () => {
+  const many = Array.from({ length: 7 }, (_, i) => code.replaceAll("src/format.ts", `src/f${i}.ts`).replace("toFixed(2)", `toFixed(2) + "${"x".repeat(3000)}"`)).join("");
+
+  it("follows the model's context: the answer's tokens and the prompt's other text leave the rest to the diff, at ~2.5 characters a token", () => {
+    expect(commitDiffBudget(262_144, 256)).toBe(MAX_DIFF_CHARS);
+    const small = commitDiffBudget(8192, 256);
+    expect(small).toBeLessThan((8192 - 256) * 2.5);
+    expect(small).toBeGreaterThan((8192 - 256) * 2.5 - 3000);
+    // more answer, recent subjects: less diff
+    expect(commitDiffBudget(8192, 1024)).toBe(small - 768 * 2.5);
+    expect(commitDiffBudget(8192, 256, ["feat: a subject of the repository's history"])).toBeLessThan(small);
+    expect(commitDiffBudget(1024, 1024)).toBe(0);
+  });
+
+  it("a small budget shows the files that fit and names the others, the whole prompt within ~2.5 characters a token of the context", () => {
+    const budget = commitDiffBudget(4096, 256);
+    const p = buildCommitPrompt(many, [], budget);
+    const left = p.omitted.filter((o) => o.reason === "budget").map((o) => o.path);
+    expect(left.length).toBeGreaterThan(0);
+    expect(left.length).toBeLessThan(7);
+    const chars = p.messages.reduce((n, m) => n + (m.content as string).length, 0);
+    expect(chars).toBeLessThan((4096 - 256) * 2.5);
+    expect(p.messages[1].content).toContain(`Also changed (not shown): ${left.join(", ")}`);
+    // the default (no context given) is the 24K-character ceiling: all 7 files (~21K characters) go
+    expect(buildCommitPrompt(many).omitted).toEqual([]);
+  });
+
+  it("names the files left out only up to a length, so a huge commit's list cannot outgrow the context", () => {
+    const huge = Array.from({ length: 300 }, (_, i) => code.replaceAll("src/format.ts", `src/some/deeper/folder/file-${i}.ts`)).join("");
+    const p = buildCommitPrompt(huge, [], 2000);
+    const user = p.messages[1].content as string;
+    const list = /Also changed \(not shown\): (.*)/.exec(user)![1];
+    expect(list.length).toBeLessThanOrEqual(1000);
+    expect(list).toMatch(/, and \d+ more$/);
   });
 });
 
