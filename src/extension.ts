@@ -54,6 +54,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Hearth
   });
   // A completion lost to Restart Model Host is not a failure worth a warning.
   gate.onResult((err) => status.setCompletionError(err && !isConnectionGone(err) ? errorMessage(err) : undefined));
+  // A failed completion comes back as a success without items, and its failure as this notification.
+  host.onCompletionFailed((f) => status.setCompletionFailed(f.error.message));
   const skipText = { disabled: "completions are turned off", language: "completions are off for this language", secret: "this looks like a secrets file" };
   gate.onSkip((s) => status.setSkip(skipText[s.reason]));
   // The host prepares the completion context where the cursor lands (file switches, clicks, jumps).

@@ -17,6 +17,7 @@ import {
 import {
   ChatRequest,
   ActiveEditorNotification,
+  CompletionFailedNotification,
   CompletionStatsNotification,
   WorkspacePrefixNotification,
   type WorkspacePrefixParams,
@@ -33,6 +34,7 @@ import {
   SummarizeAudioRequest,
   type ChatMessage,
   type ChatResult,
+  type CompletionFailedParams,
   type CompletionStatsParams,
   type DownloadProgress,
   type CommitMessageParams,
@@ -62,8 +64,11 @@ export class HostClient implements ChatBackend, vscode.Disposable {
   private readonly statusEmitter = new vscode.EventEmitter<ModelStatus>();
   private readonly statsEmitter = new vscode.EventEmitter<CompletionStatsParams>();
   private readonly prefixEmitter = new vscode.EventEmitter<WorkspacePrefixParams>();
+  private readonly completionFailedEmitter = new vscode.EventEmitter<CompletionFailedParams>();
   readonly onStatus = this.statusEmitter.event;
   readonly onCompletionStats = this.statsEmitter.event;
+  /** A completion the host answered with nothing because it failed (the request itself succeeds: no toast). */
+  readonly onCompletionFailed = this.completionFailedEmitter.event;
   readonly onWorkspacePrefix = this.prefixEmitter.event;
 
   constructor(
@@ -96,6 +101,7 @@ export class HostClient implements ChatBackend, vscode.Disposable {
       this.setStatus(s);
     });
     this.client.onNotification(CompletionStatsNotification, (s) => this.statsEmitter.fire(s));
+    this.client.onNotification(CompletionFailedNotification, (p) => this.completionFailedEmitter.fire(p));
     this.client.onNotification(WorkspacePrefixNotification, (p) => this.prefixEmitter.fire(p));
     this.client.onNotification(LogNotification, (l) => {
       const line = l.source === "engine" ? `[engine] ${l.message}` : l.message;
@@ -123,6 +129,7 @@ export class HostClient implements ChatBackend, vscode.Disposable {
     this.statusEmitter.dispose();
     this.statsEmitter.dispose();
     this.prefixEmitter.dispose();
+    this.completionFailedEmitter.dispose();
   }
 
   /**

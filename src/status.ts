@@ -14,7 +14,10 @@ export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem("hearth.status", vscode.StatusBarAlignment.Right, 100);
   private status?: ModelStatus;
   private stats?: CompletionStatsParams;
+  /** The last completion request's failure (the editor's side: the request itself failed). */
   private completionError?: string;
+  /** The last completion's failure as the host reported it (hearth/completionFailed), until one runs. */
+  private completionFailed?: string;
   private skip?: string;
   private prefix?: WorkspacePrefixParams;
   /** Which model the stats and the last error belong to (the remote URL or the local model setting). */
@@ -35,11 +38,21 @@ export class StatusBar implements vscode.Disposable {
   setCompletionStats(stats: CompletionStatsParams): void {
     this.stats = stats;
     this.completionError = undefined;
+    this.completionFailed = undefined;
     this.render();
   }
 
   setCompletionError(message: string | undefined): void {
     this.completionError = message;
+    this.render();
+  }
+
+  /**
+   * The host answered a completion with nothing because it failed. Kept until a completion runs (its stats
+   * clear it): the request that failed ends as a success without items, which must not clear it.
+   */
+  setCompletionFailed(message: string): void {
+    this.completionFailed = message;
     this.render();
   }
 
@@ -129,10 +142,11 @@ export class StatusBar implements vscode.Disposable {
     } else if (this.skip) {
       tooltip.appendMarkdown(`No completion here: ${this.skip}.\n\n`);
     }
-    if (this.completionError) {
+    const failed = this.completionError ?? this.completionFailed;
+    if (failed) {
       icon = "warning";
       background = new vscode.ThemeColor("statusBarItem.warningBackground");
-      tooltip.appendMarkdown(`**Last completion failed:** ${this.completionError}\n\n`);
+      tooltip.appendMarkdown(`**Last completion failed:** ${failed}\n\n`);
     }
     tooltip.appendMarkdown("Click for actions.");
     const text = `$(${icon}) ${name}${suffix}`;
@@ -148,6 +162,7 @@ export class StatusBar implements vscode.Disposable {
     if (this.modelKey !== undefined && this.modelKey !== key) {
       this.stats = undefined;
       this.completionError = undefined;
+      this.completionFailed = undefined;
     }
     this.modelKey = key;
   }

@@ -125,3 +125,19 @@ describe("status bar with a remote endpoint", () => {
     expect(tip()).not.toMatch(/Last completion failed/);
   });
 });
+
+describe("a completion the host answered with nothing because it failed (hearth/completionFailed)", () => {
+  const stats = { uri: "file:///a.ts", layoutMs: 1, stats: { promptTokens: 1, cachedTokens: 0, processedTokens: 1, generatedTokens: 1, promptMs: 1, generationMs: 1, tokensPerSecond: 1, totalMs: 40, stoppedBy: "eos" as const } };
+
+  it("shows its sentence until a completion runs, not only until its own request ends (a success without items)", () => {
+    const bar = new StatusBar();
+    bar.setStatus(localReady);
+    bar.setCompletionFailed("The completion's prompt is 16,830 tokens, more than the model's 8,192-token context.");
+    bar.setCompletionError(undefined); // the gate: the request itself succeeded
+    expect(fake.item.text).toBe("$(warning) Hearth");
+    expect(tip()).toMatch(/Last completion failed:\*\* The completion's prompt is 16,830 tokens/);
+    bar.setCompletionStats(stats);
+    expect(fake.item.text).toBe("$(flame) Hearth 40 ms");
+    expect(tip()).not.toMatch(/Last completion failed/);
+  });
+});
