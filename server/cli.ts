@@ -19,6 +19,7 @@ import { languageIdOf } from "./languages";
 import {
   ChatRequest,
   CheckModelRequest,
+  CompletionFailedNotification,
   CompletionStatsNotification,
   CommitMessageRequest,
   DownloadModelRequest,
@@ -30,6 +31,7 @@ import {
   type DownloadProgress,
   type CommitMessageResult,
   type EditCodeResult,
+  type HearthError,
   type HearthErrorData,
   type HearthSettings,
   type LogParams,
@@ -309,6 +311,8 @@ async function run(command: Command, rest: string[], c: RunContext): Promise<voi
     }
     case "edit": {
       const r = await edit(host, rest, gen, cancel);
+      // (random weights, a model that ends its turn at once: better a reason than empty output and exit 0)
+      if (!r.text.trim()) throw new Error("the model wrote nothing: run it again");
       if (values.json) out.json(r);
       else out.line(r.code);
       break;
@@ -319,6 +323,8 @@ async function run(command: Command, rest: string[], c: RunContext): Promise<voi
       const r = await host.stream<object, CommitMessageResult>(CommitMessageRequest, { ...staged, ...gen }, () => process.stderr.write("."), cancel);
       process.stderr.write("\n");
       for (const o of r.omitted) process.stderr.write(`(${o.path}: not shown to the model, ${o.reason === "secret" ? "a secrets file" : o.reason === "long" ? "too many changes" : "over the prompt's budget"})\n`);
+      // (`git commit -m "$(hearth commit-message)"` must not commit with an empty message)
+      if (!r.message.trim()) throw new Error("the model wrote no message: run it again");
       if (values.json) out.json(r);
       else out.line(r.message);
       break;
@@ -384,9 +390,16 @@ async function complete(host: HostProcess, position: string | undefined, cancel:
   }
   const uri = pathToFileURL(file).href;
   let stats: CompletionStatsParams | undefined;
-  const sub = host.connection.onNotification(CompletionStatsNotification, (p) => {
-    if (p.uri === uri) stats = p;
-  });
+  let failed: HearthError | undefined;
+  const subs = [
+    host.connection.onNotification(CompletionStatsNotification, (p) => {
+      if (p.uri === uri) stats = p;
+    }),
+    // The host answers a failed completion with no items and says why in a notification.
+    host.connection.onNotification(CompletionFailedNotification, (p) => {
+      if (p.uri === uri) failed = p.error;
+    }),
+  ];
   try {
     await host.connection.sendNotification(DidOpenTextDocumentNotification.type, {
       textDocument: { uri, languageId: languageIdOf(file), version: 1, text },
@@ -396,13 +409,15 @@ async function complete(host: HostProcess, position: string | undefined, cancel:
       { textDocument: { uri }, position: { line, character }, context: { triggerKind: 1 } },
       cancel.token,
     );
+    // (sent before the answer, like the stats)
+    if (failed) throw new Error(failed.message);
     const items = Array.isArray(result) ? result : (result?.items ?? []);
     const first = items[0]?.insertText;
     const inserted = typeof first === "string" ? first : (first?.value ?? "");
     // The host sends the stats before its answer, so they are in by now (none for a secret file).
     return { file, line: line + 1, column: character + 1, text: inserted, ...(stats ? { stats: stats.stats, layoutMs: stats.layoutMs } : {}) };
   } finally {
-    sub.dispose();
+    for (const sub of subs) sub.dispose();
   }
 }
 
@@ -424,7 +439,8 @@ async function edit(host: HostProcess, rest: string[], gen: RunContext["gen"], c
   const first = Number(m[2]);
   const last = m[3] === undefined ? first : Number(m[3]);
   if (first < 1 || last < first || last > lineCount) {
-    throw new UsageError(`lines ${m[2]}${m[3] ? `-${m[3]}` : ""} are not lines of ${m[1]} (${lineCount} line${lineCount === 1 ? "" : "s"}${last < first ? "; the first comes after the last" : ""})`);
+    const which = m[3] === undefined ? `line ${m[2]} is not a line` : `lines ${m[2]}-${m[3]} are not lines`;
+    throw new UsageError(`${which} of ${m[1]} (it has ${lineCount}${last < first ? "; the first comes after the last" : ""})`);
   }
   const uri = pathToFileURL(file).href;
   await host.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: languageIdOf(file), version: 1, text } });
@@ -437,12 +453,24 @@ async function edit(host: HostProcess, rest: string[], gen: RunContext["gen"], c
 /** `git diff --cached` in the current directory, and the last commit subjects (none in a new repository). */
 function stagedChanges(): { diff: string; recentSubjects: string[] } {
   const git = (args: string[]) => execFileSync("git", args, { encoding: "utf8", maxBuffer: 64 << 20, stdio: ["ignore", "pipe", "pipe"] });
+  const failed = (err: unknown, what: string) => {
+    const e = err as { code?: string; stderr?: string };
+    return new Error(e.code === "ENOENT" ? "git is not installed (or not on the PATH)" : `${what} failed: ${(e.stderr ?? String(err)).trim().split("\n")[0]}`);
+  };
+  // (outside a repository `git diff` acts as `diff --no-index`, which fails on --cached)
+  let inside: boolean;
+  try {
+    inside = git(["rev-parse", "--is-inside-work-tree"]).trim() === "true";
+  } catch (err) {
+    if ((err as { code?: string }).code === "ENOENT") throw failed(err, "git");
+    inside = false;
+  }
+  if (!inside) throw new UsageError("not in a git repository: run hearth commit-message inside one");
   let diff: string;
   try {
     diff = git(["diff", "--cached", "--no-color", "--no-ext-diff"]);
   } catch (err) {
-    const e = err as { code?: string; stderr?: string };
-    throw new Error(e.code === "ENOENT" ? "git is not installed (or not on the PATH)" : `git diff failed: ${(e.stderr ?? String(err)).trim().split("\n")[0]}`);
+    throw failed(err, "git diff");
   }
   if (!diff.trim()) throw new UsageError("nothing is staged: git add the changes to commit first");
   let recentSubjects: string[] = [];

@@ -13,6 +13,7 @@ import type { AddressInfo } from "node:net";
 import { beforeAll, describe, expect, it } from "vitest";
 import { locateEngine } from "../../server/engine/install";
 import { startHfFixture } from "../helpers/hfFixture";
+import { startOpenAiFixture } from "../helpers/openAiFixture";
 import { makePng, makeWav } from "../helpers/media";
 import { assertBuilt, CLI } from "../helpers/tinyHost";
 
@@ -104,7 +105,7 @@ describe("hearth CLI", () => {
     fs.writeFileSync(path.join(ws, "src", "money.ts"), "export function cents(dollars: number): number {\n  return Math.round(dollars * 100);\n}\n");
     fs.writeFileSync(path.join(ws, ".env"), "STRIPE_KEY=sk_live_do_not_leak_me\n");
     const log = path.join(dir, "edit-prompts.jsonl");
-    const r = await hearth(["edit", "src/money.ts:2-2", "round", "down", "instead", "--workspace", ws, ...common(), "--max-tokens", "8", "--no-mtp", "--json"], { HEARTH_PROMPT_LOG: log }, ws);
+    const r = await hearth(["edit", "src/money.ts:2-2", "round", "down", "instead", "--workspace", ws, ...common(), "--max-tokens", "8", "--no-mtp", "--seed", "1", "--json"], { HEARTH_PROMPT_LOG: log }, ws);
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.code).toBe(0);
     const json = JSON.parse(r.stdout);
@@ -124,7 +125,10 @@ describe("hearth CLI", () => {
     // Lines outside the file are a usage error; a secrets file is refused before any prompt.
     const outside = await hearth(["edit", "src/money.ts:3-9", "x", ...common()], {}, ws);
     expect(outside.code).toBe(2);
-    expect(outside.stderr).toContain("are not lines of src/money.ts (3 lines)");
+    expect(outside.stderr).toBe("hearth: lines 3-9 are not lines of src/money.ts (it has 3)\n");
+    const one = await hearth(["edit", "src/money.ts:5", "x", ...common()], {}, ws);
+    expect(one.code).toBe(2);
+    expect(one.stderr).toBe("hearth: line 5 is not a line of src/money.ts (it has 3)\n");
     const secret = await hearth(["edit", ".env:1", "rotate", "the", "key", ...common()], {}, ws);
     expect(secret.code).toBe(1);
     expect(secret.stderr.trim().split("\n").at(-1)).toMatch(/secrets file .*cannot edit it/);
@@ -147,7 +151,9 @@ describe("hearth CLI", () => {
     fs.writeFileSync(path.join(repo, ".env"), "STRIPE_KEY=sk_live_commit_secret\n");
     git("add", ".");
     const log = path.join(dir, "commit-prompts.jsonl");
-    const r = await hearth(["commit-message", ...common(), "--max-tokens", "12", "--no-mtp", "--json"], { HEARTH_PROMPT_LOG: log }, repo);
+    // (seed 1 at temperature 1: the tiny model writes something, so the CLI does not fail for an empty message)
+    const r = await hearth(["commit-message", ...common(), "--max-tokens", "12", "--no-mtp", "--seed", "1", "--temperature", "1", "--json"], { HEARTH_PROMPT_LOG: log }, repo);
+    expect(r.stderr).not.toMatch(/hearth:/);
     expect(r.code).toBe(0);
     const json = JSON.parse(r.stdout);
     expect(typeof json.message).toBe("string");
@@ -159,6 +165,68 @@ describe("hearth CLI", () => {
     expect(prompt).toContain("- feat(money): add cents()");
     expect(prompt).toContain("changes to a secrets file: not shown");
     expect(prompt).not.toContain("sk_live_commit_secret");
+  });
+
+  it("commit-message of a diff larger than the context shows the files that fit it and names the others", async () => {
+    const repo = path.join(dir, "big-repo");
+    fs.mkdirSync(repo, { recursive: true });
+    const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@example.com", ...args], { cwd: repo, encoding: "utf8" });
+    git("init", "-q");
+    // 7 files, ~32K characters of diff: more than 8192 tokens (the tiny vocabulary takes ~1.5 characters a token)
+    const handlers = (i: number, send: string) =>
+      Array.from({ length: 25 }, (_, j) => `export function handler${i}_${j}(request: Request, response: Response): void {\n  const value = request.body.items[${j}];\n  ${send};\n}\n`).join("");
+    for (let i = 1; i <= 7; i++) fs.writeFileSync(path.join(repo, `f${i}.ts`), handlers(i, "response.send(value)"));
+    git("add", ".");
+    git("commit", "-qm", "feat: handlers");
+    for (let i = 1; i <= 7; i++) fs.writeFileSync(path.join(repo, `f${i}.ts`), handlers(i, "response.json({ value, ok: true })"));
+    git("add", ".");
+    const r = await hearth(["commit-message", ...common(), "--max-tokens", "8", "--no-mtp", "--seed", "1", "--temperature", "1", "--json"], {}, repo);
+    expect(r.stderr).not.toMatch(/context/);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.stats.promptTokens + 8).toBeLessThanOrEqual(8192);
+    const left = json.omitted.filter((o: { reason: string }) => o.reason === "budget").map((o: { path: string }) => o.path);
+    expect(left.length).toBeGreaterThan(0);
+    expect(left.length).toBeLessThan(7);
+    expect(r.stderr).toContain(`(${left[0]}: not shown to the model, over the prompt's budget)`);
+  });
+
+  it("commit-message outside a git repository is a usage error that says so", async () => {
+    const plain = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-no-repo-"));
+    const r = await hearth(["commit-message", ...common()], {}, plain);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("hearth: not in a git repository: run hearth commit-message inside one\n");
+  });
+
+  it("fails with a reason, printing nothing, when the model wrote nothing (commit-message, edit)", async () => {
+    const server = await startOpenAiFixture({ answer: "" });
+    try {
+      const repo = path.join(dir, "empty-answer-repo");
+      fs.mkdirSync(repo, { recursive: true });
+      const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@example.com", ...args], { cwd: repo, encoding: "utf8" });
+      git("init", "-q");
+      fs.writeFileSync(path.join(repo, "a.ts"), "export const a = 1;\n");
+      git("add", ".");
+      for (const json of [[], ["--json"]]) {
+        const commit = await hearth(["commit-message", "--endpoint", server.url, ...json], {}, repo);
+        expect(commit).toMatchObject({ code: 1, stdout: "" });
+        expect(commit.stderr.trim().split("\n").at(-1)).toBe("hearth: the model wrote no message: run it again");
+        const edit = await hearth(["edit", "a.ts:1", "rename", "it", "--endpoint", server.url, ...json], {}, repo);
+        expect(edit).toMatchObject({ code: 1, stdout: "" });
+        expect(edit.stderr.trim().split("\n").at(-1)).toBe("hearth: the model wrote nothing: run it again");
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("complete of a file whose prompt is more than the context fails with a sentence, not the engine's text", async () => {
+    const file = path.join(dir, "huge.ts");
+    fs.writeFileSync(file, Array.from({ length: 1200 }, (_, i) => `export function f${i}(a: number, b: string): string { return b.repeat(a) + "${i}"; }\n`).join(""));
+    const r = await hearth(["complete", "huge.ts:800:10", ...common(), "--ctx", "4096", "--max-tokens", "8"], {}, dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/^hearth: The completion's prompt \(the code around the cursor and the workspace\) is [\d,]+ tokens, more than the model's 4,096-token context: .*raise hearth\.contextSize/);
   });
 
   it("chat answers on stdout (auto-finding the mmproj and drafter beside the model)", async () => {
