@@ -9,14 +9,17 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import { Commands } from "../ids";
 import { planApply, type ApplyEdit } from "./applyPlan";
+import { rebaseSpans } from "./rebase";
 
 /** The scheme of the proposed side of the diff (read-only documents served from memory). */
 export const PROPOSED_SCHEME = "hearth-proposed";
 
 interface Proposal {
   target: vscode.Uri;
-  /** the target's version the change was made against */
+  /** the target's version the change was made against (moved along by changes that leave its lines alone) */
   version: number;
+  /** the change as whole lines of the target, kept right while the file changes elsewhere (rebase.ts) */
+  planned: ApplyEdit[];
   /** in document order, not overlapping */
   edits: { range: vscode.Range; newText: string }[];
   /** the whole file with the change, the diff's right side */
@@ -58,6 +61,7 @@ export class ProposedChanges implements vscode.TextDocumentContentProvider, vsco
       vscode.commands.registerCommand(Commands.discardProposedChange, (uri?: vscode.Uri) => this.discard(uri)),
       this.changed,
       this.discarded,
+      vscode.workspace.onDidChangeTextDocument((e) => this.targetChanged(e)),
     );
   }
 
@@ -104,33 +108,74 @@ export class ProposedChanges implements vscode.TextDocumentContentProvider, vsco
     if (readOnly) return { problem: readOnly };
     const label = wholeFile ? `${where.name}, ${where.cell ? "the whole cell" : "the whole file"}` : `${where.name}, ${lineSpans(planned)}`;
     const uri = vscode.Uri.from({ scheme: PROPOSED_SCHEME, path: `/${this.next++}/${path.basename(doc.uri.path) || "untitled"}` });
-    this.proposals.set(uri.toString(), { target: doc.uri, version: doc.version, ...compose(doc, planned), label, again: source.again, title: source.title, streaming: opts.streaming });
+    this.proposals.set(uri.toString(), {
+      target: doc.uri,
+      version: doc.version,
+      planned: planned.map((e) => ({ ...e })),
+      ...compose(doc, planned),
+      label,
+      again: source.again,
+      title: source.title,
+      streaming: opts.streaming,
+    });
     // The proposed side reads as the file's language (its name alone may say otherwise: a notebook cell's
     // is the notebook's, `.ipynb`, which would be checked as JSON).
     const right = await vscode.workspace.openTextDocument(uri);
     if (right.languageId !== doc.languageId) await vscode.languages.setTextDocumentLanguage(right, doc.languageId).then(undefined, () => undefined);
     await this.streamingChanged();
-    await vscode.commands.executeCommand("vscode.diff", doc.uri, uri, `${where.name} \u2194 ${source.title}`, { preview: false } satisfies vscode.TextDocumentShowOptions);
+    // (the label has the lines: two proposals for one file get two tab titles)
+    await vscode.commands.executeCommand("vscode.diff", doc.uri, uri, `${label} \u2194 ${source.title}`, { preview: false } satisfies vscode.TextDocumentShowOptions);
     if (!opts.streaming) this.ask(uri);
     return { proposed: uri };
   }
 
-  /** A proposal being written gets its next version of the edits (the diff's right side follows). */
-  update(uri: vscode.Uri, doc: vscode.TextDocument, planned: readonly ApplyEdit[]): void {
+  /** A proposal being written gets the next version of its edits' texts (same places; the diff follows). */
+  update(uri: vscode.Uri, texts: readonly string[]): void {
     const p = this.proposals.get(uri.toString());
     if (!p?.streaming) return;
-    Object.assign(p, compose(doc, planned));
-    this.changed.fire(uri);
+    p.planned = p.planned.map((e, i) => ({ ...e, text: texts[i] ?? e.text }));
+    void this.recompose(uri, p);
   }
 
-  /** A proposal being written is complete: its last edits, and Apply / Discard work. */
-  finish(uri: vscode.Uri, doc: vscode.TextDocument, planned: readonly ApplyEdit[]): void {
+  /** A proposal being written is complete: its last texts, and Apply works. */
+  finish(uri: vscode.Uri, texts: readonly string[]): void {
     const p = this.proposals.get(uri.toString());
     if (!p) return;
-    this.update(uri, doc, planned);
+    this.update(uri, texts);
     p.streaming = false;
     void this.streamingChanged();
     this.ask(uri);
+  }
+
+  /** The diff's right side again, from the target's text now and the proposal's edits. */
+  private async recompose(uri: vscode.Uri, p: Proposal): Promise<void> {
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === p.target.toString()) ?? (await vscode.workspace.openTextDocument(p.target));
+    Object.assign(p, compose(doc, p.planned));
+    this.changed.fire(uri);
+  }
+
+  /**
+   * The target changed: a proposal whose lines the change left alone moves with it (its diff shows the file as
+   * it is now, and Apply still works); one whose lines it touched is dropped, its diff closed.
+   */
+  private targetChanged(e: vscode.TextDocumentChangeEvent): void {
+    if (!e.contentChanges.length) return;
+    for (const [key, p] of this.proposals) {
+      if (p.target.toString() !== e.document.uri.toString()) continue;
+      const moved = rebaseSpans(p.planned, e.contentChanges);
+      if (moved) {
+        p.planned = moved;
+        p.version = e.document.version;
+        Object.assign(p, compose(e.document, moved));
+        this.changed.fire(vscode.Uri.parse(key));
+        continue;
+      }
+      this.proposals.delete(key);
+      this.discarded.fire(vscode.Uri.parse(key));
+      void this.streamingChanged();
+      void this.closeDiff(key);
+      void vscode.window.showWarningMessage(`${p.label.split(",")[0]} changed where ${p.title} goes, so it was dropped. ${p.again}`);
+    }
   }
 
   /** A proposal that will not be completed (cancelled, failed, not worth showing): its diff closes. */

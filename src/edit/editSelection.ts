@@ -17,6 +17,7 @@ import type { EditCodeParams, EditCodeResult, StreamChunk } from "../../server/p
 import { leavesCodeOut, type ApplyEdit } from "../chat/applyPlan";
 import { isSecretPath } from "../../server/secrets";
 import { selectedLines, type ProposedChanges } from "../chat/proposedChange";
+import { rebaseSpans, type LineSpan } from "../chat/rebase";
 import { errorCode, errorMessage } from "../hostErrors";
 import { isHostStopped } from "../hostStopped";
 import { NOTEBOOK_CELL_SCHEME } from "../hostClient";
@@ -102,56 +103,30 @@ export async function editSelection(host: EditBackend, changes: ProposedChanges,
   });
   if (!instruction?.trim()) return undefined;
 
-  const version = doc.version;
   // New code takes an empty line's place; before a line with text, it goes in above it.
   const blank = target.insert && target.startLine < doc.lineCount && !doc.lineAt(target.startLine).text.trim();
-  const editFor = (code: string): ApplyEdit => ({ startLine: target.startLine, endLine: blank ? target.startLine + 1 : target.endLine, text: code });
-  // The diff opens with the first code and follows the answer as it is written (a 12B on a laptop CPU writes
-  // a function in a minute or two); Apply waits until it is complete.
-  let preview: Promise<vscode.Uri | undefined> | undefined;
-  const showSoFar = (code: string) => {
-    if (doc.version !== version) return;
-    if (!preview) preview = changes.show(doc, [editFor(code)], false, SOURCE, { streaming: true }).then((r) => ("proposed" in r ? r.proposed : undefined));
-    else void preview.then((uri) => uri && changes.update(uri, doc, [editFor(code)]));
-  };
-  const outcome = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Hearth: ${target.insert ? "writing code for" : "editing"} ${name}, ${where}`, cancellable: true },
-    async (progress, cancelled): Promise<{ result: EditCodeResult } | { error: unknown } | undefined> => {
-      progress.report({ message: "reading the code…" });
-      let chars = 0;
-      // Cancel in the notification, or Discard on the diff while it is being written, stops the request.
-      const stop = new vscode.CancellationTokenSource();
-      const token = stop.token;
-      const subs = [
-        cancelled.onCancellationRequested(() => stop.cancel()),
-        changes.onDidDiscard((uri) => void preview?.then((mine) => mine?.toString() === uri.toString() && stop.cancel())),
-      ];
-      try {
-        const result = await host.editCode(
-          { textDocument: { uri: doc.uri.toString() }, startLine: target.startLine, endLine: target.endLine, instruction: instruction.trim() },
-          (chunk) => {
-            chars += chunk.text.length;
-            progress.report({ message: `writing… (${chars} characters)` });
-            if (chunk.code?.trim()) showSoFar(chunk.code);
-          },
-          token,
-        );
-        return { result };
-      } catch (error) {
-        if (token.isCancellationRequested || errorCode(error) === "cancelled" || isHostStopped(error)) return undefined;
-        return { error }; // shown once the progress notification is gone
-      } finally {
-        for (const s of subs) s.dispose();
-        stop.dispose();
-      }
-    },
-  );
-  const previewed = await preview;
+  // Where the code goes, followed while the file changes elsewhere (typing, a formatter); a change there stops it.
+  const stop = new vscode.CancellationTokenSource();
+  const place = new Placement(doc, { startLine: target.startLine, endLine: blank ? target.startLine + 1 : target.endLine }, () => stop.cancel());
+  const editFor = (code: string): ApplyEdit => ({ ...place.span, text: code });
+  const params = { textDocument: { uri: doc.uri.toString() }, startLine: target.startLine, endLine: target.endLine, instruction: instruction.trim() };
+  const title = `Hearth: ${target.insert ? "writing code for" : "editing"} ${name}, ${where}`;
+  let run: Awaited<ReturnType<typeof requestEdit>>;
+  try {
+    run = await requestEdit(host, changes, params, title, stop.token, (code) => (place.touched ? undefined : { doc, edits: [editFor(code)] }));
+  } finally {
+    place.dispose();
+    stop.dispose();
+  }
+  const { outcome, preview: previewed } = run;
+  if (place.touched) {
+    const problem = `${name} changed where the edit goes while it was being written, so it was dropped. ${SOURCE.again}`;
+    // (a diff already open was dropped by ProposedChanges, which said so)
+    return previewed ? { problem } : tell("warning", problem);
+  }
   // (discarded from the diff while it was being written)
   if (previewed && changes.proposedText(previewed) === undefined) return undefined;
-  if (!outcome || "error" in outcome) {
-    if (previewed) await changes.abandon(previewed);
-  }
+  if (previewed && (!outcome || "error" in outcome)) await changes.abandon(previewed);
   if (!outcome) return undefined;
   if ("error" in outcome) {
     const problem = errorMessage(outcome.error);
@@ -160,17 +135,68 @@ export async function editSelection(host: EditBackend, changes: ProposedChanges,
   }
   const { code, text, stats } = outcome.result;
   log(`edit: ${name} ${where}: ${stats.generatedTokens} tokens in ${Math.round(stats.totalMs)} ms${outcome.result.workspace ? " (with the workspace)" : ""}`);
-  const problem = proposalProblem(doc, version, target, code, text);
+  const problem = proposalProblem(doc, place.span, target.insert, code, text);
   if (problem) {
     if (previewed) await changes.abandon(previewed);
     return tell("warning", problem);
   }
   if (previewed) {
-    changes.finish(previewed, doc, [editFor(code)]);
+    changes.finish(previewed, [code]);
     return { proposed: previewed, text: changes.proposedText(previewed) ?? "" };
   }
   const shown = await changes.show(doc, [editFor(code)], false, SOURCE);
   return "problem" in shown ? tell("warning", shown.problem) : { ...shown, text: changes.proposedText(shown.proposed) ?? "" };
+}
+
+/**
+ * Runs the request under a cancellable progress notification. The diff opens with the first code and follows
+ * the answer as it is written (a 12B on a laptop CPU writes a function in a minute or two); Apply waits until
+ * it is complete. Cancel, Discard on the diff meanwhile, or `stopped` stops the request. `planned` says where
+ * code goes (undefined once it cannot).
+ */
+async function requestEdit(
+  host: EditBackend,
+  changes: ProposedChanges,
+  params: Omit<EditCodeParams, "partialResultToken">,
+  title: string,
+  stopped: vscode.CancellationToken,
+  planned: (code: string) => { doc: vscode.TextDocument; edits: ApplyEdit[] } | undefined,
+): Promise<{ outcome: { result: EditCodeResult } | { error: unknown } | undefined; preview: vscode.Uri | undefined }> {
+  let preview: Promise<vscode.Uri | undefined> | undefined;
+  const showSoFar = (code: string) => {
+    const p = planned(code);
+    if (!p) return;
+    if (!preview) preview = changes.show(p.doc, p.edits, false, SOURCE, { streaming: true }).then((r) => ("proposed" in r ? r.proposed : undefined));
+    else void preview.then((uri) => uri && changes.update(uri, p.edits.map((e) => e.text)));
+  };
+  const outcome = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+    async (progress, cancelled): Promise<{ result: EditCodeResult } | { error: unknown } | undefined> => {
+      progress.report({ message: "reading the code…" });
+      let chars = 0;
+      const stop = new vscode.CancellationTokenSource();
+      const subs = [
+        cancelled.onCancellationRequested(() => stop.cancel()),
+        stopped.onCancellationRequested(() => stop.cancel()),
+        changes.onDidDiscard((uri) => void preview?.then((mine) => mine?.toString() === uri.toString() && stop.cancel())),
+      ];
+      try {
+        const onChunk = (chunk: StreamChunk) => {
+          chars += chunk.text.length;
+          progress.report({ message: `writing… (${chars} characters)` });
+          if (chunk.code?.trim()) showSoFar(chunk.code);
+        };
+        return { result: await host.editCode(params, onChunk, stop.token) };
+      } catch (error) {
+        if (stop.token.isCancellationRequested || errorCode(error) === "cancelled" || isHostStopped(error)) return undefined;
+        return { error }; // shown once the progress notification is gone
+      } finally {
+        for (const s of subs) s.dispose();
+        stop.dispose();
+      }
+    },
+  );
+  return { outcome, preview: await preview };
 }
 
 function tell(level: "info" | "warning", problem: string): { problem: string } {
@@ -179,13 +205,35 @@ function tell(level: "info" | "warning", problem: string): { problem: string } {
 }
 
 /** Why the model's code is not worth a diff, if it is not. */
-function proposalProblem(doc: vscode.TextDocument, version: number, target: EditTarget, code: string, answer: string): string | undefined {
-  const name = path.basename(doc.uri.path) || "untitled";
-  if (doc.version !== version) return `${name} changed while the edit was being written, so it is not shown. ${SOURCE.again}`;
+function proposalProblem(doc: vscode.TextDocument, span: LineSpan, insert: boolean, code: string, answer: string): string | undefined {
   // (an empty code block in an answer is a deletion of the lines; an answer with nothing in it is not)
-  if ((target.insert || !answer.trim()) && !code.trim()) return "The model wrote no code. Say more about what the code should do, and run Edit Selection again.";
+  if ((insert || !answer.trim()) && !code.trim()) return "The model wrote no code. Say more about what the code should do, and run Edit Selection again.";
   if (leavesCodeOut(code)) return "The edit leaves parts of the code out (\u201c...\u201d), so applying it would delete them. Run Edit Selection again, or select less.";
-  const before = Array.from({ length: target.endLine - target.startLine }, (_, i) => doc.lineAt(target.startLine + i).text).join("\n");
-  if (!target.insert && before === code) return "The model left the lines as they are: say more precisely what should change.";
+  const before = Array.from({ length: span.endLine - span.startLine }, (_, i) => doc.lineAt(span.startLine + i).text).join("\n");
+  if (!insert && before === code) return "The model left the lines as they are: say more precisely what should change.";
   return undefined;
+}
+
+/** The lines an edit goes to, followed through changes to the document elsewhere; `touched` once one hits them. */
+class Placement implements vscode.Disposable {
+  touched = false;
+  private readonly sub: vscode.Disposable;
+  constructor(
+    doc: vscode.TextDocument,
+    public span: LineSpan,
+    onTouched: () => void,
+  ) {
+    this.sub = vscode.workspace.onDidChangeTextDocument((e) => {
+      if (e.document !== doc || this.touched || !e.contentChanges.length) return;
+      const moved = rebaseSpans([this.span], e.contentChanges);
+      if (moved) this.span = moved[0];
+      else {
+        this.touched = true;
+        onTouched();
+      }
+    });
+  }
+  dispose(): void {
+    this.sub.dispose();
+  }
 }

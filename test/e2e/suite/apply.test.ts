@@ -82,6 +82,48 @@ describe("Apply on a chat code block", () => {
     await waitFor("one Undo to take both places back", () => doc.getText() === original, 10_000);
   });
 
+  it("follows the file: a change above the proposal moves it (Apply still writes it), a change in its lines drops it", async () => {
+    const doc = await vscode.workspace.openTextDocument(workspaceUri("src/orders.ts"));
+    const editor = await vscode.window.showTextDocument(doc, { preview: false });
+    await vscode.commands.executeCommand("workbench.action.files.revert");
+    const original = doc.getText();
+    const start = original.indexOf("/** The amount the customer pays");
+    const end = original.indexOf("}\n", original.indexOf("export function total(")) + 1;
+    // total() selected: the block replaces those lines
+    const selectTotal = () => (editor.selection = new vscode.Selection(doc.positionAt(doc.getText().indexOf("/** The amount the customer pays")), doc.positionAt(doc.getText().indexOf("}\n", doc.getText().indexOf("export function total(")) + 2)));
+    selectTotal();
+    await vscode.commands.executeCommand(Commands.applyCodeBlock, NEW_TOTAL);
+    const tab = await waitFor("the diff of the proposed change", proposedDiff, 10_000);
+    const right = await vscode.workspace.openTextDocument((tab.input as vscode.TabInputTextDiff).modified);
+    // Two lines typed at the top of the file, outside the proposal's lines.
+    const top = new vscode.WorkspaceEdit();
+    top.insert(doc.uri, new vscode.Position(0, 0), "// one\n// two\n");
+    assert.ok(await vscode.workspace.applyEdit(top));
+    const expected = "// one\n// two\n" + original.slice(0, start) + NEW_TOTAL + original.slice(end);
+    await waitFor("the diff to show the file as it is now", () => right.getText() === expected, 10_000).catch(() => {
+      const [got, want] = [right.getText().split("\n"), expected.split("\n")];
+      const i = want.findIndex((l, k) => got[k] !== l);
+      assert.fail(`the diff's right side after two lines were added at the top differs at line ${i + 1}: got ${JSON.stringify(got.slice(Math.max(0, i - 2), i + 4))}, want ${JSON.stringify(want.slice(Math.max(0, i - 2), i + 4))}`);
+    });
+    await vscode.commands.executeCommand(Commands.applyProposedChange, (tab.input as vscode.TabInputTextDiff).modified);
+    await waitFor("the change at its moved place", () => doc.getText() === expected, 10_000);
+    await vscode.window.showTextDocument(doc, { preview: false });
+    await vscode.commands.executeCommand("workbench.action.files.revert");
+
+    // A change inside the lines the proposal replaces: it is dropped and its diff closes.
+    selectTotal();
+    await vscode.commands.executeCommand(Commands.applyCodeBlock, NEW_TOTAL);
+    await waitFor("the diff of the second proposal", proposedDiff, 10_000);
+    const inside = new vscode.WorkspaceEdit();
+    const line = doc.positionAt(doc.getText().indexOf("const discount"));
+    inside.insert(doc.uri, line, "// touched\n  ");
+    assert.ok(await vscode.workspace.applyEdit(inside));
+    await waitFor("the stale diff to close", () => !proposedDiff(), 10_000);
+    await vscode.window.showTextDocument(doc, { preview: false });
+    await vscode.commands.executeCommand("workbench.action.files.revert");
+    assert.equal(doc.getText(), original);
+  });
+
   it("a read-only file is refused before any diff (an edit could never be saved)", async () => {
     const files = vscode.workspace.getConfiguration("files");
     await files.update("readonlyInclude", { "src/format.ts": true }, vscode.ConfigurationTarget.Workspace);
