@@ -17,6 +17,7 @@ export interface CommitBackend {
 interface GitRepository {
   readonly rootUri: vscode.Uri;
   readonly inputBox: { value: string };
+  readonly state: { readonly untrackedChanges?: readonly unknown[]; readonly workingTreeChanges: readonly unknown[] };
   diff(cached?: boolean): Promise<string>;
   log(options?: { maxEntries?: number }): Promise<{ message: string }[]>;
 }
@@ -39,34 +40,55 @@ export async function writeCommitMessage(host: CommitBackend, arg?: unknown): Pr
     diff = await repo.diff(false);
     what = "the changes (nothing is staged)";
   }
-  if (!diff.trim()) return tell("There are no changes to describe in this repository.");
+  if (!diff.trim()) {
+    // (`git diff` leaves out new files: they have no text to compare until they are staged)
+    const untracked = (repo.state.untrackedChanges?.length ?? 0) > 0 || repo.state.workingTreeChanges.length > 0;
+    return tell(untracked ? "Only new (untracked) files changed: stage them (+) so Hearth can read them." : "There are no changes to describe in this repository.");
+  }
   const recentSubjects = await repo.log({ maxEntries: 10 }).then(
     (commits) => commits.map((c) => c.message.split("\n")[0]),
     () => [], // a repository without commits yet
   );
   const before = repo.inputBox.value;
+  // A message the user wrote is not replaced without asking.
+  if (before.trim()) {
+    const choice = await vscode.window.showInformationMessage("The commit message box has text. Replace it with Hearth's message?", "Replace", "Cancel");
+    if (choice !== "Replace") return undefined;
+  }
+  // What Hearth last wrote into the box: once the user types there, the streaming stops touching it.
+  let written = before;
+  let typedOver = false;
+  const write = (text: string) => {
+    if (typedOver || repo.inputBox.value !== written) {
+      typedOver = true;
+      return;
+    }
+    repo.inputBox.value = written = text;
+  };
   const outcome = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Hearth: writing a commit message for ${what}`, cancellable: true },
-    async (_progress, token): Promise<{ result: CommitMessageResult } | { error: unknown } | undefined> => {
+    async (_progress, token): Promise<{ result: CommitMessageResult } | { error: unknown } | { stopped: true } | undefined> => {
       let streamed = "";
       try {
         const result = await host.commitMessage(
           { diff, recentSubjects },
           (t) => {
             streamed += t;
-            repo.inputBox.value = streamed.trimStart();
+            write(streamed.trimStart());
           },
           token,
         );
         return { result };
       } catch (error) {
-        repo.inputBox.value = before;
-        if (token.isCancellationRequested || errorCode(error) === "cancelled" || isHostStopped(error)) return undefined;
+        if (!typedOver) repo.inputBox.value = before;
+        if (isHostStopped(error)) return { stopped: true as const };
+        if (token.isCancellationRequested || errorCode(error) === "cancelled") return undefined;
         return { error };
       }
     },
   );
   if (!outcome) return undefined;
+  if ("stopped" in outcome) return tell("The commit message stopped: the model host was restarted. Run Write Commit Message again.");
   if ("error" in outcome) {
     const problem = errorMessage(outcome.error);
     void vscode.window.showErrorMessage(`Hearth: ${problem}`, "Show Logs").then((a) => a && vscode.commands.executeCommand("hearth.showLogs"));
@@ -74,10 +96,15 @@ export async function writeCommitMessage(host: CommitBackend, arg?: unknown): Pr
   }
   const { message } = outcome.result;
   if (!message.trim()) {
-    repo.inputBox.value = before;
+    if (!typedOver) repo.inputBox.value = before;
     return tell("The model wrote no message: try again.");
   }
-  repo.inputBox.value = message;
+  if (typedOver) {
+    // The user typed in the box meanwhile: their text stays, the message goes to the clipboard on request.
+    void vscode.window.showInformationMessage("You typed in the commit message box, so Hearth's message was not put there.", "Copy Hearth's Message").then((a) => a && vscode.env.clipboard.writeText(message));
+    return { message };
+  }
+  write(message);
   const secrets = outcome.result.omitted.filter((o) => o.reason === "secret").map((o) => o.path);
   if (secrets.length) void vscode.window.setStatusBarMessage(`Hearth: changes to ${secrets.join(", ")} were not shown to the model (secrets)`, 8000);
   return { message };

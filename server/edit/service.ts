@@ -6,11 +6,9 @@
  */
 import type { ChatService, GenerateOptions, WorkspaceChunks } from "../chat/service";
 import { HearthFailure } from "../errors";
-import type { ChatMessage, ChatResult, EditCodeResult, StreamChunk } from "../protocol";
+import { MAX_EDIT_SELECTION_CHARS, type ChatMessage, type ChatResult, type EditCodeResult, type StreamChunk } from "../protocol";
 import { buildEditPrompt, extractEdit, type EditInput } from "./editPrompt";
 
-/** The most a selection may hold: the model writes it all again, so more would take minutes on a laptop. */
-export const MAX_EDIT_SELECTION_CHARS = 24_000;
 
 export interface EditRequest extends EditInput {
   /** The document's line count (as the editor counts them). */

@@ -13,7 +13,7 @@
  */
 import * as path from "node:path";
 import * as vscode from "vscode";
-import type { EditCodeParams, EditCodeResult, StreamChunk } from "../../server/protocol";
+import { MAX_EDIT_SELECTION_CHARS, type EditCodeParams, type EditCodeResult, type StreamChunk } from "../../server/protocol";
 import { leavesCodeOut, type ApplyEdit } from "../chat/applyPlan";
 import { isSecretPath } from "../../server/secrets";
 import { selectedLines, type ProposedChanges } from "../chat/proposedChange";
@@ -94,6 +94,11 @@ export async function editSelection(host: EditBackend, changes: ProposedChanges,
         ? editTarget(active.selection, (l) => doc.lineAt(l).text)
         : undefined;
   if (!target || target.startLine > target.endLine || target.startLine >= doc.lineCount) return tell("info", "select the lines to change.");
+  // (the host refuses more too, but only after the instruction has been typed)
+  const selectedChars = doc.getText(new vscode.Range(target.startLine, 0, Math.min(target.endLine, doc.lineCount), 0)).length;
+  if (selectedChars > MAX_EDIT_SELECTION_CHARS) {
+    return tell("warning", `The selection is ${Math.round(selectedChars / 1000)}K characters; Edit Selection takes up to ${MAX_EDIT_SELECTION_CHARS / 1000}K, since the model writes it all again. Select one function or block at a time.`);
+  }
   const where = target.insert ? `line ${target.startLine + 1}` : target.endLine - target.startLine === 1 ? `line ${target.startLine + 1}` : `lines ${target.startLine + 1}\u2013${target.endLine}`;
   const instruction = args.instruction ?? await vscode.window.showInputBox({
     title: target.insert ? `Hearth: Write Code at ${name}, ${where}` : `Hearth: Edit ${name}, ${where}`,
@@ -126,8 +131,9 @@ export async function editSelection(host: EditBackend, changes: ProposedChanges,
   }
   // (discarded from the diff while it was being written)
   if (previewed && changes.proposedText(previewed) === undefined) return undefined;
-  if (previewed && (!outcome || "error" in outcome)) await changes.abandon(previewed);
+  if (previewed && (!outcome || !("result" in outcome))) await changes.abandon(previewed);
   if (!outcome) return undefined;
+  if ("stopped" in outcome) return tell("info", `the edit stopped: the model host was restarted. ${SOURCE.again}`);
   if ("error" in outcome) {
     const problem = errorMessage(outcome.error);
     void vscode.window.showErrorMessage(`Hearth: ${problem}`, "Show Logs").then((a) => a && vscode.commands.executeCommand("hearth.showLogs"));
@@ -161,7 +167,7 @@ async function requestEdit(
   title: string,
   stopped: vscode.CancellationToken,
   planned: (code: string) => { doc: vscode.TextDocument; edits: ApplyEdit[] } | undefined,
-): Promise<{ outcome: { result: EditCodeResult } | { error: unknown } | undefined; preview: vscode.Uri | undefined }> {
+): Promise<{ outcome: { result: EditCodeResult } | { error: unknown } | { stopped: true } | undefined; preview: vscode.Uri | undefined }> {
   let preview: Promise<vscode.Uri | undefined> | undefined;
   const showSoFar = (code: string) => {
     const p = planned(code);
@@ -171,7 +177,7 @@ async function requestEdit(
   };
   const outcome = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title, cancellable: true },
-    async (progress, cancelled): Promise<{ result: EditCodeResult } | { error: unknown } | undefined> => {
+    async (progress, cancelled): Promise<{ result: EditCodeResult } | { error: unknown } | { stopped: true } | undefined> => {
       progress.report({ message: "reading the code…" });
       let chars = 0;
       const stop = new vscode.CancellationTokenSource();
@@ -188,7 +194,8 @@ async function requestEdit(
         };
         return { result: await host.editCode(params, onChunk, stop.token) };
       } catch (error) {
-        if (stop.token.isCancellationRequested || errorCode(error) === "cancelled" || isHostStopped(error)) return undefined;
+        if (isHostStopped(error)) return { stopped: true as const };
+        if (stop.token.isCancellationRequested || errorCode(error) === "cancelled") return undefined;
         return { error }; // shown once the progress notification is gone
       } finally {
         for (const s of subs) s.dispose();
