@@ -55,15 +55,18 @@ export async function writeCommitMessage(host: CommitBackend, arg?: unknown): Pr
     const choice = await vscode.window.showInformationMessage("The commit message box has text. Replace it with Hearth's message?", "Replace", "Cancel");
     if (choice !== "Replace") return undefined;
   }
-  // What Hearth last wrote into the box: once the user types there, the streaming stops touching it.
-  let written = before;
+  // What Hearth wrote into the box: once it holds anything else, the user typed there and the streaming stops
+  // touching it. (Every value written counts: the box syncs with the window asynchronously, and may hand back
+  // an earlier one, or a normalized one, for a moment.)
+  const mine = new Set([before]);
   let typedOver = false;
   const write = (text: string) => {
-    if (typedOver || repo.inputBox.value !== written) {
+    if (typedOver || !mine.has(repo.inputBox.value)) {
       typedOver = true;
       return;
     }
-    repo.inputBox.value = written = text;
+    repo.inputBox.value = text;
+    mine.add(text).add(repo.inputBox.value);
   };
   const outcome = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Hearth: writing a commit message for ${what}`, cancellable: true },

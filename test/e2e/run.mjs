@@ -218,7 +218,12 @@ async function phaseA({ tools, env, runDir, profile, extension, indexPath }) {
         busy.add(m[1]);
         const req = JSON.parse(fs.readFileSync(path.join(bridge, f), "utf8"));
         const action = bridgeActions[req.action];
-        const respond = (res) => fs.writeFileSync(path.join(bridge, `res-${req.id}.json`), JSON.stringify(res));
+        // (written whole, then renamed: the test polls for the file and must never read half of it)
+        const respond = (res) => {
+          const file = path.join(bridge, `res-${req.id}.json`);
+          fs.writeFileSync(`${file}.tmp`, JSON.stringify(res));
+          fs.renameSync(`${file}.tmp`, file);
+        };
         (action ? action(page, req.args ?? {}) : Promise.reject(new Error(`unknown UI action ${req.action}`))).then(
           (value) => respond({ ok: true, value }),
           (e) => respond({ ok: false, error: String(e?.message ?? e) }),

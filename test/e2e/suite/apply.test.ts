@@ -17,6 +17,15 @@ function proposedDiff(): vscode.Tab | undefined {
   return vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputTextDiff && t.input.modified.scheme === "hearth-proposed");
 }
 
+/** The document's text set back to `text` and saved (the file as it was, whatever the editor's focus). */
+async function restore(doc: vscode.TextDocument, text: string): Promise<void> {
+  const all = new vscode.WorkspaceEdit();
+  all.replace(doc.uri, new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), text);
+  assert.ok(await vscode.workspace.applyEdit(all));
+  assert.ok(await doc.save());
+  assert.equal(doc.getText(), text);
+}
+
 describe("Apply on a chat code block", () => {
   it("shows the change as a diff, and Apply Change replaces only the function, undoably", async () => {
     await hearth();
@@ -86,12 +95,13 @@ describe("Apply on a chat code block", () => {
     const doc = await vscode.workspace.openTextDocument(workspaceUri("src/orders.ts"));
     const editor = await vscode.window.showTextDocument(doc, { preview: false });
     await vscode.commands.executeCommand("workbench.action.files.revert");
+    await waitFor("the file as saved", () => !doc.isDirty, 10_000);
     const original = doc.getText();
     const start = original.indexOf("/** The amount the customer pays");
     const end = original.indexOf("}\n", original.indexOf("export function total(")) + 1;
     // total() selected: the block replaces those lines
-    const selectTotal = () => (editor.selection = new vscode.Selection(doc.positionAt(doc.getText().indexOf("/** The amount the customer pays")), doc.positionAt(doc.getText().indexOf("}\n", doc.getText().indexOf("export function total(")) + 2)));
-    selectTotal();
+    const selectTotal = (e: vscode.TextEditor) => (e.selection = new vscode.Selection(doc.positionAt(doc.getText().indexOf("/** The amount the customer pays")), doc.positionAt(doc.getText().indexOf("}\n", doc.getText().indexOf("export function total(")) + 2)));
+    selectTotal(editor);
     await vscode.commands.executeCommand(Commands.applyCodeBlock, NEW_TOTAL);
     const tab = await waitFor("the diff of the proposed change", proposedDiff, 10_000);
     const right = await vscode.workspace.openTextDocument((tab.input as vscode.TabInputTextDiff).modified);
@@ -107,11 +117,12 @@ describe("Apply on a chat code block", () => {
     });
     await vscode.commands.executeCommand(Commands.applyProposedChange, (tab.input as vscode.TabInputTextDiff).modified);
     await waitFor("the change at its moved place", () => doc.getText() === expected, 10_000);
-    await vscode.window.showTextDocument(doc, { preview: false });
-    await vscode.commands.executeCommand("workbench.action.files.revert");
+    await waitFor("the diff to close", () => !proposedDiff(), 10_000);
+    const again = await vscode.window.showTextDocument(doc, { preview: false });
+    await restore(doc, original);
 
     // A change inside the lines the proposal replaces: it is dropped and its diff closes.
-    selectTotal();
+    selectTotal(again);
     await vscode.commands.executeCommand(Commands.applyCodeBlock, NEW_TOTAL);
     await waitFor("the diff of the second proposal", proposedDiff, 10_000);
     const inside = new vscode.WorkspaceEdit();
@@ -119,9 +130,7 @@ describe("Apply on a chat code block", () => {
     inside.insert(doc.uri, line, "// touched\n  ");
     assert.ok(await vscode.workspace.applyEdit(inside));
     await waitFor("the stale diff to close", () => !proposedDiff(), 10_000);
-    await vscode.window.showTextDocument(doc, { preview: false });
-    await vscode.commands.executeCommand("workbench.action.files.revert");
-    assert.equal(doc.getText(), original);
+    await restore(doc, original);
   });
 
   it("a read-only file is refused before any diff (an edit could never be saved)", async () => {
