@@ -102,12 +102,12 @@ export async function writeCommitMessage(host: CommitBackend, arg?: unknown): Pr
     if (!typedOver) repo.inputBox.value = before;
     return tell("The model wrote no message: try again.");
   }
+  write(message);
   if (typedOver) {
     // The user typed in the box meanwhile: their text stays, the message goes to the clipboard on request.
     void vscode.window.showInformationMessage("You typed in the commit message box, so Hearth's message was not put there.", "Copy Hearth's Message").then((a) => a && vscode.env.clipboard.writeText(message));
     return { message };
   }
-  write(message);
   const secrets = outcome.result.omitted.filter((o) => o.reason === "secret").map((o) => o.path);
   if (secrets.length) void vscode.window.setStatusBarMessage(`Hearth: changes to ${secrets.join(", ")} were not shown to the model (secrets)`, 8000);
   return { message };
