@@ -334,9 +334,6 @@ export interface EditCodeResult {
   stats: GenerationStats;
 }
 
-/** The most characters a selection may hold: the model writes it all again, so more would take minutes on a laptop. */
-export const MAX_EDIT_SELECTION_CHARS = 24_000;
-
 export const EditCodeRequest = new RequestType<EditCodeParams, EditCodeResult, HearthErrorData>("hearth/editCode");
 
 // ---------------------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@
  */
 import type { ChatService, GenerateOptions, WorkspaceChunks } from "../chat/service";
 import { HearthFailure } from "../errors";
-import { MAX_EDIT_SELECTION_CHARS, type ChatMessage, type ChatResult, type EditCodeResult, type StreamChunk } from "../protocol";
+import type { ChatMessage, ChatResult, EditCodeResult, StreamChunk } from "../protocol";
+import { selectionTooLarge } from "./limits";
 import { buildEditPrompt, extractEdit, type EditInput } from "./editPrompt";
 
 
@@ -80,12 +81,6 @@ function checkRequest(req: EditRequest): void {
     throw new HearthFailure("invalid-request", `Lines ${start}\u2013${end} are not lines of ${req.filePath} (it has ${lineCount}).`);
   }
   if (!req.instruction.trim()) throw new HearthFailure("invalid-request", "Say what to change: the instruction is empty.");
-  const lines = req.text.split("\n").slice(start, end);
-  const chars = lines.reduce((n, l) => n + l.length + 1, 0);
-  if (chars > MAX_EDIT_SELECTION_CHARS) {
-    throw new HearthFailure(
-      "context-too-long",
-      `The selection is ${Math.round(chars / 1000)}K characters; Edit Selection takes up to ${MAX_EDIT_SELECTION_CHARS / 1000}K, since the model writes it all again. Select one function or block at a time.`,
-    );
-  }
+  const tooLarge = selectionTooLarge(req.text.split("\n").slice(start, end).reduce((n, l) => n + l.length + 1, 0));
+  if (tooLarge) throw new HearthFailure("context-too-long", tooLarge);
 }

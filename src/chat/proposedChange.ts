@@ -2,7 +2,8 @@
  * A change Hearth proposes to a file opens as a diff, file ↔ proposed, with Apply / Discard in the diff's
  * title bar and in a notification: **Apply** on a chat code block (placed by applyPlan.ts) and **Edit
  * Selection…** (the lines it rewrote). Nothing is written until the user applies it, and then as one edit that
- * Undo takes back. If the file changed meanwhile, the proposal is dropped rather than written over the new text.
+ * Undo takes back. If the file changes meanwhile, the proposal moves with its lines (rebase.ts), or is dropped
+ * when the change touches them, rather than written over the new text.
  */
 import { promises as fsp, constants as fsConstants } from "node:fs";
 import * as path from "node:path";

@@ -41,9 +41,11 @@ function rebaseSpan<T extends LineSpan>(s: T, c: TextChange): T | undefined {
   // it: an insertion there must end with a line break, or it would join the span's first line).
   const endsAbove = end.line < s.startLine || (end.line === s.startLine && end.character === 0 && (start.line < end.line || c.text === "" || c.text.endsWith("\n")));
   if (endsAbove) return { ...s, startLine: s.startLine + delta, endLine: s.endLine + delta };
-  // Wholly below: it starts on a line after the span (an insertion's span has no lines: below its place).
-  if (start.line >= Math.max(s.endLine, s.startLine + 1) || (s.startLine === s.endLine && start.line >= s.startLine && !(start.line === s.startLine && start.character === 0))) return s;
-  return undefined;
+  // Wholly below: it starts on a line after the span; an insertion's span has no lines, so anything after its
+  // place (the start of its line) is below it.
+  const insertion = s.startLine === s.endLine;
+  const startsBelow = insertion ? start.line > s.startLine || (start.line === s.startLine && start.character > 0) : start.line >= s.endLine;
+  return startsBelow ? s : undefined;
 }
 
 function newlines(text: string): number {

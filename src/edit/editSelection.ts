@@ -13,7 +13,8 @@
  */
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { MAX_EDIT_SELECTION_CHARS, type EditCodeParams, type EditCodeResult, type StreamChunk } from "../../server/protocol";
+import type { EditCodeParams, EditCodeResult, StreamChunk } from "../../server/protocol";
+import { selectionTooLarge } from "../../server/edit/limits";
 import { leavesCodeOut, type ApplyEdit } from "../chat/applyPlan";
 import { isSecretPath } from "../../server/secrets";
 import { selectedLines, type ProposedChanges } from "../chat/proposedChange";
@@ -95,10 +96,8 @@ export async function editSelection(host: EditBackend, changes: ProposedChanges,
         : undefined;
   if (!target || target.startLine > target.endLine || target.startLine >= doc.lineCount) return tell("info", "select the lines to change.");
   // (the host refuses more too, but only after the instruction has been typed)
-  const selectedChars = doc.getText(new vscode.Range(target.startLine, 0, Math.min(target.endLine, doc.lineCount), 0)).length;
-  if (selectedChars > MAX_EDIT_SELECTION_CHARS) {
-    return tell("warning", `The selection is ${Math.round(selectedChars / 1000)}K characters; Edit Selection takes up to ${MAX_EDIT_SELECTION_CHARS / 1000}K, since the model writes it all again. Select one function or block at a time.`);
-  }
+  const tooLarge = selectionTooLarge(doc.getText(new vscode.Range(target.startLine, 0, Math.min(target.endLine, doc.lineCount), 0)).length);
+  if (tooLarge) return tell("warning", tooLarge);
   const where = target.insert ? `line ${target.startLine + 1}` : target.endLine - target.startLine === 1 ? `line ${target.startLine + 1}` : `lines ${target.startLine + 1}\u2013${target.endLine}`;
   const instruction = args.instruction ?? await vscode.window.showInputBox({
     title: target.insert ? `Hearth: Write Code at ${name}, ${where}` : `Hearth: Edit ${name}, ${where}`,
