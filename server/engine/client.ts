@@ -310,8 +310,9 @@ export class EngineClient {
   }
 
   /**
-   * One HTTP request. If the engine cannot be reached (it died and is being restarted), waits for the
-   * endpoint again and retries once: nothing was sent to a dead engine, so the retry is safe.
+   * One HTTP request. If the engine cannot be reached (it died and is being restarted, or the connection was one
+   * it had closed), waits for the endpoint again and retries once: the engine never took the request, so the
+   * retry is safe.
    */
   private async fetch(path: string, init: RequestInit & { headers?: Record<string, string> }): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
@@ -321,7 +322,7 @@ export class EngineClient {
         res = await fetch(url(ep, path), { ...init, headers: headers(ep, init.headers) });
       } catch (err) {
         if (init.signal?.aborted) throw new RequestCancelledError();
-        if (attempt === 0 && isConnectionRefused(err)) {
+        if (attempt === 0 && isConnectionLost(err)) {
           await new Promise((r) => setTimeout(r, 200));
           continue;
         }
@@ -420,9 +421,14 @@ function headers(ep: EngineEndpoint, extra: Record<string, string> = {}): Record
   return ep.apiKey ? { ...extra, authorization: `Bearer ${ep.apiKey}` } : extra;
 }
 
-function isConnectionRefused(err: unknown): boolean {
+/**
+ * The request never reached a live engine: refused (it is restarting), or sent on a kept-alive connection the
+ * engine had already closed. The engine closes a connection idle for 5 s, and a large body (a recording is tens
+ * of MB) takes long enough to write that it can go out on one: EPIPE, the engine having read none of it.
+ */
+function isConnectionLost(err: unknown): boolean {
   const code = (err as { cause?: { code?: string } })?.cause?.code;
-  return code === "ECONNREFUSED" || code === "ECONNRESET" || code === "UND_ERR_SOCKET";
+  return code === "ECONNREFUSED" || code === "ECONNRESET" || code === "EPIPE" || code === "UND_ERR_SOCKET";
 }
 
 /** Token counts of an OpenAI-style answer (servers other than llama-server send no timings). */
