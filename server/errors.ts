@@ -1,5 +1,5 @@
 /** Failures the user can act on: each carries a {@link HearthError} (code + sentence) that reaches the client unchanged. */
-import { EngineUnreachableError } from "./engine/client";
+import { EngineUnreachableError, RequestTooLargeError, megabytes } from "./engine/client";
 import { EngineNotBuiltError } from "./engine/install";
 import { EngineStartError } from "./engine/supervisor";
 import type { HearthError, HearthErrorCode } from "./protocol";
@@ -23,6 +23,15 @@ export function toHearthError(err: unknown): HearthError {
   if (err instanceof HearthFailure) return err.error;
   if (err instanceof EngineNotBuiltError) return { code: "engine-not-built", message: err.message };
   if (err instanceof EngineStartError) return { code: "engine-start-failed", message: err.message };
+  if (err instanceof RequestTooLargeError) {
+    const most = err.limit ? `the engine reads at most ${megabytes(err.limit)} MB` : "the engine refused it as too large";
+    return {
+      code: "media-too-large",
+      message:
+        `The request is ${megabytes(err.bytes)} MB as sent (images and recordings go as base64, 4/3 of the file's size); ${most}. ` +
+        "Split the recording or save it as mp3, or use a smaller image.",
+    };
+  }
   if (err instanceof EngineUnreachableError) {
     return { code: "engine-crashed", message: "The model engine stopped while answering. It is being restarted — try again in a moment (details in Hearth's logs)." };
   }

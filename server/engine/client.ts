@@ -24,6 +24,25 @@ export class EngineHttpError extends Error {
 /** The engine could not be reached at all (not started, crashed, restarting). */
 export class EngineUnreachableError extends Error {}
 
+/**
+ * A request body larger than the engine reads: found before sending (`limit` from its /props or llama-server's
+ * default), or answered 413 by the server. A recording goes as base64 inside JSON, 4/3 of the file's size.
+ */
+export class RequestTooLargeError extends Error {
+  constructor(
+    readonly bytes: number,
+    /** The most the engine reads, when known. */
+    readonly limit?: number,
+  ) {
+    super(`The request is ${megabytes(bytes)} MB${limit ? `; the engine reads at most ${megabytes(limit)} MB` : ", more than the engine reads"}.`);
+  }
+}
+
+/** llama-server's request body limit (cpp-httplib's CPPHTTPLIB_PAYLOAD_MAX_LENGTH) unless its /props say otherwise. */
+export const LLAMA_SERVER_MAX_REQUEST_BYTES = 100 * 1024 * 1024;
+
+export const megabytes = (bytes: number) => (bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0);
+
 export class RequestCancelledError extends Error {
   constructor() {
     super("Request cancelled");
@@ -175,6 +194,11 @@ export interface EngineClientOptions {
    * in every request: this one is added to /v1 requests.
    */
   openAiModel?: string;
+  /**
+   * The largest request body the engine reads: larger ones are refused here, before tens of MB are encoded and
+   * sent for nothing. Hearth's engine says in /props (patch 0012: 512 MB); another llama-server reads 100 MB.
+   */
+  maxRequestBytes?: number;
 }
 
 /** A model an OpenAI-compatible server lists at /v1/models. */
@@ -315,6 +339,9 @@ export class EngineClient {
    * retry is safe.
    */
   private async fetch(path: string, init: RequestInit & { headers?: Record<string, string> }): Promise<Response> {
+    const bytes = typeof init.body === "string" ? Buffer.byteLength(init.body) : 0;
+    const limit = this.options.maxRequestBytes;
+    if (limit && bytes > limit) throw new RequestTooLargeError(bytes, limit);
     for (let attempt = 0; ; attempt++) {
       const ep = await this.endpoint();
       let res: Response;
@@ -328,6 +355,7 @@ export class EngineClient {
         }
         throw new EngineUnreachableError(`The engine at ${ep.baseUrl} is not reachable: ${causeOf(err)}`);
       }
+      if (res.status === 413) throw new RequestTooLargeError(bytes, limit);
       if (!res.ok) throw new EngineHttpError(res.status, await errorText(res));
       return res;
     }

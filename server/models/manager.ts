@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from "node:events";
 import os from "node:os";
-import { EngineClient, type EngineEndpoint } from "../engine/client";
+import { EngineClient, LLAMA_SERVER_MAX_REQUEST_BYTES, type EngineEndpoint } from "../engine/client";
 import { locateEngine } from "../engine/install";
 import { HearthFailure, toHearthError } from "../errors";
 import { attentionShape, checkpointPlan, estimateMemory, formatBytes, usableKvCacheType } from "../engine/sizing";
@@ -157,9 +157,10 @@ export class ModelManager extends EventEmitter<{ status: [ModelStatus]; log: ["i
 
   private async loadRemote(): Promise<LoadedModel> {
     this.setStatus({ state: "loading", error: undefined });
-    const client = new EngineClient(() => this.remoteEndpoint());
-    if (!(await client.health())) return this.loadOpenAiRemote(client);
-    const props = await client.props().catch(() => ({}) as Record<string, unknown>);
+    const probe = new EngineClient(() => this.remoteEndpoint());
+    if (!(await probe.health())) return this.loadOpenAiRemote(probe);
+    const props = await probe.props().catch(() => ({}) as Record<string, unknown>);
+    const client = new EngineClient(() => this.remoteEndpoint(), { maxRequestBytes: maxRequestBytes(props) });
     const modalities = (props.modalities ?? {}) as { vision?: boolean; audio?: boolean };
     const info: EngineInfo = { kind: "remote", api: "llama-server", restarts: 0, mtp: false, vision: !!modalities.vision, audio: !!modalities.audio, nativeFim: false };
     const ctx = Number((props.default_generation_settings as { n_ctx?: number } | undefined)?.n_ctx ?? 0);
@@ -260,7 +261,11 @@ export class ModelManager extends EventEmitter<{ status: [ModelStatus]; log: ["i
     // Hearth's engine takes a prompt's token ids packed (patch 0006) and a prefix its slot holds by name
     // (patch 0010); asked, not assumed, so an engine without the patches still gets prompts it reads correctly.
     const props = await new EngineClient(() => supervisor.ready()).props().catch(() => ({}) as Record<string, unknown>);
-    const client = new EngineClient(() => supervisor.ready(), { packedPromptIds: props.hearth_prompt_ids === true, slotPrefix: props.hearth_prompt_slot_prefix === true });
+    const client = new EngineClient(() => supervisor.ready(), {
+      packedPromptIds: props.hearth_prompt_ids === true,
+      slotPrefix: props.hearth_prompt_slot_prefix === true,
+      maxRequestBytes: maxRequestBytes(props),
+    });
     this.loaded = {
       client,
       info,
@@ -283,6 +288,12 @@ export class ModelManager extends EventEmitter<{ status: [ModelStatus]; log: ["i
   private log(level: "info" | "warn" | "error", message: string): void {
     this.emit("log", level, message, "host");
   }
+}
+
+/** The largest request a llama-server reads: Hearth's engine says so in /props (patch 0012), another reads cpp-httplib's 100 MB. */
+function maxRequestBytes(props: Record<string, unknown>): number {
+  const said = Number(props.hearth_max_request_bytes);
+  return Number.isFinite(said) && said > 0 ? said : LLAMA_SERVER_MAX_REQUEST_BYTES;
 }
 
 function hasModality(mmproj: CheckedGguf | undefined, kind: "vision" | "audio"): boolean {

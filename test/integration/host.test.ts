@@ -121,10 +121,11 @@ describe("host with a real engine", () => {
 
   it("refuses a recording longer than the context, in minutes and tokens, before generating", async () => {
     const wav = path.join(models.dir, "long.wav");
-    fs.writeFileSync(wav, makeWav(30 * 60, 16000)); // 30 min = 45,000 tokens > 32,768
+    // 45 min = 67,500 tokens > 32,768. Its 86 MB go as 115 MB of base64: more than llama-server reads unpatched (100 MB).
+    fs.writeFileSync(wav, makeWav(45 * 60, 16000));
     const err = await t.host.stream(SummarizeAudioRequest, { path: wav, maxTokens: 8 }, () => {}).catch((e: ResponseError<HearthErrorData>) => e);
     expect((err as ResponseError<HearthErrorData>).data?.hearth.code).toBe("media-too-large");
-    expect((err as Error).message).toMatch(/The recording is 30\.0 minutes \(45,000 audio tokens\).*32,768-token context/);
+    expect((err as Error).message).toMatch(/The recording is 45\.0 minutes \(67,500 audio tokens\).*32,768-token context/);
   });
 
   it("rejects an unreadable image with a clear error and keeps serving", async () => {
