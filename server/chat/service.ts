@@ -249,7 +249,7 @@ export class ChatService {
   }
 
   async summarizeAudio(file: string, instructions: string | undefined, opts: GenerateOptions = {}): Promise<SummarizeAudioResult> {
-    const audio = await readAudioFile(file);
+    const audio = await readAudioFile(file, opts.signal);
     const prompt = instructions?.trim() ? `${SUMMARIZE_MEETING_PROMPT}\n\n${instructions.trim()}` : SUMMARIZE_MEETING_PROMPT;
     const messages: ChatMessage[] = [{ role: "user", content: [mediaPart(audio), { type: "text", text: prompt }] }];
     const result = await this.chat(messages, { maxTokens: 1024, ...opts });

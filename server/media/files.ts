@@ -1,15 +1,18 @@
 /**
  * Reads user media for the engine: sniffs the real format from the bytes (not the extension), enforces size
- * limits before anything is base64-encoded, and converts audio the engine cannot decode itself (m4a, ogg,
- * opus, webm…) to 16 kHz mono WAV with ffmpeg when it is installed.
+ * limits before anything is base64-encoded, converts audio the engine cannot decode itself (m4a, ogg, opus,
+ * webm…) to 16 kHz mono WAV with ffmpeg when it is installed, and WAV at other rates or channels to 16 kHz
+ * mono itself (wav.ts).
  */
 import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { RequestCancelledError } from "../engine/client";
 import { HearthFailure } from "../errors";
 import { sniffMedia, type MediaKind } from "./sniff";
+import { isSpeechFormat, parseWavHeader, SPEECH_SAMPLE_RATE, speechWavBytes, toSpeechWav } from "./wav";
 
 export const MAX_IMAGE_BYTES = 25 * 1024 * 1024;
 export const MAX_AUDIO_BYTES = 300 * 1024 * 1024;
@@ -72,7 +75,9 @@ export function imageFromBytes(bytes: Buffer, name = "the image"): MediaData {
   return { kind: "image", bytes, ...type };
 }
 
-export async function readAudioFile(file: string): Promise<MediaData> {
+export async function readAudioFile(file: string, signal?: AbortSignal): Promise<MediaData> {
+  const converted = await readWavAsSpeech(file, signal);
+  if (converted) return { kind: "audio", bytes: converted, mimeType: "audio/wav", format: "wav" };
   const bytes = await readLimited(file, MAX_AUDIO_BYTES, "recording");
   const type = sniffAudio(bytes);
   if (type) return { kind: "audio", bytes, ...type };
@@ -85,6 +90,46 @@ export async function readAudioFile(file: string): Promise<MediaData> {
   }
   return { kind: "audio", bytes: await convertWithFfmpeg(file, other), mimeType: "audio/wav", format: "wav" };
 }
+
+/**
+ * A WAV file that is not 16 kHz mono 16-bit PCM, converted to it (streamed: the file may be larger than other
+ * recordings, up to RIFF's 4 GB); undefined for anything else, read as it is.
+ */
+async function readWavAsSpeech(file: string, signal?: AbortSignal): Promise<Buffer | undefined> {
+  let head: Buffer;
+  let size: number;
+  try {
+    const handle = await fs.open(file, "r");
+    try {
+      size = (await handle.stat()).size;
+      const { buffer, bytesRead } = await handle.read(Buffer.alloc(Math.min(size, WAV_HEADER_SEARCH_BYTES)), 0, Math.min(size, WAV_HEADER_SEARCH_BYTES), 0);
+      head = buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return undefined; // readLimited says what is wrong with the file
+  }
+  const wav = parseWavHeader(head, size);
+  if (!wav || isSpeechFormat(wav)) return undefined;
+  const limit = MAX_AUDIO_BYTES - 44;
+  if (speechWavBytes(wav) > MAX_AUDIO_BYTES) {
+    const hours = (n: number) => (n / (2 * SPEECH_SAMPLE_RATE) / 3600).toFixed(1);
+    throw new HearthFailure({
+      code: "media-too-large",
+      message: `${file} is ${hours(speechWavBytes(wav))} hours long; recordings up to ${hours(limit)} hours are accepted (as 16 kHz mono, ${mb(MAX_AUDIO_BYTES)} MB). Split it.`,
+    });
+  }
+  try {
+    return await toSpeechWav(file, wav, signal);
+  } catch (err) {
+    if (err instanceof RequestCancelledError) throw err;
+    throw new HearthFailure({ code: "unreadable-media", message: `Cannot read ${file}: ${(err as Error).message}` });
+  }
+}
+
+/** How far into a WAV file its data chunk is looked for (metadata chunks such as LIST or bext come first). */
+const WAV_HEADER_SEARCH_BYTES = 1 << 20;
 
 async function convertWithFfmpeg(file: string, format: string): Promise<Buffer> {
   const out = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "hearth-audio-")), "audio.wav");

@@ -86,3 +86,85 @@ export function makeWav(seconds: number, sampleRate = 16000): Buffer {
   }
   return buf;
 }
+
+export interface ToneWav {
+  seconds: number;
+  sampleRate: number;
+  /** Each channel's sine frequency in Hz (0: silence), at amplitude 0.5. */
+  tones: number[];
+  encoding?: "pcm" | "float";
+  bitsPerSample?: 8 | 16 | 24 | 32 | 64;
+  /** Write the format as WAVE_FORMAT_EXTENSIBLE, as many recorders do. */
+  extensible?: boolean;
+  /** Chunks before the data (a recorder's LIST/bext metadata), each as [id, bytes]. */
+  before?: [string, Buffer][];
+  /** What the data chunk says its size is (0 or 0xFFFFFFFF: a recording that was not finalized). */
+  declaredDataBytes?: number;
+}
+
+/** A WAV of sine tones in any of the formats recorders write (float math: for tests with a tolerance). */
+export function makeToneWav(o: ToneWav): Buffer {
+  const encoding = o.encoding ?? "pcm";
+  const bits = o.bitsPerSample ?? (encoding === "float" ? 32 : 16);
+  const channels = o.tones.length;
+  const bytes = bits / 8;
+  const frames = Math.round(o.seconds * o.sampleRate);
+  const data = Buffer.alloc(frames * channels * bytes);
+  for (let i = 0, at = 0; i < frames; i++) {
+    for (const freq of o.tones) {
+      const v = freq ? 0.5 * Math.sin((2 * Math.PI * freq * i) / o.sampleRate) : 0;
+      if (encoding === "float") bits === 64 ? data.writeDoubleLE(v, at) : data.writeFloatLE(v, at);
+      else if (bits === 8) data[at] = Math.round(v * 127) + 128;
+      else if (bits === 16) data.writeInt16LE(Math.round(v * 32767), at);
+      else if (bits === 24) data.writeIntLE(Math.round(v * 8388607), at, 3);
+      else data.writeInt32LE(Math.round(v * 2147483647), at);
+      at += bytes;
+    }
+  }
+  const fmt = Buffer.alloc(o.extensible ? 40 : 16);
+  fmt.writeUInt16LE(o.extensible ? 0xfffe : encoding === "float" ? 3 : 1, 0);
+  fmt.writeUInt16LE(channels, 2);
+  fmt.writeUInt32LE(o.sampleRate, 4);
+  fmt.writeUInt32LE(o.sampleRate * channels * bytes, 8);
+  fmt.writeUInt16LE(channels * bytes, 12);
+  fmt.writeUInt16LE(bits, 14);
+  if (o.extensible) {
+    fmt.writeUInt16LE(22, 16);
+    fmt.writeUInt16LE(bits, 18);
+    fmt.writeUInt16LE(encoding === "float" ? 3 : 1, 24); // the sub-format GUID's first two bytes
+  }
+  const chunk = (id: string, body: Buffer, size = body.length) => {
+    const head = Buffer.alloc(8);
+    head.write(id, 0, "latin1");
+    head.writeUInt32LE(size, 4);
+    return Buffer.concat([head, body, Buffer.alloc(body.length % 2)]);
+  };
+  const body = Buffer.concat([
+    Buffer.from("WAVE", "latin1"),
+    chunk("fmt ", fmt),
+    ...(o.before ?? []).map(([id, b]) => chunk(id, b)),
+    chunk("data", data, o.declaredDataBytes ?? data.length),
+  ]);
+  return Buffer.concat([chunk("RIFF", body).subarray(0, 8), body]);
+}
+
+/** The samples of a 16-bit mono PCM WAV with a 44-byte header, in [-1, 1). */
+export function wavSamples(wav: Buffer): Float32Array {
+  const n = (wav.length - 44) / 2;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = wav.readInt16LE(44 + i * 2) / 32768;
+  return out;
+}
+
+/** The amplitude of the `freq` Hz component of `samples` (a single-bin DFT), ignoring the first and last 0.1 s. */
+export function toneAmplitude(samples: Float32Array, sampleRate: number, freq: number): number {
+  const skip = Math.floor(sampleRate / 10);
+  let re = 0;
+  let im = 0;
+  const n = samples.length - 2 * skip;
+  for (let i = skip; i < samples.length - skip; i++) {
+    re += samples[i] * Math.cos((2 * Math.PI * freq * i) / sampleRate);
+    im -= samples[i] * Math.sin((2 * Math.PI * freq * i) / sampleRate);
+  }
+  return (2 * Math.hypot(re, im)) / n;
+}

@@ -22,7 +22,7 @@ import {
   type MediaResult,
   type SummarizeAudioResult,
 } from "../../server/protocol";
-import { makePng, makeWav } from "../helpers/media";
+import { makePng, makeToneWav, makeWav } from "../helpers/media";
 import { completeAt, startTinyHost, tinyModels, type TinyHost } from "../helpers/tinyHost";
 
 let t: TinyHost;
@@ -117,6 +117,17 @@ describe("host with a real engine", () => {
     expect(r.mediaTokens).toBe(1500);
     expect(r.durationSeconds).toBe(60);
     expect(r.markdown).toMatch(/^# Meeting summary — standup\.wav\n\n_Recording: 1:00/);
+  });
+
+  it("sends a 48 kHz stereo WAV as 16 kHz mono: the same 1500 tokens for 60 s, a sixth of the bytes", async () => {
+    const wav = path.join(models.dir, "obs.wav");
+    fs.writeFileSync(wav, makeToneWav({ seconds: 60, sampleRate: 48000, tones: [440, 660] })); // 11.5 MB
+    const r = await t.host.stream<object, SummarizeAudioResult>(SummarizeAudioRequest, { path: wav, maxTokens: 8 }, () => {});
+    expect(r.mediaTokens).toBe(1500);
+    expect(r.markdown).toMatch(/_Recording: 1:00/);
+    const entry = fs.readFileSync(promptLog(), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.endpoint === "/v1/chat/completions").at(-1);
+    const sent = Number(/"input_audio":\{"data":"<base64 (\d+) bytes/.exec(JSON.stringify(entry))?.[1]);
+    expect(Math.abs(sent - (44 + 60 * 16000 * 2))).toBeLessThan(200);
   });
 
   it("refuses a recording longer than the context, in minutes and tokens, before generating", async () => {
