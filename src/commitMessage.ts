@@ -1,10 +1,12 @@
 /**
  * **Write Commit Message** (the Source Control view's title bar): the staged changes of a git repository (or,
- * with nothing staged, its unstaged changes) go to the host (`hearth/commitMessage`, which keeps a secrets
+ * with nothing staged, its unstaged changes and new, untracked files) go to the host (`hearth/commitMessage`, which keeps a secrets
  * file's changes out of the prompt), and the message streams into the commit message box, where the user
  * reviews it before committing. Through VS Code's built-in Git extension's API.
  */
+import * as path from "node:path";
 import * as vscode from "vscode";
+import { newFileDiff, readsNewFile } from "../server/commit/newFileDiff";
 import type { CommitMessageParams, CommitMessageResult } from "../server/protocol";
 import { errorCode, errorMessage } from "./hostErrors";
 import { isHostStopped } from "./hostStopped";
@@ -17,10 +19,18 @@ export interface CommitBackend {
 interface GitRepository {
   readonly rootUri: vscode.Uri;
   readonly inputBox: { value: string };
-  readonly state: { readonly untrackedChanges?: readonly unknown[]; readonly workingTreeChanges: readonly unknown[] };
+  readonly state: { readonly untrackedChanges?: readonly GitChange[]; readonly workingTreeChanges: readonly GitChange[] };
   diff(cached?: boolean): Promise<string>;
   log(options?: { maxEntries?: number }): Promise<{ message: string }[]>;
 }
+interface GitChange {
+  readonly uri: vscode.Uri;
+  readonly status: number;
+}
+/** The Git API's `Status.UNTRACKED`. */
+const UNTRACKED = 7;
+/** The most new files read for one message: the prompt's budget (24K characters) holds far fewer. */
+const MAX_NEW_FILES_READ = 50;
 interface GitApi {
   readonly repositories: GitRepository[];
   getRepository(uri: vscode.Uri): GitRepository | null;
@@ -37,14 +47,11 @@ export async function writeCommitMessage(host: CommitBackend, arg?: unknown): Pr
   let diff = await repo.diff(true);
   let what = "the staged changes";
   if (!diff.trim()) {
-    diff = await repo.diff(false);
-    what = "the changes (nothing is staged)";
+    const untracked = untrackedFiles(repo);
+    diff = (await repo.diff(false)) + (await newFilesDiff(repo.rootUri, untracked));
+    what = untracked.length ? `the changes and ${untracked.length === 1 ? "the new file" : `${untracked.length} new files`} (nothing is staged)` : "the changes (nothing is staged)";
   }
-  if (!diff.trim()) {
-    // (`git diff` leaves out new files: they have no text to compare until they are staged)
-    const untracked = (repo.state.untrackedChanges?.length ?? 0) > 0 || repo.state.workingTreeChanges.length > 0;
-    return tell(untracked ? "Only new (untracked) files changed: stage them (+) so Hearth can read them." : "There are no changes to describe in this repository.");
-  }
+  if (!diff.trim()) return tell("There are no changes to describe in this repository.");
   const recentSubjects = await repo.log({ maxEntries: 10 }).then(
     (commits) => commits.map((c) => c.message.split("\n")[0]),
     () => [], // a repository without commits yet
@@ -111,6 +118,31 @@ export async function writeCommitMessage(host: CommitBackend, arg?: unknown): Pr
   const secrets = outcome.result.omitted.filter((o) => o.reason === "secret").map((o) => o.path);
   if (secrets.length) void vscode.window.setStatusBarMessage(`Hearth: changes to ${secrets.join(", ")} were not shown to the model (secrets)`, 8000);
   return { message };
+}
+
+/** New files git does not track yet (VS Code lists them with the changes, or apart with `git.untrackedChanges: separate`). */
+function untrackedFiles(repo: GitRepository): vscode.Uri[] {
+  const changes = [...(repo.state.untrackedChanges ?? []), ...repo.state.workingTreeChanges];
+  const uris = changes.filter((c) => c.status === UNTRACKED).map((c) => c.uri);
+  return [...new Map(uris.map((u) => [u.toString(), u])).values()].sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/**
+ * The new files as `git diff` sections (server/commit/newFileDiff.ts): each read when small and not a secrets
+ * file, up to MAX_NEW_FILES_READ of them; the others by name and size.
+ */
+async function newFilesDiff(root: vscode.Uri, files: readonly vscode.Uri[]): Promise<string> {
+  let read = 0;
+  const sections: string[] = [];
+  for (const uri of files) {
+    const rel = path.posix.relative(root.path, uri.path);
+    const size = await vscode.workspace.fs.stat(uri).then((s) => (s.type & vscode.FileType.File ? s.size : undefined), () => undefined);
+    if (size === undefined) continue; // gone since git listed it, or a folder (a nested repository)
+    const content = readsNewFile(rel, size) && read < MAX_NEW_FILES_READ ? await vscode.workspace.fs.readFile(uri).then(undefined, () => undefined) : undefined;
+    if (content) read++;
+    sections.push(newFileDiff(rel, content ?? { size }));
+  }
+  return sections.join("");
 }
 
 async function gitApi(): Promise<GitApi | undefined> {

@@ -15,6 +15,7 @@ import { hearth, note, SCALE, waitFor, workspaceUri } from "./helpers";
 interface GitRepository {
   readonly rootUri: vscode.Uri;
   readonly inputBox: { value: string };
+  status(): Promise<void>;
 }
 interface GitApi {
   getRepository(uri: vscode.Uri): GitRepository | null;
@@ -22,13 +23,14 @@ interface GitApi {
 }
 
 describe("Write Commit Message", () => {
-  it("writes a message for the staged changes into the Source Control box, without a secrets file's changes", async () => {
+  it("writes a message for the staged changes into the Source Control box, without a secrets file's changes; with nothing staged, for new files too", async () => {
     await hearth();
     const root = workspaceUri("").fsPath;
     const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=E2E", "-c", "user.email=e2e@example.com", ...args], { cwd: root, encoding: "utf8" });
     const format = path.join(root, "src", "format.ts");
     const original = fs.readFileSync(format, "utf8");
     const secret = path.join(root, ".env.local");
+    const refunds = path.join(root, "src", "refunds.ts");
     const gitSetting = vscode.workspace.getConfiguration("git");
     try {
       git("init", "-q");
@@ -74,9 +76,31 @@ describe("Write Commit Message", () => {
       assert.ok(prompt.includes("chore: start the orders service"), "the recent subjects are in the prompt");
       assert.ok(!prompt.includes("sk_live_commit_e2e_secret"), "a secrets file's changes never reach the prompt");
       repo.inputBox.value = "";
+
+      // Nothing staged and only new files (.env.local is now one too): they are described from their content,
+      // as VS Code's commit of all changes would take them in; the secrets file by its name only.
+      // (not `reset --hard`: it would also take back the workspace setting that turned git on, .vscode/settings.json)
+      git("reset", "-q");
+      git("checkout", "--", "src/format.ts");
+      fs.writeFileSync(refunds, "export const REFUND_WINDOW_DAYS = 30;\n");
+      await repo.status();
+      let last: CommitOutcome;
+      const fresh = await waitFor("a message for the new files", async () => {
+        last = (await vscode.commands.executeCommand(Commands.writeCommitMessage, { rootUri: repo.rootUri })) as CommitOutcome;
+        return last && "message" in last ? last : undefined;
+      }, 60_000 * SCALE, 500).catch((e: Error) => {
+        throw new Error(`${e.message}; the command's last outcome: ${JSON.stringify(last)}`);
+      });
+      assert.equal(repo.inputBox.value, fresh.message);
+      const newFiles = fs.readFileSync(log, "utf8").trim().split("\n").reverse().find((l) => l.includes("git commit messages"));
+      assert.ok(newFiles, "the second commit message prompt is in the prompt log");
+      assert.ok(newFiles.includes("REFUND_WINDOW_DAYS"), "the new file's content is in the prompt");
+      assert.ok(newFiles.includes(".env.local") && !newFiles.includes("sk_live_commit_e2e_secret"), "a new secrets file is named, never read");
+      repo.inputBox.value = "";
     } finally {
       fs.writeFileSync(format, original);
       fs.rmSync(secret, { force: true });
+      fs.rmSync(refunds, { force: true });
       await gitSetting.update("enabled", undefined, vscode.ConfigurationTarget.Workspace);
       fs.rmSync(path.join(root, ".git"), { recursive: true, force: true });
     }
