@@ -18,14 +18,33 @@ export class FixWithHearth implements vscode.CodeActionProvider {
   provideCodeActions(doc: vscode.TextDocument, _range: vscode.Range | vscode.Selection, context: vscode.CodeActionContext): vscode.CodeAction[] {
     if (isSecretPath(doc.uri.path)) return [];
     if (context.only && !context.only.contains(vscode.CodeActionKind.QuickFix)) return [];
-    const problems = context.diagnostics.filter((d) => d.severity === vscode.DiagnosticSeverity.Error || d.severity === vscode.DiagnosticSeverity.Warning).slice(0, MAX_PROBLEMS);
-    if (!problems.length) return [];
+    const picked = context.diagnostics.filter(isProblem);
+    if (!picked.length) return [];
+    const problems = withSameLineProblems(picked, vscode.languages.getDiagnostics(doc.uri));
     const args = fixArgs(doc, problems);
     const action = new vscode.CodeAction(problems.length === 1 ? "Fix with Hearth" : `Fix ${problems.length} problems with Hearth`, vscode.CodeActionKind.QuickFix);
     action.diagnostics = problems;
     action.command = { command: Commands.editSelection, title: action.title, arguments: [args] };
     return [action];
   }
+}
+
+const isProblem = (d: vscode.Diagnostic) => d.severity === vscode.DiagnosticSeverity.Error || d.severity === vscode.DiagnosticSeverity.Warning;
+
+/**
+ * The problems under the cursor and the file's other problems that start on their lines (the light bulb is
+ * given only those under the cursor, but a fix of the line should not leave the line's other error, nor
+ * rewrite it without knowing), in the order they come in the file: at most MAX_PROBLEMS, those under the cursor
+ * kept first, then errors before warnings.
+ */
+export function withSameLineProblems(picked: readonly vscode.Diagnostic[], all: readonly vscode.Diagnostic[]): vscode.Diagnostic[] {
+  const first = Math.min(...picked.map((d) => d.range.start.line));
+  const last = Math.max(...picked.map((d) => d.range.end.line));
+  const key = (d: vscode.Diagnostic) => `${d.range.start.line}:${d.range.start.character}:${d.source ?? ""}:${d.message}`;
+  const seen = new Set(picked.map(key));
+  const more = all.filter((d) => isProblem(d) && d.range.start.line >= first && d.range.start.line <= last && !seen.has(key(d)) && seen.add(key(d)));
+  more.sort((a, b) => a.severity - b.severity || a.range.start.line - b.range.start.line);
+  return [...picked, ...more].slice(0, MAX_PROBLEMS).sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
 }
 
 /** The problems' lines (whole lines, all of them) and an instruction that quotes each problem. */

@@ -104,7 +104,7 @@ describe("Edit Selection", () => {
     await vscode.commands.executeCommand("workbench.action.revertAndCloseActiveEditor");
   });
 
-  it("Fix with Hearth: the quick fix on a problem quotes it and edits its lines only", async () => {
+  it("Fix with Hearth: the quick fix on a problem quotes it, and the line's other problems, and edits its lines only", async () => {
     const text = "export function half(n: number): number {\n  const h = n / 2\n  return h;\n}\n";
     const doc = await vscode.workspace.openTextDocument({ language: "typescript", content: text });
     await vscode.window.showTextDocument(doc, { preview: false });
@@ -113,13 +113,16 @@ describe("Edit Selection", () => {
       const problem = new vscode.Diagnostic(new vscode.Range(1, 2, 1, 17), "Missing semicolon.", vscode.DiagnosticSeverity.Warning);
       problem.source = "e2e-lint";
       problem.code = "semi";
-      lint.set(doc.uri, [problem]);
+      // Another problem on that line, away from the cursor: the light bulb is not given it, the fix takes it in.
+      const other = new vscode.Diagnostic(new vscode.Range(1, 16, 1, 17), "Prefer `n * 0.5`.", vscode.DiagnosticSeverity.Warning);
+      other.source = "e2e-style";
+      lint.set(doc.uri, [problem, other]);
       const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>("vscode.executeCodeActionProvider", doc.uri, new vscode.Range(1, 4, 1, 4), vscode.CodeActionKind.QuickFix.value);
-      const fix = actions.find((a) => a.title === "Fix with Hearth");
-      assert.ok(fix?.command, `no "Fix with Hearth" among the quick fixes: ${actions.map((a) => a.title).join(", ")}`);
+      const fix = actions.find((a) => a.title === "Fix 2 problems with Hearth");
+      assert.ok(fix?.command, `no "Fix 2 problems with Hearth" among the quick fixes: ${actions.map((a) => a.title).join(", ")}`);
       const args = fix.command.arguments?.[0] as EditArgs;
       assert.deepEqual({ uri: args.uri, startLine: args.startLine, endLine: args.endLine }, { uri: doc.uri.toString(), startLine: 1, endLine: 2 });
-      assert.match(args.instruction ?? "", /line 2 \(e2e-lint semi\): Missing semicolon\./);
+      assert.match(args.instruction ?? "", /line 2 \(e2e-lint semi\): Missing semicolon\.\n- line 2 \(e2e-style\): Prefer `n \* 0\.5`\./);
 
       const { uri, proposed } = await edit(args);
       const lines = text.split("\n");
