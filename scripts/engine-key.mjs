@@ -39,6 +39,7 @@ export const ENGINE_PATCHES = Object.freeze([
     Object.freeze({ file: "0010-prompt-slot-prefix.diff", sha256: "5022cf43e8507275" }),
     Object.freeze({ file: "0011-draft-cost.diff", sha256: "f5e2786316d77309" }),
     Object.freeze({ file: "0012-request-size.diff", sha256: "d81b19272f615162" }),
+    Object.freeze({ file: "0013-media-prompt-progress.diff", sha256: "a7d9bdebf0f57fd4" }),
 ]);
 
 /** Where the patch files live (beside this module; the npm package ships them there too). */

@@ -29,6 +29,7 @@ import {
   type ChatResult,
   type CompletionStatsParams,
   type DownloadProgress,
+  type PromptProgress,
   type CommitMessageResult,
   type EditCodeResult,
   type HearthError,
@@ -338,7 +339,9 @@ async function run(command: Command, rest: string[], c: RunContext): Promise<voi
     }
     case "summarize": {
       if (!rest[0]) throw new UsageError("summarize needs an audio file: hearth summarize AUDIO");
-      const r = await host.stream<object, SummarizeAudioResult>(SummarizeAudioRequest, { path: path.resolve(rest[0]), ...gen }, () => process.stderr.write("."), cancel);
+      // On a terminal, how far the model is through the recording (minutes on a laptop CPU), then a dot per piece of the summary.
+      const listening = (p: PromptProgress) => process.stderr.isTTY && process.stderr.write(`\rlistening to the recording… ${Math.floor((100 * p.processed) / Math.max(1, p.total))}%`);
+      const r = await host.stream<object, SummarizeAudioResult>(SummarizeAudioRequest, { path: path.resolve(rest[0]), ...gen }, () => process.stderr.write("."), cancel, listening);
       process.stderr.write(`\n(${r.mediaTokens} audio tokens, ${r.durationSeconds.toFixed(1)} s)\n`);
       if (values.json) out.json(r);
       else out.line(r.markdown);

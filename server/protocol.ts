@@ -250,6 +250,21 @@ export interface StreamChunk {
    * one before; sent at most every 100 ms), so the editor can show the edit taking shape.
    */
   code?: string;
+  /**
+   * `hearth/summarizeAudio` and `hearth/explainImage`: how far the engine is through the prompt (with `text`
+   * empty), sent as it evaluates it. A recording is tens of thousands of tokens: minutes before the first word
+   * of the answer on a laptop CPU.
+   */
+  prompt?: PromptProgress;
+}
+
+export interface PromptProgress {
+  /** Prompt tokens in the engine so far, of `total` (`cached` of them were in its cache already). */
+  processed: number;
+  total: number;
+  cached: number;
+  /** Time spent on the prompt so far. */
+  ms: number;
 }
 
 export const streamProgress = new ProgressType<StreamChunk>();

@@ -44,6 +44,7 @@ import {
   type MediaResult,
   type ModelFiles,
   type ModelStatus,
+  type PromptProgress,
   type StreamChunk,
   type SummarizeAudioResult,
 } from "../server/protocol";
@@ -194,8 +195,9 @@ export class HostClient implements ChatBackend, vscode.Disposable {
     return this.stream(CommitMessageRequest.method, params, onText, token);
   }
 
-  summarizeAudio(file: string, onText: (text: string) => void, token: vscode.CancellationToken): Promise<SummarizeAudioResult> {
-    return this.stream(SummarizeAudioRequest.method, { path: file }, onText, token);
+  /** A meeting summary, its text streamed to `onText` and, before that, the engine's way through the recording to `onPrompt`. */
+  summarizeAudio(file: string, onText: (text: string) => void, token: vscode.CancellationToken, onPrompt?: (p: PromptProgress) => void): Promise<SummarizeAudioResult> {
+    return this.streamChunks(SummarizeAudioRequest.method, { path: file }, (c) => (c.prompt ? onPrompt?.(c.prompt) : onText(c.text)), token);
   }
 
   private stream<R>(method: string, params: object, onText: (t: string) => void, token: vscode.CancellationToken): Promise<R> {

@@ -10,6 +10,7 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
 import type { ChatViewProvider } from "./chat/chatViewProvider";
+import type { PromptProgress } from "../server/protocol";
 import { sniffMedia } from "../server/media/sniff";
 import { errorCode, errorMessage, type HostClient } from "./hostClient";
 import { isHostStopped } from "./hostStopped";
@@ -78,6 +79,7 @@ export async function summarizeMeeting(host: HostClient, uri?: vscode.Uri): Prom
     async (progress, token): Promise<{ markdown: string } | { error: unknown } | undefined> => {
       progress.report({ message: "listening to the recording…" });
       let chars = 0;
+      let shown = 0; // percent of the bar filled so far
       try {
         const result = await host.summarizeAudio(
           file.fsPath,
@@ -86,6 +88,11 @@ export async function summarizeMeeting(host: HostClient, uri?: vscode.Uri): Prom
             progress.report({ message: `writing the summary… (${chars} characters)` });
           },
           token,
+          (p) => {
+            const percent = Math.floor((100 * p.processed) / Math.max(1, p.total));
+            progress.report({ message: listeningMessage(p), increment: Math.max(0, percent - shown) });
+            shown = Math.max(shown, percent);
+          },
         );
         return { markdown: result.markdown };
       } catch (error) {
@@ -103,6 +110,20 @@ export async function summarizeMeeting(host: HostClient, uri?: vscode.Uri): Prom
     return undefined;
   }
   return openSummary(outcome.markdown);
+}
+
+/**
+ * How far the model is through the recording, and (once a slice of it has been timed) about how long the rest
+ * takes: on a laptop CPU a 15-minute standup is minutes of work before the first word of the summary.
+ */
+export function listeningMessage(p: PromptProgress): string {
+  const percent = Math.floor((100 * p.processed) / Math.max(1, p.total));
+  const done = p.processed - p.cached;
+  const left = p.total - p.processed;
+  if (done <= 0 || p.ms < 1000 || left <= 0) return `listening to the recording… ${percent}%`;
+  const seconds = (left * p.ms) / done / 1000;
+  const eta = seconds < 60 ? "less than a minute left" : `about ${Math.round(seconds / 60)} min left`;
+  return `listening to the recording… ${percent}%, ${eta}`;
 }
 
 /** Opens the summary as an untitled Markdown document: nothing on disk is touched until the user saves. */

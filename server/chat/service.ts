@@ -12,7 +12,7 @@ import path from "node:path";
 import { EngineHttpError, type EngineClient, type StreamOptions, type StreamResult } from "../engine/client";
 import { HearthFailure } from "../errors";
 import type { LoadedModel, ModelManager } from "../models/manager";
-import type { ChatContentPart, ChatMessage, ChatResult, MediaResult, SummarizeAudioResult } from "../protocol";
+import type { ChatContentPart, ChatMessage, ChatResult, MediaResult, PromptProgress, SummarizeAudioResult } from "../protocol";
 import { GEMMA4_MESSAGE_DELIMITERS, languageForPath, splitBoundaries, type ContextChunk } from "../completion/layout";
 import type { PrefixStore } from "../completion/prefixStore";
 import type { PrefixTokens } from "../completion/prefixTokens";
@@ -30,6 +30,8 @@ export interface GenerateOptions {
   seed?: number;
   signal?: AbortSignal;
   onText?: (text: string) => void;
+  /** How far the engine is through the prompt, as it evaluates it (llama-server only). */
+  onPromptProgress?: (progress: PromptProgress) => void;
 }
 
 export const EXPLAIN_IMAGE_PROMPT =
@@ -84,6 +86,7 @@ export class ChatService {
     assertMediaSupported(loaded, messages);
     checkMediaParts(messages);
     const body = this.body(messages, opts);
+    if (opts.onPromptProgress && loaded.info.api !== "openai") body.return_progress = true;
     let mediaTokens = 0;
     // (an OpenAI-compatible server has no route to count them: it answers for its context itself)
     if (hasMediaParts(messages) && loaded.info.api !== "openai") {
@@ -281,7 +284,7 @@ export class ChatService {
       shown += text;
       opts.onText?.(text);
     };
-    const result = await request({ signal: opts.signal, onText: (t) => emit(filter.push(t)) });
+    const result = await request({ signal: opts.signal, onText: (t) => emit(filter.push(t)), onPromptProgress: opts.onPromptProgress });
     emit(filter.flush());
     return { ...result, text: shown };
   }

@@ -16,7 +16,7 @@ import {
   type ProtocolConnection,
   type WorkspaceFolder,
 } from "vscode-languageserver-protocol/node";
-import { LogNotification, ModelStatusNotification, streamProgress, type HearthSettings, type LogParams, type ModelStatus } from "../protocol";
+import { LogNotification, ModelStatusNotification, streamProgress, type HearthSettings, type LogParams, type ModelStatus, type PromptProgress } from "../protocol";
 
 export interface HostOptions {
   /** Path of the built host (dist/server.js). */
@@ -55,15 +55,19 @@ export class HostProcess {
     return host;
   }
 
-  /** Sends a request whose text streams back through `$/progress` on a fresh partial-result token. */
+  /**
+   * Sends a request whose text streams back through `$/progress` on a fresh partial-result token (and, for a
+   * recording or an image, the engine's way through the prompt before it, to `onPrompt`).
+   */
   async stream<P extends object, R>(
     type: { method: string },
     params: P,
     onText: (text: string) => void,
     cancel?: CancellationTokenSource,
+    onPrompt?: (progress: PromptProgress) => void,
   ): Promise<R> {
     const token = `stream-${this.nextToken++}`;
-    const sub = this.connection.onProgress(streamProgress, token, (v) => onText(v.text));
+    const sub = this.connection.onProgress(streamProgress, token, (v) => (v.prompt ? onPrompt?.(v.prompt) : onText(v.text)));
     try {
       // Always pass a token: jsonrpc treats a trailing `undefined` as a second positional parameter.
       const cancelToken = (cancel ?? new CancellationTokenSource()).token;

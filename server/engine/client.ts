@@ -3,7 +3,7 @@
  * {@link GenerationStats}, and aborts the HTTP request on cancellation: llama-server notices the closed
  * connection and stops generating (its `should_stop` check), so a cancelled request costs nothing more.
  */
-import type { GenerationStats } from "../protocol";
+import type { GenerationStats, PromptProgress } from "../protocol";
 import { logPrompt } from "./promptLog";
 
 export interface EngineEndpoint {
@@ -67,6 +67,8 @@ interface EngineTimings {
 export interface StreamOptions {
   signal?: AbortSignal;
   onText?: (text: string) => void;
+  /** The engine's prompt progress events (a request with `return_progress`). */
+  onPromptProgress?: (progress: PromptProgress) => void;
   /** The prompt as text, for the prompt log, when `body.prompt` is sent partly as token ids. */
   promptText?: string;
 }
@@ -408,6 +410,7 @@ export class EngineClient {
       try {
         for await (const event of sseEvents(res.body!)) {
           if (event.error) throw new EngineHttpError(500, messageOf(event.error));
+          if (event.prompt_progress) opts.onPromptProgress?.(promptProgressOf(event.prompt_progress as Record<string, unknown>));
           const piece = textOf(event);
           if (piece) {
             text += piece;
@@ -433,6 +436,10 @@ export class EngineClient {
       if (slot !== undefined && prefix && (done || (named && opts.signal?.aborted))) this.slotIds.set(slot, prefix);
     }
   }
+}
+
+function promptProgressOf(p: Record<string, unknown>): PromptProgress {
+  return { processed: Number(p.processed) || 0, total: Number(p.total) || 0, cached: Number(p.cache) || 0, ms: Number(p.time_ms) || 0 };
 }
 
 /** How many token ids a prompt carries (the rest is text). */

@@ -57,6 +57,7 @@ import {
   type HearthSettings,
   type InitializationOptions,
   type ModelStatus,
+  type PromptProgress,
   type StreamChunk,
 } from "../protocol";
 import { mergeSettings } from "../settings";
@@ -359,6 +360,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
         seed: params.seed,
         signal,
         onText: streamTo(connection, params.partialResultToken),
+        onPromptProgress: promptProgressTo(connection, params.partialResultToken),
       }),
     ),
   );
@@ -371,6 +373,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
         seed: params.seed,
         signal,
         onText: streamTo(connection, params.partialResultToken),
+        onPromptProgress: promptProgressTo(connection, params.partialResultToken),
       }),
     ),
   );
@@ -624,6 +627,11 @@ async function guard<T>(token: CancellationToken, run: (signal: AbortSignal) => 
 function streamTo(connection: Connection, token: string | number | undefined): ((text: string) => void) | undefined {
   const send = chunksTo(connection, token);
   return send && ((text) => send({ text }));
+}
+
+function promptProgressTo(connection: Connection, token: string | number | undefined): ((prompt: PromptProgress) => void) | undefined {
+  const send = chunksTo(connection, token);
+  return send && ((prompt) => send({ text: "", prompt }));
 }
 
 function chunksTo(connection: Connection, token: string | number | undefined): ((chunk: StreamChunk) => void) | undefined {

@@ -119,6 +119,30 @@ describe("host with a real engine", () => {
     expect(r.markdown).toMatch(/^# Meeting summary — standup\.wav\n\n_Recording: 1:00/);
   });
 
+  it("reports how far the engine is through a recording while it decodes it, not only 0 % and 100 %", async () => {
+    const wav = path.join(models.dir, "five-minutes.wav");
+    fs.writeFileSync(wav, makeWav(5 * 60, 16000)); // 7,500 audio tokens: 4 slices of the engine's 2,048-token batch
+    const chunks: StreamChunk[] = [];
+    const token = "listening";
+    const sub = t.host.connection.onProgress(streamProgress, token, (c) => void chunks.push(c));
+    try {
+      const r = await t.host.connection.sendRequest(SummarizeAudioRequest, { path: wav, maxTokens: 4, partialResultToken: token });
+      expect(r.mediaTokens).toBe(7500);
+      const progress = chunks.flatMap((c) => (c.prompt ? [c.prompt] : []));
+      const total = progress[0].total;
+      expect(total).toBeGreaterThan(7500);
+      expect(chunks.filter((c) => c.prompt).every((c) => c.text === "" && c.prompt!.total === total)).toBe(true);
+      const within = [...new Set(progress.map((p) => p.processed))].filter((n) => n > 100 && n < total - 100);
+      expect(within.length).toBeGreaterThanOrEqual(3); // inside the recording's one media chunk
+      expect(progress.map((p) => p.processed)).toEqual([...progress.map((p) => p.processed)].sort((a, b) => a - b));
+      expect(progress.at(-1)!.processed).toBe(total);
+      const lastProgress = chunks.map((c) => !!c.prompt).lastIndexOf(true);
+      expect(chunks.every((c, i) => !c.text || i > lastProgress)).toBe(true); // the summary's text comes after
+    } finally {
+      sub.dispose();
+    }
+  });
+
   it("sends a 48 kHz stereo WAV as 16 kHz mono: the same 1500 tokens for 60 s, a sixth of the bytes", async () => {
     const wav = path.join(models.dir, "obs.wav");
     fs.writeFileSync(wav, makeToneWav({ seconds: 60, sampleRate: 48000, tones: [440, 660] })); // 11.5 MB

@@ -8,6 +8,8 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 
 const fake = vi.hoisted(() => {
   const events: string[] = [];
+  /** what the progress notification was told */
+  const reports: { message?: string; increment?: number }[] = [];
   /** the button clicked on the next error message (undefined = dismissed) */
   const answers: (string | undefined)[] = [];
   let progressOpen = false;
@@ -16,11 +18,11 @@ const fake = vi.hoisted(() => {
   const vscode = {
     ProgressLocation: { Notification: 15 },
     window: {
-      withProgress: async (opts: { title: string }, task: (p: { report(v: { message?: string }): void }, token: { isCancellationRequested: boolean }) => Promise<unknown>) => {
+      withProgress: async (opts: { title: string }, task: (p: { report(v: { message?: string; increment?: number }): void }, token: { isCancellationRequested: boolean }) => Promise<unknown>) => {
         progressOpen = true;
         events.push(`progress: ${opts.title}`);
         try {
-          return await task({ report: () => {} }, { isCancellationRequested: false });
+          return await task({ report: (v: { message?: string; increment?: number }) => void reports.push(v) }, { isCancellationRequested: false });
         } finally {
           progressOpen = false;
           events.push("progress closed");
@@ -53,12 +55,12 @@ const fake = vi.hoisted(() => {
     },
     commands: { executeCommand: vi.fn(async (id: string) => void events.push(`command: ${id}`)) },
   };
-  return { vscode, events, answers, files, picks };
+  return { vscode, events, reports, answers, files, picks };
 });
 vi.mock("vscode", () => fake.vscode);
 vi.mock("vscode-languageclient/node", () => ({}));
 
-const { summarizeMeeting, explainScreenshot, mediaErrorActions } = await import("../../src/media");
+const { summarizeMeeting, explainScreenshot, mediaErrorActions, listeningMessage } = await import("../../src/media");
 const { HostStoppedError } = await import("../../src/hostStopped");
 
 const hostError = (code: string, message: string) => Object.assign(new Error(message), { data: { hearth: { code, message } } });
@@ -70,9 +72,40 @@ function host(...outcomes: (() => Promise<unknown>)[]) {
 
 beforeEach(() => {
   fake.events.length = 0;
+  fake.reports.length = 0;
   fake.answers.length = 0;
   fake.picks.length = 0;
   fake.files.clear();
+});
+
+describe("Summarize Meeting Recording progress", () => {
+  it("fills the bar as the model goes through the recording, with the time left once a slice is timed, then counts the summary", async () => {
+    const h = {
+      summarizeAudio: vi.fn(async (_file: string, onText: (t: string) => void, _token: unknown, onPrompt: (p: object) => void) => {
+        onPrompt({ processed: 0, total: 22_500, cached: 0, ms: 0 });
+        onPrompt({ processed: 2_048, total: 22_500, cached: 0, ms: 40_000 });
+        onPrompt({ processed: 20_480, total: 22_500, cached: 0, ms: 400_000 });
+        onPrompt({ processed: 22_500, total: 22_500, cached: 0, ms: 440_000 });
+        onText("## Participants");
+        return { markdown: "# Meeting summary" };
+      }),
+    };
+    await summarizeMeeting(h as never, uri("/rec/standup.m4a"));
+    expect(fake.reports).toEqual([
+      { message: "listening to the recording…" },
+      { message: "listening to the recording… 0%", increment: 0 },
+      { message: "listening to the recording… 9%, about 7 min left", increment: 9 },
+      { message: "listening to the recording… 91%, less than a minute left", increment: 82 },
+      { message: "listening to the recording… 100%", increment: 9 },
+      { message: "writing the summary… (15 characters)" },
+    ]);
+  });
+
+  it("says no time left before the engine has timed anything, nor for what its cache held", () => {
+    expect(listeningMessage({ processed: 10, total: 100, cached: 10, ms: 5000 })).toBe("listening to the recording… 10%");
+    expect(listeningMessage({ processed: 50, total: 100, cached: 0, ms: 500 })).toBe("listening to the recording… 50%");
+    expect(listeningMessage({ processed: 50, total: 100, cached: 10, ms: 40_000 })).toBe("listening to the recording… 50%, less than a minute left");
+  });
 });
 
 describe("Summarize Meeting Recording errors", () => {
