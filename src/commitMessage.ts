@@ -31,6 +31,8 @@ interface GitChange {
 const UNTRACKED = 7;
 /** The most new files read for one message: the prompt's budget (24K characters) holds far fewer. */
 const MAX_NEW_FILES_READ = 50;
+/** The most new files looked at (a repository before its .gitignore can list thousands): the rest go by name. */
+const MAX_NEW_FILES_STAT = 200;
 interface GitApi {
   readonly repositories: GitRepository[];
   getRepository(uri: vscode.Uri): GitRepository | null;
@@ -129,18 +131,27 @@ function untrackedFiles(repo: GitRepository): vscode.Uri[] {
 
 /**
  * The new files as `git diff` sections (server/commit/newFileDiff.ts): each read when small and not a secrets
- * file, up to MAX_NEW_FILES_READ of them; the others by name and size.
+ * file, up to MAX_NEW_FILES_READ of them; the others by name and size. A symbolic link is never followed (its
+ * target can be any file on the machine).
  */
 async function newFilesDiff(root: vscode.Uri, files: readonly vscode.Uri[]): Promise<string> {
   let read = 0;
   const sections: string[] = [];
-  for (const uri of files) {
+  for (const [i, uri] of files.entries()) {
     const rel = path.posix.relative(root.path, uri.path);
-    const size = await vscode.workspace.fs.stat(uri).then((s) => (s.type & vscode.FileType.File ? s.size : undefined), () => undefined);
-    if (size === undefined) continue; // gone since git listed it, or a folder (a nested repository)
-    const content = readsNewFile(rel, size) && read < MAX_NEW_FILES_READ ? await vscode.workspace.fs.readFile(uri).then(undefined, () => undefined) : undefined;
+    if (i >= MAX_NEW_FILES_STAT) {
+      sections.push(newFileDiff(rel, {}));
+      continue;
+    }
+    const stat = await vscode.workspace.fs.stat(uri).then(undefined, () => undefined);
+    if (stat?.type !== undefined && stat.type & vscode.FileType.SymbolicLink) {
+      sections.push(newFileDiff(rel, { link: true }));
+      continue;
+    }
+    if (!stat || !(stat.type & vscode.FileType.File)) continue; // gone since git listed it, or a folder (a nested repository)
+    const content = readsNewFile(rel, stat.size) && read < MAX_NEW_FILES_READ ? await vscode.workspace.fs.readFile(uri).then(undefined, () => undefined) : undefined;
     if (content) read++;
-    sections.push(newFileDiff(rel, content ?? { size }));
+    sections.push(newFileDiff(rel, content ?? { size: stat.size }));
   }
   return sections.join("");
 }

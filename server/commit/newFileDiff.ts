@@ -9,17 +9,21 @@ import { isSecretPath } from "../secrets";
 /** A new file larger than this is named with its size, not read (the prompt would sum it up as a line count anyway). */
 export const MAX_NEW_FILE_BYTES = 64 * 1024;
 
+/** A new file that is not read: its size when known, or that it is a symbolic link (whose target could be anything, outside the repository too). */
+export type UnreadNewFile = { size?: number; link?: boolean };
+
 /**
  * The section for the new file at `path` (relative to the repository's root, `/`-separated) whose content is
- * `content`, or only its size when it was not read (too large, a secrets file, or more files than are read).
+ * `content`, or what is known of it when it was not read (too large, a secrets file, a link, past the count).
  */
-export function newFileDiff(path: string, content: Uint8Array | { size: number }): string {
+export function newFileDiff(path: string, content: Uint8Array | UnreadNewFile): string {
   const head = `diff --git a/${path} b/${path}\nnew file mode 100644\n`;
   // (git ends a name with spaces with a tab there, so that patch tools find its end)
   const names = `--- /dev/null\n+++ b/${path}${path.includes(" ") ? "\t" : ""}\n`;
   if (!(content instanceof Uint8Array)) {
     if (isSecretPath(path)) return head + names;
-    return `${head}${names}@@ -0,0 +1 @@\n+(a new file of ${sizeText(content.size)}: not read)\n`;
+    const what = content.link ? "a new symbolic link" : content.size === undefined ? "a new file" : `a new file of ${sizeText(content.size)}`;
+    return `${head}${names}@@ -0,0 +1 @@\n+(${what}: not read)\n`;
   }
   // git's own test: a NUL byte in the first 8000 bytes makes a file binary.
   if (content.subarray(0, 8000).includes(0)) return `${head}Binary files /dev/null and b/${path} differ\n`;

@@ -357,7 +357,8 @@ export class EngineClient {
         }
         throw new EngineUnreachableError(`The engine at ${ep.baseUrl} is not reachable: ${causeOf(err)}`);
       }
-      if (res.status === 413) throw new RequestTooLargeError(bytes, limit);
+      // (the limit only when this body is over it: a proxy in front of the engine may read less)
+      if (res.status === 413) throw new RequestTooLargeError(bytes, limit && bytes > limit ? limit : undefined);
       if (!res.ok) throw new EngineHttpError(res.status, await errorText(res));
       return res;
     }

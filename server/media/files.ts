@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import { RequestCancelledError } from "../engine/client";
 import { HearthFailure } from "../errors";
 import { sniffMedia, type MediaKind } from "./sniff";
-import { isSpeechFormat, parseWavHeader, SPEECH_SAMPLE_RATE, speechWavBytes, toSpeechWav } from "./wav";
+import { isSpeechFormat, MAX_WAV_SAMPLE_RATE, readWavFormat, SPEECH_SAMPLE_RATE, speechWavBytes, toSpeechWav, type WavFormat } from "./wav";
 
 export const MAX_IMAGE_BYTES = 25 * 1024 * 1024;
 export const MAX_AUDIO_BYTES = 300 * 1024 * 1024;
@@ -96,22 +96,29 @@ export async function readAudioFile(file: string, signal?: AbortSignal): Promise
  * recordings, up to RIFF's 4 GB); undefined for anything else, read as it is.
  */
 async function readWavAsSpeech(file: string, signal?: AbortSignal): Promise<Buffer | undefined> {
-  let head: Buffer;
-  let size: number;
+  let wav: WavFormat | undefined;
   try {
     const handle = await fs.open(file, "r");
     try {
-      size = (await handle.stat()).size;
-      const { buffer, bytesRead } = await handle.read(Buffer.alloc(Math.min(size, WAV_HEADER_SEARCH_BYTES)), 0, Math.min(size, WAV_HEADER_SEARCH_BYTES), 0);
-      head = buffer.subarray(0, bytesRead);
+      const size = (await handle.stat()).size;
+      const read = async (offset: number, length: number) => {
+        const { buffer, bytesRead } = await handle.read(Buffer.alloc(length), 0, length, offset);
+        return buffer.subarray(0, bytesRead);
+      };
+      wav = await readWavFormat(read, size);
     } finally {
       await handle.close();
     }
   } catch {
     return undefined; // readLimited says what is wrong with the file
   }
-  const wav = parseWavHeader(head, size);
   if (!wav || isSpeechFormat(wav)) return undefined;
+  if (wav.sampleRate > MAX_WAV_SAMPLE_RATE) {
+    throw new HearthFailure({
+      code: "unsupported-media",
+      message: `${file} is recorded at ${wav.sampleRate.toLocaleString("en-US")} Hz; WAV up to ${MAX_WAV_SAMPLE_RATE.toLocaleString("en-US")} Hz is read. Export it at 48 kHz (or as mp3).`,
+    });
+  }
   const limit = MAX_AUDIO_BYTES - 44;
   if (speechWavBytes(wav) > MAX_AUDIO_BYTES) {
     const hours = (n: number) => (n / (2 * SPEECH_SAMPLE_RATE) / 3600).toFixed(1);
@@ -124,12 +131,9 @@ async function readWavAsSpeech(file: string, signal?: AbortSignal): Promise<Buff
     return await toSpeechWav(file, wav, signal);
   } catch (err) {
     if (err instanceof RequestCancelledError) throw err;
-    throw new HearthFailure({ code: "unreadable-media", message: `Cannot read ${file}: ${(err as Error).message}` });
+    throw new HearthFailure({ code: "unreadable-media", message: `Cannot read ${file}: ${err instanceof Error ? err.message : String(err)}` });
   }
 }
-
-/** How far into a WAV file its data chunk is looked for (metadata chunks such as LIST or bext come first). */
-const WAV_HEADER_SEARCH_BYTES = 1 << 20;
 
 async function convertWithFfmpeg(file: string, format: string): Promise<Buffer> {
   const out = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "hearth-audio-")), "audio.wav");

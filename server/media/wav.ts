@@ -32,29 +32,35 @@ const WAVE_FORMAT_IEEE_FLOAT = 3;
 const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
 
 /**
- * The sample format of a WAV file from its first bytes (`head`, enough to reach the data chunk), or undefined
- * for a WAV this module does not convert: compressed encodings (ADPCM, µ-law…) the engine decodes itself, or
- * a header it cannot read (the engine then says what is wrong with the file).
+ * The sample format of a WAV file, walking its chunks with `read` (bytes at an offset: the file's, or a
+ * buffer's), so metadata chunks of any size before the samples (a recorder's bext, iXML, cover art) are
+ * stepped over. Undefined for a WAV this module does not convert: compressed encodings (ADPCM, µ-law…) the
+ * engine decodes itself, or a header it cannot read (the engine then says what is wrong with the file).
  */
-export function parseWavHeader(head: Buffer, fileSize: number): WavFormat | undefined {
-  if (head.length < 12 || head.toString("latin1", 0, 4) !== "RIFF" || head.toString("latin1", 8, 12) !== "WAVE") return undefined;
+export async function readWavFormat(read: (offset: number, length: number) => Promise<Buffer>, fileSize: number): Promise<WavFormat | undefined> {
+  const riff = await read(0, 12);
+  if (riff.length < 12 || riff.toString("latin1", 0, 4) !== "RIFF" || riff.toString("latin1", 8, 12) !== "WAVE") return undefined;
   let fmt: Omit<WavFormat, "dataOffset" | "dataBytes"> | undefined;
-  for (let at = 12; at + 8 <= head.length; ) {
-    const id = head.toString("latin1", at, at + 4);
-    const size = head.readUInt32LE(at + 4);
+  for (let at = 12, chunks = 0; at + 8 <= fileSize && chunks < MAX_CHUNKS; chunks++) {
+    const head = await read(at, 8);
+    if (head.length < 8) return undefined;
+    const id = head.toString("latin1", 0, 4);
+    const size = head.readUInt32LE(4);
     const body = at + 8;
-    if (id === "fmt " && size >= 16 && body + size <= head.length) {
-      let tag = head.readUInt16LE(body);
-      if (tag === WAVE_FORMAT_EXTENSIBLE && size >= 26) tag = head.readUInt16LE(body + 24); // the sub-format GUID's first two bytes
+    if (id === "fmt " && size >= 16) {
+      const f = await read(body, Math.min(size, 40));
+      if (f.length < 16) return undefined;
+      let tag = f.readUInt16LE(0);
+      if (tag === WAVE_FORMAT_EXTENSIBLE && f.length >= 26) tag = f.readUInt16LE(24); // the sub-format GUID's first two bytes
       const encoding = tag === WAVE_FORMAT_PCM ? "pcm" : tag === WAVE_FORMAT_IEEE_FLOAT ? "float" : undefined;
-      const channels = head.readUInt16LE(body + 2);
-      const sampleRate = head.readUInt32LE(body + 4);
-      const bitsPerSample = head.readUInt16LE(body + 14);
+      const channels = f.readUInt16LE(2);
+      const sampleRate = f.readUInt32LE(4);
+      const bitsPerSample = f.readUInt16LE(14);
       const known = encoding === "pcm" ? [8, 16, 24, 32].includes(bitsPerSample) : encoding === "float" && [32, 64].includes(bitsPerSample);
       if (!encoding || !known || channels < 1 || sampleRate < 1000) return undefined;
       fmt = { encoding, channels, sampleRate, bitsPerSample };
     } else if (id === "data") {
-      if (!fmt) return undefined;
+      if (!fmt) return undefined; // samples before their format: sent as they are, the engine reads such files
       const frame = fmt.channels * (fmt.bitsPerSample / 8);
       // Recorders that stream (or were stopped) leave the size 0 or 0xFFFFFFFF: the samples run to the end of the file.
       const declared = size === 0 || size === 0xffffffff || body + size > fileSize ? fileSize - body : size;
@@ -64,6 +70,14 @@ export function parseWavHeader(head: Buffer, fileSize: number): WavFormat | unde
   }
   return undefined;
 }
+
+/** {@link readWavFormat} of a WAV file held in memory. */
+export function parseWavHeader(wav: Buffer): Promise<WavFormat | undefined> {
+  return readWavFormat(async (offset, length) => wav.subarray(offset, offset + length), wav.length);
+}
+
+/** Chunks looked at before the samples, at most (a damaged file could chain tiny ones forever). */
+const MAX_CHUNKS = 1000;
 
 /** Already what the engine hears: sent as it is. */
 export function isSpeechFormat(f: WavFormat): boolean {
@@ -78,19 +92,27 @@ export function speechWavBytes(f: WavFormat): number {
 
 /** Frames read per block: 10 s at 48 kHz, about 70 ms of resampling between yields. */
 const BLOCK_FRAMES = 480_000;
+/**
+ * The most output samples one block may make: libsamplerate-js splits a call that would make more into pieces
+ * of its own, which fails for rates that are not a multiple of 10 (5,512 Hz, say).
+ */
+const MAX_BLOCK_OUTPUT = 1_000_000;
+/** The highest rate libsamplerate takes. */
+export const MAX_WAV_SAMPLE_RATE = 192_000;
 
 /** The recording in `file` (of format `f`) as a 16 kHz mono 16-bit PCM WAV. */
 export async function toSpeechWav(file: string, f: WavFormat, signal?: AbortSignal): Promise<Buffer> {
   const out = Buffer.alloc(speechWavBytes(f));
   let written = 44;
   const frameBytes = f.channels * (f.bitsPerSample / 8);
-  const block = Buffer.alloc(BLOCK_FRAMES * frameBytes);
-  const src =
-    f.sampleRate === SPEECH_SAMPLE_RATE
-      ? undefined
-      : await LibSampleRate.create(1, f.sampleRate, SPEECH_SAMPLE_RATE, { converterType: LibSampleRate.ConverterType.SRC_SINC_FASTEST });
+  const blockFrames = Math.min(BLOCK_FRAMES, Math.floor((MAX_BLOCK_OUTPUT * f.sampleRate) / SPEECH_SAMPLE_RATE));
+  const block = Buffer.alloc(blockFrames * frameBytes);
   const handle = await fs.open(file, "r");
+  let src: Awaited<ReturnType<typeof LibSampleRate.create>> | undefined;
   try {
+    if (f.sampleRate !== SPEECH_SAMPLE_RATE) {
+      src = await LibSampleRate.create(1, f.sampleRate, SPEECH_SAMPLE_RATE, { converterType: LibSampleRate.ConverterType.SRC_SINC_FASTEST });
+    }
     for (let done = 0; done < f.dataBytes; ) {
       if (signal?.aborted) throw new RequestCancelledError();
       const want = Math.min(block.length, f.dataBytes - done);

@@ -32,7 +32,7 @@ export class FixWithHearth implements vscode.CodeActionProvider {
 const isProblem = (d: vscode.Diagnostic) => d.severity === vscode.DiagnosticSeverity.Error || d.severity === vscode.DiagnosticSeverity.Warning;
 
 /**
- * The problems under the cursor and the file's other problems that start on their lines (the light bulb is
+ * The problems under the cursor and the file's other problems within their lines (the light bulb is
  * given only those under the cursor, but a fix of the line should not leave the line's other error, nor
  * rewrite it without knowing), in the order they come in the file: at most MAX_PROBLEMS, those under the cursor
  * kept first, then errors before warnings.
@@ -42,7 +42,8 @@ export function withSameLineProblems(picked: readonly vscode.Diagnostic[], all: 
   const last = Math.max(...picked.map((d) => d.range.end.line));
   const key = (d: vscode.Diagnostic) => `${d.range.start.line}:${d.range.start.character}:${d.source ?? ""}:${d.message}`;
   const seen = new Set(picked.map(key));
-  const more = all.filter((d) => isProblem(d) && d.range.start.line >= first && d.range.start.line <= last && !seen.has(key(d)) && seen.add(key(d)));
+  // (within those lines: a problem that covers a whole function from its first line would make the fix a rewrite of it)
+  const more = all.filter((d) => isProblem(d) && d.range.start.line >= first && d.range.end.line <= last && !seen.has(key(d)) && seen.add(key(d)));
   more.sort((a, b) => a.severity - b.severity || a.range.start.line - b.range.start.line);
   return [...picked, ...more].slice(0, MAX_PROBLEMS).sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
 }

@@ -49,6 +49,13 @@ describe("a new file as a diff section", () => {
     expect(newFileDiff("a.txt", bytes("one\r\ntwo\r\n"))).toContain("@@ -0,0 +1,2 @@\n+one\n+two\n");
   });
 
+  it("a symbolic link is never followed (its target could be any file on the machine), and past the count a file goes by name", () => {
+    expect(newFileDiff("notes.json", { link: true })).toBe(
+      "diff --git a/notes.json b/notes.json\nnew file mode 100644\n--- /dev/null\n+++ b/notes.json\n@@ -0,0 +1 @@\n+(a new symbolic link: not read)\n",
+    );
+    expect(newFileDiff("node_modules/x/index.js", {})).toContain("+(a new file: not read)\n");
+  });
+
   it("a large one is named with its size, not read", () => {
     expect(readsNewFile("data/fixtures.json", MAX_NEW_FILE_BYTES + 1)).toBe(false);
     expect(readsNewFile("data/small.json", MAX_NEW_FILE_BYTES)).toBe(true);

@@ -57,6 +57,12 @@ describe("a request larger than the engine reads", () => {
     expect(fetch).toHaveBeenCalledTimes(1);
   });
 
+  it("answered 413 below the engine's own limit (a proxy in front of it), does not claim that limit", async () => {
+    vi.spyOn(globalThis, "fetch").mockResolvedValue(new Response("Request Entity Too Large", { status: 413 }));
+    const err = await client(100 * MB).countChatTokens(recording(2 * MB)).catch((e: unknown) => e);
+    expect(toHearthError(err).message).toMatch(/^The request is 2\.0 MB as sent .*; the engine refused it as too large\./);
+  });
+
   it("answered 413 by a server whose limit is not known, says so in the same words", async () => {
     vi.spyOn(globalThis, "fetch").mockResolvedValue(new Response("Payload Too Large", { status: 413 }));
     const err = await client().countChatTokens(recording(2 * MB)).catch((e: unknown) => e);

@@ -24,10 +24,10 @@ function write(wav: Buffer): string {
 }
 
 /** The recording as the engine gets it, with its format read back from the header. */
-async function asSent(o: ToneWav): Promise<{ samples: Float32Array; format: ReturnType<typeof parseWavHeader> }> {
+async function asSent(o: ToneWav): Promise<{ samples: Float32Array; format: Awaited<ReturnType<typeof parseWavHeader>> }> {
   const audio = await readAudioFile(write(makeToneWav(o)));
   expect(audio).toMatchObject({ kind: "audio", mimeType: "audio/wav", format: "wav" });
-  return { samples: wavSamples(audio.bytes), format: parseWavHeader(audio.bytes, audio.bytes.length) };
+  return { samples: wavSamples(audio.bytes), format: await parseWavHeader(audio.bytes) };
 }
 
 describe("a WAV recording is sent as 16 kHz mono 16-bit PCM", () => {
@@ -58,12 +58,19 @@ describe("a WAV recording is sent as 16 kHz mono 16-bit PCM", () => {
     ["64-bit float", { encoding: "float", bitsPerSample: 64 }],
     ["WAVE_FORMAT_EXTENSIBLE", { extensible: true, bitsPerSample: 24 }],
     ["metadata chunks before the samples (one of odd length)", { before: [["LIST", Buffer.alloc(27, 1)], ["bext", Buffer.alloc(602)]] }],
+    ["2 MB of cover art before the samples", { before: [["id3 ", Buffer.alloc(2 << 20, 7)]] }],
     ["a data size of 0xFFFFFFFF (a recorder stopped before finishing the file)", { declaredDataBytes: 0xffffffff }],
     ["a data size of 0", { declaredDataBytes: 0 }],
   ] as [string, Partial<ToneWav>][])("%s", async (_, extra) => {
     const { samples } = await asSent({ seconds: 1, sampleRate: 22050, tones: [300], ...extra });
     expect(Math.abs(samples.length - 16000)).toBeLessThan(100);
     expect(toneAmplitude(samples, 16000, 300)).toBeCloseTo(0.5, 1);
+  });
+
+  it("a low rate that is not a multiple of 10 (5,512 Hz), longer than one block of the resampler", async () => {
+    const { samples } = await asSent({ seconds: 200, sampleRate: 5512, tones: [300] });
+    expect(Math.abs(samples.length - 200 * 16000)).toBeLessThan(200);
+    expect(toneAmplitude(samples.subarray(0, 16000 * 20), 16000, 300)).toBeCloseTo(0.5, 1);
   });
 
   it("16 kHz mono 16-bit is sent byte for byte as it is", async () => {
@@ -74,7 +81,7 @@ describe("a WAV recording is sent as 16 kHz mono 16-bit PCM", () => {
   it("a compressed WAV (ADPCM) is left to the engine, which decodes it", async () => {
     const wav = makeToneWav({ seconds: 0.5, sampleRate: 8000, tones: [300] });
     wav.writeUInt16LE(2, 20); // WAVE_FORMAT_ADPCM
-    expect(parseWavHeader(wav, wav.length)).toBeUndefined();
+    expect(await parseWavHeader(wav)).toBeUndefined();
     expect((await readAudioFile(write(wav))).bytes.equals(wav)).toBe(true);
   });
 });
@@ -92,6 +99,11 @@ describe("a WAV recording that cannot be sent", () => {
     expect((err as Error).message).toBe(
       `${file} is 3.1 hours long; recordings up to ${(MAX_AUDIO_BYTES / 32000 / 3600).toFixed(1)} hours are accepted (as 16 kHz mono, 300.0 MB). Split it.`,
     );
+  });
+
+  it("a rate above what the resampler takes is refused with a sentence that says what to do", async () => {
+    const file = write(makeToneWav({ seconds: 0.1, sampleRate: 384000, tones: [440] }));
+    await expect(readAudioFile(file)).rejects.toThrow(`${file} is recorded at 384,000 Hz; WAV up to 192,000 Hz is read. Export it at 48 kHz (or as mp3).`);
   });
 
   it("a cancelled summary stops converting", async () => {
