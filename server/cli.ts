@@ -342,7 +342,7 @@ async function run(command: Command, rest: string[], c: RunContext): Promise<voi
       // On a terminal, how far the model is through the recording (minutes on a laptop CPU), then a dot per piece of the summary.
       const listening = (p: PromptProgress) => process.stderr.isTTY && process.stderr.write(`\rlistening to the recording… ${Math.floor((100 * p.processed) / Math.max(1, p.total))}%`);
       const r = await host.stream<object, SummarizeAudioResult>(SummarizeAudioRequest, { path: path.resolve(rest[0]), ...gen }, () => process.stderr.write("."), cancel, listening);
-      process.stderr.write(`\n(${r.mediaTokens} audio tokens, ${r.durationSeconds.toFixed(1)} s)\n`);
+      process.stderr.write(`\n(${r.mediaTokens} audio tokens, ${r.durationSeconds.toFixed(1)} s${r.parts > 1 ? `, summarized in ${r.parts} parts` : ""})\n`);
       if (values.json) out.json(r);
       else out.line(r.markdown);
       break;

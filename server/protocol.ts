@@ -419,6 +419,8 @@ export interface SummarizeAudioResult extends MediaResult {
   /** The summary as a Markdown document. */
   markdown: string;
   durationSeconds: number;
+  /** 1, or how many parts a recording longer than the context was summarized in (each written up, then merged). */
+  parts: number;
 }
 
 export const SummarizeAudioRequest = new RequestType<SummarizeAudioParams, SummarizeAudioResult, HearthErrorData>(

@@ -21,8 +21,7 @@ import { CHAT_SLOT, ChatSlotPrefix } from "./chatSlotPrefix";
 import { ThoughtFilter } from "./thoughts";
 import { escapeChatText, hasMediaParts, renderWorkspaceChat, type WorkspaceChatPrompt } from "./workspacePrompt";
 import { imageFromBytes, readAudioFile, readImageFile, sniffAudio, type MediaData } from "../media/files";
-/** Gemma 4: 25 audio tokens per second (40 ms frames). */
-const AUDIO_TOKENS_PER_SECOND = 25;
+import { AUDIO_TOKENS_PER_SECOND, mergePrompt, MIN_PART_SECONDS, PART_NOTES_TOKENS, partPrompt, speechSamples, splitRecording, type RecordingPart } from "./meetingParts";
 
 export interface GenerateOptions {
   maxTokens?: number;
@@ -255,12 +254,45 @@ export class ChatService {
     const audio = await readAudioFile(file, opts.signal);
     const prompt = instructions?.trim() ? `${SUMMARIZE_MEETING_PROMPT}\n\n${instructions.trim()}` : SUMMARIZE_MEETING_PROMPT;
     const messages: ChatMessage[] = [{ role: "user", content: [mediaPart(audio), { type: "text", text: prompt }] }];
-    const result = await this.chat(messages, { maxTokens: 1024, ...opts });
+    let result: ChatResult;
+    let parts = 1;
+    try {
+      result = await this.chat(messages, { maxTokens: 1024, ...opts });
+    } catch (err) {
+      const samples = err instanceof RecordingTooLong ? await speechSamples(audio.bytes) : undefined;
+      if (!samples) throw err;
+      ({ result, parts } = await this.summarizeInParts(samples, err as RecordingTooLong, instructions, opts));
+    }
     const durationSeconds = result.mediaTokens / AUDIO_TOKENS_PER_SECOND;
     const loaded = await this.models.ensureLoaded();
     // The document says where the recording went: a remote endpoint is not "locally".
     const where = loaded.info.kind === "remote" ? `by ${loaded.files.model}` : "locally by Hearth";
-    return { ...result, durationSeconds, markdown: meetingDocument(file, durationSeconds, result.text, where) };
+    return { ...result, durationSeconds, parts, markdown: meetingDocument(file, durationSeconds, result.text, where, parts) };
+  }
+
+  /**
+   * A recording longer than the context (meetingParts.ts): each part that fits written up as notes, the notes
+   * merged into the summary. Progress is the parts' prompts in a row; the merge streams as the answer.
+   */
+  private async summarizeInParts(samples: Buffer, tooLong: RecordingTooLong, instructions: string | undefined, opts: GenerateOptions): Promise<{ result: ChatResult; parts: number }> {
+    const otherTokens = tooLong.count.total - tooLong.count.media;
+    // (5 % to spare: the engine's count of a part may differ from its length's by a few tokens)
+    const maxSeconds = Math.floor(((tooLong.contextSize - otherTokens - PART_NOTES_TOKENS - 64) * 0.95) / AUDIO_TOKENS_PER_SECOND);
+    if (maxSeconds < MIN_PART_SECONDS) throw tooLong;
+    const parts = splitRecording(samples, maxSeconds);
+    const started = Date.now();
+    const notes: { part: RecordingPart; text: string }[] = [];
+    let mediaTokens = 0;
+    for (const [i, part] of parts.entries()) {
+      const onPromptProgress = opts.onPromptProgress && ((p: PromptProgress) =>
+        opts.onPromptProgress!({ processed: i * p.total + p.processed, total: parts.length * p.total, cached: 0, ms: Date.now() - started }));
+      const content: ChatContentPart[] = [{ type: "audio", data: part.wav.toString("base64"), mimeType: "audio/wav" }, { type: "text", text: partPrompt(part, i, parts.length, instructions) }];
+      const r = await this.chat([{ role: "user", content }], { ...opts, maxTokens: PART_NOTES_TOKENS, onText: undefined, onPromptProgress });
+      notes.push({ part, text: r.text });
+      mediaTokens += r.mediaTokens;
+    }
+    const merged = await this.chat([{ role: "user", content: mergePrompt(SUMMARIZE_MEETING_PROMPT, notes, instructions) }], { maxTokens: 1024, ...opts, onPromptProgress: undefined });
+    return { result: { ...merged, mediaTokens }, parts: parts.length };
   }
 
   private body(messages: ChatMessage[], opts: GenerateOptions): Record<string, unknown> {
@@ -431,29 +463,43 @@ function withoutMediaBytes(message: { content: unknown }): { content: unknown } 
   return { ...message, content };
 }
 
-/** A recording longer than the context would fail deep in the engine: say so first, in minutes and tokens. */
+/** A recording that does not fit the context beside its answer: summarizeAudio then summarizes it in parts when it can. */
+class RecordingTooLong extends HearthFailure {
+  constructor(
+    readonly count: { total: number; media: number },
+    readonly contextSize: number,
+  ) {
+    super(
+      "media-too-large",
+      `The recording is ${(count.media / AUDIO_TOKENS_PER_SECOND / 60).toFixed(1)} minutes (${count.media.toLocaleString("en-US")} audio tokens); ` +
+        `with the answer that is more than the ${contextSize.toLocaleString("en-US")}-token context. ` +
+        "Raise hearth.contextSize (--ctx) if memory allows, or split the recording (Summarize Meeting Recording does that itself for WAV, m4a, ogg and webm; not for mp3 or flac).",
+    );
+  }
+}
+
+/** A request longer than the context would fail deep in the engine: say so first, a recording in minutes and tokens. */
 function assertFits(count: { total: number; media: number }, maxTokens: number, contextSize: number, messages: ChatMessage[]): void {
   if (count.total + maxTokens <= contextSize) return;
   const audio = messages.some((m) => Array.isArray(m.content) && m.content.some((p) => p.type === "audio"));
-  const what = audio
-    ? `The recording is ${(count.media / AUDIO_TOKENS_PER_SECOND / 60).toFixed(1)} minutes (${count.media.toLocaleString("en-US")} audio tokens)`
-    : `The request has ${count.total.toLocaleString("en-US")} tokens`;
+  if (audio) throw new RecordingTooLong(count, contextSize);
   throw new HearthFailure(
     "media-too-large",
-    `${what}; with the answer that is more than the ${contextSize.toLocaleString("en-US")}-token context. ` +
-      `Raise hearth.contextSize (--ctx) if memory allows, or ${audio ? "split the recording" : "use a smaller image"}.`,
+    `The request has ${count.total.toLocaleString("en-US")} tokens; with the answer that is more than the ${contextSize.toLocaleString("en-US")}-token context. ` +
+      "Raise hearth.contextSize (--ctx) if memory allows, or use a smaller image.",
   );
 }
 
 /** `seconds` 0: unknown (an OpenAI-compatible endpoint does not count the audio's tokens). */
-function meetingDocument(file: string, seconds: number, summary: string, where: string): string {
+function meetingDocument(file: string, seconds: number, summary: string, where: string, parts: number): string {
   const mm = Math.floor(seconds / 60);
   const ss = Math.round(seconds % 60).toString().padStart(2, "0");
   const length = seconds > 0 ? `${mm}:${ss} · ` : "";
+  const inParts = parts > 1 ? ` in ${parts} parts (longer than the context)` : "";
   return [
     `# Meeting summary — ${path.basename(file)}`,
     "",
-    `_Recording: ${length}summarized ${where} on ${new Date().toISOString().slice(0, 10)}_`,
+    `_Recording: ${length}summarized ${where}${inParts} on ${new Date().toISOString().slice(0, 10)}_`,
     "",
     summary.trim() || "_The model returned no summary for this recording. Try again, or check the recording has speech._",
     "",

@@ -132,7 +132,7 @@ export async function toSpeechWav(file: string, f: WavFormat, signal?: AbortSign
     await handle.close();
     src?.destroy();
   }
-  writeHeader(out, written - 44);
+  speechWavHeader(written - 44).copy(out, 0);
   return out.subarray(0, written);
 }
 
@@ -163,7 +163,9 @@ function sampleReader(f: WavFormat): (buf: Buffer, at: number) => number {
   }
 }
 
-function writeHeader(out: Buffer, dataBytes: number): void {
+/** The 44-byte header of a 16 kHz mono 16-bit PCM WAV with `dataBytes` of samples. */
+export function speechWavHeader(dataBytes: number): Buffer {
+  const out = Buffer.alloc(44);
   out.write("RIFF", 0, "latin1");
   out.writeUInt32LE(36 + dataBytes, 4);
   out.write("WAVEfmt ", 8, "latin1");
@@ -176,4 +178,5 @@ function writeHeader(out: Buffer, dataBytes: number): void {
   out.writeUInt16LE(16, 34);
   out.write("data", 36, "latin1");
   out.writeUInt32LE(dataBytes, 40);
+  return out;
 }

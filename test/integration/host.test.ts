@@ -154,13 +154,15 @@ describe("host with a real engine", () => {
     expect(Math.abs(sent - (44 + 60 * 16000 * 2))).toBeLessThan(200);
   });
 
-  it("refuses a recording longer than the context, in minutes and tokens, before generating", async () => {
-    const wav = path.join(models.dir, "long.wav");
+  it("refuses a recording in a chat longer than the context, in minutes and tokens, before generating", async () => {
     // 45 min = 67,500 tokens > 32,768. Its 86 MB go as 115 MB of base64: more than llama-server reads unpatched (100 MB).
-    fs.writeFileSync(wav, makeWav(45 * 60, 16000));
-    const err = await t.host.stream(SummarizeAudioRequest, { path: wav, maxTokens: 8 }, () => {}).catch((e: ResponseError<HearthErrorData>) => e);
+    // (Summarize Meeting Recording would split it: see "a recording longer than the context" below.)
+    const audio = { type: "audio" as const, data: makeWav(45 * 60, 16000).toString("base64"), mimeType: "audio/wav" };
+    const err = await t.host
+      .stream(ChatRequest, { messages: [{ role: "user", content: [audio, { type: "text", text: "What was decided?" }] }], maxTokens: 8 }, () => {})
+      .catch((e: ResponseError<HearthErrorData>) => e);
     expect((err as ResponseError<HearthErrorData>).data?.hearth.code).toBe("media-too-large");
-    expect((err as Error).message).toMatch(/The recording is 45\.0 minutes \(67,500 audio tokens\).*32,768-token context/);
+    expect((err as Error).message).toMatch(/^The recording is 45\.0 minutes \(67,500 audio tokens\).*32,768-token context\. Raise hearth\.contextSize .* or split the recording \(Summarize Meeting Recording does that itself/);
   });
 
   it("rejects an unreadable image with a clear error and keeps serving", async () => {
@@ -270,5 +272,48 @@ describe("host at a small context (4096 tokens)", () => {
     const err = (await small.host.stream(ChatRequest, { messages: [{ role: "user", content: long }], maxTokens: 8 }, () => {}).catch((e: unknown) => e)) as ResponseError<HearthErrorData>;
     expect(err.data?.hearth.code).toBe("context-too-long");
     expect(err.message).toMatch(/^This conversation is [\d,]+ tokens, more than the model's 4,096-token context: start a new chat or send less, or raise hearth\.contextSize/);
+  });
+});
+
+describe("a recording longer than the context (4096 tokens)", () => {
+  let small: TinyHost;
+  beforeAll(async () => {
+    small = await startTinyHost({ model: models.text, mmproj: models.mmproj, drafter: "", contextSize: 4096 }, { HEARTH_PROMPT_LOG: promptLog() });
+    await small.host.connection.sendRequest(LoadModelRequest);
+  });
+  afterAll(async () => {
+    await small?.host.dispose();
+  });
+
+  it("is summarized in parts that each fit, the notes then merged: 5 minutes in 3 parts of 100 s", async () => {
+    const wav = path.join(models.dir, "long-standup.wav");
+    fs.writeFileSync(wav, makeWav(5 * 60, 16000)); // 7,500 audio tokens
+    const sent = fs.existsSync(promptLog()) ? fs.readFileSync(promptLog(), "utf8").trim().split("\n").length : 0;
+    const progress: number[] = [];
+    const token = "in-parts";
+    const sub = small.host.connection.onProgress(streamProgress, token, (c) => void (c.prompt && progress.push(c.prompt.processed / c.prompt.total)));
+    let r: SummarizeAudioResult;
+    try {
+      r = await small.host.connection.sendRequest(SummarizeAudioRequest, { path: wav, maxTokens: 16, partialResultToken: token });
+    } finally {
+      sub.dispose();
+    }
+    expect(r.parts).toBe(3);
+    expect(r.mediaTokens).toBe(7500);
+    expect(r.durationSeconds).toBe(300);
+    expect(r.markdown).toMatch(/^# Meeting summary — long-standup\.wav\n\n_Recording: 5:00 · summarized locally by Hearth in 3 parts \(longer than the context\) on /);
+    // Progress runs through the parts in a row, to the end.
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(progress.some((p) => p > 0.4 && p < 0.7)).toBe(true);
+    expect(progress.at(-1)).toBeCloseTo(1, 5);
+    const requests = fs.readFileSync(promptLog(), "utf8").trim().split("\n").slice(sent).map((l) => JSON.parse(l)).filter((e) => e.endpoint === "/v1/chat/completions");
+    const audio = requests.map((e) => Number(/"input_audio":\{"data":"<base64 (\d+) bytes/.exec(JSON.stringify(e))?.[1]));
+    expect(audio.slice(0, 3)).toEqual([44 + 100 * 32000, 44 + 100 * 32000, 44 + 100 * 32000]);
+    expect(JSON.stringify(requests[0])).toContain("part 1 of 3 of a recording of a team meeting (for example a daily standup), from 0:00 to 1:40");
+    expect(JSON.stringify(requests[2])).toContain("this part starts at 3:20");
+    const merge = JSON.stringify(requests[3]);
+    expect(merge).not.toContain("input_audio");
+    expect(merge).toContain("### Part 2 (1:40–3:20)");
+    expect(merge).toContain("## Action items");
   });
 });
