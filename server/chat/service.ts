@@ -278,8 +278,16 @@ export class ChatService {
     const otherTokens = tooLong.count.total - tooLong.count.media;
     // (5 % to spare: the engine's count of a part may differ from its length's by a few tokens)
     const maxSeconds = Math.floor(((tooLong.contextSize - otherTokens - PART_NOTES_TOKENS - 64) * 0.95) / AUDIO_TOKENS_PER_SECOND);
-    if (maxSeconds < MIN_PART_SECONDS) throw tooLong;
-    const parts = splitRecording(samples, maxSeconds);
+    const parts = maxSeconds >= MIN_PART_SECONDS ? splitRecording(samples, maxSeconds) : [];
+    // The merge reads every part's notes: at a small context, many parts get shorter notes.
+    const notesTokens = Math.min(PART_NOTES_TOKENS, Math.floor((tooLong.contextSize - MERGE_RESERVED_TOKENS) / Math.max(1, parts.length)));
+    if (!parts.length || notesTokens < MIN_NOTES_TOKENS) {
+      throw new HearthFailure(
+        "media-too-large",
+        `${tooLong.message.split(";")[0]}: more than the ${tooLong.contextSize.toLocaleString("en-US")}-token context holds, even in parts. ` +
+          "Raise hearth.contextSize (--ctx) if memory allows, or split the recording.",
+      );
+    }
     const started = Date.now();
     const notes: { part: RecordingPart; text: string }[] = [];
     let mediaTokens = 0;
@@ -287,7 +295,7 @@ export class ChatService {
       const onPromptProgress = opts.onPromptProgress && ((p: PromptProgress) =>
         opts.onPromptProgress!({ processed: i * p.total + p.processed, total: parts.length * p.total, cached: 0, ms: Date.now() - started }));
       const content: ChatContentPart[] = [{ type: "audio", data: part.wav.toString("base64"), mimeType: "audio/wav" }, { type: "text", text: partPrompt(part, i, parts.length, instructions) }];
-      const r = await this.chat([{ role: "user", content }], { ...opts, maxTokens: PART_NOTES_TOKENS, onText: undefined, onPromptProgress });
+      const r = await this.chat([{ role: "user", content }], { ...opts, maxTokens: notesTokens, onText: undefined, onPromptProgress });
       notes.push({ part, text: r.text });
       mediaTokens += r.mediaTokens;
     }
@@ -462,6 +470,11 @@ function withoutMediaBytes(message: { content: unknown }): { content: unknown } 
   });
   return { ...message, content };
 }
+
+/** What the merge of a summary in parts keeps out of the context for its answer and its own text. */
+const MERGE_RESERVED_TOKENS = 1024 + 512;
+/** Notes shorter than this are not worth a part. */
+const MIN_NOTES_TOKENS = 96;
 
 /** A recording that does not fit the context beside its answer: summarizeAudio then summarizes it in parts when it can. */
 class RecordingTooLong extends HearthFailure {

@@ -316,4 +316,15 @@ describe("a recording longer than the context (4096 tokens)", () => {
     expect(merge).toContain("### Part 2 (1:40–3:20)");
     expect(merge).toContain("## Action items");
   });
+
+  it("is refused, in minutes and tokens, when even its parts' notes would not fit the merge", async () => {
+    const wav = path.join(models.dir, "all-hands.wav");
+    fs.writeFileSync(wav, makeWav(60 * 60, 16000)); // 29 parts of 2 minutes: 88 tokens of notes each at most
+    const err = await small.host.stream(SummarizeAudioRequest, { path: wav, maxTokens: 16 }, () => {}).catch((e: ResponseError<HearthErrorData>) => e);
+    fs.rmSync(wav);
+    expect((err as ResponseError<HearthErrorData>).data?.hearth.code).toBe("media-too-large");
+    expect((err as Error).message).toBe(
+      "The recording is 60.0 minutes (90,000 audio tokens): more than the 4,096-token context holds, even in parts. Raise hearth.contextSize (--ctx) if memory allows, or split the recording.",
+    );
+  });
 });
