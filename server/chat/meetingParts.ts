@@ -4,7 +4,7 @@
  * Only a recording the host holds as 16 kHz mono 16-bit PCM can be cut here (a WAV, which the host converts to
  * that, or m4a/ogg/webm converted by ffmpeg); mp3 and flac go to the engine as they are. Pure: no engine, no I/O.
  */
-import { parseWavHeader, SPEECH_SAMPLE_RATE, speechWavHeader } from "../media/wav";
+import { isSpeechFormat, parseWavHeader, SPEECH_SAMPLE_RATE, speechWavHeader } from "../media/wav";
 
 /** Gemma 4 hears 25 audio tokens a second (40 ms frames). */
 export const AUDIO_TOKENS_PER_SECOND = 25;
@@ -24,7 +24,7 @@ export interface RecordingPart {
 /** The samples of a 16 kHz mono 16-bit PCM WAV (the data chunk), or undefined for any other recording. */
 export async function speechSamples(wav: Buffer): Promise<Buffer | undefined> {
   const f = await parseWavHeader(wav);
-  if (!f || f.encoding !== "pcm" || f.channels !== 1 || f.sampleRate !== SPEECH_SAMPLE_RATE || f.bitsPerSample !== 16) return undefined;
+  if (!f || !isSpeechFormat(f)) return undefined;
   return wav.subarray(f.dataOffset, f.dataOffset + f.dataBytes);
 }
 

@@ -294,7 +294,8 @@ export class ChatService {
     for (const [i, part] of parts.entries()) {
       const onPromptProgress = opts.onPromptProgress && ((p: PromptProgress) =>
         opts.onPromptProgress!({ processed: i * p.total + p.processed, total: parts.length * p.total, cached: 0, ms: Date.now() - started }));
-      const content: ChatContentPart[] = [{ type: "audio", data: part.wav.toString("base64"), mimeType: "audio/wav" }, { type: "text", text: partPrompt(part, i, parts.length, instructions) }];
+      const audio = mediaPart({ kind: "audio", bytes: part.wav, mimeType: "audio/wav", format: "wav" });
+      const content: ChatContentPart[] = [audio, { type: "text", text: partPrompt(part, i, parts.length, instructions) }];
       const r = await this.chat([{ role: "user", content }], { ...opts, maxTokens: notesTokens, onText: undefined, onPromptProgress });
       notes.push({ part, text: r.text });
       mediaTokens += r.mediaTokens;

@@ -341,9 +341,10 @@ export class EngineClient {
    * retry is safe.
    */
   private async fetch(path: string, init: RequestInit & { headers?: Record<string, string> }): Promise<Response> {
-    const bytes = typeof init.body === "string" ? Buffer.byteLength(init.body) : 0;
+    const bytes = () => (typeof init.body === "string" ? Buffer.byteLength(init.body) : 0);
     const limit = this.options.maxRequestBytes;
-    if (limit && bytes > limit) throw new RequestTooLargeError(bytes, limit);
+    // (counted only for a body that may be over the limit: a UTF-16 code unit is at most 3 bytes of UTF-8)
+    if (limit && typeof init.body === "string" && init.body.length * 3 > limit && bytes() > limit) throw new RequestTooLargeError(bytes(), limit);
     for (let attempt = 0; ; attempt++) {
       const ep = await this.endpoint();
       let res: Response;
@@ -357,8 +358,8 @@ export class EngineClient {
         }
         throw new EngineUnreachableError(`The engine at ${ep.baseUrl} is not reachable: ${causeOf(err)}`);
       }
-      // (the limit only when this body is over it: a proxy in front of the engine may read less)
-      if (res.status === 413) throw new RequestTooLargeError(bytes, limit && bytes > limit ? limit : undefined);
+      // (a body under the engine's own limit: something in front of it, a proxy, reads less)
+      if (res.status === 413) throw new RequestTooLargeError(bytes());
       if (!res.ok) throw new EngineHttpError(res.status, await errorText(res));
       return res;
     }
