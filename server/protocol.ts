@@ -265,6 +265,9 @@ export interface PromptProgress {
   cached: number;
   /** Time spent on the prompt so far. */
   ms: number;
+  /** A recording summarized in parts (longer than the context): the part being listened to, of `parts`; the counts are over all of them. */
+  part?: number;
+  parts?: number;
 }
 
 export const streamProgress = new ProgressType<StreamChunk>();

@@ -120,10 +120,11 @@ export function listeningMessage(p: PromptProgress): string {
   const percent = Math.floor((100 * p.processed) / Math.max(1, p.total));
   const done = p.processed - p.cached;
   const left = p.total - p.processed;
-  if (done <= 0 || p.ms < 1000 || left <= 0) return `listening to the recording… ${percent}%`;
+  const what = p.part && p.parts ? `listening to the recording (part ${p.part} of ${p.parts}, longer than the context)…` : "listening to the recording…";
+  if (done <= 0 || p.ms < 1000 || left <= 0) return `${what} ${percent}%`;
   const seconds = (left * p.ms) / done / 1000;
   const eta = seconds < 60 ? "less than a minute left" : `about ${Math.round(seconds / 60)} min left`;
-  return `listening to the recording… ${percent}%, ${eta}`;
+  return `${what} ${percent}%, ${eta}`;
 }
 
 /** Opens the summary as an untitled Markdown document: nothing on disk is touched until the user saves. */

@@ -293,7 +293,7 @@ export class ChatService {
     let mediaTokens = 0;
     for (const [i, part] of parts.entries()) {
       const onPromptProgress = opts.onPromptProgress && ((p: PromptProgress) =>
-        opts.onPromptProgress!({ processed: i * p.total + p.processed, total: parts.length * p.total, cached: 0, ms: Date.now() - started }));
+        opts.onPromptProgress!({ processed: i * p.total + p.processed, total: parts.length * p.total, cached: 0, ms: Date.now() - started, part: i + 1, parts: parts.length }));
       const audio = mediaPart({ kind: "audio", bytes: part.wav, mimeType: "audio/wav", format: "wav" });
       const content: ChatContentPart[] = [audio, { type: "text", text: partPrompt(part, i, parts.length, instructions) }];
       const r = await this.chat([{ role: "user", content }], { ...opts, maxTokens: notesTokens, onText: undefined, onPromptProgress });

@@ -291,7 +291,12 @@ describe("a recording longer than the context (4096 tokens)", () => {
     const sent = fs.existsSync(promptLog()) ? fs.readFileSync(promptLog(), "utf8").trim().split("\n").length : 0;
     const progress: number[] = [];
     const token = "in-parts";
-    const sub = small.host.connection.onProgress(streamProgress, token, (c) => void (c.prompt && progress.push(c.prompt.processed / c.prompt.total)));
+    const partsSeen = new Set<string>();
+    const sub = small.host.connection.onProgress(streamProgress, token, (c) => {
+      if (!c.prompt) return;
+      progress.push(c.prompt.processed / c.prompt.total);
+      partsSeen.add(`${c.prompt.part} of ${c.prompt.parts}`);
+    });
     let r: SummarizeAudioResult;
     try {
       r = await small.host.connection.sendRequest(SummarizeAudioRequest, { path: wav, maxTokens: 16, partialResultToken: token });
@@ -306,6 +311,7 @@ describe("a recording longer than the context (4096 tokens)", () => {
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
     expect(progress.some((p) => p > 0.4 && p < 0.7)).toBe(true);
     expect(progress.at(-1)).toBeCloseTo(1, 5);
+    expect([...partsSeen]).toEqual(["1 of 3", "2 of 3", "3 of 3"]);
     const requests = fs.readFileSync(promptLog(), "utf8").trim().split("\n").slice(sent).map((l) => JSON.parse(l)).filter((e) => e.endpoint === "/v1/chat/completions");
     const audio = requests.map((e) => Number(/"input_audio":\{"data":"<base64 (\d+) bytes/.exec(JSON.stringify(e))?.[1]));
     expect(audio.slice(0, 3)).toEqual([44 + 100 * 32000, 44 + 100 * 32000, 44 + 100 * 32000]);

@@ -106,6 +106,12 @@ describe("Summarize Meeting Recording progress", () => {
     expect(listeningMessage({ processed: 50, total: 100, cached: 0, ms: 500 })).toBe("listening to the recording… 50%");
     expect(listeningMessage({ processed: 50, total: 100, cached: 10, ms: 40_000 })).toBe("listening to the recording… 50%, less than a minute left");
   });
+
+  it("names the part of a recording summarized in parts", () => {
+    expect(listeningMessage({ processed: 9_000, total: 22_500, cached: 0, ms: 180_000, part: 2, parts: 3 })).toBe(
+      "listening to the recording (part 2 of 3, longer than the context)… 40%, about 5 min left",
+    );
+  });
 });
 
 describe("Summarize Meeting Recording errors", () => {
