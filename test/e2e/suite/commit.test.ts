@@ -84,14 +84,17 @@ describe("Write Commit Message", () => {
       git("checkout", "--", "src/format.ts");
       fs.writeFileSync(refunds, "export const REFUND_WINDOW_DAYS = 30;\n");
       await repo.status();
+      // Until the Git extension has seen the new files ("no changes" before), then once the prompt went out: the
+      // random model may write no message (it did, every time for a minute, once), which this part does not test.
       let last: CommitOutcome;
-      const fresh = await waitFor("a message for the new files", async () => {
+      const sent = await waitFor("the commit message prompt for the new files", async () => {
         last = (await vscode.commands.executeCommand(Commands.writeCommitMessage, { rootUri: repo.rootUri })) as CommitOutcome;
-        return last && "message" in last ? last : undefined;
+        return last && ("message" in last || /wrote no message/.test(last.problem)) ? last : undefined;
       }, 60_000 * SCALE, 500).catch((e: Error) => {
         throw new Error(`${e.message}; the command's last outcome: ${JSON.stringify(last)}`);
       });
-      assert.equal(repo.inputBox.value, fresh.message);
+      if ("message" in sent) assert.equal(repo.inputBox.value, sent.message);
+      note(`new files: ${"message" in sent ? `a message of ${sent.message.length} chars` : "the model wrote no message"}`);
       const newFiles = fs.readFileSync(log, "utf8").trim().split("\n").reverse().find((l) => l.includes("git commit messages"));
       assert.ok(newFiles, "the second commit message prompt is in the prompt log");
       assert.ok(newFiles.includes("REFUND_WINDOW_DAYS"), "the new file's content is in the prompt");
