@@ -9,6 +9,7 @@ import { ChatViewProvider } from "./chat/chatViewProvider";
 import { ProposedChanges } from "./chat/proposedChange";
 import { CompletionGate } from "./completion";
 import { CursorTracker, type CursorAt } from "./cursorTracker";
+import { addDocumentation } from "./edit/addDocumentation";
 import { editArgs, editSelection } from "./edit/editSelection";
 import { FixWithHearth } from "./edit/fixCodeAction";
 import { writeCommitMessage } from "./commitMessage";
@@ -87,6 +88,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Hearth
     vscode.commands.registerCommand(Commands.newChat, () => chat.newChat()),
     vscode.commands.registerCommand(Commands.editSelection, (args?: unknown) => editSelection(host, changes, (m) => output.info(m), editArgs(args))),
     vscode.commands.registerCommand(Commands.addSelectionToChat, () => chat.addSelection()),
+    vscode.commands.registerCommand(Commands.explainCode, () => chat.runCommand("explain")),
+    vscode.commands.registerCommand(Commands.writeTests, () => chat.runCommand("tests")),
+    vscode.commands.registerCommand(Commands.addDocumentation, () => addDocumentation()),
     vscode.commands.registerCommand(Commands.writeCommitMessage, (arg?: unknown) => writeCommitMessage(host, arg)),
     vscode.languages.registerCodeActionsProvider([{ scheme: "file" }, { scheme: "untitled" }, { scheme: NOTEBOOK_CELL_SCHEME }], new FixWithHearth(), {
       providedCodeActionKinds: FixWithHearth.kinds,

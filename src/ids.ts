@@ -18,6 +18,12 @@ export const Commands = {
   writeCommitMessage: "hearth.writeCommitMessage",
   /** Add the editor's selection to the chat's context and focus the chat. */
   addSelectionToChat: "hearth.addSelectionToChat",
+  /** Chat `/explain` on the editor's selection (or the function at the cursor). */
+  explainCode: "hearth.explainCode",
+  /** Chat `/tests` on the editor's selection (or the function at the cursor). */
+  writeTests: "hearth.writeTests",
+  /** Documentation comments for the selection (or the function at the cursor), as a diff (Edit Selection). */
+  addDocumentation: "hearth.addDocumentation",
   applyProposedChange: "hearth.applyProposedChange",
   discardProposedChange: "hearth.discardProposedChange",
 } as const;

@@ -11,6 +11,7 @@
 import DOMPurify from "dompurify";
 import type { Attachment, ChatTurn, ContextChip } from "../../src/chat/types";
 import type { FromView, ToView, ViewCommand } from "../../src/chat/viewProtocol";
+import { chatCommand, commandsFor, type ChatCommandInfo } from "../../src/chat/commands";
 import { base64Bytes, checkAttachment, formatSize, MAX_ATTACHMENTS, SNIFF_BYTES } from "./attach";
 import { createRenderer, isOpenableUrl, patchChildren } from "./render";
 
@@ -127,6 +128,7 @@ empty.append(
   el("h2", "empty-title", "Ask Hearth"),
   el("p", "", "Answers come from the Gemma 4 model that Hearth runs on this machine (or the endpoint you configured)."),
   el("p", "", "Add the selection or a file as context, paste or drop a screenshot, then ask. Enter sends, Shift+Enter adds a line, Escape stops."),
+  el("p", "", "Type / for commands on the selected code (or the function at the cursor): /explain, /fix, /tests, /doc."),
   el("p", "", "To ask about the whole codebase, turn on Workspace (or start the message with @workspace): the files inline completion already knows go with the question."),
 );
 
@@ -152,9 +154,18 @@ thumbs.setAttribute("aria-label", "Attachments for the next message");
 
 const input = el("textarea", "input");
 input.rows = 1;
-input.placeholder = "Ask about your code — Enter to send, Shift+Enter for a new line";
+input.placeholder = "Ask about your code, or / for commands — Enter to send";
 input.setAttribute("aria-label", "Message to Hearth");
 input.spellcheck = true;
+
+/** The `/` menu: the commands whose name starts with what is typed after `/` (a listbox the input controls). */
+const commandMenu = el("div", "command-menu");
+commandMenu.id = "hearth-command-menu";
+commandMenu.setAttribute("role", "listbox");
+commandMenu.setAttribute("aria-label", "Commands");
+commandMenu.hidden = true;
+input.setAttribute("aria-controls", commandMenu.id);
+input.setAttribute("aria-autocomplete", "list");
 
 const fileInput = el("input", "file-input");
 fileInput.type = "file";
@@ -186,7 +197,7 @@ const toolbar = el("div", "toolbar");
 toolbar.append(tools, actions);
 
 const box = el("div", "input-box");
-box.append(chipsRow, thumbs, input, toolbar);
+box.append(chipsRow, thumbs, commandMenu, input, toolbar);
 composer.append(notice, box, fileInput);
 root.append(banner, main, composer);
 
@@ -279,8 +290,13 @@ function createTurnView(turn: ChatTurn): TurnView {
 }
 
 function userExtras(turn: ChatTurn): HTMLElement | undefined {
-  if (!turn.context?.length && !turn.attachments?.length && !turn.workspace) return undefined;
+  if (!turn.context?.length && !turn.attachments?.length && !turn.workspace && !turn.command) return undefined;
   const wrap = el("div", "turn-extras");
+  if (turn.command) {
+    const chip = el("span", "chip readonly command", `/${turn.command}`);
+    chip.title = chatCommand(turn.command)?.description ?? "";
+    wrap.append(chip);
+  }
   if (turn.workspace) {
     const chip = el("span", "chip readonly workspace", "@workspace");
     chip.title = "Asked with the workspace as context";
@@ -611,6 +627,13 @@ function send(): void {
   if (busy) return;
   const text = input.value;
   if (!text.trim() && !pending.length && !chips.length) return;
+  if (/^\s*\/clear\s*$/i.test(text)) {
+    // A new chat: the attachments and context for the next message stay.
+    post({ type: "newChat" });
+    input.value = "";
+    input.dispatchEvent(new Event("input"));
+    return;
+  }
   post({ type: "send", text, attachments: pending, context: chips, ...(workspaceOn ? { workspace: true } : {}) });
   if (text.trim()) sentHistory = [...sentHistory.filter((s) => s !== text), text].slice(-50);
   recall = -1;
@@ -628,6 +651,7 @@ function stop(): void {
 }
 
 input.addEventListener("keydown", (e) => {
+  if (menuKey(e)) return;
   if (e.key === "Enter" && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey && !e.isComposing) {
     e.preventDefault();
     send();
@@ -642,6 +666,91 @@ input.addEventListener("keydown", (e) => {
     input.dispatchEvent(new Event("input"));
   }
 });
+
+// ---------------------------------------------------------------------------------------------------
+// The `/` menu
+
+let menuItems: ChatCommandInfo[] = [];
+let menuIndex = 0;
+/** The draft the menu was closed for with Escape: it stays closed until the draft changes. */
+let menuDismissed: string | undefined;
+
+function updateMenu(): void {
+  const draft = input.value;
+  if (menuDismissed !== undefined && draft !== menuDismissed) menuDismissed = undefined;
+  const items = menuDismissed === undefined ? commandsFor(draft) : [];
+  const same = items.length === menuItems.length && items.every((c, i) => c === menuItems[i]);
+  if (!same) menuIndex = 0;
+  menuItems = items;
+  commandMenu.hidden = !items.length;
+  input.setAttribute("aria-expanded", String(items.length > 0));
+  commandMenu.replaceChildren(
+    ...items.map((c, i) => {
+      const item = el("div", "command-item");
+      item.id = `hearth-command-${c.name}`;
+      item.setAttribute("role", "option");
+      item.setAttribute("aria-selected", String(i === menuIndex));
+      item.classList.toggle("active", i === menuIndex);
+      item.append(el("span", "command-name", `/${c.name}`), el("span", "command-description", c.description));
+      // (mousedown, not click: the input keeps the focus)
+      item.addEventListener("mousedown", (e) => {
+        e.preventDefault();
+        pickCommand(c);
+      });
+      return item;
+    }),
+  );
+  if (items.length) input.setAttribute("aria-activedescendant", `hearth-command-${items[menuIndex].name}`);
+  else input.removeAttribute("aria-activedescendant");
+}
+
+/** Puts `/name ` in the input (`/clear` is run at once: there is nothing to add to it). */
+function pickCommand(c: ChatCommandInfo): void {
+  if (c.name === "clear") {
+    input.value = "";
+    input.dispatchEvent(new Event("input"));
+    post({ type: "newChat" });
+    return;
+  }
+  input.value = `/${c.name} `;
+  input.dispatchEvent(new Event("input"));
+  input.setSelectionRange(input.value.length, input.value.length);
+}
+
+/**
+ * Keys while the menu is open: arrows move, Tab (or Enter on a partly typed name) picks, Escape closes.
+ * Enter on a whole name (`/explain`) sends it. True when the key was the menu's.
+ */
+function menuKey(e: KeyboardEvent): boolean {
+  if (commandMenu.hidden || !menuItems.length || e.isComposing) return false;
+  if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+    e.preventDefault();
+    menuIndex = (menuIndex + (e.key === "ArrowDown" ? 1 : menuItems.length - 1)) % menuItems.length;
+    updateMenu();
+    return true;
+  }
+  if (e.key === "Escape") {
+    e.preventDefault();
+    e.stopPropagation();
+    menuDismissed = input.value;
+    updateMenu();
+    return true;
+  }
+  const picked = menuItems[menuIndex];
+  const whole = input.value.slice(1).toLowerCase() === picked.name;
+  if (e.key === "Tab" && !e.shiftKey) {
+    e.preventDefault();
+    pickCommand(picked);
+    return true;
+  }
+  if (e.key === "Enter" && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey && !(whole && picked.name !== "clear")) {
+    e.preventDefault();
+    pickCommand(picked);
+    return true;
+  }
+  return false;
+}
+input.addEventListener("input", updateMenu);
 
 function recallable(): boolean {
   if (!sentHistory.length) return false;
@@ -928,6 +1037,13 @@ window.addEventListener("message", (event: MessageEvent<ToView>) => {
       return;
     case "notice":
       showNotice(m.level, m.message);
+      return;
+    case "draft":
+      if (!input.value.trim()) {
+        input.value = m.text;
+        input.dispatchEvent(new Event("input"));
+        saveState();
+      }
       return;
     case "attachments": {
       const room = MAX_ATTACHMENTS - pending.length;

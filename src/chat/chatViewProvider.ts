@@ -20,6 +20,8 @@ import { errorCode } from "../hostErrors";
 import { isHostStopped } from "../hostStopped";
 import type { ChatBackend } from "./backend";
 import { ChatHistory } from "./history";
+import { chipPath, prepareCommand, selectionChip } from "./commandInput";
+import { type ChatCommandName, parseChatCommand } from "./commands";
 import { buildPrompt, MAX_CHIP_CHARS, languageIdForFence, parseWorkspaceMention, secretFileReason, SYSTEM_PROMPT, WORKSPACE_NOTE } from "./prompt";
 import type { Attachment, ChatTurn, ContextChip } from "./types";
 import { VIEW_COMMANDS, type FromView, type ToView } from "./viewProtocol";
@@ -53,6 +55,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private chips: ContextChip[] = [];
   private modelState: { state: string; detail?: string; remote?: string } | undefined;
   private active: ActiveRequest | undefined;
+  /** A message is being prepared (a command gathering its code and context): a second one waits. */
+  private preparing = false;
   private lastEditor: vscode.TextEditor | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -116,6 +120,15 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   async addSelection(): Promise<void> {
     await this.reveal(false);
     await this.addFromEditor("selection");
+  }
+
+  /**
+   * A slash command from the editor (Explain, Write Tests in the context menu): on the editor's selection or
+   * the code around its cursor, as if `/command` were sent from the chat. Pending context chips stay.
+   */
+  async runCommand(command: Exclude<ChatCommandName, "clear">, editor = this.targetEditor()): Promise<void> {
+    await this.reveal(true);
+    await this.ask(`/${command}`, [], [], false, editor);
   }
 
   /** Adds a context chip for the next message (and shows the view without taking focus). */
@@ -232,20 +245,49 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   // Conversation
 
   private async send(text: unknown, attachments: unknown, context: unknown, workspaceToggle = false): Promise<void> {
-    if (this.active) {
-      this.notice("info", "Hearth is still answering: stop it (Escape) or wait for it to finish.");
-      return;
-    }
     const atts = validAttachments(attachments);
     if (typeof atts === "string") {
       this.notice("error", atts);
       return;
     }
     const chips = Array.isArray(context) ? context.filter(isChip) : this.chips;
-    const mention = parseWorkspaceMention(typeof text === "string" ? text.trim() : "");
+    await this.ask(typeof text === "string" ? text.trim() : "", atts, chips, workspaceToggle, this.targetEditor(), true);
+  }
+
+  /**
+   * Adds the user turn for a message and answers it (a notice says why when nothing is sent). A slash command
+   * (./commands) gathers its code (`chips`, else from `editor`) and its instruction first; when it cannot,
+   * the draft goes back into the input. `fromComposer`: the pending chips went with the message (cleared).
+   */
+  private async ask(text: string, atts: Attachment[], chips: ContextChip[], workspaceToggle: boolean, editor: vscode.TextEditor | undefined, fromComposer = false): Promise<void> {
+    if (this.active || this.preparing) {
+      this.notice("info", "Hearth is still answering: stop it (Escape) or wait for it to finish.");
+      return;
+    }
+    const parsed = parseChatCommand(text);
+    if (parsed?.command.name === "clear") {
+      this.newChat();
+      return;
+    }
+    const mention = parseWorkspaceMention(parsed ? parsed.rest : text);
     const body = mention.text;
     const workspace = workspaceToggle || mention.workspace;
-    if (!body && !atts.length && !chips.length) {
+    let context = chips;
+    let prompt: string | undefined;
+    if (parsed) {
+      this.preparing = true;
+      try {
+        const prepared = await prepareCommand(parsed.command.name, body, chips, editor);
+        if ("problem" in prepared) {
+          this.notice("info", prepared.problem);
+          this.post({ type: "draft", text });
+          return;
+        }
+        ({ chips: context, prompt } = prepared);
+      } finally {
+        this.preparing = false;
+      }
+    } else if (!body && !atts.length && !chips.length) {
       if (mention.workspace) this.notice("info", "Ask a question after @workspace.");
       return;
     }
@@ -254,14 +296,18 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       role: "user",
       text: body,
       ...(atts.length ? { attachments: atts } : {}),
-      ...(chips.length ? { context: chips } : {}),
+      ...(context.length ? { context } : {}),
       ...(workspace ? { workspace: true } : {}),
+      ...(parsed ? { command: parsed.command.name } : {}),
+      ...(prompt ? { prompt } : {}),
       createdAt: Date.now(),
     };
     this.store.add(user);
     this.post({ type: "turn", turn: user });
-    this.chips = [];
-    this.post({ type: "context", chips: [] });
+    if (fromComposer) {
+      this.chips = [];
+      this.post({ type: "context", chips: [] });
+    }
     await this.answerChat();
   }
 
@@ -397,21 +443,10 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       this.notice("error", reason);
       return;
     }
-    const relPath = doc.isUntitled ? path.basename(doc.uri.path) || "untitled" : vscode.workspace.asRelativePath(doc.uri, true);
     if (kind === "selection") {
-      const sel = editor.selection;
-      if (sel.isEmpty) {
-        this.notice("info", `Nothing is selected in ${path.basename(doc.uri.path)}: select some code first, or use + File.`);
-        return;
-      }
-      const text = doc.getText(sel);
-      if (text.length > MAX_CHIP_CHARS) {
-        this.notice("error", `The selection is ${Math.round(text.length / 1000)}K characters; at most ${MAX_CHIP_CHARS / 1000}K fit in a message.`);
-        return;
-      }
-      // A selection ending at column 0 of a line does not include that line.
-      const endLine = sel.end.character === 0 && sel.end.line > sel.start.line ? sel.end.line : sel.end.line + 1;
-      this.addContext({ kind: "selection", path: relPath, languageId: doc.languageId, range: [sel.start.line + 1, endLine], text });
+      const chip = selectionChip(editor);
+      if (typeof chip === "string") this.notice(editor.selection.isEmpty ? "info" : "error", chip);
+      else this.addContext(chip);
     } else {
       await this.addTextFile(notebookAsFile(doc) ?? doc);
     }
@@ -472,9 +507,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       this.notice("info", `${name} is empty.`);
       return;
     }
-    // (with the folder's name in a multi-root workspace, as the workspace context names files)
-    const relPath = doc.isUntitled ? name || "untitled" : vscode.workspace.asRelativePath(doc.uri, true);
-    this.addContext({ kind: "file", path: relPath, languageId: doc.languageId, text });
+    this.addContext({ kind: "file", path: chipPath(doc), languageId: doc.languageId, text });
   }
 
   // -------------------------------------------------------------------------------------------------

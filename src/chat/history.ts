@@ -8,6 +8,7 @@
  * data (`data: ""`), so the turn survives and shows that the file is no longer available.
  * A turn still streaming when the window closed is restored as "stopped".
  */
+import { chatCommand } from "./commands";
 import type { Attachment, ChatTurn, ContextChip } from "./types";
 
 export const HISTORY_KEY = "hearth.chat.history";
@@ -170,6 +171,12 @@ function parseTurn(v: unknown): ChatTurn | undefined {
     if (context.length) turn.context = context;
   }
   if (role === "user" && v.workspace === true) turn.workspace = true;
+  if (role === "user") {
+    const command = chatCommand(str(v.command) ?? "");
+    if (command) turn.command = command.name;
+    const prompt = str(v.prompt);
+    if (prompt) turn.prompt = prompt;
+  }
   if (role === "assistant") {
     const status = v.status;
     turn.status = status === "done" || status === "error" || status === "stopped" ? status : status === "streaming" ? "stopped" : "done";

@@ -121,7 +121,7 @@ function userMessage(turn: ChatTurn, maxChip: number): ChatMessage {
     if (!a.data) notes.push(`[The ${a.kind} “${a.name}” was attached here but is no longer available.]`);
     else media.push({ type: a.kind, data: a.data, mimeType: a.mimeType });
   }
-  const question = turn.text.trim() || defaultQuestion(turn);
+  const question = turn.prompt?.trim() || turn.text.trim() || defaultQuestion(turn);
   const text = [...blocks, ...notes, question].filter(Boolean).join("\n\n");
   if (!media.length) return { role: "user", content: text };
   return { role: "user", content: [...media, { type: "text", text }] };

@@ -11,6 +11,8 @@ export interface Attachment {
   data: string;
 }
 
+import type { ChatCommandName } from "./commands";
+
 /** Context a user attached from the editor: the selection or the whole file. */
 export interface ContextChip {
   kind: "selection" | "file";
@@ -31,6 +33,13 @@ export interface ChatTurn {
   context?: ContextChip[];
   /** User turns: asked with the whole workspace as context (the Workspace toggle or an `@workspace` prefix). */
   workspace?: boolean;
+  /** User turns: the slash command the message started with (shown as a chip; `text` is what followed it). */
+  command?: ChatCommandName;
+  /**
+   * User turns: what the model is asked, when it is more than `text` (a command's instruction, with the
+   * problems the editor reports or the project's test framework). Kept so a retry asks the same.
+   */
+  prompt?: string;
   /** Assistant turns: how it ended. */
   status?: "streaming" | "done" | "stopped" | "error";
   error?: string;

@@ -13,6 +13,8 @@ export type ToView =
   | ToWebview
   /** An inline message near the input (e.g. a refused secrets file, nothing selected). */
   | { type: "notice"; level: "info" | "error"; message: string }
+  /** A message that was not sent (a command without code to work on): back into the input if it is empty. */
+  | { type: "draft"; text: string }
   /** Media the extension read for files dropped from the Explorer: added to the pending attachments. */
   | { type: "attachments"; attachments: Attachment[] };
 

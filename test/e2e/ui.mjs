@@ -246,6 +246,61 @@ export async function runUiTests({ tools, env, runDir, profile, extensionsDir, e
     );
 
     await test(
+      "the editor's Hearth menu explains the selected code in the chat, and typing / in the chat offers the commands",
+      async () => {
+        const lines = fs.readFileSync(path.join(profile.ws, "src", "format.ts"), "utf8").split("\n");
+        const at = lines.findIndex((l) => l.startsWith("export function formatMoney("));
+        const end = lines.indexOf("}", at);
+        if (at < 0 || end < 0) throw new Error("fixture src/format.ts changed: no formatMoney()");
+        await openFile(page, "src/format.ts");
+        await goToLineEnd(page, at + 1);
+        await page.keyboard.press("Home");
+        await page.keyboard.press("Home");
+        for (let i = at; i <= end; i++) await page.keyboard.press("Shift+ArrowDown");
+        // The context menu from the keyboard (a right-click outside the selection would move the cursor).
+        await page.keyboard.press("Shift+F10");
+        const item = (label) => page.locator(".monaco-menu .action-item .action-label", { hasText: new RegExp(`^${label}$`) }).first();
+        await item("Hearth").waitFor({ state: "visible", timeout: S(10_000) });
+        await sleep(300);
+        await item("Hearth").hover();
+        await item("Explain").waitFor({ state: "visible", timeout: S(10_000) });
+        await shot("editor-hearth-menu");
+        await item("Explain").click();
+        const frame = await chatFrame(page);
+        // (with the folder's name in front in a workspace of several folders)
+        const chip = `src/format.ts:${at + 1}-${end + 1}`;
+        const isChip = (c) => c === chip || c.endsWith(`/${chip}`);
+        const explained = frame.locator("article.turn.user", { has: frame.locator(".chip.command", { hasText: "/explain" }) }).last();
+        await explained.waitFor({ state: "visible", timeout: S(30_000) });
+        const chips = (await explained.locator(".chip").allInnerTexts()).map(norm);
+        if (!chips.some(isChip)) throw new Error(`the Explain turn's chips are ${JSON.stringify(chips)}, not the selection ${chip}`);
+        await waitForAssistantTurns(frame, await frame.locator("article.turn.assistant").count(), S(180_000));
+
+        // The / menu: typed, narrowed, picked with Tab, sent with Enter; the editor's selection is still the code.
+        const before = await frame.locator("article.turn.assistant").count();
+        const input = frame.locator("textarea.input");
+        await input.click();
+        await input.fill("");
+        await input.pressSequentially("/te");
+        const offered = frame.locator(".command-menu .command-item .command-name");
+        await offered.first().waitFor({ state: "visible", timeout: S(5_000) });
+        const names = await offered.allInnerTexts();
+        if (JSON.stringify(names) !== JSON.stringify(["/tests"])) throw new Error(`the / menu offers ${JSON.stringify(names)} for "/te"`);
+        await shot("chat-slash-menu");
+        await input.press("Tab");
+        if ((await input.inputValue()) !== "/tests ") throw new Error(`Tab put ${JSON.stringify(await input.inputValue())} in the input`);
+        await input.press("Enter");
+        const tests = frame.locator("article.turn.user", { has: frame.locator(".chip.command", { hasText: "/tests" }) }).last();
+        await tests.waitFor({ state: "visible", timeout: S(30_000) });
+        const testChips = (await tests.locator(".chip").allInnerTexts()).map(norm);
+        if (!testChips.some(isChip)) throw new Error(`the /tests turn's chips are ${JSON.stringify(testChips)}`);
+        await waitForAssistantTurns(frame, before + 1, S(180_000));
+        note(`commands: /explain and /tests on ${chip}`);
+      },
+      { needs: () => workbenchOk },
+    );
+
+    await test(
       "the chat's input toolbar fits the sidebar: Send is visible and nothing scrolls sideways, down to 220 px",
       async () => {
         const frame = await openChat(page);

@@ -34,7 +34,12 @@ const fake = vi.hoisted(() => {
       return new Uri(m[1].toLowerCase(), m[2], s);
     }
     static joinPath(base: Uri, ...parts: string[]) {
-      return new Uri(base.scheme, [base.path, ...parts].join("/"));
+      const out: string[] = [];
+      for (const seg of [base.path, ...parts].join("/").split("/")) {
+        if (seg === "..") out.pop();
+        else if (seg && seg !== ".") out.push(seg);
+      }
+      return new Uri(base.scheme, `/${out.join("/")}`);
     }
     toString() {
       return this.raw ?? `${this.scheme}://${this.path}`;
@@ -59,9 +64,17 @@ const fake = vi.hoisted(() => {
     shown: [] as unknown[],
   };
   const editorChange = new Emitter<unknown>();
+  /** The files `workspace.fs` and `findFiles` see (absolute path → text), and the diagnostics by path. */
+  const files = new Map<string, string>();
+  const diagnostics = new Map<string, unknown[]>();
+  class RelativePattern {
+    constructor(readonly base: { uri: Uri }, readonly pattern: string) {}
+  }
   const vscode = {
     Uri,
     CancellationTokenSource,
+    RelativePattern,
+    DiagnosticSeverity: { Error: 0, Warning: 1, Information: 2, Hint: 3 },
     FileType: { File: 1, Directory: 2 },
     window: {
       activeTextEditor: undefined as unknown,
@@ -78,11 +91,33 @@ const fake = vi.hoisted(() => {
     workspace: {
       notebookDocuments: [] as unknown[],
       asRelativePath: (u: Uri) => u.path.replace(/^\/work\//, ""),
+      textDocuments: [] as unknown[],
+      workspaceFolders: [{ uri: Uri.file("/work"), name: "work", index: 0 }],
+      getWorkspaceFolder: (u: Uri) => (u.path.startsWith("/work/") ? vscode.workspace.workspaceFolders[0] : undefined),
+      /** `**\/name` or `**\/{a,b}.ext`-style globs, enough for the tests: matched on the file name. */
+      findFiles: async (p: RelativePattern) => {
+        const names = p.pattern.replace(/^\*\*\//, "");
+        const alternatives = (g: string): string[] => {
+          const m = /\{([^{}]*)\}/.exec(g);
+          return m ? m[1].split(",").flatMap((a) => alternatives(g.slice(0, m.index) + a + g.slice(m.index + m[0].length))) : [g];
+        };
+        const res = alternatives(names).map((g) => new RegExp(`^${g.replace(/[.+^$()|]/g, "\\$&").replace(/\*/g, ".*")}$`));
+        return [...files.keys()].filter((f) => f.startsWith(`${p.base.uri.path}/`) && res.some((r) => r.test(f.split("/").pop()!))).map((f) => Uri.file(f));
+      },
       openTextDocument: async (opts: { language?: string; content?: string }) => {
         calls.newDocs.push(opts);
         return { uri: new Uri("untitled", "Untitled-1"), ...opts };
       },
-      fs: {},
+      fs: {
+        stat: async (u: Uri) => {
+          if (!files.has(u.path)) throw new Error(`ENOENT ${u.path}`);
+          return { type: 1, size: files.get(u.path)!.length };
+        },
+        readFile: async (u: Uri) => {
+          if (!files.has(u.path)) throw new Error(`ENOENT ${u.path}`);
+          return new TextEncoder().encode(files.get(u.path));
+        },
+      },
     },
     env: {
       clipboard: { writeText: async (t: string) => void calls.clipboard.push(t) },
@@ -92,9 +127,12 @@ const fake = vi.hoisted(() => {
       },
     },
     commands: { executeCommand: async (c: string) => void calls.commands.push(c) },
-    languages: { getLanguages: async () => ["typescript", "python", "plaintext", "shellscript"] },
+    languages: {
+      getLanguages: async () => ["typescript", "python", "plaintext", "shellscript"],
+      getDiagnostics: (u: Uri) => diagnostics.get(u.path) ?? [],
+    },
   };
-  return { vscode, calls, Emitter };
+  return { vscode, calls, Emitter, files, diagnostics };
 });
 
 vi.mock("vscode", () => fake.vscode);
@@ -173,6 +211,8 @@ function setup(memento = new Memento(), changes?: ConstructorParameters<typeof C
 
 beforeEach(() => {
   for (const list of Object.values(fake.calls)) list.length = 0;
+  fake.files.clear();
+  fake.diagnostics.clear();
   fake.vscode.window.activeTextEditor = undefined;
   fake.vscode.window.visibleTextEditors = [];
 });
@@ -578,6 +618,148 @@ describe("ChatViewProvider", () => {
     expect(fake.calls.newDocs).toEqual([{ language: "python", content: "print(1)\n" }, { language: "plaintext", content: "???" }]);
     expect(fake.calls.opened).toEqual(["https://example.com/x"]);
     expect(fake.calls.commands).toEqual(["hearth.showLogs"]);
+  });
+
+  describe("slash commands", () => {
+    const SOURCE = "export function total(xs: number[]) {\n  let t = 0;\n  for (const x of xs) t += x;\n  return t;\n}\n";
+    const editorOn = (file: string, sel: { start: number; end: number } | undefined, text = SOURCE) => {
+      const document = {
+        uri: fake.vscode.Uri.file(file),
+        isUntitled: false,
+        isClosed: false,
+        languageId: file.endsWith(".py") ? "python" : "typescript",
+        getText: (r?: unknown) => (r ? text.split("\n").slice(sel!.start, sel!.end + 1).join("\n") : text),
+      };
+      const selection = sel
+        ? { isEmpty: false, start: { line: sel.start, character: 0 }, end: { line: sel.end, character: 3 }, active: { line: sel.end, character: 3 } }
+        : { isEmpty: true, start: { line: 1, character: 0 }, end: { line: 1, character: 0 }, active: { line: 1, character: 0 } };
+      const editor = { document, selection };
+      fake.vscode.window.activeTextEditor = editor;
+      fake.vscode.workspace.textDocuments = [document];
+      return editor;
+    };
+    const lastUserText = (a: ReturnType<typeof setup>) => a.backend.last.messages!.at(-1)!.content as string;
+
+    it("/explain takes the selection as its code, asks the command's instruction with the developer's words, and Retry asks the same", async () => {
+      const a = setup();
+      editorOn("/work/src/sum.ts", { start: 0, end: 4 });
+      a.say({ type: "send", text: "/explain why a loop?", attachments: [], context: [] });
+      await flush();
+      await flush();
+      const user = a.provider.history()[0];
+      expect(user).toMatchObject({ role: "user", command: "explain", text: "why a loop?", context: [{ kind: "selection", path: "src/sum.ts", range: [1, 5] }] });
+      const text = lastUserText(a);
+      expect(text.startsWith("`src/sum.ts` (lines 1-5):\n```typescript\nexport function total")).toBe(true);
+      expect(text).toContain("Explain the code above (`src/sum.ts`)");
+      expect(text.endsWith("The developer adds: why a loop?")).toBe(true);
+      a.backend.last.resolve({ text: "It sums.", stats: stats(), mediaTokens: 0 });
+      await flush();
+      a.say({ type: "retry" });
+      await flush();
+      expect(lastUserText(a)).toBe(text);
+      // The transcript (and so a reload) keeps the command and what was asked.
+      expect(a.memento.get<{ turns: { command?: string; prompt?: string }[] }>(HISTORY_KEY)!.turns[0]).toMatchObject({ command: "explain", prompt: expect.stringContaining("Explain the code above") });
+    });
+
+    it("/fix quotes the errors and warnings reported within the code, not those elsewhere", async () => {
+      const a = setup();
+      editorOn("/work/src/sum.ts", { start: 0, end: 4 });
+      const diag = (line: number, severity: number, message: string, code?: string) => ({ range: { start: { line, character: 0 }, end: { line, character: 5 } }, severity, message, source: "ts", code });
+      fake.diagnostics.set("/work/src/sum.ts", [diag(3, 1, "Unreachable code."), diag(1, 0, "Cannot find name 'x'.", "2304"), diag(2, 2, "a hint"), diag(9, 0, "elsewhere")]);
+      a.say({ type: "send", text: "/fix", attachments: [], context: [] });
+      await flush();
+      await flush();
+      const text = lastUserText(a);
+      expect(text).toContain("Fix the problems the editor reports in the code above (`src/sum.ts`):\n- line 2, error (ts 2304): Cannot find name 'x'.\n- line 4, warning (ts): Unreachable code.");
+      expect(text).not.toMatch(/elsewhere|a hint/);
+    });
+
+    it("without a selection, the function around the cursor (from the language's symbols), else the whole file", async () => {
+      const a = setup();
+      editorOn("/work/src/sum.ts", undefined);
+      a.say({ type: "send", text: "/explain", attachments: [], context: [] });
+      await flush();
+      await flush();
+      expect(fake.calls.commands).toContain("vscode.executeDocumentSymbolProvider");
+      expect(a.provider.history()[0].context).toEqual([{ kind: "file", path: "src/sum.ts", languageId: "typescript", text: SOURCE }]);
+    });
+
+    it("uses the message's context chips instead of the editor, and says what to do when there is no code", async () => {
+      const a = setup();
+      a.say({ type: "send", text: "/doc in detail", attachments: [], context: [] });
+      await flush();
+      expect(a.backend.requests).toHaveLength(0);
+      expect(a.posted.filter((m) => m.type === "notice" || m.type === "draft")).toEqual([
+        { type: "notice", level: "info", message: "Open a file and select the code for /doc, or add it with + Selection." },
+        { type: "draft", text: "/doc in detail" },
+      ]);
+      a.say({ type: "send", text: "/doc", attachments: [], context: [{ kind: "file", path: "lib/util.py", languageId: "python", text: "def f(): pass\n" }] });
+      await flush();
+      await flush();
+      expect(lastUserText(a)).toMatch(/^`lib\/util\.py` \(whole file\):[\s\S]*Add documentation comments to the code above \(`lib\/util\.py`\) in docstrings/);
+    });
+
+    it("refuses a secrets file as the code", async () => {
+      const a = setup();
+      editorOn("/work/.env", undefined, "TOKEN=abc\n");
+      a.say({ type: "send", text: "/explain", attachments: [], context: [] });
+      await flush();
+      expect(a.backend.requests).toHaveLength(0);
+      expect(a.posted.find((m) => m.type === "notice")).toMatchObject({ message: expect.stringMatching(/\.env looks like a secrets file/) });
+    });
+
+    it("/tests names the project's framework and adds a test file of the project for its style, with where the new file goes", async () => {
+      const a = setup();
+      fake.files.set("/work/package.json", JSON.stringify({ devDependencies: { vitest: "^3.2.0" } }));
+      fake.files.set("/work/test/unit/format.test.ts", 'import { describe, it } from "vitest";\n');
+      fake.files.set("/work/node_modules/x/orders.test.ts", "not ours");
+      editorOn("/work/src/sum.ts", { start: 0, end: 4 });
+      a.say({ type: "send", text: "/tests", attachments: [], context: [] });
+      await flush();
+      await flush();
+      const user = a.provider.history()[0];
+      expect(user.context!.map((c) => c.path)).toEqual(["src/sum.ts", "test/unit/format.test.ts"]);
+      const text = lastUserText(a);
+      expect(text).toContain("Write unit tests for the code above (`src/sum.ts`) with Vitest (the project's framework, from its package.json).");
+      expect(text).toContain("Follow the style of the project's tests in `test/unit/format.test.ts`");
+      expect(text).toContain("Write the whole test file `test/unit/sum.test.ts`");
+    });
+
+    it("/tests on code that has tests asks for cases to add to them", async () => {
+      const a = setup();
+      fake.files.set("/work/src/sum.test.ts", "it('sums', () => {});\n");
+      fake.files.set("/work/test/other.test.ts", "");
+      editorOn("/work/src/sum.ts", { start: 0, end: 4 });
+      a.say({ type: "send", text: "/tests edge cases", attachments: [], context: [] });
+      await flush();
+      await flush();
+      expect(a.provider.history()[0].context!.map((c) => c.path)).toEqual(["src/sum.ts", "src/sum.test.ts"]);
+      expect(lastUserText(a)).toContain("`src/sum.test.ts` (above) already tests this code: write only the new test cases");
+    });
+
+    it("/clear starts a new chat; Explain from the editor leaves the pending chips for the next message", async () => {
+      const a = setup();
+      a.say({ type: "send", text: "hi", attachments: [], context: [] });
+      await flush();
+      a.backend.last.resolve({ text: "hello", stats: stats(), mediaTokens: 0 });
+      await flush();
+      a.say({ type: "send", text: "/clear", attachments: [], context: [] });
+      await flush();
+      expect(a.provider.history()).toEqual([]);
+      expect(a.backend.requests).toHaveLength(1);
+
+      editorOn("/work/src/sum.ts", { start: 0, end: 1 });
+      a.provider.addContext({ kind: "file", path: "lib/util.py", languageId: "python", text: "x = 1\n" });
+      const run = a.provider.runCommand("explain");
+      await flush();
+      await flush();
+      expect(a.provider.history()[0]).toMatchObject({ command: "explain", context: [{ path: "src/sum.ts", range: [1, 2] }] });
+      a.backend.last.resolve({ text: "It adds.", stats: stats(), mediaTokens: 0 });
+      await run;
+      a.say({ type: "ready" });
+      await flush();
+      expect(a.posted.filter((m) => m.type === "context").at(-1)).toEqual({ type: "context", chips: [{ kind: "file", path: "lib/util.py", languageId: "python", text: "x = 1\n" }] });
+    });
   });
 
   it("ignores malformed messages", async () => {

@@ -375,6 +375,83 @@ describe("chat webview", () => {
     expect($('article[data-id="ws1"] .chip.workspace').textContent).toBe("@workspace");
   });
 
+  it("offers the slash commands in a menu as / is typed: arrows move, Tab or Enter picks, Escape closes", () => {
+    const input = $("textarea");
+    const menu = $(".command-menu");
+    const type = (text: string) => {
+      input.value = text;
+      input.dispatchEvent(new g.Event("input"));
+    };
+    expect(menu.hidden).toBe(true);
+    type("/");
+    expect(menu.hidden).toBe(false);
+    expect(menu.getAttribute("role")).toBe("listbox");
+    expect($$(".command-item .command-name").map((e: Any) => e.textContent)).toEqual(["/explain", "/fix", "/tests", "/doc", "/clear"]);
+    expect(input.getAttribute("aria-expanded")).toBe("true");
+    expect(input.getAttribute("aria-activedescendant")).toBe("hearth-command-explain");
+    key(input, "ArrowDown");
+    key(input, "ArrowDown");
+    expect($(".command-item.active .command-name").textContent).toBe("/tests");
+    expect(input.getAttribute("aria-activedescendant")).toBe("hearth-command-tests");
+    key(input, "ArrowUp");
+    posted.length = 0;
+    expect(key(input, "Tab").defaultPrevented).toBe(true);
+    expect(input.value).toBe("/fix ");
+    expect(menu.hidden).toBe(true);
+    expect(posted).toEqual([]);
+
+    // Enter on a partly typed name picks it; on a whole name it sends.
+    type("/ex");
+    expect($$(".command-item")).toHaveLength(1);
+    key(input, "Enter");
+    expect(input.value).toBe("/explain ");
+    expect(posted).toEqual([]);
+    type("/tests");
+    key(input, "Enter");
+    expect(lastPosted()).toMatchObject({ type: "send", text: "/tests" });
+
+    // Escape closes the menu and does not stop an answer; the menu stays closed until the draft changes.
+    type("/d");
+    expect(menu.hidden).toBe(false);
+    posted.length = 0;
+    key(input, "Escape");
+    expect(menu.hidden).toBe(true);
+    expect(posted).toEqual([]);
+    type("/do");
+    expect(menu.hidden).toBe(false);
+    type("not a command /");
+    expect(menu.hidden).toBe(true);
+    type("");
+  });
+
+  it("/clear starts a new chat and keeps the attachments and draft context for the next message", () => {
+    const input = $("textarea");
+    input.value = "/clear";
+    input.dispatchEvent(new g.Event("input"));
+    posted.length = 0;
+    key(input, "Enter");
+    expect(posted).toEqual([{ type: "newChat" }]);
+    expect(input.value).toBe("");
+    input.value = "/clear";
+    input.dispatchEvent(new g.Event("input"));
+    key(input, "Escape");
+    key(input, "Enter"); // the menu was closed: sent as typed, still a new chat
+    expect(lastPosted()).toEqual({ type: "newChat" });
+  });
+
+  it("shows a turn's command as a chip, and puts back a message the extension did not send", () => {
+    send({ type: "turn", turn: turn({ id: "cmd1", role: "user", text: "briefly", command: "explain" }) });
+    expect($('article[data-id="cmd1"] .chip.command').textContent).toBe("/explain");
+    expect($('article[data-id="cmd1"] .chip.command').title).toBe("Explain how the selected code works");
+    const input = $("textarea");
+    input.value = "";
+    send({ type: "draft", text: "/explain briefly" });
+    expect(input.value).toBe("/explain briefly");
+    send({ type: "draft", text: "something else" });
+    expect(input.value).toBe("/explain briefly"); // never over what the user typed since
+    input.value = "";
+  });
+
   it("starts a new chat", () => {
     click($('button[aria-label="New chat"]'));
     expect(lastPosted()).toEqual({ type: "newChat" });

@@ -15,7 +15,7 @@ import * as vscode from "vscode";
 import { readState, writeState } from "./helpers";
 
 /** Run order: cheap checks first, the engine-kill test last before the reload. */
-const FILES = ["settings", "completion", "workspace", "apply", "edit", "commit", "explain", "summarize", "chat"];
+const FILES = ["settings", "completion", "workspace", "apply", "edit", "commands", "commit", "explain", "summarize", "chat"];
 
 type MochaCtor = typeof import("mocha");
 

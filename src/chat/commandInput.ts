@@ -1,0 +1,193 @@
+/**
+ * A slash command's input, gathered from the editor: the code it works on (the message's context chips,
+ * else the selection, else the function or class around the cursor, else the file) and what the editor
+ * knows about that code: problems (`/fix`), the test framework and the project's tests (`/tests`). The
+ * instruction itself is written by ./commandPrompt.ts.
+ */
+import * as path from "node:path";
+import * as vscode from "vscode";
+import type { ChatCommandName } from "./commands";
+import { commandPrompt, type CodeProblem, type CommandFacts } from "./commandPrompt";
+import { MAX_CHIP_CHARS, secretFileReason } from "./prompt";
+import { isSymbolTree, symbolAt } from "./symbols";
+import { detectTestFramework, MANIFEST_NAMES, type Manifests, nearestPath, newTestPath, testFileGlobs } from "./testFramework";
+import type { ContextChip } from "./types";
+
+/** Folders never searched for example tests (dependencies and build output). */
+const NOT_SOURCE = "**/{node_modules,dist,out,build,target,vendor,.git,.venv,venv,__pycache__}/**";
+/** An example test file goes in whole up to this size, else its first lines up to it. */
+const MAX_EXAMPLE_CHARS = 8_000;
+/** Manifests larger than this are not read (a lock file in disguise). */
+const MAX_MANIFEST_BYTES = 256 * 1024;
+/** How long the language's symbol provider may take before the file is used instead. */
+const SYMBOLS_TIMEOUT_MS = 1_500;
+
+export type PreparedCommand = { chips: ContextChip[]; prompt: string } | { problem: string };
+
+/**
+ * The workspace path a chip shows, as the workspace context names files: relative to its folder, with the
+ * folder's name in front only in a workspace of several folders (`asRelativePath`'s default: `true` would
+ * add it to a single folder's paths too).
+ */
+export function chipPath(doc: Pick<vscode.TextDocument, "uri" | "isUntitled">): string {
+  return doc.isUntitled ? path.basename(doc.uri.path) || "untitled" : vscode.workspace.asRelativePath(doc.uri);
+}
+
+/** The selection as a context chip (whole lines' numbers, the selected text), or why it cannot be one. */
+export function selectionChip(editor: vscode.TextEditor): ContextChip | string {
+  const doc = editor.document;
+  const sel = editor.selection;
+  if (sel.isEmpty) return `Nothing is selected in ${path.basename(doc.uri.path)}: select some code first, or use + File.`;
+  const text = doc.getText(sel);
+  if (text.length > MAX_CHIP_CHARS) return `The selection is ${Math.round(text.length / 1000)}K characters; at most ${MAX_CHIP_CHARS / 1000}K fit in a message.`;
+  // A selection ending at column 0 of a line does not include that line.
+  const endLine = sel.end.character === 0 && sel.end.line > sel.start.line ? sel.end.line : sel.end.line + 1;
+  return { kind: "selection", path: chipPath(doc), languageId: doc.languageId, range: [sel.start.line + 1, endLine], text };
+}
+
+/**
+ * The code a command works on in `editor`: the selection; else the function, method or class around the
+ * cursor (from the language's symbols); else the whole file. A sentence when it cannot be sent.
+ */
+export async function codeInEditor(editor: vscode.TextEditor): Promise<ContextChip | string> {
+  const doc = editor.document;
+  const secret = secretFileReason(doc.uri.path);
+  if (secret) return secret;
+  if (!editor.selection.isEmpty) return selectionChip(editor);
+  const symbol = await symbolAround(doc, editor.selection.active.line);
+  if (symbol) {
+    const range = new vscode.Range(symbol.range.start.line, 0, symbol.range.end.line, doc.lineAt(symbol.range.end.line).text.length);
+    const text = doc.getText(range);
+    if (text.length <= MAX_CHIP_CHARS) return { kind: "selection", path: chipPath(doc), languageId: doc.languageId, range: [symbol.range.start.line + 1, symbol.range.end.line + 1], text };
+  }
+  const text = doc.getText();
+  if (!text.trim()) return `${path.basename(doc.uri.path)} is empty.`;
+  if (text.length > MAX_CHIP_CHARS) return `${path.basename(doc.uri.path)} is ${Math.round(text.length / 1000)}K characters, more than fits in a message: select the code first.`;
+  return { kind: "file", path: chipPath(doc), languageId: doc.languageId, text };
+}
+
+/** The function, method or class around `line` (from the language's symbols), if the language has them. */
+export async function symbolAround(doc: vscode.TextDocument, line: number) {
+  try {
+    const symbols = await Promise.race([
+      vscode.commands.executeCommand<unknown>("vscode.executeDocumentSymbolProvider", doc.uri),
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), SYMBOLS_TIMEOUT_MS)),
+    ]);
+    return isSymbolTree(symbols) ? symbolAt(symbols, line) : undefined;
+  } catch {
+    return undefined; // no provider for the language: the file is used
+  }
+}
+
+/**
+ * Everything a code command sends: the code (`chips`, else from `editor`), more context the command adds
+ * (the project's tests for `/tests`), and the instruction. A sentence when there is no code to work on.
+ */
+export async function prepareCommand(
+  command: Exclude<ChatCommandName, "clear">,
+  rest: string,
+  chips: readonly ContextChip[],
+  editor: vscode.TextEditor | undefined,
+): Promise<PreparedCommand> {
+  let code = [...chips];
+  if (!code.length) {
+    if (!editor) return { problem: `Open a file and select the code for /${command}, or add it with + Selection.` };
+    const chip = await codeInEditor(editor);
+    if (typeof chip === "string") return { problem: chip };
+    code = [chip];
+  }
+  const main = code[0];
+  const doc = editor && chipPath(editor.document) === main.path ? editor.document : vscode.workspace.textDocuments.find((d) => chipPath(d) === main.path);
+  const facts: CommandFacts = { languageId: main.languageId, path: main.path };
+  if (command === "fix" && doc) facts.problems = problemsIn(doc, main.range);
+  if (command === "tests" && doc) {
+    const tests = await testContext(doc);
+    Object.assign(facts, tests.facts);
+    if (tests.chip && !code.some((c) => c.path === tests.chip?.path)) code = [...code, tests.chip];
+  }
+  return { chips: code, prompt: commandPrompt(command, rest, facts) };
+}
+
+/** Errors and warnings the editor reports within the 1-based `range` (all of the file without one). */
+export function problemsIn(doc: vscode.TextDocument, range?: [number, number]): CodeProblem[] {
+  const [first, last] = range ? [range[0] - 1, range[1] - 1] : [0, Number.MAX_SAFE_INTEGER];
+  return vscode.languages
+    .getDiagnostics(doc.uri)
+    .filter((d) => (d.severity === vscode.DiagnosticSeverity.Error || d.severity === vscode.DiagnosticSeverity.Warning) && d.range.start.line >= first && d.range.start.line <= last)
+    .sort((a, b) => a.severity - b.severity || a.range.start.line - b.range.start.line)
+    .map((d) => ({
+      line: d.range.start.line + 1,
+      message: d.message,
+      severity: d.severity === vscode.DiagnosticSeverity.Error ? ("error" as const) : ("warning" as const),
+      ...(d.source ? { source: d.source } : {}),
+      ...(d.code !== undefined ? { code: typeof d.code === "object" ? String(d.code.value) : String(d.code) } : {}),
+    }));
+}
+
+/**
+ * `/tests`: the framework (from the nearest manifests), and the project's tests of this file (to add to) or
+ * another test file of its language (to follow), attached as context; else where new tests go.
+ */
+async function testContext(doc: vscode.TextDocument): Promise<{ facts: Partial<CommandFacts>; chip?: ContextChip }> {
+  const folder = vscode.workspace.getWorkspaceFolder(doc.uri);
+  const manifests = folder ? await readManifests(doc.uri, folder.uri) : {};
+  const facts: Partial<CommandFacts> = { framework: detectTestFramework(doc.languageId, manifests) };
+  if (!folder) return facts.framework ? { facts } : { facts: {} };
+  const rel = path.posix.relative(folder.uri.path, doc.uri.path);
+  const globs = testFileGlobs(rel, doc.languageId);
+  if (!globs) return { facts };
+  const find = async (glob: string, max: number) => {
+    const uris = await vscode.workspace.findFiles(new vscode.RelativePattern(folder, glob), NOT_SOURCE, max);
+    const paths = uris.map((u) => path.posix.relative(folder.uri.path, u.path)).filter((p) => !p.startsWith("..") && !secretFileReason(p));
+    return nearestPath(rel, paths);
+  };
+  const existing = await find(globs.same, 20);
+  const example = existing ?? (await find(globs.any, 200));
+  if (!existing) {
+    const target = newTestPath(rel, doc.languageId, example);
+    facts.testPath = chipPath({ uri: vscode.Uri.joinPath(folder.uri, target), isUntitled: false });
+  }
+  if (!example) return { facts };
+  const uri = vscode.Uri.joinPath(folder.uri, example);
+  const chip = await exampleChip(uri, doc.languageId);
+  if (chip) facts[existing ? "existingTests" : "exampleTests"] = chip.path;
+  return { facts, chip };
+}
+
+/** The nearest of each manifest, from the file's folder up to the workspace folder. */
+async function readManifests(file: vscode.Uri, root: vscode.Uri): Promise<Manifests> {
+  const found: Manifests = {};
+  let dir = vscode.Uri.joinPath(file, "..");
+  for (;;) {
+    await Promise.all(
+      MANIFEST_NAMES.filter((n) => found[n] === undefined).map(async (name) => {
+        const uri = vscode.Uri.joinPath(dir, name);
+        try {
+          const stat = await vscode.workspace.fs.stat(uri);
+          if (stat.size > MAX_MANIFEST_BYTES || stat.type & vscode.FileType.Directory) return;
+          found[name] = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+        } catch {
+          // not in this folder
+        }
+      }),
+    );
+    if (dir.path === root.path || !dir.path.startsWith(root.path) || dir.path.length <= root.path.length) break;
+    dir = vscode.Uri.joinPath(dir, "..");
+  }
+  return found;
+}
+
+/** A test file as context: whole when short, else its first lines (imports and the first tests show the style). */
+async function exampleChip(uri: vscode.Uri, languageId: string): Promise<ContextChip | undefined> {
+  try {
+    const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri)).replace(/\r\n/g, "\n");
+    if (!text.trim() || text.includes("\0")) return undefined;
+    const p = chipPath({ uri, isUntitled: false });
+    if (text.length <= MAX_EXAMPLE_CHARS) return { kind: "file", path: p, languageId, text };
+    const cut = text.lastIndexOf("\n", MAX_EXAMPLE_CHARS);
+    const head = text.slice(0, cut > 0 ? cut : MAX_EXAMPLE_CHARS);
+    return { kind: "selection", path: p, languageId, range: [1, head.split("\n").length], text: head };
+  } catch {
+    return undefined;
+  }
+}

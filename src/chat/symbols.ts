@@ -1,0 +1,37 @@
+/**
+ * The code around the cursor, for a command run without a selection (`/explain` with the cursor in a
+ * function explains that function, as a person pointing at it means). Pure over the shape of VS Code's
+ * DocumentSymbol, so it is unit-tested.
+ */
+
+/** The parts of a `vscode.DocumentSymbol` used here (0-based lines). */
+export interface SymbolNode {
+  name: string;
+  kind: number;
+  range: { start: { line: number }; end: { line: number } };
+  children?: readonly SymbolNode[];
+}
+
+/** vscode.SymbolKind values (the enum is only in the `vscode` module). */
+const Kind = { Class: 4, Method: 5, Constructor: 8, Enum: 9, Interface: 10, Function: 11, Variable: 12, Constant: 13, Struct: 22 } as const;
+const BLOCKS = new Set<number>([Kind.Class, Kind.Method, Kind.Constructor, Kind.Enum, Kind.Interface, Kind.Function, Kind.Struct]);
+
+/**
+ * The innermost function, method, class, interface, enum or struct whose lines hold `line`, or a variable
+ * or constant over several lines there (`const handler = async () => { … }`). Undefined outside any.
+ */
+export function symbolAt(symbols: readonly SymbolNode[], line: number): SymbolNode | undefined {
+  for (const s of symbols) {
+    if (line < s.range.start.line || line > s.range.end.line) continue;
+    const inner = s.children ? symbolAt(s.children, line) : undefined;
+    if (inner) return inner;
+    if (BLOCKS.has(s.kind)) return s;
+    if ((s.kind === Kind.Variable || s.kind === Kind.Constant) && s.range.end.line > s.range.start.line) return s;
+  }
+  return undefined;
+}
+
+/** Whether the provider's answer is a DocumentSymbol tree (not the flat SymbolInformation list). */
+export function isSymbolTree(v: unknown): v is SymbolNode[] {
+  return Array.isArray(v) && v.every((s) => typeof s === "object" && s !== null && "range" in s && "children" in s);
+}
