@@ -29,8 +29,10 @@ const common = {
   format: "esm",
   sourcemap: true,
   plugins: [nodeLlamaCppParts],
-  // ipull's optional copy-on-write helper: a native module it imports lazily and can do without.
-  external: ["@reflink/reflink"],
+  // ipull's optional copy-on-write helper: a native module it imports lazily and can do without. And
+  // ogg-opus-decoder's speech-enhancement decoder (4 MB of model), imported only when that option is set,
+  // which server/media/decode.ts never sets.
+  external: ["@reflink/reflink", "@wasm-audio-decoders/opus-ml"],
   logLevel: "warning",
   // ESM bundles of CommonJS dependencies need a require() of their own.
   banner: { js: "import { createRequire as __hearthCreateRequire } from 'node:module'; const require = __hearthCreateRequire(import.meta.url);" },

@@ -1,8 +1,8 @@
 /**
  * A recording longer than the context is summarized in parts: cut into equal parts that each fit, each part
  * written up as notes (with times from the start of the meeting), then the notes merged into one summary.
- * Only a recording the host holds as 16 kHz mono 16-bit PCM can be cut here (a WAV, which the host converts to
- * that, or m4a/ogg/webm converted by ffmpeg); mp3 and flac go to the engine as they are. Pure: no engine, no I/O.
+ * The recording is cut as 16 kHz mono 16-bit PCM: a WAV and an ogg/m4a/webm are held that way already, an mp3
+ * or flac (sent to the engine as it is when it fits) is decoded for it (media/decode.ts). Pure: no engine, no I/O.
  */
 import { isSpeechFormat, parseWavHeader, SPEECH_SAMPLE_RATE, speechWavHeader } from "../media/wav";
 

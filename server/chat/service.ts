@@ -20,7 +20,7 @@ import { SlotContents } from "../completion/slotContents";
 import { CHAT_SLOT, ChatSlotPrefix } from "./chatSlotPrefix";
 import { ThoughtFilter } from "./thoughts";
 import { escapeChatText, hasMediaParts, renderWorkspaceChat, type WorkspaceChatPrompt } from "./workspacePrompt";
-import { imageFromBytes, readAudioFile, readImageFile, sniffAudio, type MediaData } from "../media/files";
+import { asSpeechWav, imageFromBytes, readAudioFile, readImageFile, sniffAudio, type MediaData } from "../media/files";
 import { AUDIO_TOKENS_PER_SECOND, mergePrompt, MIN_PART_SECONDS, PART_NOTES_TOKENS, partPrompt, speechSamples, splitRecording, type RecordingPart } from "./meetingParts";
 
 export interface GenerateOptions {
@@ -259,7 +259,7 @@ export class ChatService {
     try {
       result = await this.chat(messages, { maxTokens: 1024, ...opts });
     } catch (err) {
-      const samples = err instanceof RecordingTooLong ? await speechSamples(audio.bytes) : undefined;
+      const samples = err instanceof RecordingTooLong ? await speechSamples(await asSpeechWav(audio, path.basename(file), opts.signal)) : undefined;
       if (!samples) throw err;
       ({ result, parts } = await this.summarizeInParts(samples, err as RecordingTooLong, instructions, opts));
     }
@@ -487,7 +487,7 @@ class RecordingTooLong extends HearthFailure {
       "media-too-large",
       `The recording is ${(count.media / AUDIO_TOKENS_PER_SECOND / 60).toFixed(1)} minutes (${count.media.toLocaleString("en-US")} audio tokens); ` +
         `with the answer that is more than the ${contextSize.toLocaleString("en-US")}-token context. ` +
-        "Raise hearth.contextSize (--ctx) if memory allows, or split the recording (Summarize Meeting Recording does that itself for WAV, m4a, ogg and webm; not for mp3 or flac).",
+        "Raise hearth.contextSize (--ctx) if memory allows, or split the recording (Summarize Meeting Recording does that itself).",
     );
   }
 }

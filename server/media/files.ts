@@ -1,8 +1,8 @@
 /**
  * Reads user media for the engine: sniffs the real format from the bytes (not the extension), enforces size
  * limits before anything is base64-encoded, converts audio the engine cannot decode itself (m4a, ogg, opus,
- * webm…) to 16 kHz mono WAV with ffmpeg when it is installed, and WAV at other rates or channels to 16 kHz
- * mono itself (wav.ts).
+ * webm…) to 16 kHz mono WAV with ffmpeg when it is installed (Ogg Opus and Vorbis without it too: decode.ts),
+ * and WAV at other rates or channels to 16 kHz mono itself (wav.ts).
  */
 import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
@@ -11,6 +11,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { RequestCancelledError } from "../engine/client";
 import { HearthFailure } from "../errors";
+import { canDecode, decodeToSpeechWav } from "./decode";
 import { sniffMedia, type MediaKind } from "./sniff";
 import { isSpeechFormat, MAX_WAV_SAMPLE_RATE, readWavFormat, SPEECH_SAMPLE_RATE, speechWavBytes, toSpeechWav, type WavFormat } from "./wav";
 
@@ -85,10 +86,19 @@ export async function readAudioFile(file: string, signal?: AbortSignal): Promise
   if (!other) {
     throw new HearthFailure({
       code: "unsupported-media",
-      message: `${file} is not an audio file Hearth can read (wav, mp3, flac directly; m4a, ogg, opus, webm with ffmpeg installed).`,
+      message: `${file} is not an audio file Hearth can read (wav, mp3, flac, ogg and opus; m4a and webm with ffmpeg installed).`,
     });
   }
-  return { kind: "audio", bytes: await convertWithFfmpeg(file, other), mimeType: "audio/wav", format: "wav" };
+  return { kind: "audio", bytes: await convertWithFfmpeg(file, other, bytes, signal), mimeType: "audio/wav", format: "wav" };
+}
+
+/**
+ * A recording as 16 kHz mono 16-bit PCM WAV, for cutting into parts: a WAV as read (readAudioFile converts
+ * every other WAV), an mp3 or flac decoded here (the engine decodes those itself when they are sent whole).
+ */
+export async function asSpeechWav(audio: MediaData, name: string, signal?: AbortSignal): Promise<Buffer> {
+  if (audio.format === "mp3" || audio.format === "flac") return decodeToSpeechWav(audio.bytes, audio.format, name, MAX_AUDIO_BYTES, signal);
+  return audio.bytes;
 }
 
 /**
@@ -135,13 +145,15 @@ async function readWavAsSpeech(file: string, signal?: AbortSignal): Promise<Buff
   }
 }
 
-async function convertWithFfmpeg(file: string, format: string): Promise<Buffer> {
+/** With ffmpeg (fast, every format); without it, an Ogg Opus or Vorbis recording is decoded here instead. */
+async function convertWithFfmpeg(file: string, format: string, bytes: Buffer, signal?: AbortSignal): Promise<Buffer> {
   const out = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "hearth-audio-")), "audio.wav");
   try {
-    await run("ffmpeg", ["-nostdin", "-loglevel", "error", "-i", file, "-ac", "1", "-ar", "16000", "-f", "wav", out], { maxBuffer: 1 << 20 });
+    await run(process.env.HEARTH_FFMPEG || "ffmpeg", ["-nostdin", "-loglevel", "error", "-i", file, "-ac", "1", "-ar", "16000", "-f", "wav", out], { maxBuffer: 1 << 20 });
     return await fs.readFile(out);
   } catch (err) {
     const missing = (err as NodeJS.ErrnoException).code === "ENOENT";
+    if (missing && format === "ogg" && canDecode("ogg", bytes)) return decodeToSpeechWav(bytes, "ogg", path.basename(file), MAX_AUDIO_BYTES, signal);
     throw new HearthFailure({
       code: "unsupported-media",
       message: missing

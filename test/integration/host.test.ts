@@ -22,6 +22,7 @@ import {
   type MediaResult,
   type SummarizeAudioResult,
 } from "../../server/protocol";
+import { makeMp3 } from "../helpers/compressedAudio";
 import { makePng, makeToneWav, makeWav } from "../helpers/media";
 import { completeAt, startTinyHost, tinyModels, type TinyHost } from "../helpers/tinyHost";
 
@@ -321,6 +322,22 @@ describe("a recording longer than the context (4096 tokens)", () => {
     expect(merge).not.toContain("input_audio");
     expect(merge).toContain("### Part 2 (1:40–3:20)");
     expect(merge).toContain("## Action items");
+  });
+
+  it("an mp3 that long too: decoded in the host (the engine reads it whole only when it fits), then cut into parts", async () => {
+    const mp3 = path.join(models.dir, "long-standup.mp3");
+    fs.writeFileSync(mp3, await makeMp3({ seconds: 5 * 60, sampleRate: 44100, tones: [440] }));
+    const sent = fs.existsSync(promptLog()) ? fs.readFileSync(promptLog(), "utf8").trim().split("\n").length : 0;
+    const r = await small.host.connection.sendRequest(SummarizeAudioRequest, { path: mp3, maxTokens: 16 });
+    fs.rmSync(mp3);
+    expect(r.parts).toBe(3);
+    expect(r.markdown).toMatch(/^# Meeting summary — long-standup\.mp3\n\n_Recording: 5:0\d · summarized locally by Hearth in 3 parts/);
+    const requests = fs.readFileSync(promptLog(), "utf8").trim().split("\n").slice(sent).map((l) => JSON.parse(l)).filter((e) => e.endpoint === "/v1/chat/completions");
+    // Each part goes as 16 kHz mono WAV of about 100 s (the decoded mp3 is a few milliseconds longer than 5:00).
+    const parts = requests.map((e) => /"input_audio":\{"data":"<base64 (\d+) bytes[^}]*"format":"(\w+)"/.exec(JSON.stringify(e))).filter((m) => m);
+    expect(parts.map((m) => m![2])).toEqual(["wav", "wav", "wav"]);
+    for (const m of parts) expect(Math.abs(Number(m![1]) - (44 + 100 * 32000))).toBeLessThan(32000 * 0.2);
+    expect(JSON.stringify(requests.at(-1))).toContain("### Part 3 (3:2");
   });
 
   it("is refused, in minutes and tokens, when even its parts' notes would not fit the merge", async () => {

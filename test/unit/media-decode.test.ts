@@ -1,0 +1,113 @@
+/**
+ * Compressed recordings decoded in the host (server/media/decode.ts): mp3, flac, Ogg Vorbis and Ogg Opus
+ * become 16 kHz mono WAV of the right length and level; damaged, foreign and too long files are refused with
+ * a sentence; Ogg reaches the model without ffmpeg; an mp3 or flac is decoded for cutting into parts.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { RequestCancelledError } from "../../server/engine/client";
+import { canDecode, decodeToSpeechWav, oggCodec } from "../../server/media/decode";
+import { asSpeechWav, readAudioFile } from "../../server/media/files";
+import { parseWavHeader, SPEECH_SAMPLE_RATE } from "../../server/media/wav";
+import { makeFlac, makeMp3, makeOggOpus, makeOggVorbis } from "../helpers/compressedAudio";
+import { toneAmplitude, wavSamples } from "../helpers/media";
+
+const MB = 1024 * 1024;
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-decode-"));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+async function speech(wav: Buffer) {
+  const f = await parseWavHeader(wav);
+  expect(f).toMatchObject({ sampleRate: SPEECH_SAMPLE_RATE, channels: 1, bitsPerSample: 16, encoding: "pcm" });
+  const samples = wavSamples(wav);
+  return { seconds: samples.length / SPEECH_SAMPLE_RATE, samples };
+}
+
+describe("decodeToSpeechWav", () => {
+  const cases: [string, () => Promise<Buffer> | Buffer, "mp3" | "flac" | "ogg", number][] = [
+    ["mp3, 44.1 kHz stereo", () => makeMp3({ seconds: 4, sampleRate: 44100, tones: [440, 440] }), "mp3", 0.12],
+    ["mp3, 16 kHz mono", () => makeMp3({ seconds: 4, sampleRate: 16000, tones: [440] }), "mp3", 0.12],
+    ["flac, 48 kHz mono", () => makeFlac({ seconds: 4, sampleRate: 48000, tones: [440] }), "flac", 0.01],
+    ["flac, 44.1 kHz stereo", () => makeFlac({ seconds: 4, sampleRate: 44100, tones: [440, 440] }), "flac", 0.01],
+    ["Ogg Vorbis, 48 kHz stereo", () => makeOggVorbis({ seconds: 4, sampleRate: 48000, tones: [440, 440] }), "ogg", 0.05],
+    ["Ogg Opus, mono", () => makeOggOpus({ seconds: 4, sampleRate: 48000, tones: [440] }), "ogg", 0.05],
+  ];
+  for (const [what, make, format, slack] of cases) {
+    it(`decodes ${what} to 16 kHz mono at the same length and level`, async () => {
+      const wav = await decodeToSpeechWav(await make(), format, "standup", 300 * MB);
+      const { seconds, samples } = await speech(wav);
+      expect(Math.abs(seconds - 4)).toBeLessThanOrEqual(slack);
+      expect(toneAmplitude(samples, SPEECH_SAMPLE_RATE, 440)).toBeCloseTo(0.5, 1);
+      expect(toneAmplitude(samples, SPEECH_SAMPLE_RATE, 1000)).toBeLessThan(0.02);
+    });
+  }
+
+  it("mixes a stereo recording's channels down: one silent side halves the level", async () => {
+    const wav = await decodeToSpeechWav(makeFlac({ seconds: 2, sampleRate: 16000, tones: [440, 0] }), "flac", "standup", 300 * MB);
+    expect(toneAmplitude((await speech(wav)).samples, SPEECH_SAMPLE_RATE, 440)).toBeCloseTo(0.25, 2);
+  });
+
+  it("refuses a recording longer than the limit, in hours, and says which file", async () => {
+    const flac = makeFlac({ seconds: 3, sampleRate: 16000, tones: [440] });
+    await expect(decodeToSpeechWav(flac, "flac", "long.flac", 2 * SPEECH_SAMPLE_RATE * 2)).rejects.toMatchObject({
+      error: { code: "media-too-large", message: expect.stringMatching(/^long\.flac is longer than 0\.0 hours/) },
+    });
+  });
+
+  it("refuses a file with no audio in it, and a damaged one, as unreadable", async () => {
+    const junk = Buffer.alloc(64 * 1024, 0x55);
+    await expect(decodeToSpeechWav(junk, "mp3", "notes.mp3", 300 * MB)).rejects.toMatchObject({
+      error: { code: "unreadable-media", message: expect.stringMatching(/^notes\.mp3 holds no audio Hearth can decode/) },
+    });
+    const flac = makeFlac({ seconds: 1, sampleRate: 16000, tones: [440] });
+    await expect(decodeToSpeechWav(flac.subarray(0, 50), "flac", "cut.flac", 300 * MB)).rejects.toMatchObject({ error: { code: "unreadable-media" } });
+  });
+
+  it("stops when the request is cancelled", async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const mp3 = await makeMp3({ seconds: 2, sampleRate: 16000, tones: [440] });
+    await expect(decodeToSpeechWav(mp3, "mp3", "a.mp3", 300 * MB, controller.signal)).rejects.toBeInstanceOf(RequestCancelledError);
+  });
+
+  it("tells Ogg codecs apart and refuses one it does not decode", async () => {
+    expect(oggCodec(makeOggOpus({ seconds: 0.1, sampleRate: 48000, tones: [440] }))).toBe("opus");
+    expect(oggCodec(await makeOggVorbis({ seconds: 0.1, sampleRate: 48000, tones: [440] }))).toBe("vorbis");
+    const speex = Buffer.concat([Buffer.from("OggS\0\x02", "latin1"), Buffer.alloc(20), Buffer.from([1, 80]), Buffer.from("Speex   ", "latin1"), Buffer.alloc(72)]);
+    expect(oggCodec(speex)).toBeUndefined();
+    expect(canDecode("ogg", speex)).toBe(false);
+    expect(canDecode("mp3", speex)).toBe(true);
+    await expect(decodeToSpeechWav(speex, "ogg", "voice.ogg", 300 * MB)).rejects.toMatchObject({ error: { code: "unsupported-media", message: expect.stringMatching(/Opus and Vorbis are/) } });
+  });
+});
+
+describe("reading recordings", () => {
+  it("reads an Ogg Opus voice note without ffmpeg, as 16 kHz mono WAV", async () => {
+    const file = path.join(dir, "voice-note.opus");
+    fs.writeFileSync(file, makeOggOpus({ seconds: 3, sampleRate: 48000, tones: [440] }));
+    const saved = process.env.HEARTH_FFMPEG;
+    process.env.HEARTH_FFMPEG = path.join(dir, "no-ffmpeg-here");
+    try {
+      const audio = await readAudioFile(file);
+      expect(audio).toMatchObject({ kind: "audio", mimeType: "audio/wav", format: "wav" });
+      expect(Math.abs((await speech(audio.bytes)).seconds - 3)).toBeLessThan(0.05);
+    } finally {
+      if (saved === undefined) delete process.env.HEARTH_FFMPEG;
+      else process.env.HEARTH_FFMPEG = saved;
+    }
+  });
+
+  it("sends mp3 and flac to the engine as they are, and decodes them only to cut them into parts", async () => {
+    const file = path.join(dir, "standup.mp3");
+    fs.writeFileSync(file, await makeMp3({ seconds: 3, sampleRate: 44100, tones: [440] }));
+    const audio = await readAudioFile(file);
+    expect(audio).toMatchObject({ format: "mp3", mimeType: "audio/mpeg" });
+    expect(audio.bytes.equals(fs.readFileSync(file))).toBe(true);
+    const wav = await asSpeechWav(audio, "standup.mp3");
+    expect(Math.abs((await speech(wav)).seconds - 3)).toBeLessThan(0.12);
+    // A WAV is already what is cut.
+    expect(await asSpeechWav({ ...audio, format: "wav", bytes: wav }, "x.wav")).toBe(wav);
+  });
+});
