@@ -164,8 +164,11 @@ commandMenu.id = "hearth-command-menu";
 commandMenu.setAttribute("role", "listbox");
 commandMenu.setAttribute("aria-label", "Commands");
 commandMenu.hidden = true;
+// (ARIA 1.2 combobox: the textarea owns the listbox and points at the active option)
+input.setAttribute("role", "combobox");
 input.setAttribute("aria-controls", commandMenu.id);
 input.setAttribute("aria-autocomplete", "list");
+input.setAttribute("aria-expanded", "false");
 
 const fileInput = el("input", "file-input");
 fileInput.type = "file";
@@ -678,7 +681,9 @@ let menuDismissed: string | undefined;
 function updateMenu(): void {
   const draft = input.value;
   if (menuDismissed !== undefined && draft !== menuDismissed) menuDismissed = undefined;
-  const items = menuDismissed === undefined ? commandsFor(draft) : [];
+  // (not over a message recalled with the arrows: they keep browsing the sent messages)
+  const recalled = recall >= 0 && draft === sentHistory[recall];
+  const items = menuDismissed === undefined && !recalled && document.activeElement === input ? commandsFor(draft) : [];
   const same = items.length === menuItems.length && items.every((c, i) => c === menuItems[i]);
   if (!same) menuIndex = 0;
   menuItems = items;
@@ -751,6 +756,8 @@ function menuKey(e: KeyboardEvent): boolean {
   return false;
 }
 input.addEventListener("input", updateMenu);
+input.addEventListener("blur", updateMenu);
+input.addEventListener("focus", updateMenu);
 
 function recallable(): boolean {
   if (!sentHistory.length) return false;

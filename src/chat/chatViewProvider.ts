@@ -260,8 +260,15 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
    * the draft goes back into the input. `fromComposer`: the pending chips went with the message (cleared).
    */
   private async ask(text: string, atts: Attachment[], chips: ContextChip[], workspaceToggle: boolean, editor: vscode.TextEditor | undefined, fromComposer = false): Promise<void> {
+    // A message not sent goes back into the composer, attachments too (the view cleared them when it sent).
+    const giveBack = () => {
+      if (!fromComposer) return;
+      if (text) this.post({ type: "draft", text });
+      if (atts.length) this.post({ type: "attachments", attachments: atts });
+    };
     if (this.active || this.preparing) {
-      this.notice("info", "Hearth is still answering: stop it (Escape) or wait for it to finish.");
+      this.notice("info", this.active ? "Hearth is still answering: stop it (Escape) or wait for it to finish." : "Hearth is still gathering the code for the last command.");
+      giveBack();
       return;
     }
     const parsed = parseChatCommand(text);
@@ -280,7 +287,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         const prepared = await prepareCommand(parsed.command.name, body, chips, editor);
         if ("problem" in prepared) {
           this.notice("info", prepared.problem);
-          this.post({ type: "draft", text });
+          giveBack();
           return;
         }
         ({ chips: context, prompt } = prepared);

@@ -9,8 +9,9 @@ import * as vscode from "vscode";
 import type { ChatCommandName } from "./commands";
 import { commandPrompt, type CodeProblem, type CommandFacts } from "./commandPrompt";
 import { MAX_CHIP_CHARS, secretFileReason } from "./prompt";
-import { isSymbolTree, symbolAt } from "./symbols";
-import { detectTestFramework, MANIFEST_NAMES, type Manifests, nearestPath, newTestPath, testFileGlobs } from "./testFramework";
+import { commentStart, isSymbolTree, symbolAt } from "./symbols";
+import { WorkspaceFilter } from "../../server/workspace/files";
+import { detectTestFramework, MANIFEST_NAMES, type Manifests, nearestPath, newTestPath, testFileGlobs, testsThisFile } from "./testFramework";
 import type { ContextChip } from "./types";
 
 /** Folders never searched for example tests (dependencies and build output). */
@@ -19,6 +20,8 @@ const NOT_SOURCE = "**/{node_modules,dist,out,build,target,vendor,.git,.venv,ven
 const MAX_EXAMPLE_CHARS = 8_000;
 /** Manifests larger than this are not read (a lock file in disguise). */
 const MAX_MANIFEST_BYTES = 256 * 1024;
+/** Test files larger than this are not read (to check what they import, or as an example). */
+const MAX_TEST_FILE_BYTES = 512 * 1024;
 /** How long the language's symbol provider may take before the file is used instead. */
 const SYMBOLS_TIMEOUT_MS = 1_500;
 
@@ -56,9 +59,11 @@ export async function codeInEditor(editor: vscode.TextEditor): Promise<ContextCh
   if (!editor.selection.isEmpty) return selectionChip(editor);
   const symbol = await symbolAround(doc, editor.selection.active.line);
   if (symbol) {
-    const range = new vscode.Range(symbol.range.start.line, 0, symbol.range.end.line, doc.lineAt(symbol.range.end.line).text.length);
+    // (with its doc comment: it says what the code is meant to do)
+    const start = commentStart((n) => doc.lineAt(n).text, symbol.range.start.line);
+    const range = new vscode.Range(start, 0, symbol.range.end.line, doc.lineAt(symbol.range.end.line).text.length);
     const text = doc.getText(range);
-    if (text.length <= MAX_CHIP_CHARS) return { kind: "selection", path: chipPath(doc), languageId: doc.languageId, range: [symbol.range.start.line + 1, symbol.range.end.line + 1], text };
+    if (text.length <= MAX_CHIP_CHARS) return { kind: "selection", path: chipPath(doc), languageId: doc.languageId, range: [start + 1, symbol.range.end.line + 1], text };
   }
   const text = doc.getText();
   if (!text.trim()) return `${path.basename(doc.uri.path)} is empty.`;
@@ -125,69 +130,84 @@ export function problemsIn(doc: vscode.TextDocument, range?: [number, number]): 
 }
 
 /**
- * `/tests`: the framework (from the nearest manifests), and the project's tests of this file (to add to) or
- * another test file of its language (to follow), attached as context; else where new tests go.
+ * `/tests`: the framework (from the manifests up to the workspace folder), and the project's tests of this file
+ * (to add to) or another test file of its language (to follow), attached as context; else where new tests go.
+ * Test files the workspace context leaves out (.gitignore, `hearth.workspace.ignore`, dependencies, secrets)
+ * are never taken.
  */
 async function testContext(doc: vscode.TextDocument): Promise<{ facts: Partial<CommandFacts>; chip?: ContextChip }> {
   const folder = vscode.workspace.getWorkspaceFolder(doc.uri);
   const manifests = folder ? await readManifests(doc.uri, folder.uri) : {};
-  const facts: Partial<CommandFacts> = { framework: detectTestFramework(doc.languageId, manifests) };
-  if (!folder) return facts.framework ? { facts } : { facts: {} };
+  const facts: Partial<CommandFacts> = {};
+  const framework = detectTestFramework(doc.languageId, manifests);
+  if (framework) facts.framework = framework;
+  if (!folder) return { facts };
   const rel = path.posix.relative(folder.uri.path, doc.uri.path);
   const globs = testFileGlobs(rel, doc.languageId);
   if (!globs) return { facts };
+  const filter = folder.uri.scheme === "file" ? new WorkspaceFilter(folder.uri.fsPath, { ignore: vscode.workspace.getConfiguration("hearth", folder.uri).get<string[]>("workspace.ignore") ?? [] }) : undefined;
   const find = async (glob: string, max: number) => {
     const uris = await vscode.workspace.findFiles(new vscode.RelativePattern(folder, glob), NOT_SOURCE, max);
-    const paths = uris.map((u) => path.posix.relative(folder.uri.path, u.path)).filter((p) => !p.startsWith("..") && !secretFileReason(p));
-    return nearestPath(rel, paths);
+    return uris
+      .map((u) => path.posix.relative(folder.uri.path, u.path))
+      .filter((p) => !p.startsWith("..") && !secretFileReason(p) && !filter?.skipReason(p, false))
+      .sort((a, b) => (nearestPath(rel, [a, b]) === a ? -1 : 1));
   };
-  const existing = await find(globs.same, 20);
-  const example = existing ?? (await find(globs.any, 200));
+  // Same-named tests are this file's only when they sit with it or import it (src/a/utils.ts is not src/b/utils.test.ts's).
+  let existing: { path: string; text: string } | undefined;
+  const named = await find(globs.same, 20);
+  for (const p of named) {
+    const text = await readText(vscode.Uri.joinPath(folder.uri, p));
+    if (text !== undefined && testsThisFile(p, text, rel)) {
+      existing = { path: p, text };
+      break;
+    }
+  }
+  const example = existing?.path ?? named[0] ?? (await find(globs.any, 200))[0];
   if (!existing) {
-    const target = newTestPath(rel, doc.languageId, example);
+    // (beside the example, named as the project names tests; beside the file when that name is another file's tests)
+    let target = newTestPath(rel, doc.languageId, example);
+    if (named.includes(target)) target = newTestPath(rel, doc.languageId);
     facts.testPath = chipPath({ uri: vscode.Uri.joinPath(folder.uri, target), isUntitled: false });
   }
   if (!example) return { facts };
   const uri = vscode.Uri.joinPath(folder.uri, example);
-  const chip = await exampleChip(uri, doc.languageId);
+  const chip = exampleChip(uri, doc.languageId, existing?.text ?? (await readText(uri)));
   if (chip) facts[existing ? "existingTests" : "exampleTests"] = chip.path;
   return { facts, chip };
 }
 
-/** The nearest of each manifest, from the file's folder up to the workspace folder. */
+/** Each manifest from the file's folder up to the workspace folder, nearest first. */
 async function readManifests(file: vscode.Uri, root: vscode.Uri): Promise<Manifests> {
   const found: Manifests = {};
   let dir = vscode.Uri.joinPath(file, "..");
   for (;;) {
-    await Promise.all(
-      MANIFEST_NAMES.filter((n) => found[n] === undefined).map(async (name) => {
-        const uri = vscode.Uri.joinPath(dir, name);
-        try {
-          const stat = await vscode.workspace.fs.stat(uri);
-          if (stat.size > MAX_MANIFEST_BYTES || stat.type & vscode.FileType.Directory) return;
-          found[name] = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
-        } catch {
-          // not in this folder
-        }
-      }),
-    );
+    const here = await Promise.all(MANIFEST_NAMES.map(async (name) => [name, await readText(vscode.Uri.joinPath(dir, name), MAX_MANIFEST_BYTES)] as const));
+    for (const [name, text] of here) if (text !== undefined) (found[name] ??= []).push(text);
     if (dir.path === root.path || !dir.path.startsWith(root.path) || dir.path.length <= root.path.length) break;
     dir = vscode.Uri.joinPath(dir, "..");
   }
   return found;
 }
 
-/** A test file as context: whole when short, else its first lines (imports and the first tests show the style). */
-async function exampleChip(uri: vscode.Uri, languageId: string): Promise<ContextChip | undefined> {
+/** A file's text, or undefined when it is missing, a folder, larger than `max` or binary. */
+async function readText(uri: vscode.Uri, max = MAX_TEST_FILE_BYTES): Promise<string | undefined> {
   try {
-    const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri)).replace(/\r\n/g, "\n");
-    if (!text.trim() || text.includes("\0")) return undefined;
-    const p = chipPath({ uri, isUntitled: false });
-    if (text.length <= MAX_EXAMPLE_CHARS) return { kind: "file", path: p, languageId, text };
-    const cut = text.lastIndexOf("\n", MAX_EXAMPLE_CHARS);
-    const head = text.slice(0, cut > 0 ? cut : MAX_EXAMPLE_CHARS);
-    return { kind: "selection", path: p, languageId, range: [1, head.split("\n").length], text: head };
+    const stat = await vscode.workspace.fs.stat(uri);
+    if (stat.size > max || stat.type & vscode.FileType.Directory) return undefined;
+    const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+    return text.includes("\0") ? undefined : text.replace(/\r\n/g, "\n");
   } catch {
     return undefined;
   }
+}
+
+/** A test file as context: whole when short, else its first lines (imports and the first tests show the style). */
+function exampleChip(uri: vscode.Uri, languageId: string, text: string | undefined): ContextChip | undefined {
+  if (!text?.trim()) return undefined;
+  const p = chipPath({ uri, isUntitled: false });
+  if (text.length <= MAX_EXAMPLE_CHARS) return { kind: "file", path: p, languageId, text };
+  const cut = text.lastIndexOf("\n", MAX_EXAMPLE_CHARS);
+  const head = text.slice(0, cut > 0 ? cut : MAX_EXAMPLE_CHARS);
+  return { kind: "selection", path: p, languageId, range: [1, head.split("\n").length], text: head };
 }

@@ -40,7 +40,7 @@ export function commandPrompt(command: Exclude<ChatCommandName, "clear">, rest: 
     case "explain":
       lines.push(
         `Explain ${code}: what it is for, how it works step by step, and anything a reader could miss (edge cases, side effects, errors it throws, possible bugs).`,
-        "Refer to lines by number. Keep it short: no restating of the code line by line.",
+        "Name the functions and variables you refer to. Keep it short: no restating of the code line by line.",
       );
       break;
     case "fix": {
@@ -66,7 +66,7 @@ export function commandPrompt(command: Exclude<ChatCommandName, "clear">, rest: 
         lines.push(`\`${facts.existingTests}\` (above) already tests this code: write only the new test cases, in its style, ready to add to that file.`);
       } else {
         if (facts.exampleTests) lines.push(`Follow the style of the project's tests in \`${facts.exampleTests}\` (above): imports, helpers, naming.`);
-        if (facts.testPath) lines.push(`Write the whole test file \`${facts.testPath}\` in one code block, importing the code under test from \`${facts.path}\` by its relative path.`);
+        if (facts.testPath) lines.push(`Write the whole test file \`${facts.testPath}\` in one code block, ${howToReach(facts.languageId, facts.path)}.`);
       }
       lines.push("Test only what the code does; do not change it.");
       break;
@@ -74,7 +74,7 @@ export function commandPrompt(command: Exclude<ChatCommandName, "clear">, rest: 
     case "doc":
       lines.push(
         `Add documentation comments to ${code} in ${docStyle(facts.languageId)}: for each function, class, method and exported item a one-line summary, then its parameters, its return value and the errors it throws where there are any.`,
-        "Say why, not what each line does; add no comments inside function bodies. Do not change the code itself.",
+        "Say why, not what each line does: no line-by-line comments. Do not change the code itself.",
         "Give the documented code in full in one code block, without \"...\" placeholders, so it can be applied to the file.",
       );
       break;
@@ -85,7 +85,24 @@ export function commandPrompt(command: Exclude<ChatCommandName, "clear">, rest: 
 
 /** Add Documentation (an edit of the lines, shown as a diff): the instruction for Edit Selection. */
 export function docInstruction(languageId: string): string {
-  return `Add documentation comments in ${docStyle(languageId)}: for each function, class, method and exported item a one-line summary, then its parameters, its return value and the errors it throws where there are any. Say why, not what each line does; no comments inside function bodies. Keep the code itself exactly as it is.`;
+  return `Add documentation comments in ${docStyle(languageId)}: for each function, class, method and exported item a one-line summary, then its parameters, its return value and the errors it throws where there are any. Say why, not what each line does: no line-by-line comments. Keep the code itself exactly as it is.`;
+}
+
+/** How a new test file reaches the code under test, in the language's way. */
+function howToReach(languageId: string, file: string): string {
+  switch (languageId) {
+    case "go":
+      return "in the same package as the code";
+    case "java":
+    case "kotlin":
+      return "in the same package as the class under test";
+    case "python":
+      return `importing the code under test from its module (\`${file}\`) as the project's imports do`;
+    case "ruby":
+      return `requiring \`${file}\``;
+    default:
+      return `importing the code under test from \`${file}\` by its path relative to the test file`;
+  }
 }
 
 /** The usual documentation-comment style of a language (VS Code id). */

@@ -35,3 +35,22 @@ export function symbolAt(symbols: readonly SymbolNode[], line: number): SymbolNo
 export function isSymbolTree(v: unknown): v is SymbolNode[] {
   return Array.isArray(v) && v.every((s) => typeof s === "object" && s !== null && "range" in s && "children" in s);
 }
+
+/**
+ * The first line of the comment right above line `start` (a `/** … *\/` block, or `///`, `//`, `#`, `--` lines),
+ * or `start` when there is none: a symbol's range begins at its declaration, but its documentation belongs
+ * with it (Add Documentation must replace it, not add a second one).
+ */
+export function commentStart(lineText: (line: number) => string, start: number): number {
+  let line = start - 1;
+  if (line < 0) return start;
+  const text = (n: number) => lineText(n).trim();
+  if (text(line).endsWith("*/")) {
+    while (line >= 0 && !/^\/\*/.test(text(line))) line--;
+    return line >= 0 ? line : start;
+  }
+  const lineComment = /^(\/\/|#(?![!\[])|--)/;
+  let first = start;
+  while (line >= 0 && lineComment.test(text(line))) first = line--;
+  return first;
+}

@@ -5,18 +5,37 @@
  * Without this a model writes Jest for a Vitest project, or unittest where pytest is used, and the tests do
  * not run as they are.
  */
+import * as path from "node:path";
 
-/** The manifests nearest to the file under test (each the closest one up to the workspace folder), by name. */
-export type Manifests = Partial<Record<ManifestName, string>>;
+/**
+ * The manifests from the file's folder up to the workspace folder, by name, nearest first (a monorepo's
+ * package keeps its test runner in the root package.json).
+ */
+export type Manifests = Partial<Record<ManifestName, string[]>>;
 
 export const MANIFEST_NAMES = [
   "package.json",
+  "vitest.config.ts",
+  "vitest.config.mts",
+  "vitest.config.js",
+  "vitest.config.mjs",
+  "jest.config.js",
+  "jest.config.ts",
+  "jest.config.cjs",
+  "jest.config.mjs",
+  "jest.config.json",
+  ".mocharc.json",
+  ".mocharc.yml",
+  ".mocharc.js",
+  "karma.conf.js",
   "pyproject.toml",
   "setup.cfg",
   "requirements.txt",
   "requirements-dev.txt",
   "pytest.ini",
   "conftest.py",
+  "tests/conftest.py",
+  "test/conftest.py",
   "tox.ini",
   "go.mod",
   "Cargo.toml",
@@ -35,9 +54,9 @@ export interface TestFramework {
 
 const JS_FAMILY = new Set(["typescript", "typescriptreact", "javascript", "javascriptreact"]);
 
-/** The framework for tests of a file in `languageId`, or undefined when there is nothing to say. */
+/** The framework for tests of a file in `languageId`, or undefined when the project does not say. */
 export function detectTestFramework(languageId: string, manifests: Manifests): TestFramework | undefined {
-  if (JS_FAMILY.has(languageId)) return jsFramework(manifests["package.json"]);
+  if (JS_FAMILY.has(languageId)) return jsFramework(manifests);
   switch (languageId) {
     case "python":
       return pythonFramework(manifests);
@@ -57,44 +76,58 @@ export function detectTestFramework(languageId: string, manifests: Manifests): T
   }
 }
 
-/** The package.json's test framework: a dependency, else the `test` script, else Node's own runner. */
-function jsFramework(packageJson: string | undefined): TestFramework | undefined {
-  if (packageJson === undefined) return undefined;
-  let pkg: { dependencies?: unknown; devDependencies?: unknown; scripts?: { test?: unknown } };
-  try {
-    pkg = JSON.parse(packageJson) as typeof pkg;
-  } catch {
-    return undefined;
+/** Test runners by the dependency (or `test` script word) that brings them. */
+const JS_RUNNERS: [dep: string, name: string][] = [
+  ["vitest", "Vitest"],
+  ["jest", "Jest"],
+  ["ts-jest", "Jest"],
+  ["react-scripts", "Jest"], // Create React App's `react-scripts test`
+  ["mocha", "Mocha"],
+  ["ava", "AVA"],
+  ["jasmine", "Jasmine"],
+  ["jasmine-core", "Jasmine"], // Angular's Karma set-up
+];
+
+/**
+ * A JavaScript project's runner: a config file (vitest.config.*, jest.config.*, .mocharc.*, karma.conf.js),
+ * else a dependency or the `test` script of the nearest package.json that names one, else `node --test`.
+ * Undefined when none says: the model is then told the project's usual framework rather than a guess.
+ */
+function jsFramework(m: Manifests): TestFramework | undefined {
+  const config = (prefix: string) => (Object.keys(m) as ManifestName[]).find((n) => n.startsWith(prefix) && m[n]?.length);
+  const byConfig: [string, string][] = [["vitest.config", "Vitest"], ["jest.config", "Jest"], [".mocharc", "Mocha"], ["karma.conf", "Jasmine (with Karma)"]];
+  for (const [prefix, name] of byConfig) {
+    const file = config(prefix);
+    if (file) return { name, from: file };
   }
-  const deps = new Set([...Object.keys(asObject(pkg.dependencies)), ...Object.keys(asObject(pkg.devDependencies))]);
-  const script = typeof pkg.scripts?.test === "string" ? pkg.scripts.test : "";
-  const known: [string, string][] = [
-    ["vitest", "Vitest"],
-    ["jest", "Jest"],
-    ["mocha", "Mocha"],
-    ["ava", "AVA"],
-    ["jasmine", "Jasmine"],
-  ];
-  for (const [dep, name] of known) {
-    if (deps.has(dep) || (dep === "jest" && deps.has("ts-jest"))) return { name, from: "package.json" };
+  for (const text of m["package.json"] ?? []) {
+    let pkg: { dependencies?: unknown; devDependencies?: unknown; scripts?: { test?: unknown } };
+    try {
+      pkg = JSON.parse(text) as typeof pkg;
+    } catch {
+      continue;
+    }
+    const deps = new Set([...Object.keys(asObject(pkg.dependencies)), ...Object.keys(asObject(pkg.devDependencies))]);
+    const script = typeof pkg.scripts?.test === "string" ? pkg.scripts.test : "";
+    for (const [dep, name] of JS_RUNNERS) if (deps.has(dep)) return { name, from: "package.json" };
+    for (const [dep, name] of JS_RUNNERS) if (new RegExp(`(^|[\\s/])${dep}\\b`).test(script)) return { name, from: "package.json" };
+    if (/\bnode\b[^|&;]*--test\b/.test(script)) return { name: "Node's built-in test runner (`node:test`)", from: "package.json" };
   }
-  for (const [dep, name] of known) if (new RegExp(`\\b${dep}\\b`).test(script)) return { name, from: "package.json" };
-  if (/\bnode\b[^|&;]*--test\b/.test(script)) return { name: "Node's built-in test runner (`node:test`)", from: "package.json" };
-  return { name: "Node's built-in test runner (`node:test` with `node:assert`)" };
+  return undefined;
 }
 
-function pythonFramework(m: Manifests): TestFramework {
-  if (m["pytest.ini"] !== undefined) return { name: "pytest", from: "pytest.ini" };
-  if (m["conftest.py"] !== undefined) return { name: "pytest", from: "conftest.py" };
+function pythonFramework(m: Manifests): TestFramework | undefined {
+  for (const name of ["pytest.ini", "conftest.py", "tests/conftest.py", "test/conftest.py"] as const) if (m[name]?.length) return { name: "pytest", from: name };
   for (const name of ["pyproject.toml", "setup.cfg", "tox.ini", "requirements-dev.txt", "requirements.txt"] as const) {
-    if (m[name] !== undefined && /\bpytest\b/.test(m[name] ?? "")) return { name: "pytest", from: name };
+    if (m[name]?.some((t) => /\bpytest\b/.test(t))) return { name: "pytest", from: name };
   }
-  return { name: "unittest (the standard library)" };
+  // (a Python project that names no runner: unittest is the one that needs nothing installed)
+  return m["pyproject.toml"] || m["setup.cfg"] || m["requirements.txt"] ? { name: "unittest (the standard library)" } : undefined;
 }
 
 function jvmFramework(m: Manifests): TestFramework {
   for (const name of ["pom.xml", "build.gradle", "build.gradle.kts"] as const) {
-    const text = m[name];
+    const text = m[name]?.join("\n");
     if (text === undefined) continue;
     if (/junit-jupiter|org\.junit\.jupiter/.test(text)) return { name: "JUnit 5", from: name };
     if (/\bjunit:junit\b|<artifactId>junit<\/artifactId>/.test(text)) return { name: "JUnit 4", from: name };
@@ -145,6 +178,35 @@ export function testFileGlobs(file: string, languageId: string): { same: string;
 export function isTestFile(file: string): boolean {
   const name = file.split("/").pop() ?? file;
   return /\.(test|spec)\.[cm]?[jt]sx?$/.test(name) || /^test_.*\.py$|_test\.(py|go)$/.test(name) || /(Test|Tests)\.(java|kt)$/.test(name) || /_spec\.rb$/.test(name);
+}
+
+/**
+ * Whether `test` (a test file's workspace path, `text` its content) tests `file` rather than another file of
+ * the same name: it sits in the file's folder or in a test folder inside it (`__tests__`, `test`, `tests`,
+ * `spec`), or it imports the file (a relative import in JavaScript, the dotted module in Python).
+ */
+export function testsThisFile(test: string, text: string, file: string): boolean {
+  const dir = (p: string) => p.split("/").slice(0, -1).join("/");
+  const [testDir, fileDir] = [dir(test), dir(file)];
+  if (testDir === fileDir) return true;
+  const inside = fileDir ? (testDir.startsWith(`${fileDir}/`) ? testDir.slice(fileDir.length + 1) : undefined) : testDir;
+  if (inside !== undefined && /^(__tests__|tests?|spec)$/.test(inside)) return true;
+  const module = file.replace(/\.[^./]+$/, "");
+  for (const m of text.matchAll(/(?:\bfrom\s+|\brequire\(\s*|\bimport\s*\(\s*|^import\s+)["']([^"']+)["']/gm)) {
+    if (!m[1].startsWith(".")) continue;
+    const resolved = path.posix.normalize(path.posix.join(testDir, m[1])).replace(/\.[cm]?[jt]sx?$/, "").replace(/\/index$/, "");
+    if (resolved === module || resolved === module.replace(/\/index$/, "")) return true;
+  }
+  if (file.endsWith(".py")) {
+    // `from app.models import …`, `import app.models`, `from .models import …`: the module's dotted path, or its name after a dot
+    const parts = module.split("/");
+    const dotted = parts.map((_, i) => parts.slice(i).join(".")).filter(Boolean);
+    for (const m of text.matchAll(/^\s*(?:from\s+(\.*[\w.]*)\s+import|import\s+([\w.]+))/gm)) {
+      const name = (m[1] ?? m[2]).replace(/^\.+/, "");
+      if (dotted.includes(name)) return true;
+    }
+  }
+  return false;
 }
 
 /** The candidate nearest to `file`: the most leading folders in common, then the shortest path. */

@@ -6,6 +6,7 @@
 import * as vscode from "vscode";
 import { symbolAround } from "../chat/commandInput";
 import { docInstruction } from "../chat/commandPrompt";
+import { commentStart } from "../chat/symbols";
 import { selectedLines } from "../chat/proposedChange";
 import { Commands } from "../ids";
 import type { EditArgs, EditOutcome } from "./editSelection";
@@ -20,7 +21,7 @@ export async function addDocumentation(editor = vscode.window.activeTextEditor):
   let lines = selectedLines(editor.selection);
   if (!lines) {
     const symbol = await symbolAround(doc, editor.selection.active.line);
-    if (symbol) lines = { startLine: symbol.range.start.line, endLine: symbol.range.end.line + 1 };
+    if (symbol) lines = { startLine: commentStart((n) => doc.lineAt(n).text, symbol.range.start.line), endLine: symbol.range.end.line + 1 };
   }
   if (!lines) {
     void vscode.window.showInformationMessage("Hearth: select the code to document (the cursor is not in a function or class this language reports).");

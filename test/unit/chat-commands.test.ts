@@ -6,8 +6,8 @@
 import { describe, expect, it } from "vitest";
 import { CHAT_COMMANDS, commandsFor, parseChatCommand } from "../../src/chat/commands";
 import { commandPrompt, docInstruction, docStyle, MAX_QUOTED_PROBLEMS } from "../../src/chat/commandPrompt";
-import { symbolAt, type SymbolNode } from "../../src/chat/symbols";
-import { detectTestFramework, isTestFile, nearestPath, newTestPath, testFileGlobs } from "../../src/chat/testFramework";
+import { commentStart, symbolAt, type SymbolNode } from "../../src/chat/symbols";
+import { detectTestFramework, isTestFile, nearestPath, newTestPath, testFileGlobs, testsThisFile } from "../../src/chat/testFramework";
 
 describe("parseChatCommand", () => {
   it("reads a known command at the start, with the rest as the developer's words", () => {
@@ -95,28 +95,34 @@ describe("commandPrompt", () => {
 });
 
 describe("detectTestFramework", () => {
-  const pkg = (o: object) => ({ "package.json": JSON.stringify(o) });
+  const pkg = (...o: object[]) => ({ "package.json": o.map((x) => JSON.stringify(x)) });
 
-  it("reads a JavaScript project's framework from its dependencies, then its test script", () => {
+  it("reads a JavaScript project's framework from a config file, its dependencies, then its test script", () => {
     expect(detectTestFramework("typescript", pkg({ devDependencies: { vitest: "^3", jest: "^29" } }))).toEqual({ name: "Vitest", from: "package.json" });
     expect(detectTestFramework("javascript", pkg({ devDependencies: { "ts-jest": "^29" } }))).toEqual({ name: "Jest", from: "package.json" });
+    expect(detectTestFramework("javascriptreact", pkg({ dependencies: { "react-scripts": "5" } }))).toEqual({ name: "Jest", from: "package.json" });
     expect(detectTestFramework("typescriptreact", pkg({ scripts: { test: "mocha -r ts-node/register" } }))).toEqual({ name: "Mocha", from: "package.json" });
     expect(detectTestFramework("javascript", pkg({ scripts: { test: "node --test test/" } }))?.name).toMatch(/node:test/);
-    expect(detectTestFramework("typescript", pkg({ name: "x" }))?.from).toBeUndefined();
-    expect(detectTestFramework("typescript", { "package.json": "{ not json" })).toBeUndefined();
+    expect(detectTestFramework("typescript", { ...pkg({ name: "x" }), "jest.config.ts": ["export default {}"] })).toEqual({ name: "Jest", from: "jest.config.ts" });
+    // A monorepo's package with the runner in the root package.json (further up).
+    expect(detectTestFramework("typescript", pkg({ name: "@acme/api" }, { devDependencies: { vitest: "^3" } }))).toEqual({ name: "Vitest", from: "package.json" });
+    // Nothing says: no guess.
+    expect(detectTestFramework("typescript", pkg({ name: "x", scripts: { test: "echo no tests" } }))).toBeUndefined();
+    expect(detectTestFramework("typescript", { "package.json": ["{ not json"] })).toBeUndefined();
     expect(detectTestFramework("typescript", {})).toBeUndefined();
   });
 
   it("tells pytest from unittest in Python", () => {
-    expect(detectTestFramework("python", { "pyproject.toml": "[tool.pytest.ini_options]\naddopts = '-q'" })).toEqual({ name: "pytest", from: "pyproject.toml" });
-    expect(detectTestFramework("python", { "requirements-dev.txt": "pytest==8.2\nruff" })).toEqual({ name: "pytest", from: "requirements-dev.txt" });
-    expect(detectTestFramework("python", { "conftest.py": "" })).toEqual({ name: "pytest", from: "conftest.py" });
-    expect(detectTestFramework("python", { "requirements.txt": "flask" })?.name).toMatch(/^unittest/);
+    expect(detectTestFramework("python", { "pyproject.toml": ["[tool.pytest.ini_options]\naddopts = '-q'"] })).toEqual({ name: "pytest", from: "pyproject.toml" });
+    expect(detectTestFramework("python", { "requirements-dev.txt": ["pytest==8.2\nruff"] })).toEqual({ name: "pytest", from: "requirements-dev.txt" });
+    expect(detectTestFramework("python", { "tests/conftest.py": [""] })).toEqual({ name: "pytest", from: "tests/conftest.py" });
+    expect(detectTestFramework("python", { "requirements.txt": ["flask"] })?.name).toMatch(/^unittest/);
+    expect(detectTestFramework("python", {})).toBeUndefined();
   });
 
   it("knows JUnit 4 from 5, and the built-in runners of Go and Rust", () => {
-    expect(detectTestFramework("java", { "pom.xml": "<artifactId>junit-jupiter</artifactId>" })).toEqual({ name: "JUnit 5", from: "pom.xml" });
-    expect(detectTestFramework("java", { "build.gradle": "testImplementation 'junit:junit:4.13.2'" })).toEqual({ name: "JUnit 4", from: "build.gradle" });
+    expect(detectTestFramework("java", { "pom.xml": ["<artifactId>junit-jupiter</artifactId>"] })).toEqual({ name: "JUnit 5", from: "pom.xml" });
+    expect(detectTestFramework("java", { "build.gradle": ["testImplementation 'junit:junit:4.13.2'"] })).toEqual({ name: "JUnit 4", from: "build.gradle" });
     expect(detectTestFramework("go", {})?.name).toMatch(/testing package/);
     expect(detectTestFramework("rust", {})?.name).toMatch(/cfg\(test\)/);
     expect(detectTestFramework("markdown", {})).toBeUndefined();
@@ -136,6 +142,18 @@ describe("test files", () => {
   it("recognises test files by their names", () => {
     for (const f of ["a.test.ts", "b.spec.jsx", "test_c.py", "d_test.go", "ETest.java", "f_spec.rb"]) expect(isTestFile(`x/${f}`), f).toBe(true);
     for (const f of ["a.ts", "testing.py", "contest.go", "Tester.java"]) expect(isTestFile(`x/${f}`), f).toBe(false);
+  });
+
+  it("takes a same-named test as the file's own only when it sits with the file or imports it", () => {
+    expect(testsThisFile("src/a/utils.test.ts", "", "src/a/utils.ts")).toBe(true);
+    expect(testsThisFile("src/a/__tests__/utils.test.ts", "", "src/a/utils.ts")).toBe(true);
+    expect(testsThisFile("src/b/utils.test.ts", 'import { x } from "./utils";', "src/a/utils.ts")).toBe(false);
+    expect(testsThisFile("test/unit/utils.test.ts", 'import { x } from "../../src/a/utils.js";', "src/a/utils.ts")).toBe(true);
+    expect(testsThisFile("test/unit/utils.test.ts", 'import { x } from "../../src/b/utils";', "src/a/utils.ts")).toBe(false);
+    expect(testsThisFile("test/index.test.ts", 'const m = require("../lib")', "lib/index.js")).toBe(true);
+    expect(testsThisFile("tests/test_models.py", "from app.models import Order\n", "app/models.py")).toBe(true);
+    expect(testsThisFile("tests/test_models.py", "from shop.models import Order\n", "app/models.py")).toBe(false);
+    expect(testsThisFile("tests/test_models.py", "import models\n", "models.py")).toBe(true);
   });
 
   it("picks the test nearest to the file", () => {
@@ -174,5 +192,28 @@ describe("symbolAt", () => {
     expect(symbolAt(tree, 24)?.name).toBe("handler");
     expect(symbolAt(tree, 0)).toBeUndefined();
     expect(symbolAt(tree, 21)).toBeUndefined();
+  });
+});
+
+describe("commentStart", () => {
+  const at = (src: string) => (n: number) => src.split("\n")[n];
+
+  it("takes a doc comment block or comment lines right above the declaration", () => {
+    const ts = "import x;\n\n/**\n * Sums.\n * @param xs numbers\n */\nexport function total() {}\n";
+    expect(commentStart(at(ts), 6)).toBe(2);
+    const rust = "use x;\n/// Sums.\n/// More.\nfn total() {}\n";
+    expect(commentStart(at(rust), 3)).toBe(1);
+    const py = "import os\n# Sums the order.\ndef total():\n    pass\n";
+    expect(commentStart(at(py), 2)).toBe(1);
+  });
+
+  it("stops at code or a blank line, and leaves a shebang or a Rust attribute alone", () => {
+    const ts = "const a = 1;\nexport function total() {}\n";
+    expect(commentStart(at(ts), 1)).toBe(1);
+    const gap = "// about the file\n\nfunction f() {}\n";
+    expect(commentStart(at(gap), 2)).toBe(2);
+    expect(commentStart(at("#!/usr/bin/env python\ndef f(): pass\n"), 1)).toBe(1);
+    expect(commentStart(at("#[test]\nfn f() {}\n"), 1)).toBe(1);
+    expect(commentStart(at("fn f() {}\n"), 0)).toBe(0);
   });
 });

@@ -67,6 +67,14 @@ const fake = vi.hoisted(() => {
   /** The files `workspace.fs` and `findFiles` see (absolute path → text), and the diagnostics by path. */
   const files = new Map<string, string>();
   const diagnostics = new Map<string, unknown[]>();
+  class Range {
+    readonly start: { line: number; character: number };
+    readonly end: { line: number; character: number };
+    constructor(sl: number, sc: number, el: number, ec: number) {
+      this.start = { line: sl, character: sc };
+      this.end = { line: el, character: ec };
+    }
+  }
   class RelativePattern {
     constructor(readonly base: { uri: Uri }, readonly pattern: string) {}
   }
@@ -74,6 +82,7 @@ const fake = vi.hoisted(() => {
     Uri,
     CancellationTokenSource,
     RelativePattern,
+    Range,
     DiagnosticSeverity: { Error: 0, Warning: 1, Information: 2, Hint: 3 },
     FileType: { File: 1, Directory: 2 },
     window: {
@@ -92,6 +101,7 @@ const fake = vi.hoisted(() => {
       notebookDocuments: [] as unknown[],
       asRelativePath: (u: Uri) => u.path.replace(/^\/work\//, ""),
       textDocuments: [] as unknown[],
+      getConfiguration: () => ({ get: () => undefined }),
       workspaceFolders: [{ uri: Uri.file("/work"), name: "work", index: 0 }],
       getWorkspaceFolder: (u: Uri) => (u.path.startsWith("/work/") ? vscode.workspace.workspaceFolders[0] : undefined),
       /** `**\/name` or `**\/{a,b}.ext`-style globs, enough for the tests: matched on the file name. */
@@ -126,7 +136,14 @@ const fake = vi.hoisted(() => {
         return true;
       },
     },
-    commands: { executeCommand: async (c: string) => void calls.commands.push(c) },
+    commands: {
+      /** What a command answers (the document symbol provider's tree, say); undefined for the others. */
+      results: new Map<string, unknown>(),
+      executeCommand: async (c: string) => {
+        calls.commands.push(c);
+        return vscode.commands.results.get(c);
+      },
+    },
     languages: {
       getLanguages: async () => ["typescript", "python", "plaintext", "shellscript"],
       getDiagnostics: (u: Uri) => diagnostics.get(u.path) ?? [],
@@ -213,6 +230,7 @@ beforeEach(() => {
   for (const list of Object.values(fake.calls)) list.length = 0;
   fake.files.clear();
   fake.diagnostics.clear();
+  fake.vscode.commands.results.clear();
   fake.vscode.window.activeTextEditor = undefined;
   fake.vscode.window.visibleTextEditors = [];
 });
@@ -384,7 +402,8 @@ describe("ChatViewProvider", () => {
     a.say({ type: "send", text: "two", attachments: [], context: [] });
     await flush();
     expect(a.backend.requests).toHaveLength(1);
-    expect(a.posted.at(-1)).toMatchObject({ type: "notice", level: "info" });
+    // Said so, and the message goes back into the input (the view cleared it when it sent).
+    expect(a.posted.slice(-2)).toMatchObject([{ type: "notice", level: "info" }, { type: "draft", text: "two" }]);
   });
 
   it("restores the transcript after a reload, a streaming turn as stopped", async () => {
@@ -628,10 +647,16 @@ describe("ChatViewProvider", () => {
         isUntitled: false,
         isClosed: false,
         languageId: file.endsWith(".py") ? "python" : "typescript",
-        getText: (r?: unknown) => (r ? text.split("\n").slice(sel!.start, sel!.end + 1).join("\n") : text),
+        getText: (r?: { start: { line: number }; end: { line: number; character: number } }) => {
+          if (!r) return text;
+          const lines = text.split("\n").slice(r.start.line, r.end.line + 1);
+          lines[lines.length - 1] = lines[lines.length - 1].slice(0, r.end.character);
+          return lines.join("\n");
+        },
+        lineAt: (n: number) => ({ text: text.split("\n")[n] }),
       };
       const selection = sel
-        ? { isEmpty: false, start: { line: sel.start, character: 0 }, end: { line: sel.end, character: 3 }, active: { line: sel.end, character: 3 } }
+        ? { isEmpty: false, start: { line: sel.start, character: 0 }, end: { line: sel.end, character: 1 }, active: { line: sel.end, character: 1 } }
         : { isEmpty: true, start: { line: 1, character: 0 }, end: { line: 1, character: 0 }, active: { line: 1, character: 0 } };
       const editor = { document, selection };
       fake.vscode.window.activeTextEditor = editor;
@@ -675,24 +700,42 @@ describe("ChatViewProvider", () => {
     });
 
     it("without a selection, the function around the cursor (from the language's symbols), else the whole file", async () => {
+      const text = `import { x } from "./x";\n\n${SOURCE}`;
       const a = setup();
-      editorOn("/work/src/sum.ts", undefined);
+      const editor = editorOn("/work/src/sum.ts", undefined, text);
+      editor.selection.active.line = 3; // in total()
+      const symbol = (name: string, kind: number, start: number, end: number) => ({ name, kind, range: { start: { line: start }, end: { line: end } }, children: [] });
+      fake.vscode.commands.results.set("vscode.executeDocumentSymbolProvider", [symbol("x", 13, 0, 0), symbol("total", 11, 2, 6)]);
       a.say({ type: "send", text: "/explain", attachments: [], context: [] });
       await flush();
       await flush();
-      expect(fake.calls.commands).toContain("vscode.executeDocumentSymbolProvider");
-      expect(a.provider.history()[0].context).toEqual([{ kind: "file", path: "src/sum.ts", languageId: "typescript", text: SOURCE }]);
+      expect(a.provider.history()[0].context).toEqual([{ kind: "selection", path: "src/sum.ts", languageId: "typescript", range: [3, 7], text: SOURCE.trimEnd() }]);
+      a.backend.last.resolve({ text: "ok", stats: stats(), mediaTokens: 0 });
+      await flush();
+
+      // Outside any function (or with no symbols for the language): the file.
+      editor.selection.active.line = 0;
+      a.say({ type: "send", text: "/explain", attachments: [], context: [] });
+      await flush();
+      await flush();
+      expect(a.provider.history()[2].context).toEqual([{ kind: "file", path: "src/sum.ts", languageId: "typescript", text }]);
     });
 
     it("uses the message's context chips instead of the editor, and says what to do when there is no code", async () => {
       const a = setup();
-      a.say({ type: "send", text: "/doc in detail", attachments: [], context: [] });
+      const png = { kind: "image", name: "ui.png", mimeType: "image/png", data: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]).toString("base64") };
+      a.say({ type: "send", text: "/doc in detail", attachments: [png], context: [] });
       await flush();
       expect(a.backend.requests).toHaveLength(0);
-      expect(a.posted.filter((m) => m.type === "notice" || m.type === "draft")).toEqual([
+      expect(a.posted.filter((m) => m.type === "notice" || m.type === "draft" || m.type === "attachments")).toEqual([
         { type: "notice", level: "info", message: "Open a file and select the code for /doc, or add it with + Selection." },
         { type: "draft", text: "/doc in detail" },
+        { type: "attachments", attachments: [png] },
       ]);
+      // From the editor's menu there is no draft to give back.
+      a.posted.length = 0;
+      await a.provider.runCommand("explain");
+      expect(a.posted.filter((m) => m.type === "draft")).toEqual([]);
       a.say({ type: "send", text: "/doc", attachments: [], context: [{ kind: "file", path: "lib/util.py", languageId: "python", text: "def f(): pass\n" }] });
       await flush();
       await flush();
@@ -712,7 +755,7 @@ describe("ChatViewProvider", () => {
       const a = setup();
       fake.files.set("/work/package.json", JSON.stringify({ devDependencies: { vitest: "^3.2.0" } }));
       fake.files.set("/work/test/unit/format.test.ts", 'import { describe, it } from "vitest";\n');
-      fake.files.set("/work/node_modules/x/orders.test.ts", "not ours");
+      fake.files.set("/work/node_modules/x/sum.test.ts", "not ours: a dependency's"); // same name, left out as the workspace context leaves it
       editorOn("/work/src/sum.ts", { start: 0, end: 4 });
       a.say({ type: "send", text: "/tests", attachments: [], context: [] });
       await flush();
@@ -723,6 +766,18 @@ describe("ChatViewProvider", () => {
       expect(text).toContain("Write unit tests for the code above (`src/sum.ts`) with Vitest (the project's framework, from its package.json).");
       expect(text).toContain("Follow the style of the project's tests in `test/unit/format.test.ts`");
       expect(text).toContain("Write the whole test file `test/unit/sum.test.ts`");
+    });
+
+    it("/tests takes a same-named test of another file as an example only, not as this file's tests", async () => {
+      const a = setup();
+      fake.files.set("/work/lib/sum.test.ts", 'import { sum } from "./sum";\n');
+      editorOn("/work/src/sum.ts", { start: 0, end: 4 });
+      a.say({ type: "send", text: "/tests", attachments: [], context: [] });
+      await flush();
+      await flush();
+      expect(a.provider.history()[0].context!.map((c) => c.path)).toEqual(["src/sum.ts", "lib/sum.test.ts"]);
+      expect(lastUserText(a)).toContain("Follow the style of the project's tests in `lib/sum.test.ts`");
+      expect(lastUserText(a)).toContain("Write the whole test file `src/sum.test.ts`"); // not over lib/sum.test.ts: beside the file
     });
 
     it("/tests on code that has tests asks for cases to add to them", async () => {

@@ -410,18 +410,50 @@ describe("chat webview", () => {
     key(input, "Enter");
     expect(lastPosted()).toMatchObject({ type: "send", text: "/tests" });
 
-    // Escape closes the menu and does not stop an answer; the menu stays closed until the draft changes.
+    // Escape closes the menu, even while an answer streams (the next Escape stops it); it stays closed until the draft changes.
+    send({ type: "turn", turn: turn({ id: "streaming1", role: "assistant", status: "streaming" }) });
     type("/d");
     expect(menu.hidden).toBe(false);
     posted.length = 0;
     key(input, "Escape");
     expect(menu.hidden).toBe(true);
     expect(posted).toEqual([]);
+    key(input, "Escape");
+    expect(posted).toEqual([{ type: "stop" }]);
+    send({ type: "done", id: "streaming1", status: "stopped" });
     type("/do");
     expect(menu.hidden).toBe(false);
     type("not a command /");
     expect(menu.hidden).toBe(true);
+    // It closes when the input loses the focus, and opens again with it.
+    type("/");
+    input.blur();
+    expect(menu.hidden).toBe(true);
+    input.focus();
+    expect(menu.hidden).toBe(false);
     type("");
+    expect(input.getAttribute("role")).toBe("combobox");
+    expect(input.getAttribute("aria-expanded")).toBe("false");
+  });
+
+  it("browses past a recalled command with the arrows instead of opening the menu on it", () => {
+    const input = $("textarea");
+    input.value = "/explain";
+    key(input, "Enter");
+    input.value = "hello";
+    key(input, "Enter");
+    input.value = "";
+    key(input, "ArrowUp");
+    expect(input.value).toBe("hello");
+    key(input, "ArrowUp");
+    expect(input.value).toBe("/explain");
+    expect($(".command-menu").hidden).toBe(true);
+    key(input, "ArrowUp");
+    expect(input.value).not.toBe("/explain"); // further back
+    key(input, "ArrowDown");
+    key(input, "ArrowDown");
+    key(input, "ArrowDown");
+    expect(input.value).toBe("");
   });
 
   it("/clear starts a new chat and keeps the attachments and draft context for the next message", () => {
@@ -435,8 +467,14 @@ describe("chat webview", () => {
     input.value = "/clear";
     input.dispatchEvent(new g.Event("input"));
     key(input, "Escape");
+    send({ type: "attachments", attachments: [{ kind: "image", name: "ui.png", mimeType: "image/png", data: Buffer.from(PNG).toString("base64") }] });
+    expect($$(".thumbs > *")).toHaveLength(1);
+    posted.length = 0;
     key(input, "Enter"); // the menu was closed: sent as typed, still a new chat
-    expect(lastPosted()).toEqual({ type: "newChat" });
+    expect(posted).toEqual([{ type: "newChat" }]);
+    expect($$(".thumbs > *")).toHaveLength(1); // the attachment waits for the next message
+    click($('.thumbs button[aria-label^="Remove"]'));
+    expect($$(".thumbs > *")).toHaveLength(0);
   });
 
   it("shows a turn's command as a chip, and puts back a message the extension did not send", () => {
