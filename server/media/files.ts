@@ -1,7 +1,8 @@
 /**
  * Reads user media for the engine: sniffs the real format from the bytes (not the extension), enforces size
  * limits before anything is base64-encoded, converts audio the engine cannot decode itself (m4a, ogg, opus,
- * webm…) to 16 kHz mono WAV with ffmpeg when it is installed (Ogg Opus and Vorbis without it too: decode.ts),
+ * webm…) to 16 kHz mono WAV with ffmpeg when it is installed, or macOS's afconvert (Ogg Opus and Vorbis without
+ * either: decode.ts),
  * and WAV at other rates or channels to 16 kHz mono itself (wav.ts).
  */
 import { execFile } from "node:child_process";
@@ -13,7 +14,7 @@ import { RequestCancelledError } from "../engine/client";
 import { HearthFailure } from "../errors";
 import { canDecode, decodeToSpeechWav } from "./decode";
 import { sniffMedia, type MediaKind } from "./sniff";
-import { isSpeechFormat, MAX_WAV_SAMPLE_RATE, readWavFormat, SPEECH_SAMPLE_RATE, speechWavBytes, toSpeechWav, type WavFormat } from "./wav";
+import { isSpeechFormat, MAX_WAV_SAMPLE_RATE, parseWavHeader, readWavFormat, SPEECH_SAMPLE_RATE, speechWavBytes, toSpeechWav, type WavFormat } from "./wav";
 
 export const MAX_IMAGE_BYTES = 25 * 1024 * 1024;
 export const MAX_AUDIO_BYTES = 300 * 1024 * 1024;
@@ -86,10 +87,10 @@ export async function readAudioFile(file: string, signal?: AbortSignal): Promise
   if (!other) {
     throw new HearthFailure({
       code: "unsupported-media",
-      message: `${file} is not an audio file Hearth can read (wav, mp3, flac, ogg and opus; m4a and webm with ffmpeg installed).`,
+      message: `${file} is not an audio file Hearth can read (wav, mp3, flac, ogg and opus; m4a and webm with ffmpeg installed, m4a on macOS without it).`,
     });
   }
-  return { kind: "audio", bytes: await convertWithFfmpeg(file, other, bytes, signal), mimeType: "audio/wav", format: "wav" };
+  return { kind: "audio", bytes: await convertRecording(file, other, bytes, signal), mimeType: "audio/wav", format: "wav" };
 }
 
 /**
@@ -145,24 +146,64 @@ async function readWavAsSpeech(file: string, signal?: AbortSignal): Promise<Buff
   }
 }
 
-/** With ffmpeg (fast, every format); without it, an Ogg Opus or Vorbis recording is decoded here instead. */
-async function convertWithFfmpeg(file: string, format: string, bytes: Buffer, signal?: AbortSignal): Promise<Buffer> {
-  const out = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "hearth-audio-")), "audio.wav");
-  try {
-    await run(process.env.HEARTH_FFMPEG || "ffmpeg", ["-nostdin", "-loglevel", "error", "-i", file, "-ac", "1", "-ar", "16000", "-f", "wav", out], { maxBuffer: 1 << 20 });
-    return await fs.readFile(out);
-  } catch (err) {
-    const missing = (err as NodeJS.ErrnoException).code === "ENOENT";
-    if (missing && format === "ogg" && canDecode("ogg", bytes)) return decodeToSpeechWav(bytes, "ogg", path.basename(file), MAX_AUDIO_BYTES, signal);
-    throw new HearthFailure({
-      code: "unsupported-media",
-      message: missing
-        ? `${path.basename(file)} is ${format} audio, which needs ffmpeg to decode: install ffmpeg (apt install ffmpeg / brew install ffmpeg) or convert it to wav, mp3 or flac.`
-        : `ffmpeg could not decode ${file}: ${(err as Error).message.split("\n")[0]}`,
-    });
-  } finally {
-    await fs.rm(path.dirname(out), { recursive: true, force: true });
+/** A program that turns a recording into a 16 kHz mono 16-bit WAV. */
+export interface AudioConverter {
+  name: string;
+  command: string;
+  args(input: string, output: string): string[];
+  /** The containers (looksLikeOtherAudio's names) it reads. */
+  formats: readonly string[];
+}
+
+/**
+ * The converters tried, in order: ffmpeg (any format; `HEARTH_FFMPEG` names it when it is not on the PATH),
+ * and on macOS the system's own afconvert, which reads m4a/mp4 (Voice Memos, QuickTime, Zoom) without
+ * anything installed.
+ */
+export function audioConverters(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): AudioConverter[] {
+  const list: AudioConverter[] = [
+    {
+      name: "ffmpeg",
+      command: env.HEARTH_FFMPEG || "ffmpeg",
+      args: (i, o) => ["-nostdin", "-loglevel", "error", "-i", i, "-vn", "-ac", "1", "-ar", String(SPEECH_SAMPLE_RATE), "-f", "wav", o],
+      formats: ["ogg", "m4a", "webm"],
+    },
+  ];
+  if (platform === "darwin") {
+    list.push({ name: "afconvert", command: "/usr/bin/afconvert", args: (i, o) => ["-f", "WAVE", "-d", `LEI16@${SPEECH_SAMPLE_RATE}`, "-c", "1", i, o], formats: ["m4a"] });
   }
+  return list;
+}
+
+/**
+ * A recording the engine cannot read (`format`: looksLikeOtherAudio's name), as 16 kHz mono WAV: by the
+ * first converter installed that reads it; an Ogg Opus or Vorbis recording without one is decoded here.
+ */
+export async function convertRecording(file: string, format: string, bytes: Buffer, signal?: AbortSignal, converters = audioConverters()): Promise<Buffer> {
+  const usable = converters.filter((c) => c.formats.includes(format));
+  for (const c of usable) {
+    const out = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "hearth-audio-")), "audio.wav");
+    try {
+      await run(c.command, c.args(file, out), { maxBuffer: 1 << 20, signal });
+      const wav = await fs.readFile(out);
+      if (!(await parseWavHeader(wav))) throw new Error("it wrote no WAV");
+      return wav;
+    } catch (err) {
+      if (signal?.aborted) throw new RequestCancelledError();
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") continue; // not installed: the next one
+      throw new HearthFailure({ code: "unreadable-media", message: `${c.name} could not decode ${file}: ${(err as Error).message.split("\n").find((l) => l.trim() && !l.startsWith("Command failed")) ?? (err as Error).message}` });
+    } finally {
+      await fs.rm(path.dirname(out), { recursive: true, force: true });
+    }
+  }
+  if (format === "ogg" && canDecode("ogg", bytes)) return decodeToSpeechWav(bytes, "ogg", path.basename(file), MAX_AUDIO_BYTES, signal);
+  const names = usable.map((c) => c.name);
+  throw new HearthFailure({
+    code: "unsupported-media",
+    message:
+      `${path.basename(file)} is ${format} audio, which needs ${names.join(" or ")} to decode: install ffmpeg (apt install ffmpeg / brew install ffmpeg / winget install ffmpeg) ` +
+      "or convert it to wav, mp3, flac or ogg.",
+  });
 }
 
 async function readLimited(file: string, limit: number, what: string): Promise<Buffer> {

@@ -9,10 +9,10 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { RequestCancelledError } from "../../server/engine/client";
 import { canDecode, decodeToSpeechWav, oggCodec } from "../../server/media/decode";
-import { asSpeechWav, readAudioFile } from "../../server/media/files";
+import { asSpeechWav, audioConverters, convertRecording, readAudioFile, type AudioConverter } from "../../server/media/files";
 import { parseWavHeader, SPEECH_SAMPLE_RATE } from "../../server/media/wav";
 import { makeFlac, makeMp3, makeOggOpus, makeOggVorbis } from "../helpers/compressedAudio";
-import { toneAmplitude, wavSamples } from "../helpers/media";
+import { makeWav, toneAmplitude, wavSamples } from "../helpers/media";
 
 const MB = 1024 * 1024;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-decode-"));
@@ -111,3 +111,63 @@ describe("reading recordings", () => {
     expect(await asSpeechWav({ ...audio, format: "wav", bytes: wav }, "x.wav")).toBe(wav);
   });
 });
+
+describe("converters (ffmpeg, macOS's afconvert)", () => {
+  /** A stand-in converter program: records its arguments, then writes a 1-second WAV to its last one, or fails. */
+  function fakeProgram(name: string, behaviour: "wav" | "fail"): { converter: (formats: string[]) => AudioConverter; calls: () => string[][] } {
+    const log = path.join(dir, `${name}.calls`);
+    const script = path.join(dir, name);
+    const wav = path.join(dir, "one-second.wav");
+    fs.writeFileSync(wav, makeWav(1, 16000));
+    fs.writeFileSync(
+      script,
+      `#!/usr/bin/env node\nconst fs = require("fs");\nconst args = process.argv.slice(2);\nfs.appendFileSync(${JSON.stringify(log)}, JSON.stringify(args) + "\\n");\n` +
+        (behaviour === "wav" ? `fs.copyFileSync(${JSON.stringify(wav)}, args[args.length - 1]);\n` : `process.stderr.write("Invalid data found when processing input\\n");\nprocess.exit(1);\n`),
+      { mode: 0o755 },
+    );
+    return {
+      converter: (formats) => ({ name, command: script, args: (i, o) => ["-i", i, o], formats }),
+      calls: () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l)) : []),
+    };
+  }
+  const missing: AudioConverter = { name: "ffmpeg", command: path.join(dir, "not-installed"), args: () => [], formats: ["ogg", "m4a", "webm"] };
+  const m4a = Buffer.concat([Buffer.from([0, 0, 0, 32]), Buffer.from("ftypM4A ", "latin1"), Buffer.alloc(100)]);
+
+  it("tries ffmpeg, then on macOS afconvert for m4a, with the arguments that make 16 kHz mono WAV", () => {
+    expect(audioConverters("linux", {}).map((c) => c.name)).toEqual(["ffmpeg"]);
+    const mac = audioConverters("darwin", { HEARTH_FFMPEG: "/opt/ffmpeg/bin/ffmpeg" });
+    expect(mac.map((c) => [c.name, c.command, c.formats])).toEqual([
+      ["ffmpeg", "/opt/ffmpeg/bin/ffmpeg", ["ogg", "m4a", "webm"]],
+      ["afconvert", "/usr/bin/afconvert", ["m4a"]],
+    ]);
+    expect(mac[0].args("in.m4a", "out.wav")).toEqual(["-nostdin", "-loglevel", "error", "-i", "in.m4a", "-vn", "-ac", "1", "-ar", "16000", "-f", "wav", "out.wav"]);
+    expect(mac[1].args("in.m4a", "out.wav")).toEqual(["-f", "WAVE", "-d", "LEI16@16000", "-c", "1", "in.m4a", "out.wav"]);
+  });
+
+  it("uses the first one installed that reads the format", async () => {
+    const af = fakeProgram("afconvert-ok", "wav");
+    const wav = await convertRecording("/recordings/voice memo.m4a", "m4a", m4a, undefined, [missing, af.converter(["m4a"])]);
+    expect((await speech(wav)).seconds).toBe(1);
+    expect(af.calls()).toHaveLength(1);
+    expect(af.calls()[0][1]).toBe("/recordings/voice memo.m4a");
+  });
+
+  it("says what the converter said when it cannot decode the file, and which formats need one when none is installed", async () => {
+    const bad = fakeProgram("ffmpeg-bad", "fail");
+    await expect(convertRecording("/r/call.m4a", "m4a", m4a, undefined, [bad.converter(["m4a"])])).rejects.toMatchObject({
+      error: { code: "unreadable-media", message: "ffmpeg-bad could not decode /r/call.m4a: Invalid data found when processing input" },
+    });
+    await expect(convertRecording("/r/call.webm", "webm", m4a, undefined, [missing])).rejects.toMatchObject({
+      error: { code: "unsupported-media", message: expect.stringMatching(/^call\.webm is webm audio, which needs ffmpeg to decode: install ffmpeg .* or convert it to wav, mp3, flac or ogg\.$/) },
+    });
+    const macMissing = [missing, { ...audioConverters("darwin")[1], command: path.join(dir, "no-afconvert") }];
+    await expect(convertRecording("/r/memo.m4a", "m4a", m4a, undefined, macMissing)).rejects.toMatchObject({ error: { message: expect.stringMatching(/needs ffmpeg or afconvert to decode/) } });
+  });
+
+  it("decodes an Ogg Opus recording itself when no converter is installed", async () => {
+    const opus = makeOggOpus({ seconds: 1, sampleRate: 48000, tones: [440] });
+    const wav = await convertRecording("/r/note.ogg", "ogg", opus, undefined, [missing]);
+    expect(Math.abs((await speech(wav)).seconds - 1)).toBeLessThan(0.05);
+  });
+});
+
