@@ -3,8 +3,8 @@
  * often has no MIME type, and a name can lie) and their size. Shared by the webview (paste, drop, the
  * attach button) and the extension (files dropped from the Explorer). No DOM or Node dependencies.
  *
- * Chat sends media to the engine as-is, so only formats llama.cpp decodes itself are accepted:
- * PNG, JPEG, WebP, GIF, BMP images and WAV, MP3, FLAC audio.
+ * Chat sends media to the engine as-is, so only formats llama.cpp decodes itself are accepted (PNG, JPEG,
+ * WebP, GIF, BMP images and WAV, MP3, FLAC audio), and Ogg audio, which the host decodes (Opus, Vorbis).
  */
 
 import { ascii, sniffMedia, type MediaKind } from "../../server/media/sniff";
@@ -21,11 +21,10 @@ export type AttachmentCheck =
   | { ok: true; kind: MediaKind; mimeType: string }
   | { ok: false; message: string };
 
-const ACCEPTED = "PNG, JPEG, WebP, GIF or BMP images and WAV, MP3 or FLAC audio";
+const ACCEPTED = "PNG, JPEG, WebP, GIF or BMP images and WAV, MP3, FLAC or Ogg audio";
 
 /** Names formats we recognize but cannot send, for a precise message. */
 function recognizeOther(b: Uint8Array, name: string, declaredType: string): string | undefined {
-  if (ascii(b, 0, 4) === "OggS") return "Ogg audio";
   if (ascii(b, 4, 8) === "ftyp") return /^audio\//.test(declaredType) || /\.(m4a|aac)$/i.test(name) ? "M4A audio" : "an MP4/QuickTime file";
   if (b.length >= 4 && b[0] === 0x1a && b[1] === 0x45 && b[2] === 0xdf && b[3] === 0xa3) return "a WebM/Matroska file";
   if (ascii(b, 0, 4) === "%PDF") return "a PDF";
@@ -48,13 +47,14 @@ export function formatSize(bytes: number): string {
 export function checkAttachment(name: string, size: number, declaredType: string, head: Uint8Array): AttachmentCheck {
   const label = `“${name || "The pasted file"}”`;
   if (size === 0) return { ok: false, message: `${label} is empty.` };
-  const media = sniffMedia(head);
+  // Ogg (a voice note): the host decodes Opus and Vorbis to WAV before the engine sees it.
+  const media = sniffMedia(head) ?? (ascii(head, 0, 4) === "OggS" ? { kind: "audio" as const, mimeType: "audio/ogg" } : undefined);
   if (!media) {
     const other = recognizeOther(head, name, declaredType);
     if (other && /audio|Ogg|M4A|WebM|MP4/.test(other)) {
       return {
         ok: false,
-        message: `${label} is ${other}; chat accepts WAV, MP3 or FLAC audio. Convert it, or use “Hearth: Summarize Meeting Recording”, which converts other formats with ffmpeg.`,
+        message: `${label} is ${other}; chat accepts WAV, MP3, FLAC or Ogg audio. Convert it, or use “Hearth: Summarize Meeting Recording”, which converts other formats with ffmpeg.`,
       };
     }
     if (other) return { ok: false, message: `${label} is ${other}; chat accepts ${ACCEPTED}.` };

@@ -173,7 +173,7 @@ input.setAttribute("aria-expanded", "false");
 const fileInput = el("input", "file-input");
 fileInput.type = "file";
 fileInput.multiple = true;
-fileInput.accept = "image/png,image/jpeg,image/webp,image/gif,image/bmp,audio/wav,audio/x-wav,audio/mpeg,audio/flac,.png,.jpg,.jpeg,.webp,.gif,.bmp,.wav,.mp3,.flac";
+fileInput.accept = "image/png,image/jpeg,image/webp,image/gif,image/bmp,audio/wav,audio/x-wav,audio/mpeg,audio/flac,audio/ogg,audio/opus,.png,.jpg,.jpeg,.webp,.gif,.bmp,.wav,.mp3,.flac,.ogg,.oga,.opus";
 fileInput.tabIndex = -1;
 fileInput.setAttribute("aria-hidden", "true");
 

@@ -20,7 +20,8 @@ import { SlotContents } from "../completion/slotContents";
 import { CHAT_SLOT, ChatSlotPrefix } from "./chatSlotPrefix";
 import { ThoughtFilter } from "./thoughts";
 import { escapeChatText, hasMediaParts, renderWorkspaceChat, type WorkspaceChatPrompt } from "./workspacePrompt";
-import { asSpeechWav, imageFromBytes, readAudioFile, readImageFile, sniffAudio, type MediaData } from "../media/files";
+import { decodeToSpeechWav } from "../media/decode";
+import { asSpeechWav, imageFromBytes, MAX_AUDIO_BYTES, readAudioFile, readImageFile, sniffAudio, type MediaData } from "../media/files";
 import { AUDIO_TOKENS_PER_SECOND, mergePrompt, MIN_PART_SECONDS, PART_NOTES_TOKENS, partPrompt, speechSamples, splitRecording, type RecordingPart } from "./meetingParts";
 
 export interface GenerateOptions {
@@ -81,9 +82,9 @@ export class ChatService {
 
   async chat(conversation: ChatMessage[], opts: GenerateOptions = {}): Promise<ChatResult> {
     const loaded = await this.models.ensureLoaded();
-    const messages = withoutUnusableEarlierMedia(loaded, conversation);
-    assertMediaSupported(loaded, messages);
-    checkMediaParts(messages);
+    const usable = withoutUnusableEarlierMedia(loaded, conversation);
+    assertMediaSupported(loaded, usable);
+    const messages = await readyMediaParts(usable, opts.signal);
     const body = this.body(messages, opts);
     if (opts.onPromptProgress && loaded.info.api !== "openai") body.return_progress = true;
     let mediaTokens = 0;
@@ -128,7 +129,7 @@ export class ChatService {
   async chatWithWorkspace(conversation: ChatMessage[], workspace: WorkspaceChunks, opts: GenerateOptions = {}): Promise<ChatResult> {
     const loaded = await this.models.ensureLoaded();
     if (loaded.info.api === "openai") return this.chatWithWorkspaceOpenAi(loaded, conversation, workspace, opts);
-    const messages = withoutUnusableEarlierMedia(loaded, conversation);
+    let messages = withoutUnusableEarlierMedia(loaded, conversation);
     if (loaded.fim) {
       throw new HearthFailure(
         "wrong-architecture",
@@ -139,7 +140,7 @@ export class ChatService {
     let mediaMarker: string | undefined;
     if (withMedia) {
       assertMediaSupported(loaded, messages);
-      checkMediaParts(messages);
+      messages = await readyMediaParts(messages, opts.signal);
       mediaMarker = String((await loaded.client.props(opts.signal)).media_marker ?? "<__media__>");
     }
     const rendered = renderWorkspaceChat({ prefixChunks: workspace.prefix, extraChunks: workspace.extra, messages, mediaMarker });
@@ -353,21 +354,40 @@ function engineContentPart(part: ChatContentPart): Record<string, unknown> {
 
 /**
  * The host's own checks of image and audio parts before anything reaches the engine (chat and workspace
- * chat alike), with server/media/files.ts: the real format from the bytes, and an image's size limit.
+ * chat alike), with server/media/files.ts: the real format from the bytes, and an image's size limit. Ogg
+ * audio (a voice note: Opus or Vorbis), which the engine cannot read, is decoded to 16 kHz mono WAV here.
  */
-function checkMediaParts(messages: ChatMessage[]): void {
-  for (const part of messages.flatMap((m) => (Array.isArray(m.content) ? m.content : []))) {
-    if (part.type === "text") continue;
-    const bytes = Buffer.from(part.data, "base64");
-    if (part.type === "image") {
-      imageFromBytes(bytes, "The attached image");
+export async function readyMediaParts(messages: ChatMessage[], signal?: AbortSignal): Promise<ChatMessage[]> {
+  const out: ChatMessage[] = [];
+  for (const m of messages) {
+    if (!Array.isArray(m.content)) {
+      out.push(m);
       continue;
     }
-    // Audio's length limit is the context (assertFits), not its size: a recording converted to WAV is large.
-    if (!sniffAudio(bytes)) {
-      throw new HearthFailure({ code: "unsupported-media", message: "The attached audio is not wav, mp3 or flac (its content does not match any of them)." });
+    const content: ChatContentPart[] = [];
+    for (const part of m.content) {
+      if (part.type === "text") {
+        content.push(part);
+        continue;
+      }
+      const bytes = Buffer.from(part.data, "base64");
+      if (part.type === "image") {
+        imageFromBytes(bytes, "The attached image");
+        content.push(part);
+        continue;
+      }
+      // Audio's length limit is the context (assertFits), not its size: a recording converted to WAV is large.
+      if (sniffAudio(bytes)) content.push(part);
+      else if (bytes.subarray(0, 4).toString("latin1") === "OggS") {
+        const wav = await decodeToSpeechWav(bytes, "ogg", "The attached audio", MAX_AUDIO_BYTES, signal);
+        content.push({ type: "audio", data: wav.toString("base64"), mimeType: "audio/wav" });
+      } else {
+        throw new HearthFailure({ code: "unsupported-media", message: "The attached audio is not wav, mp3, flac or ogg (its content does not match any of them)." });
+      }
     }
+    out.push({ ...m, content });
   }
+  return out;
 }
 
 /**

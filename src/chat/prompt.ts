@@ -144,6 +144,7 @@ export function audioCostChars(data: string, mimeType: string): number {
   const bytes = Math.floor((data.length * 3) / 4);
   let bytesPerSecond = 16_000; // MP3 at 128 kbit/s
   if (/flac/.test(mimeType)) bytesPerSecond = 88_000; // ~700 kbit/s
+  if (/ogg|opus/.test(mimeType)) bytesPerSecond = 6_000; // a voice note: Opus at ~48 kbit/s
   if (/wav|wave/.test(mimeType)) {
     const head = Buffer.from(data.slice(0, 64), "base64");
     const byteRate = head.length >= 32 && head.toString("latin1", 0, 4) === "RIFF" ? head.readUInt32LE(28) : 0;

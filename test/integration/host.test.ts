@@ -22,7 +22,7 @@ import {
   type MediaResult,
   type SummarizeAudioResult,
 } from "../../server/protocol";
-import { makeMp3 } from "../helpers/compressedAudio";
+import { makeMp3, makeOggOpus } from "../helpers/compressedAudio";
 import { makePng, makeToneWav, makeWav } from "../helpers/media";
 import { completeAt, startTinyHost, tinyModels, type TinyHost } from "../helpers/tinyHost";
 
@@ -164,6 +164,20 @@ describe("host with a real engine", () => {
       .catch((e: ResponseError<HearthErrorData>) => e);
     expect((err as ResponseError<HearthErrorData>).data?.hearth.code).toBe("media-too-large");
     expect((err as Error).message).toMatch(/^The recording is 45\.0 minutes \(67,500 audio tokens\).*32,768-token context\. Raise hearth\.contextSize .* or split the recording \(Summarize Meeting Recording does that itself/);
+  });
+
+  it("answers a chat with an Ogg Opus voice note: the host decodes it to 16 kHz WAV for the engine", async () => {
+    const note = makeOggOpus({ seconds: 4, sampleRate: 48000, tones: [440] });
+    const sent = fs.existsSync(promptLog()) ? fs.readFileSync(promptLog(), "utf8").trim().split("\n").length : 0;
+    const audio = { type: "audio" as const, data: note.toString("base64"), mimeType: "audio/ogg" };
+    const r = await t.host.stream(ChatRequest, { messages: [{ role: "user", content: [audio, { type: "text", text: "Transcribe this." }] }], maxTokens: 4 }, () => {});
+    expect(r.mediaTokens).toBe(100); // 4 s at 25 tokens a second
+    const entry = fs.readFileSync(promptLog(), "utf8").trim().split("\n").slice(sent).map((l) => JSON.parse(l)).find((e) => e.endpoint === "/v1/chat/completions");
+    expect(JSON.stringify(entry)).toMatch(/"input_audio":\{"data":"<base64 \d+ bytes[^}]*"format":"wav"/);
+    // Not Ogg at all: said so, nothing sent.
+    const junk = { type: "audio" as const, data: Buffer.from("OggS but not really an Ogg stream at all").toString("base64"), mimeType: "audio/ogg" };
+    const err = await t.host.stream(ChatRequest, { messages: [{ role: "user", content: [junk, { type: "text", text: "?" }] }], maxTokens: 4 }, () => {}).catch((e: ResponseError<HearthErrorData>) => e);
+    expect((err as ResponseError<HearthErrorData>).data?.hearth.code).toMatch(/unsupported-media|unreadable-media/);
   });
 
   it("rejects an unreadable image with a clear error and keeps serving", async () => {

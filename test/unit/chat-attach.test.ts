@@ -49,15 +49,14 @@ describe("checkAttachment", () => {
 
   it("explains non-media files", () => {
     const r = checkAttachment("notes.txt", 10, "text/plain", bytes("hello"));
-    expect(!r.ok && r.message).toMatch(/“notes.txt” is not an image or audio file; chat accepts PNG, JPEG, WebP, GIF or BMP images and WAV, MP3 or FLAC audio. To add code, use \+ File\./);
+    expect(!r.ok && r.message).toMatch(/“notes.txt” is not an image or audio file; chat accepts PNG, JPEG, WebP, GIF or BMP images and WAV, MP3, FLAC or Ogg audio. To add code, use \+ File\./);
     expect(!checkAttachment("doc.pdf", 10, "application/pdf", bytes("%PDF-1.7")).ok).toBe(true);
   });
 
-  it("points unsupported audio to WAV/MP3/FLAC or Summarize Meeting", () => {
-    const r = checkAttachment("memo.ogg", 5000, "audio/ogg", bytes("OggS", [0, 2]));
-    expect(!r.ok && r.message).toMatch(/Ogg audio; chat accepts WAV, MP3 or FLAC audio\. .*Summarize Meeting Recording/);
+  it("takes Ogg audio (a voice note: the host decodes it), and points other audio to WAV/MP3/FLAC/Ogg or Summarize Meeting", () => {
+    expect(checkAttachment("memo.ogg", 5000, "", bytes("OggS", [0, 2]))).toEqual({ ok: true, kind: "audio", mimeType: "audio/ogg" });
     const m4a = checkAttachment("call.m4a", 5000, "audio/mp4", bytes([0, 0, 0, 32], "ftypM4A "));
-    expect(!m4a.ok && m4a.message).toMatch(/M4A audio/);
+    expect(!m4a.ok && m4a.message).toMatch(/M4A audio; chat accepts WAV, MP3, FLAC or Ogg audio\. .*Summarize Meeting Recording/);
   });
 
   it("names unsupported image formats", () => {
