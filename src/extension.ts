@@ -9,6 +9,7 @@ import { ChatViewProvider } from "./chat/chatViewProvider";
 import { ProposedChanges } from "./chat/proposedChange";
 import { CompletionGate } from "./completion";
 import { CursorTracker, type CursorAt } from "./cursorTracker";
+import { showPastChats } from "./chat/pastChatsPicker";
 import { addDocumentation } from "./edit/addDocumentation";
 import { editArgs, editSelection } from "./edit/editSelection";
 import { FixWithHearth } from "./edit/fixCodeAction";
@@ -86,6 +87,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Hearth
   context.subscriptions.push(
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewType, chat),
     vscode.commands.registerCommand(Commands.newChat, () => chat.newChat()),
+    vscode.commands.registerCommand(Commands.chatHistory, (id?: unknown) => showPastChats(chat, id)),
     vscode.commands.registerCommand(Commands.editSelection, (args?: unknown) => editSelection(host, changes, (m) => output.info(m), editArgs(args))),
     vscode.commands.registerCommand(Commands.addSelectionToChat, () => chat.addSelection()),
     vscode.commands.registerCommand(Commands.explainCode, () => chat.runCommand("explain")),
@@ -143,6 +145,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Hearth
     whenReady: (timeoutMs = 120_000) => whenReady(host, timeoutMs),
     status: () => host.status,
     chatHistory: () => chat.history(),
+    pastChats: () => chat.pastChats(),
     enginePid: () => host.status?.engine?.pid,
     workspacePrefix: () => workspacePrefix,
   };

@@ -18,6 +18,8 @@ export const Commands = {
   writeCommitMessage: "hearth.writeCommitMessage",
   /** Add the editor's selection to the chat's context and focus the chat. */
   addSelectionToChat: "hearth.addSelectionToChat",
+  /** The past conversations (New Chat keeps them): a quick pick, or the id of one to reopen. */
+  chatHistory: "hearth.chatHistory",
   /** Chat `/explain` on the editor's selection (or the function at the cursor). */
   explainCode: "hearth.explainCode",
   /** Chat `/tests` on the editor's selection (or the function at the cursor). */

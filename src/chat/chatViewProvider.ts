@@ -20,6 +20,7 @@ import { errorCode } from "../hostErrors";
 import { isHostStopped } from "../hostStopped";
 import type { ChatBackend } from "./backend";
 import { ChatHistory } from "./history";
+import { PastChats, type PastChat } from "./pastChats";
 import { chipPath, prepareCommand, selectionChip } from "./commandInput";
 import { type ChatCommandName, parseChatCommand } from "./commands";
 import { buildPrompt, MAX_CHIP_CHARS, languageIdForFence, parseWorkspaceMention, secretFileReason, SYSTEM_PROMPT, WORKSPACE_NOTE } from "./prompt";
@@ -52,6 +53,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private view: vscode.WebviewView | undefined;
   private viewDisposables: vscode.Disposable[] = [];
   private readonly store: ChatHistory;
+  private readonly past: PastChats;
   private chips: ContextChip[] = [];
   private modelState: { state: string; detail?: string; remote?: string } | undefined;
   private active: ActiveRequest | undefined;
@@ -68,6 +70,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     private readonly changes?: { propose(editor: vscode.TextEditor, code: string): Promise<string | undefined> },
   ) {
     this.store = new ChatHistory(context.workspaceState, (err) => this.log(`chat: could not save the history: ${describe(err)}`));
+    this.past = new PastChats(context.workspaceState);
     this.trackEditor(vscode.window.activeTextEditor);
     this.disposables.push(vscode.window.onDidChangeActiveTextEditor((e) => this.trackEditor(e)));
     context.subscriptions.push(this);
@@ -97,12 +100,41 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     ];
   }
 
-  /** Starts a new conversation (stops an answer in progress). Pending context chips stay. */
+  /**
+   * Starts a new conversation (stops an answer in progress); the one it ends is kept in the past chats.
+   * Pending context chips stay.
+   */
   newChat(): void {
     this.active?.cts.cancel();
+    const ended = structuredClone(this.store.turns);
+    if (ended.length) void this.past.keep(ended).then(undefined, (err) => this.log(`chat: could not keep the conversation: ${describe(err)}`));
     this.store.clear();
     void this.store.save();
     this.post({ type: "history", turns: [], busy: false });
+  }
+
+  /** The conversations *New Chat* ended, newest first. */
+  pastChats(): PastChat[] {
+    return this.past.list();
+  }
+
+  /** Reopens a past conversation; the one open now is kept in its place. False when there is no such chat. */
+  async openPastChat(id: string): Promise<boolean> {
+    if (!this.past.list().some((c) => c.id === id)) return false;
+    await this.stopAndWait();
+    const current = structuredClone(this.store.turns);
+    const turns = await this.past.take(id);
+    if (!turns) return false;
+    if (current.length) await this.past.keep(current);
+    this.store.replace(turns);
+    await this.store.save();
+    await this.reveal(false);
+    this.post({ type: "history", turns: this.store.turns, busy: false });
+    return true;
+  }
+
+  async deletePastChat(id: string): Promise<void> {
+    await this.past.remove(id);
   }
 
   /** The transcript (a copy). */

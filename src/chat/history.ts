@@ -116,6 +116,11 @@ export class ChatHistory {
     this.turns.length = 0;
   }
 
+  /** Puts another conversation in place of this one (a past chat reopened). */
+  replace(turns: readonly ChatTurn[]): void {
+    this.turns.splice(0, this.turns.length, ...turns);
+  }
+
   /** Saves now (cancelling a pending throttled save); resolves when written. */
   save(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);

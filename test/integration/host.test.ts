@@ -170,7 +170,7 @@ describe("host with a real engine", () => {
     const note = makeOggOpus({ seconds: 4, sampleRate: 48000, tones: [440] });
     const sent = fs.existsSync(promptLog()) ? fs.readFileSync(promptLog(), "utf8").trim().split("\n").length : 0;
     const audio = { type: "audio" as const, data: note.toString("base64"), mimeType: "audio/ogg" };
-    const r = await t.host.stream(ChatRequest, { messages: [{ role: "user", content: [audio, { type: "text", text: "Transcribe this." }] }], maxTokens: 4 }, () => {});
+    const r = (await t.host.stream(ChatRequest, { messages: [{ role: "user", content: [audio, { type: "text", text: "Transcribe this." }] }], maxTokens: 4 }, () => {})) as ChatResult;
     expect(r.mediaTokens).toBe(100); // 4 s at 25 tokens a second
     const entry = fs.readFileSync(promptLog(), "utf8").trim().split("\n").slice(sent).map((l) => JSON.parse(l)).find((e) => e.endpoint === "/v1/chat/completions");
     expect(JSON.stringify(entry)).toMatch(/"input_audio":\{"data":"<base64 \d+ bytes[^}]*"format":"wav"/);

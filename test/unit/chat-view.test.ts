@@ -437,6 +437,35 @@ describe("ChatViewProvider", () => {
     expect(a.memento.get(HISTORY_KEY)).toBeUndefined();
   });
 
+  it("keeps the conversation New Chat ends, and reopens it with the one open then kept in its place", async () => {
+    const a = setup();
+    const ask = async (q: string, ans: string) => {
+      a.say({ type: "send", text: q, attachments: [], context: [] });
+      await flush();
+      a.backend.last.resolve({ text: ans, stats: stats(), mediaTokens: 0 });
+      await flush();
+    };
+    await ask("first?", "one");
+    a.provider.newChat();
+    await flush();
+    await ask("second?", "two");
+    const past = a.provider.pastChats();
+    expect(past.map((c) => c.title)).toEqual(["first?"]);
+    a.posted.length = 0;
+    expect(await a.provider.openPastChat(past[0].id)).toBe(true);
+    expect(a.provider.history().map((t) => t.text)).toEqual(["first?", "one"]);
+    expect(a.posted.at(-1)).toMatchObject({ type: "history", turns: [{ text: "first?" }, { text: "one" }], busy: false });
+    expect(a.provider.pastChats().map((c) => c.title)).toEqual(["second?"]);
+    // The reopened chat goes on: a follow-up sees it, and a reload restores it.
+    await ask("and?", "three");
+    expect(a.backend.last.messages!.map((m) => m.content)).toEqual([expect.any(String), "first?", "one", "and?"]);
+    expect(setup(a.memento).provider.history().map((t) => t.text)).toEqual(["first?", "one", "and?", "three"]);
+    expect(setup(a.memento).provider.pastChats().map((c) => c.title)).toEqual(["second?"]);
+    expect(await a.provider.openPastChat("no-such-chat")).toBe(false);
+    await a.provider.deletePastChat(a.provider.pastChats()[0].id);
+    expect(a.provider.pastChats()).toEqual([]);
+  });
+
   it("Explain Screenshot shows the image as a user turn and streams the explanation", async () => {
     const a = setup();
     const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]).toString("base64");

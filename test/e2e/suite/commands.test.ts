@@ -126,5 +126,18 @@ describe("chat commands", () => {
       assert.match(user.prompt ?? "", new RegExp(`Write the whole test file \`${literal(shown("src/orders.test.ts"))}\``));
       loggedPrompt(`Write unit tests for the code above (\`${shown("src/orders.ts")}\`) with Vitest`);
     });
+
+    it("New Chat keeps the conversation, and Chat History reopens it as it was", async () => {
+      const api = await hearth();
+      const before = api.chatHistory();
+      assert.ok(before.some((t) => t.command === "tests"), "the commands' conversation is open");
+      await vscode.commands.executeCommand(Commands.newChat);
+      assert.deepEqual(api.chatHistory(), []);
+      const past = api.pastChats()[0];
+      assert.ok(past && past.title.startsWith("/explain"), `the first question names the chat: ${JSON.stringify(api.pastChats().map((c) => c.title))}`);
+      await vscode.commands.executeCommand(Commands.chatHistory, past.id);
+      assert.deepEqual(api.chatHistory().map((t) => t.id), before.map((t) => t.id));
+      assert.ok(!api.pastChats().some((c) => c.id === past.id), "the reopened chat is no longer in the list");
+    });
   });
 });
