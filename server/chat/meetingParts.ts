@@ -14,8 +14,8 @@ export const PART_NOTES_TOKENS = 512;
 export const MIN_PART_SECONDS = 60;
 
 export interface RecordingPart {
-  /** A 16 kHz mono 16-bit WAV of the part. */
-  wav: Buffer;
+  /** A 16 kHz mono 16-bit WAV of the part (made on each read). */
+  readonly wav: Buffer;
   /** Where the part starts in the recording, and how long it is. */
   start: number;
   seconds: number;
@@ -36,7 +36,9 @@ export function splitRecording(samples: Buffer, maxSeconds: number): RecordingPa
   for (let i = 0; i < count; i++) {
     const from = Math.round((i * total) / count);
     const to = Math.round(((i + 1) * total) / count);
-    parts.push({ wav: wavOf(samples.subarray(from * 2, to * 2)), start: from / SPEECH_SAMPLE_RATE, seconds: (to - from) / SPEECH_SAMPLE_RATE });
+    const part = samples.subarray(from * 2, to * 2);
+    // (made when it is sent: the parts' WAVs are not all held beside the recording at once)
+    parts.push({ get wav() { return wavOf(part); }, start: from / SPEECH_SAMPLE_RATE, seconds: (to - from) / SPEECH_SAMPLE_RATE });
   }
   return parts;
 }

@@ -260,7 +260,8 @@ export class ChatService {
     try {
       result = await this.chat(messages, { maxTokens: 1024, ...opts });
     } catch (err) {
-      const samples = err instanceof RecordingTooLong ? await speechSamples(await asSpeechWav(audio, path.basename(file), opts.signal)) : undefined;
+      const seconds = err instanceof RecordingTooLong ? err.count.media / AUDIO_TOKENS_PER_SECOND : 0;
+      const samples = err instanceof RecordingTooLong ? await speechSamples(await asSpeechWav(audio, path.basename(file), opts.signal, seconds)) : undefined;
       if (!samples) throw err;
       ({ result, parts } = await this.summarizeInParts(samples, err as RecordingTooLong, instructions, opts));
     }

@@ -5,8 +5,9 @@
  * ffmpeg (the engine reads wav, mp3 and flac only), and an mp3 or flac longer than the context, which the
  * host must hold as samples to cut into parts (meetingParts.ts).
  *
- * Streamed: the file is fed in slices, each slice's audio mixed down, resampled (libsamplerate's sinc, as
- * for WAV) and appended, yielding between slices so the host keeps answering.
+ * Streamed: the file is fed in slices sized to take ~40 ms each, each slice's audio mixed down, resampled
+ * (libsamplerate's sinc, as for WAV; Opus decodes at 16 kHz itself) and appended to one buffer, yielding
+ * between slices and chunks so the host keeps answering. A chained Ogg file is decoded link by link.
  */
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import LibSampleRate from "@alexanderolsen/libsamplerate-js";
@@ -16,12 +17,15 @@ import { MPEGDecoder } from "mpg123-decoder";
 import { OggOpusDecoder } from "ogg-opus-decoder";
 import { RequestCancelledError } from "../engine/client";
 import { HearthFailure } from "../errors";
-import { SPEECH_SAMPLE_RATE, speechWavHeader } from "./wav";
+import { MAX_WAV_SAMPLE_RATE, SPEECH_SAMPLE_RATE, speechWavHeader } from "./wav";
 
 export type CompressedAudio = "mp3" | "flac" | "ogg";
 
-/** Bytes of the file fed to the decoder at a time. */
-const SLICE_BYTES = 256 * 1024;
+/** Bytes of the file fed to the decoder at first; then sized so that a slice takes about SLICE_MS. */
+const FIRST_SLICE_BYTES = 32 * 1024;
+const SLICE_MS = 40;
+/** Samples resampled and written between yields. */
+const CHUNK_SAMPLES = 32_768;
 
 interface Decoded {
   channelData: Float32Array[];
@@ -48,47 +52,90 @@ export function oggCodec(bytes: Uint8Array): "opus" | "vorbis" | undefined {
   return undefined;
 }
 
+/**
+ * An Ogg file cut into its chained streams (a recorder that starts a new stream on a pause, files joined
+ * with `cat`): each starts with a beginning-of-stream page and needs a decoder of its own (the decoders
+ * stop at the first stream's end).
+ */
+export function oggChains(bytes: Uint8Array): Uint8Array[] {
+  const starts: number[] = [];
+  let at = 0;
+  let open = 0;
+  while (at + 27 <= bytes.length && bytes[at] === 0x4f && bytes[at + 1] === 0x67 && bytes[at + 2] === 0x67 && bytes[at + 3] === 0x53) {
+    const flags = bytes[at + 5];
+    const segments = bytes[at + 26];
+    let length = 27 + segments;
+    for (let i = 0; i < segments && at + 27 + i < bytes.length; i++) length += bytes[at + 27 + i];
+    // (a beginning-of-stream page after every stream before it ended: a new link of the chain)
+    if (flags & 0x02 && open === 0) starts.push(at);
+    if (flags & 0x02) open++;
+    if (flags & 0x04) open = Math.max(0, open - 1);
+    at += length;
+  }
+  if (starts.length <= 1) return [bytes];
+  return starts.map((s, i) => bytes.subarray(s, starts[i + 1] ?? bytes.length));
+}
+
 function decoderFor(format: CompressedAudio, bytes: Uint8Array): StreamDecoder | undefined {
   if (format === "mp3") return new MPEGDecoder();
   if (format === "flac") return new FLACDecoder();
   const codec = oggCodec(bytes);
-  if (codec === "opus") return new OggOpusDecoder();
+  // (Opus decodes at 16 kHz itself: nothing to resample)
+  if (codec === "opus") return new OggOpusDecoder({ sampleRate: SPEECH_SAMPLE_RATE } as ConstructorParameters<typeof OggOpusDecoder>[0]);
   if (codec === "vorbis") return new OggVorbisDecoder();
   return undefined;
 }
 
 /** Whether `decodeToSpeechWav` can decode this file (an Ogg stream may hold a codec it cannot). */
 export function canDecode(format: CompressedAudio, bytes: Uint8Array): boolean {
-  return format !== "ogg" || oggCodec(bytes) !== undefined;
+  return format !== "ogg" || oggChains(bytes).every((c) => oggCodec(c) !== undefined);
 }
+
+export const UNSUPPORTED_OGG = (name: string) => `${name} is an Ogg recording in a codec Hearth does not decode (Opus and Vorbis are): install ffmpeg, or convert it to wav, mp3 or flac.`;
 
 /**
  * `bytes` (a whole mp3, flac or Ogg file) as a 16 kHz mono 16-bit PCM WAV of at most `maxBytes`. `name`
  * names the file in errors: undecodable audio is `unreadable-media`, a longer recording `media-too-large`.
+ * `seconds`, when known (the engine counted the recording), sizes the output at once.
  */
-export async function decodeToSpeechWav(bytes: Uint8Array, format: CompressedAudio, name: string, maxBytes: number, signal?: AbortSignal): Promise<Buffer> {
-  const decoder = decoderFor(format, bytes);
-  if (!decoder) throw new HearthFailure({ code: "unsupported-media", message: `${name} is an Ogg recording in a codec Hearth does not decode (Opus and Vorbis are): convert it to wav, mp3 or flac.` });
-  const out = new SpeechOutput(name, maxBytes);
-  try {
-    await decoder.ready;
-    for (let at = 0; at < bytes.length; at += SLICE_BYTES) {
-      if (signal?.aborted) throw new RequestCancelledError();
-      await out.add(await decoder.decode(bytes.subarray(at, at + SLICE_BYTES)));
-      await yieldToEventLoop();
+export async function decodeToSpeechWav(bytes: Uint8Array, format: CompressedAudio, name: string, maxBytes: number, signal?: AbortSignal, seconds?: number): Promise<Buffer> {
+  const chains = format === "ogg" ? oggChains(bytes) : [bytes];
+  const estimate = seconds ? Math.ceil(seconds * 1.02 + 1) * SPEECH_SAMPLE_RATE * 2 : bytes.length * 2 + 1024 * 1024;
+  const out = new SpeechOutput(name, maxBytes, Math.min(maxBytes, estimate), signal);
+  for (const chain of chains) {
+    const decoder = decoderFor(format, chain);
+    if (!decoder) throw new HearthFailure({ code: "unsupported-media", message: UNSUPPORTED_OGG(name) });
+    try {
+      await decoder.ready;
+      let slice = FIRST_SLICE_BYTES;
+      for (let at = 0; at < chain.length; ) {
+        if (signal?.aborted) throw new RequestCancelledError();
+        const started = performance.now();
+        const piece = chain.subarray(at, at + slice);
+        at += piece.length;
+        await out.add(await decoder.decode(piece));
+        // (decoding and resampling time grows with the audio in a slice, and that varies 20× with the bitrate)
+        const ms = performance.now() - started;
+        slice = Math.max(8 * 1024, Math.min(1024 * 1024, Math.round((slice * SLICE_MS) / Math.max(1, ms))));
+        await yieldToEventLoop();
+      }
+      if (decoder.flush) await out.add(await decoder.flush());
+    } finally {
+      try {
+        decoder.free();
+      } catch {
+        // a decoder whose start failed has nothing to free (the error that stopped it is the one to report)
+      }
+      out.endOfStream();
     }
-    if (decoder.flush) await out.add(await decoder.flush());
-  } finally {
-    decoder.free();
-    out.destroy();
   }
   return out.wav();
 }
 
-/** Decoded audio mixed down, resampled to 16 kHz and kept as 16-bit samples. */
+/** Decoded audio mixed down, resampled to 16 kHz and kept as 16-bit samples, in one growing buffer. */
 class SpeechOutput {
-  private readonly chunks: Buffer[] = [];
-  private bytes = 0;
+  private buffer: Buffer;
+  private bytes = 44;
   private rate = 0;
   private decodedFrames = 0;
   private errors = 0;
@@ -97,12 +144,19 @@ class SpeechOutput {
   constructor(
     private readonly name: string,
     private readonly maxBytes: number,
-  ) {}
+    capacity: number,
+    private readonly signal?: AbortSignal,
+  ) {
+    this.buffer = Buffer.alloc(44 + capacity);
+  }
 
   async add(d: Decoded): Promise<void> {
     this.errors += d.errors.length;
     if (!d.samplesDecoded) return;
     if (!this.rate) {
+      if (d.sampleRate > MAX_WAV_SAMPLE_RATE) {
+        throw new HearthFailure({ code: "unsupported-media", message: `${this.name} is recorded at ${d.sampleRate.toLocaleString("en-US")} Hz; up to ${MAX_WAV_SAMPLE_RATE.toLocaleString("en-US")} Hz is read. Export it at 48 kHz.` });
+      }
       this.rate = d.sampleRate;
       if (this.rate !== SPEECH_SAMPLE_RATE) {
         this.src = await LibSampleRate.create(1, this.rate, SPEECH_SAMPLE_RATE, { converterType: LibSampleRate.ConverterType.SRC_SINC_FASTEST });
@@ -111,21 +165,39 @@ class SpeechOutput {
       throw new HearthFailure({ code: "unreadable-media", message: `${this.name} changes sample rate mid-recording (${this.rate} Hz, then ${d.sampleRate} Hz): convert it to wav first.` });
     }
     this.decodedFrames += d.samplesDecoded;
-    const mono = new Float32Array(d.samplesDecoded);
-    for (const channel of d.channelData) for (let i = 0; i < mono.length; i++) mono[i] += channel[i] / d.channelData.length;
-    // (libsamplerate-js splits a long call into pieces itself, which fails for some rates: keep calls short)
-    for (let i = 0; i < mono.length; i += 65536) this.append(this.src ? this.src.full(mono.subarray(i, i + 65536)) : mono.subarray(i, i + 65536));
+    const channels = d.channelData.length;
+    for (let from = 0; from < d.samplesDecoded; from += CHUNK_SAMPLES) {
+      const n = Math.min(CHUNK_SAMPLES, d.samplesDecoded - from);
+      const mono = new Float32Array(n);
+      for (const channel of d.channelData) for (let i = 0; i < n; i++) mono[i] += channel[from + i] / channels;
+      // (libsamplerate-js splits a long call into pieces itself, which fails for some rates: keep calls short)
+      this.append(this.src ? this.src.full(mono) : mono);
+      if (from + CHUNK_SAMPLES < d.samplesDecoded) {
+        await yieldToEventLoop();
+        if (this.signal?.aborted) throw new RequestCancelledError();
+      }
+    }
+  }
+
+  /** A chained Ogg stream ended: the next one starts afresh (its own rate and resampler). */
+  endOfStream(): void {
+    this.src?.destroy();
+    this.src = undefined;
+    this.rate = 0;
   }
 
   private append(samples: Float32Array): void {
-    if (this.bytes + samples.length * 2 > this.maxBytes) {
+    const need = this.bytes + samples.length * 2;
+    if (need - 44 > this.maxBytes) {
       const hours = (n: number) => (n / (2 * SPEECH_SAMPLE_RATE) / 3600).toFixed(1);
       throw new HearthFailure({ code: "media-too-large", message: `${this.name} is longer than ${hours(this.maxBytes)} hours, the longest recording Hearth reads: split it.` });
     }
-    const chunk = Buffer.alloc(samples.length * 2);
-    for (let i = 0; i < samples.length; i++) chunk.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples[i] * 32768))), i * 2);
-    this.chunks.push(chunk);
-    this.bytes += chunk.length;
+    if (need > this.buffer.length) {
+      const grown = Buffer.alloc(Math.min(44 + this.maxBytes, Math.max(need, this.buffer.length * 2)));
+      this.buffer.copy(grown, 0, 0, this.bytes);
+      this.buffer = grown;
+    }
+    for (let i = 0; i < samples.length; i++, this.bytes += 2) this.buffer.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples[i] * 32768))), this.bytes);
   }
 
   wav(): Buffer {
@@ -135,11 +207,7 @@ class SpeechOutput {
         message: `${this.name} holds no audio Hearth can decode${this.errors ? ` (${this.errors} damaged frame${this.errors === 1 ? "" : "s"})` : ""}: is the file complete?`,
       });
     }
-    return Buffer.concat([speechWavHeader(this.bytes), ...this.chunks]);
-  }
-
-  destroy(): void {
-    this.src?.destroy();
-    this.src = undefined;
+    speechWavHeader(this.bytes - 44).copy(this.buffer, 0);
+    return this.buffer.subarray(0, this.bytes);
   }
 }

@@ -12,7 +12,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { RequestCancelledError } from "../engine/client";
 import { HearthFailure } from "../errors";
-import { canDecode, decodeToSpeechWav } from "./decode";
+import { canDecode, decodeToSpeechWav, UNSUPPORTED_OGG } from "./decode";
 import { sniffMedia, type MediaKind } from "./sniff";
 import { isSpeechFormat, MAX_WAV_SAMPLE_RATE, parseWavHeader, readWavFormat, SPEECH_SAMPLE_RATE, speechWavBytes, toSpeechWav, type WavFormat } from "./wav";
 
@@ -97,8 +97,15 @@ export async function readAudioFile(file: string, signal?: AbortSignal): Promise
  * A recording as 16 kHz mono 16-bit PCM WAV, for cutting into parts: a WAV as read (readAudioFile converts
  * every other WAV), an mp3 or flac decoded here (the engine decodes those itself when they are sent whole).
  */
-export async function asSpeechWav(audio: MediaData, name: string, signal?: AbortSignal): Promise<Buffer> {
-  if (audio.format === "mp3" || audio.format === "flac") return decodeToSpeechWav(audio.bytes, audio.format, name, MAX_AUDIO_BYTES, signal);
+export async function asSpeechWav(audio: MediaData, name: string, signal?: AbortSignal, seconds?: number): Promise<Buffer> {
+  if (audio.format === "mp3" || audio.format === "flac") {
+    // (the engine counted it: a recording longer than Hearth reads is refused before minutes of decoding)
+    if (seconds && seconds * 2 * SPEECH_SAMPLE_RATE > MAX_AUDIO_BYTES) {
+      const hours = (n: number) => (n / 3600).toFixed(1);
+      throw new HearthFailure({ code: "media-too-large", message: `${name} is ${hours(seconds)} hours long; recordings up to ${hours(MAX_AUDIO_BYTES / (2 * SPEECH_SAMPLE_RATE))} hours are accepted. Split it.` });
+    }
+    return decodeToSpeechWav(audio.bytes, audio.format, name, MAX_AUDIO_BYTES, signal, seconds);
+  }
   return audio.bytes;
 }
 
@@ -190,18 +197,21 @@ export async function convertRecording(file: string, format: string, bytes: Buff
       return wav;
     } catch (err) {
       if (signal?.aborted) throw new RequestCancelledError();
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") continue; // not installed: the next one
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "EACCES") continue; // not installed (or not a program): the next one
       throw new HearthFailure({ code: "unreadable-media", message: `${c.name} could not decode ${file}: ${(err as Error).message.split("\n").find((l) => l.trim() && !l.startsWith("Command failed")) ?? (err as Error).message}` });
     } finally {
       await fs.rm(path.dirname(out), { recursive: true, force: true });
     }
   }
   if (format === "ogg" && canDecode("ogg", bytes)) return decodeToSpeechWav(bytes, "ogg", path.basename(file), MAX_AUDIO_BYTES, signal);
+  if (format === "ogg") throw new HearthFailure({ code: "unsupported-media", message: UNSUPPORTED_OGG(path.basename(file)) });
   const names = usable.map((c) => c.name);
+  const configured = process.env.HEARTH_FFMPEG ? ` (HEARTH_FFMPEG is ${process.env.HEARTH_FFMPEG}: no program there)` : "";
   throw new HearthFailure({
     code: "unsupported-media",
     message:
-      `${path.basename(file)} is ${format} audio, which needs ${names.join(" or ")} to decode: install ffmpeg (apt install ffmpeg / brew install ffmpeg / winget install ffmpeg) ` +
+      `${path.basename(file)} is ${format} audio, which needs ${names.join(" or ")} to decode${configured}: install ffmpeg (apt install ffmpeg / brew install ffmpeg / winget install ffmpeg) ` +
       "or convert it to wav, mp3, flac or ogg.",
   });
 }

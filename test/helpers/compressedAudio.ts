@@ -78,7 +78,7 @@ function oggPage(packet: Buffer, o: { serial: number; seq: number; granule: bigi
 }
 
 /** Ogg Opus at 48 kHz (Opus's own rate), `o.sampleRate` recorded in the header as the input rate. */
-export function makeOggOpus(o: Tone): Buffer {
+export function makeOggOpus(o: Tone & { serial?: number }): Buffer {
   const nch = o.tones.length;
   const enc = new OpusScript(48000, nch as 1 | 2, OpusScript.Application.AUDIO);
   const PRE_SKIP = 312;
@@ -91,7 +91,7 @@ export function makeOggOpus(o: Tone): Buffer {
   const vendor = Buffer.from("hearth-tests", "latin1");
   const tags = Buffer.concat([Buffer.from("OpusTags", "latin1"), Buffer.alloc(4), vendor, Buffer.alloc(4)]);
   tags.writeUInt32LE(vendor.length, 8);
-  const serial = 0x48454152;
+  const serial = o.serial ?? 0x48454152;
   const pages = [oggPage(headPacket, { serial, seq: 0, granule: 0n, first: true }), oggPage(tags, { serial, seq: 1, granule: 0n })];
   const pcm = channels({ ...o, sampleRate: 48000 });
   const FRAME = 960;
@@ -149,8 +149,9 @@ export function makeFlac(o: Tone): Buffer {
   for (let f = 0, at = 0; at < total; f++, at += BLOCK_SIZE) {
     const n = Math.min(BLOCK_SIZE, total - at);
     // sync + fixed blocking; block size and rate (in Hz) from the end of the header, 16 bits each; channels; 16-bit
-    const rate = [o.sampleRate >> 8, o.sampleRate & 0xff];
-    const head = Buffer.from([0xff, 0xf8, 0x7d, ((nch - 1) << 4) | 0x08, ...utf8Number(f), (n - 1) >> 8, (n - 1) & 0xff, ...rate]);
+    // (in Hz up to 65,535, else in tens of Hz)
+    const [code, value] = o.sampleRate <= 0xffff ? [0xd, o.sampleRate] : [0xe, o.sampleRate / 10];
+    const head = Buffer.from([0xff, 0xf8, 0x70 | code, ((nch - 1) << 4) | 0x08, ...utf8Number(f), (n - 1) >> 8, (n - 1) & 0xff, value >> 8, value & 0xff]);
     const body = Buffer.alloc(nch * (1 + 2 * n));
     let p = 0;
     for (const c of pcm) {
