@@ -91,6 +91,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Hearth
     vscode.commands.registerCommand(Commands.editSelection, (args?: unknown) => editSelection(host, changes, (m) => output.info(m), editArgs(args))),
     vscode.commands.registerCommand(Commands.addSelectionToChat, () => chat.addSelection()),
     vscode.commands.registerCommand(Commands.explainCode, () => chat.runCommand("explain")),
+    vscode.commands.registerCommand(Commands.fixCode, () => chat.runCommand("fix")),
+    vscode.commands.registerCommand(Commands.reviewCode, () => chat.runCommand("review")),
     vscode.commands.registerCommand(Commands.writeTests, () => chat.runCommand("tests")),
     vscode.commands.registerCommand(Commands.addDocumentation, () => addDocumentation()),
     vscode.commands.registerCommand(Commands.writeCommitMessage, (arg?: unknown) => writeCommitMessage(host, arg)),

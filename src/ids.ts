@@ -22,6 +22,10 @@ export const Commands = {
   chatHistory: "hearth.chatHistory",
   /** Chat `/explain` on the editor's selection (or the function at the cursor). */
   explainCode: "hearth.explainCode",
+  /** Chat `/fix` on the editor's selection (or the function at the cursor), with the problems reported in it. */
+  fixCode: "hearth.fixCode",
+  /** Chat `/review` on the editor's selection (or the function at the cursor). */
+  reviewCode: "hearth.reviewCode",
   /** Chat `/tests` on the editor's selection (or the function at the cursor). */
   writeTests: "hearth.writeTests",
   /** Documentation comments for the selection (or the function at the cursor), as a diff (Edit Selection). */

@@ -128,7 +128,7 @@ empty.append(
   el("h2", "empty-title", "Ask Hearth"),
   el("p", "", "Answers come from the Gemma 4 model that Hearth runs on this machine (or the endpoint you configured)."),
   el("p", "", "Add the selection or a file as context, paste or drop a screenshot, then ask. Enter sends, Shift+Enter adds a line, Escape stops."),
-  el("p", "", "Type / for commands on the selected code (or the function at the cursor): /explain, /fix, /tests, /doc."),
+  el("p", "", "Type / for commands on the selected code (or the function at the cursor): /explain, /fix, /review, /tests, /doc."),
   el("p", "", "To ask about the whole codebase, turn on Workspace (or start the message with @workspace): the files inline completion already knows go with the question."),
 );
 

@@ -104,7 +104,7 @@ export async function prepareCommand(
   const main = code[0];
   const doc = editor && chipPath(editor.document) === main.path ? editor.document : vscode.workspace.textDocuments.find((d) => chipPath(d) === main.path);
   const facts: CommandFacts = { languageId: main.languageId, path: main.path };
-  if (command === "fix" && doc) facts.problems = problemsIn(doc, main.range);
+  if ((command === "fix" || command === "review") && doc) facts.problems = problemsIn(doc, main.range);
   if (command === "tests" && doc) {
     const tests = await testContext(doc);
     Object.assign(facts, tests.facts);

@@ -1,11 +1,11 @@
 /**
- * The chat's slash commands (`/explain`, `/fix`, `/tests`, `/doc`, `/clear`): their names and how a message
+ * The chat's slash commands (`/explain`, `/fix`, `/review`, `/tests`, `/doc`, `/clear`): their names and how a message
  * names one. No imports, so the webview bundles it for its `/` menu and the extension parses with the same list.
  *
  * Only a known name at the very start of a message is a command: "/usr/bin/env is missing" is a question.
  */
 
-export type ChatCommandName = "explain" | "fix" | "tests" | "doc" | "clear";
+export type ChatCommandName = "explain" | "fix" | "review" | "tests" | "doc" | "clear";
 
 export interface ChatCommandInfo {
   name: ChatCommandName;
@@ -18,6 +18,7 @@ export interface ChatCommandInfo {
 export const CHAT_COMMANDS: readonly ChatCommandInfo[] = [
   { name: "explain", description: "Explain how the selected code works", usesCode: true },
   { name: "fix", description: "Fix the problems in the selected code", usesCode: true },
+  { name: "review", description: "Review the selected code: bugs, risks, clarity", usesCode: true },
   { name: "tests", description: "Write unit tests for the selected code", usesCode: true },
   { name: "doc", description: "Add documentation comments to the selected code", usesCode: true },
   { name: "clear", description: "Start a new chat", usesCode: false },

@@ -29,6 +29,7 @@ describe("commandsFor (the / menu)", () => {
   it("offers every command for a bare slash and narrows as the name is typed", () => {
     expect(commandsFor("/").map((c) => c.name)).toEqual(CHAT_COMMANDS.map((c) => c.name));
     expect(commandsFor("/e").map((c) => c.name)).toEqual(["explain"]);
+    expect(commandsFor("/r").map((c) => c.name)).toEqual(["review"]);
     expect(commandsFor("/T").map((c) => c.name)).toEqual(["tests"]);
     expect(commandsFor("/explain").map((c) => c.name)).toEqual(["explain"]);
   });
@@ -72,6 +73,15 @@ describe("commandPrompt", () => {
     const p = commandPrompt("fix", "", { ...facts, problems: many });
     expect(p.match(/^- line /gm)).toHaveLength(MAX_QUOTED_PROBLEMS);
     expect(p).toContain(`(and ${14 - MAX_QUOTED_PROBLEMS} more)`);
+  });
+
+  it("/review asks for bugs, security and clarity, most important first, with the problems already reported", () => {
+    const p = commandPrompt("review", "focus on errors", { ...facts, problems: [{ line: 3, severity: "warning", message: "unused x", source: "eslint" }] });
+    expect(p).toMatch(/^Review the code above \(`src\/orders\.ts`\)/);
+    expect(p).toContain("security problems");
+    expect(p).toContain("- line 3, warning (eslint): unused x");
+    expect(p.endsWith("The developer adds: focus on errors")).toBe(true);
+    expect(commandPrompt("review", "", facts)).not.toContain("already reports");
   });
 
   it("/tests names the framework and where it was read, and the file to write or the tests to add to", () => {

@@ -386,13 +386,15 @@ describe("chat webview", () => {
     type("/");
     expect(menu.hidden).toBe(false);
     expect(menu.getAttribute("role")).toBe("listbox");
-    expect($$(".command-item .command-name").map((e: Any) => e.textContent)).toEqual(["/explain", "/fix", "/tests", "/doc", "/clear"]);
+    expect($$(".command-item .command-name").map((e: Any) => e.textContent)).toEqual(["/explain", "/fix", "/review", "/tests", "/doc", "/clear"]);
     expect(input.getAttribute("aria-expanded")).toBe("true");
     expect(input.getAttribute("aria-activedescendant")).toBe("hearth-command-explain");
     key(input, "ArrowDown");
     key(input, "ArrowDown");
+    key(input, "ArrowDown");
     expect($(".command-item.active .command-name").textContent).toBe("/tests");
     expect(input.getAttribute("aria-activedescendant")).toBe("hearth-command-tests");
+    key(input, "ArrowUp");
     key(input, "ArrowUp");
     posted.length = 0;
     expect(key(input, "Tab").defaultPrevented).toBe(true);
