@@ -340,7 +340,13 @@ async function run(command: Command, rest: string[], c: RunContext): Promise<voi
     case "summarize": {
       if (!rest[0]) throw new UsageError("summarize needs an audio file: hearth summarize AUDIO");
       // On a terminal, how far the model is through the recording (minutes on a laptop CPU), then a dot per piece of the summary.
-      const listening = (p: PromptProgress) => process.stderr.isTTY && process.stderr.write(`\rlistening to the recording… ${Math.floor((100 * p.processed) / Math.max(1, p.total))}%`);
+      const listening = (p: PromptProgress) =>
+        process.stderr.isTTY &&
+        process.stderr.write(
+          p.notes !== undefined
+            ? `\rwriting notes on part ${p.part} of ${p.parts}… ${p.notes} characters\x1b[K`
+            : `\rlistening to the recording${p.parts ? ` (part ${p.part} of ${p.parts})` : ""}… ${Math.floor((100 * p.processed) / Math.max(1, p.total))}%\x1b[K`,
+        );
       const r = await host.stream<object, SummarizeAudioResult>(SummarizeAudioRequest, { path: path.resolve(rest[0]), ...gen }, () => process.stderr.write("."), cancel, listening);
       process.stderr.write(`\n(${r.mediaTokens} audio tokens, ${r.durationSeconds.toFixed(1)} s${r.parts > 1 ? `, summarized in ${r.parts} parts` : ""})\n`);
       if (values.json) out.json(r);

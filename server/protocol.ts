@@ -268,6 +268,8 @@ export interface PromptProgress {
   /** A recording summarized in parts (longer than the context): the part being listened to, of `parts`; the counts are over all of them. */
   part?: number;
   parts?: number;
+  /** A recording in parts: the part's prompt is in, and its notes are being written (characters so far). */
+  notes?: number;
 }
 
 export const streamProgress = new ProgressType<StreamChunk>();

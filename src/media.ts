@@ -120,6 +120,7 @@ export function listeningMessage(p: PromptProgress): string {
   const percent = Math.floor((100 * p.processed) / Math.max(1, p.total));
   const done = p.processed - p.cached;
   const left = p.total - p.processed;
+  if (p.part && p.parts && p.notes !== undefined) return `writing notes on part ${p.part} of ${p.parts}… (${p.notes} characters)`;
   const what = p.part && p.parts ? `listening to the recording (part ${p.part} of ${p.parts}, longer than the context)…` : "listening to the recording…";
   if (done <= 0 || p.ms < 1000 || left <= 0) return `${what} ${percent}%`;
   const seconds = (left * p.ms) / done / 1000;

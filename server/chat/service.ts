@@ -294,11 +294,22 @@ export class ChatService {
     const notes: { part: RecordingPart; text: string }[] = [];
     let mediaTokens = 0;
     for (const [i, part] of parts.entries()) {
-      const onPromptProgress = opts.onPromptProgress && ((p: PromptProgress) =>
-        opts.onPromptProgress!({ processed: i * p.total + p.processed, total: parts.length * p.total, cached: 0, ms: Date.now() - started, part: i + 1, parts: parts.length }));
+      // The bar runs through the parts' prompts in a row; while a part's notes are written (a minute or two on a
+      // laptop CPU, where nothing else moves) the progress says how far they are.
+      let last: PromptProgress = { processed: i, total: parts.length, cached: 0, ms: 0, part: i + 1, parts: parts.length };
+      let written = 0;
+      const report = opts.onPromptProgress;
+      const onPromptProgress = report && ((p: PromptProgress) => {
+        last = { processed: i * p.total + p.processed, total: parts.length * p.total, cached: 0, ms: Date.now() - started, part: i + 1, parts: parts.length };
+        report(last);
+      });
+      const onText = report && ((t: string) => {
+        written += t.length;
+        report({ ...last, ms: Date.now() - started, notes: written });
+      });
       const audio = mediaPart({ kind: "audio", bytes: part.wav, mimeType: "audio/wav", format: "wav" });
       const content: ChatContentPart[] = [audio, { type: "text", text: partPrompt(part, i, parts.length, instructions) }];
-      const r = await this.chat([{ role: "user", content }], { ...opts, maxTokens: notesTokens, onText: undefined, onPromptProgress });
+      const r = await this.chat([{ role: "user", content }], { ...opts, maxTokens: notesTokens, onText, onPromptProgress });
       notes.push({ part, text: r.text });
       mediaTokens += r.mediaTokens;
     }

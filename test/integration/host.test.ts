@@ -307,10 +307,12 @@ describe("a recording longer than the context (4096 tokens)", () => {
     const progress: number[] = [];
     const token = "in-parts";
     const partsSeen = new Set<string>();
+    const notesSeen = new Set<number>();
     const sub = small.host.connection.onProgress(streamProgress, token, (c) => {
       if (!c.prompt) return;
       progress.push(c.prompt.processed / c.prompt.total);
       partsSeen.add(`${c.prompt.part} of ${c.prompt.parts}`);
+      if (c.prompt.notes !== undefined) notesSeen.add(c.prompt.part!);
     });
     let r: SummarizeAudioResult;
     try {
@@ -327,6 +329,8 @@ describe("a recording longer than the context (4096 tokens)", () => {
     expect(progress.some((p) => p > 0.4 && p < 0.7)).toBe(true);
     expect(progress.at(-1)).toBeCloseTo(1, 5);
     expect([...partsSeen]).toEqual(["1 of 3", "2 of 3", "3 of 3"]);
+    // While a part's notes are written, the progress says so (the random model writes some for most parts).
+    expect(notesSeen.size).toBeGreaterThanOrEqual(1);
     const requests = fs.readFileSync(promptLog(), "utf8").trim().split("\n").slice(sent).map((l) => JSON.parse(l)).filter((e) => e.endpoint === "/v1/chat/completions");
     const audio = requests.map((e) => Number(/"input_audio":\{"data":"<base64 (\d+) bytes/.exec(JSON.stringify(e))?.[1]));
     expect(audio.slice(0, 3)).toEqual([44 + 100 * 32000, 44 + 100 * 32000, 44 + 100 * 32000]);

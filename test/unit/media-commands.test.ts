@@ -104,6 +104,8 @@ describe("Summarize Meeting Recording progress", () => {
   it("says no time left before the engine has timed anything, nor for what its cache held", () => {
     expect(listeningMessage({ processed: 10, total: 100, cached: 10, ms: 5000 })).toBe("listening to the recording… 10%");
     expect(listeningMessage({ processed: 50, total: 100, cached: 0, ms: 500 })).toBe("listening to the recording… 50%");
+    // A recording in parts: a part's notes being written, after its prompt.
+    expect(listeningMessage({ processed: 40, total: 120, cached: 0, ms: 9000, part: 1, parts: 3, notes: 412 })).toBe("writing notes on part 1 of 3… (412 characters)");
     expect(listeningMessage({ processed: 50, total: 100, cached: 10, ms: 40_000 })).toBe("listening to the recording… 50%, less than a minute left");
   });
 
