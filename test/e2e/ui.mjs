@@ -301,6 +301,32 @@ export async function runUiTests({ tools, env, runDir, profile, extensionsDir, e
     );
 
     await test(
+      "New chat keeps the conversation, and Chat History in the view's title bar reopens it",
+      async () => {
+        const frame = await openChat(page);
+        const first = norm(await frame.locator("article.turn.user .user-text").first().innerText()).trim();
+        const turns = await frame.locator("article.turn").count();
+        if (!turns) throw new Error("no conversation to keep");
+        await frame.locator('button[aria-label="New chat"]').click();
+        await frame.locator("article.turn").first().waitFor({ state: "detached", timeout: S(10_000) });
+        const history = page.locator('.action-item a[aria-label^="Chat History"], .action-item [aria-label^="Chat History"]').first();
+        await history.waitFor({ state: "visible", timeout: S(10_000) });
+        await history.click();
+        const row = page.locator(".quick-input-widget .quick-input-list .monaco-list-row").first();
+        await row.waitFor({ state: "visible", timeout: S(10_000) });
+        const label = norm(await row.innerText());
+        await shot("chat-history");
+        if (first && !label.includes(first.slice(0, 30))) throw new Error(`the newest past chat is ${JSON.stringify(label)}, not the conversation that began ${JSON.stringify(first.slice(0, 30))}`);
+        await page.keyboard.press("Enter");
+        await frame.locator("article.turn").nth(turns - 1).waitFor({ state: "visible", timeout: S(10_000) });
+        const back = await frame.locator("article.turn").count();
+        if (back !== turns) throw new Error(`the reopened chat has ${back} turns, not ${turns}`);
+        note(`chat history: reopened ${JSON.stringify(label.split("\n")[0].slice(0, 50))} (${turns} turns)`);
+      },
+      { needs: () => workbenchOk },
+    );
+
+    await test(
       "the chat's input toolbar fits the sidebar: Send is visible and nothing scrolls sideways, down to 220 px",
       async () => {
         const frame = await openChat(page);
