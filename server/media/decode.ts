@@ -59,21 +59,44 @@ export function oggCodec(bytes: Uint8Array): "opus" | "vorbis" | undefined {
  */
 export function oggChains(bytes: Uint8Array): Uint8Array[] {
   const starts: number[] = [];
-  let at = 0;
-  let open = 0;
-  while (at + 27 <= bytes.length && bytes[at] === 0x4f && bytes[at + 1] === 0x67 && bytes[at + 2] === 0x67 && bytes[at + 3] === 0x53) {
-    const flags = bytes[at + 5];
-    const segments = bytes[at + 26];
-    let length = 27 + segments;
-    for (let i = 0; i < segments && at + 27 + i < bytes.length; i++) length += bytes[at + 27 + i];
-    // (a beginning-of-stream page after every stream before it ended: a new link of the chain)
-    if (flags & 0x02 && open === 0) starts.push(at);
-    if (flags & 0x02) open++;
-    if (flags & 0x04) open = Math.max(0, open - 1);
-    at += length;
+  let previousWasStart = false;
+  for (const page of oggPages(bytes)) {
+    // A link's beginning-of-stream pages all come first (several when multiplexed): one after any other page
+    // starts a new link, whether or not the stream before it was ended properly.
+    const bos = (bytes[page.at + 5] & 0x02) !== 0;
+    if (bos && !previousWasStart) starts.push(page.at);
+    previousWasStart = bos;
   }
   if (starts.length <= 1) return [bytes];
   return starts.map((s, i) => bytes.subarray(s, starts[i + 1] ?? bytes.length));
+}
+
+/** The pages of an Ogg file: where each starts and its granule position (skipping damaged bytes between them). */
+function* oggPages(bytes: Uint8Array): Generator<{ at: number; granule: bigint }> {
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  let at = view.indexOf("OggS", 0, "latin1");
+  while (at >= 0 && at + 27 <= bytes.length) {
+    const segments = bytes[at + 26];
+    let length = 27 + segments;
+    for (let i = 0; i < segments && at + 27 + i < bytes.length; i++) length += bytes[at + 27 + i];
+    yield { at, granule: view.readBigInt64LE(at + 6) };
+    const next = at + length;
+    at = next + 4 <= bytes.length && view.toString("latin1", next, next + 4) === "OggS" ? next : view.indexOf("OggS", next, "latin1");
+  }
+}
+
+/**
+ * How long an Ogg Opus or Vorbis link plays, from its last page's granule position (Opus counts at 48 kHz,
+ * Vorbis at the rate in its header); 0 when it cannot tell.
+ */
+function oggLinkSeconds(link: Uint8Array): number {
+  const codec = oggCodec(link);
+  if (!codec) return 0;
+  let last = 0n;
+  for (const page of oggPages(link)) if (page.granule > last) last = page.granule;
+  const start = 27 + link[26];
+  const rate = codec === "opus" ? 48000 : Buffer.from(link.buffer, link.byteOffset, link.length).readUInt32LE(start + 12);
+  return rate > 0 ? Number(last) / rate : 0;
 }
 
 function decoderFor(format: CompressedAudio, bytes: Uint8Array): StreamDecoder | undefined {
@@ -91,7 +114,9 @@ export function canDecode(format: CompressedAudio, bytes: Uint8Array): boolean {
   return format !== "ogg" || oggChains(bytes).every((c) => oggCodec(c) !== undefined);
 }
 
-export const UNSUPPORTED_OGG = (name: string) => `${name} is an Ogg recording in a codec Hearth does not decode (Opus and Vorbis are): install ffmpeg, or convert it to wav, mp3 or flac.`;
+/** `withFfmpeg`: ffmpeg would read it there (a recording); not in a chat, which has no converter. */
+export const UNSUPPORTED_OGG = (name: string, withFfmpeg = false) =>
+  `${name} is an Ogg recording in a codec Hearth does not decode (Opus and Vorbis are): ${withFfmpeg ? "install ffmpeg, or " : ""}convert it to wav, mp3 or flac.`;
 
 /**
  * `bytes` (a whole mp3, flac or Ogg file) as a 16 kHz mono 16-bit PCM WAV of at most `maxBytes`. `name`
@@ -100,6 +125,8 @@ export const UNSUPPORTED_OGG = (name: string) => `${name} is an Ogg recording in
  */
 export async function decodeToSpeechWav(bytes: Uint8Array, format: CompressedAudio, name: string, maxBytes: number, signal?: AbortSignal, seconds?: number): Promise<Buffer> {
   const chains = format === "ogg" ? oggChains(bytes) : [bytes];
+  // (sized once when the length is known: the engine counted it, or the Ogg pages say it)
+  seconds ||= format === "ogg" ? chains.reduce((sum, c) => sum + oggLinkSeconds(c), 0) : 0;
   const estimate = seconds ? Math.ceil(seconds * 1.02 + 1) * SPEECH_SAMPLE_RATE * 2 : bytes.length * 2 + 1024 * 1024;
   const out = new SpeechOutput(name, maxBytes, Math.min(maxBytes, estimate), signal);
   for (const chain of chains) {
@@ -116,7 +143,7 @@ export async function decodeToSpeechWav(bytes: Uint8Array, format: CompressedAud
         await out.add(await decoder.decode(piece));
         // (decoding and resampling time grows with the audio in a slice, and that varies 20× with the bitrate)
         const ms = performance.now() - started;
-        slice = Math.max(8 * 1024, Math.min(1024 * 1024, Math.round((slice * SLICE_MS) / Math.max(1, ms))));
+        slice = Math.max(8 * 1024, Math.min(1024 * 1024, 2 * slice, Math.round((slice * SLICE_MS) / Math.max(1, ms))));
         await yieldToEventLoop();
       }
       if (decoder.flush) await out.add(await decoder.flush());
@@ -208,6 +235,7 @@ class SpeechOutput {
       });
     }
     speechWavHeader(this.bytes - 44).copy(this.buffer, 0);
-    return this.buffer.subarray(0, this.bytes);
+    // (an estimate well above the length: copied out, so the spare memory is not held with the recording)
+    return this.buffer.length > this.bytes * 1.25 ? Buffer.from(this.buffer.subarray(0, this.bytes)) : this.buffer.subarray(0, this.bytes);
   }
 }

@@ -205,7 +205,7 @@ export async function convertRecording(file: string, format: string, bytes: Buff
     }
   }
   if (format === "ogg" && canDecode("ogg", bytes)) return decodeToSpeechWav(bytes, "ogg", path.basename(file), MAX_AUDIO_BYTES, signal);
-  if (format === "ogg") throw new HearthFailure({ code: "unsupported-media", message: UNSUPPORTED_OGG(path.basename(file)) });
+  if (format === "ogg") throw new HearthFailure({ code: "unsupported-media", message: UNSUPPORTED_OGG(path.basename(file), true) });
   const names = usable.map((c) => c.name);
   const configured = process.env.HEARTH_FFMPEG ? ` (HEARTH_FFMPEG is ${process.env.HEARTH_FFMPEG}: no program there)` : "";
   throw new HearthFailure({

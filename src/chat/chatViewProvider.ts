@@ -59,6 +59,10 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private active: ActiveRequest | undefined;
   /** A message is being prepared (a command gathering its code and context): a second one waits. */
   private preparing = false;
+  /** A past chat is being opened: messages wait. */
+  private switching = false;
+  /** Which conversation is open: a message prepared while it changed is not added to the new one. */
+  private conversation = 0;
   private lastEditor: vscode.TextEditor | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -106,6 +110,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
    */
   newChat(): void {
     this.active?.cts.cancel();
+    this.conversation++;
     const ended = structuredClone(this.store.turns);
     if (ended.length) void this.past.keep(ended).then(undefined, (err) => this.log(`chat: could not keep the conversation: ${describe(err)}`));
     this.store.clear();
@@ -120,14 +125,20 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
 
   /** Reopens a past conversation; the one open now is kept in its place. False when there is no such chat. */
   async openPastChat(id: string): Promise<boolean> {
-    if (!this.past.list().some((c) => c.id === id)) return false;
-    await this.stopAndWait();
-    const current = structuredClone(this.store.turns);
-    const turns = await this.past.take(id);
-    if (!turns) return false;
-    if (current.length) await this.past.keep(current);
-    this.store.replace(turns);
-    await this.store.save();
+    if (this.switching || !this.past.list().some((c) => c.id === id)) return false;
+    this.switching = true;
+    this.conversation++;
+    try {
+      await this.stopAndWait();
+      const current = structuredClone(this.store.turns);
+      const turns = await this.past.take(id);
+      if (!turns) return false;
+      if (current.length) await this.past.keep(current);
+      this.store.replace(turns);
+      await this.store.save();
+    } finally {
+      this.switching = false;
+    }
     await this.reveal(false);
     this.post({ type: "history", turns: this.store.turns, busy: false });
     return true;
@@ -298,8 +309,11 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       if (text) this.post({ type: "draft", text });
       if (atts.length) this.post({ type: "attachments", attachments: atts });
     };
-    if (this.active || this.preparing) {
-      this.notice("info", this.active ? "Hearth is still answering: stop it (Escape) or wait for it to finish." : "Hearth is still gathering the code for the last command.");
+    if (this.active || this.preparing || this.switching) {
+      this.notice(
+        "info",
+        this.active ? "Hearth is still answering: stop it (Escape) or wait for it to finish." : this.preparing ? "Hearth is still gathering the code for the last command." : "Hearth is opening a past chat: send it again in a moment.",
+      );
       giveBack();
       return;
     }
@@ -315,8 +329,14 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     let prompt: string | undefined;
     if (parsed) {
       this.preparing = true;
+      const conversation = this.conversation;
       try {
         const prepared = await prepareCommand(parsed.command.name, body, chips, editor);
+        if (conversation !== this.conversation) {
+          // (New Chat or a past chat opened meanwhile: the question belongs to neither)
+          giveBack();
+          return;
+        }
         if ("problem" in prepared) {
           this.notice("info", prepared.problem);
           giveBack();

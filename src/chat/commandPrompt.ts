@@ -61,12 +61,14 @@ export function commandPrompt(command: Exclude<ChatCommandName, "clear">, rest: 
     case "review": {
       lines.push(
         `Review ${code} as a careful senior colleague would: first bugs and wrong behaviour (edge cases, error handling, concurrency, resource leaks), then security problems (injection, secrets, unchecked input), then what makes it hard to read or change.`,
-        "For each finding: where (the function or line), what goes wrong and when, and the fix in a few lines of code. Most important first; say plainly when something is fine. No praise, no restating what the code does.",
+        "For each finding: where (the function or line), what goes wrong and when, and how to fix it; when you show the fix in code, write the changed function out in full so it can be applied. Most important first; say plainly when something is fine. No praise, no restating what the code does.",
       );
       const problems = (facts.problems ?? []).slice(0, MAX_QUOTED_PROBLEMS);
       if (problems.length) {
         lines.push("The editor already reports these (take them into account, do not just repeat them):");
         for (const p of problems) lines.push(`- line ${p.line}, ${p.severity}${p.source ? ` (${p.source}${p.code ? ` ${p.code}` : ""})` : ""}: ${oneLine(p.message)}`);
+        const more = (facts.problems?.length ?? 0) - problems.length;
+        if (more > 0) lines.push(`(and ${more} more)`);
       }
       break;
     }

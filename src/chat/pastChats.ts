@@ -11,6 +11,8 @@ export const PAST_CHATS_KEY = "hearth.chat.past";
 export const MAX_PAST_CHATS = 50;
 /** JSON characters of past chats kept in all (context chips can make a conversation large): oldest dropped first. */
 export const MAX_PAST_CHARS = 4_000_000;
+/** A context chip's text kept in a past chat (the code it showed then; the file itself is in the workspace). */
+export const MAX_PAST_CHIP_CHARS = 8_000;
 const TITLE_CHARS = 80;
 
 export interface PastChat {
@@ -49,7 +51,7 @@ export class PastChats {
   async keep(turns: readonly ChatTurn[]): Promise<void> {
     const questions = turns.filter((t) => t.role === "user").length;
     if (!questions) return;
-    const stored = withoutMedia(serializeHistory(turns).turns);
+    const stored = forKeeping(serializeHistory(turns).turns);
     const chat: PastChat = {
       id: stored[0].id,
       title: chatTitle(stored),
@@ -57,10 +59,10 @@ export class PastChats {
       questions,
       turns: stored,
     };
-    const chats = [chat, ...this.chats.filter((c) => c.id !== chat.id)].slice(0, MAX_PAST_CHATS);
-    let size = 0;
-    const kept = chats.filter((c) => (size += JSON.stringify(c).length) <= MAX_PAST_CHARS || c === chat);
-    this.chats = kept;
+    // The newest always; older ones while they fit in what is left.
+    let size = JSON.stringify(chat).length;
+    const older = this.chats.filter((c) => c.id !== chat.id && (size += JSON.stringify(c).length) <= MAX_PAST_CHARS);
+    this.chats = [chat, ...older].slice(0, MAX_PAST_CHATS);
     await this.memento.update(PAST_CHATS_KEY, this.chats);
   }
 
@@ -78,8 +80,24 @@ export class PastChats {
   }
 }
 
-function withoutMedia(turns: ChatTurn[]): ChatTurn[] {
-  return turns.map((t) => (t.attachments ? { ...t, attachments: t.attachments.map((a) => ({ ...a, data: "" })) } : t));
+/**
+ * A conversation as kept: no media (a reopened turn says its attachment is no longer available), context
+ * chips cut to their first lines, and an answer New Chat stopped as "stopped" (not "streaming", which would
+ * leave the view waiting for it).
+ */
+function forKeeping(turns: ChatTurn[]): ChatTurn[] {
+  return turns.map((t) => ({
+    ...t,
+    ...(t.attachments ? { attachments: t.attachments.map((a) => ({ ...a, data: "" })) } : {}),
+    ...(t.context ? { context: t.context.map((c) => (c.text.length > MAX_PAST_CHIP_CHARS ? { ...c, text: cut(c.text) } : c)) } : {}),
+    ...(t.status === "streaming" ? { status: "stopped" as const } : {}),
+  }));
+}
+
+function cut(text: string): string {
+  const at = text.lastIndexOf("\n", MAX_PAST_CHIP_CHARS);
+  const kept = text.slice(0, at > 0 ? at : MAX_PAST_CHIP_CHARS);
+  return `${kept}\n… (${text.length - kept.length} more characters not kept in the chat history)`;
 }
 
 /** Stored past chats, skipping anything malformed (older versions, hand edits). */

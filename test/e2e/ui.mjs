@@ -13,6 +13,7 @@ import {
   openChat,
   openFile,
   runCommand,
+  selectFormatMoney,
   sleep,
   statusBarItem,
   typeChatMessage,
@@ -177,9 +178,8 @@ export async function runUiTests({ tools, env, runDir, profile, extensionsDir, e
         const file = path.join(profile.ws, "src", "format.ts");
         const original = fs.readFileSync(file, "utf8");
         const lines = original.split("\n");
-        const at = lines.findIndex((l) => l.startsWith("export function formatMoney("));
-        const end = lines.indexOf("}", at);
-        if (at < 0 || end < 0) throw new Error("fixture src/format.ts changed: no formatMoney()");
+        let at = -1;
+        let end = -1;
         const apply = page.locator('.editor-actions [aria-label^="Apply Change"]').first();
         // (a warning or an error: the command's progress notification is a toast too)
         const toast = page.locator(".notifications-toasts .notification-toast:has(.codicon-warning, .codicon-error)").first();
@@ -187,11 +187,7 @@ export async function runUiTests({ tools, env, runDir, profile, extensionsDir, e
         // The random model may write nothing, or the lines unchanged: then the command says so; ask again.
         for (let attempt = 1; attempt <= 3 && !shown; attempt++) {
           await runCommand(page, "Notifications: Clear All Notifications").catch(() => {});
-          await openFile(page, "src/format.ts");
-          await goToLineEnd(page, at + 1);
-          await page.keyboard.press("Home");
-          await page.keyboard.press("Home");
-          for (let i = at; i <= end; i++) await page.keyboard.press("Shift+ArrowDown");
+          ({ at, end } = await selectFormatMoney(page, profile.ws));
           await page.keyboard.press("Control+Alt+E");
           const box = page.locator(".quick-input-widget .quick-input-box input");
           await box.waitFor({ state: "visible", timeout: S(10_000) });
@@ -248,15 +244,7 @@ export async function runUiTests({ tools, env, runDir, profile, extensionsDir, e
     await test(
       "the editor's Hearth menu explains the selected code in the chat, and typing / in the chat offers the commands",
       async () => {
-        const lines = fs.readFileSync(path.join(profile.ws, "src", "format.ts"), "utf8").split("\n");
-        const at = lines.findIndex((l) => l.startsWith("export function formatMoney("));
-        const end = lines.indexOf("}", at);
-        if (at < 0 || end < 0) throw new Error("fixture src/format.ts changed: no formatMoney()");
-        await openFile(page, "src/format.ts");
-        await goToLineEnd(page, at + 1);
-        await page.keyboard.press("Home");
-        await page.keyboard.press("Home");
-        for (let i = at; i <= end; i++) await page.keyboard.press("Shift+ArrowDown");
+        const { at, end } = await selectFormatMoney(page, profile.ws);
         // The context menu from the keyboard (a right-click outside the selection would move the cursor).
         await page.keyboard.press("Shift+F10");
         const item = (label) => page.locator(".monaco-menu .action-item .action-label", { hasText: new RegExp(`^${label}$`) }).first();

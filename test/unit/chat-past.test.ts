@@ -3,7 +3,7 @@
  * forgetting one, and stored data that is damaged or from elsewhere.
  */
 import { describe, expect, it } from "vitest";
-import { chatTitle, MAX_PAST_CHARS, MAX_PAST_CHATS, PAST_CHATS_KEY, PastChats } from "../../src/chat/pastChats";
+import { chatTitle, MAX_PAST_CHARS, MAX_PAST_CHATS, MAX_PAST_CHIP_CHARS, PAST_CHATS_KEY, PastChats } from "../../src/chat/pastChats";
 import type { ChatTurn } from "../../src/chat/types";
 
 class Memento {
@@ -81,13 +81,22 @@ describe("PastChats", () => {
     for (let i = 0; i < MAX_PAST_CHATS + 5; i++) await past.keep([user(`q${i}`), answer("a")]);
     expect(past.list()).toHaveLength(MAX_PAST_CHATS);
     expect(past.list()[0].title).toBe(`q${MAX_PAST_CHATS + 4}`);
+    // Context chips are kept cut to their first lines, and the oldest chats go when the whole is too large.
     const big = new PastChats(new Memento());
-    const chip = (i: number) => ({ kind: "file" as const, path: `f${i}.ts`, languageId: "typescript", text: "x".repeat(60_000) });
-    for (let i = 0; i < 40; i++) await big.keep([user(`big ${i}`, { context: [chip(i), chip(i + 100)] }), answer("ok")]);
-    const kept = big.list();
-    expect(JSON.stringify(kept).length).toBeLessThanOrEqual(MAX_PAST_CHARS + 1000);
-    expect(kept[0].title).toBe("big 39 (f39.ts, f139.ts)");
-    expect(kept.length).toBeLessThan(40);
+    const chip = (i: number) => ({ kind: "file" as const, path: `f${i}.ts`, languageId: "typescript", text: "const x = 1;\n".repeat(10_000) });
+    const longChat = (i: number) => Array.from({ length: 30 }, (_, q) => [user(`big ${i}.${q}`, { context: [chip(q), chip(q + 100)] }), answer("ok")]).flat();
+    await big.keep([user("small and old"), answer("ok")]);
+    await big.keep(longChat(0));
+    expect(big.list().map((c) => c.title)).toEqual(["big 0.0 (f0.ts, f100.ts)", "small and old"]); // one large chat does not push the rest out
+    const kept = big.list()[0].turns[0].context![0].text;
+    expect(kept.length).toBeLessThan(MAX_PAST_CHIP_CHARS + 100);
+    expect(kept).toMatch(/… \(\d+ more characters not kept in the chat history\)$/);
+    for (let i = 1; i < 12; i++) await big.keep(longChat(i));
+    const all = big.list();
+    expect(JSON.stringify(all).length).toBeLessThanOrEqual(MAX_PAST_CHARS);
+    expect(all[0].title).toBe("big 11.0 (f0.ts, f100.ts)");
+    expect(all.length).toBeLessThan(13);
+    expect(all.map((c) => c.title)).not.toContain("small and old");
   });
 
   it("skips damaged stored entries", () => {

@@ -466,6 +466,51 @@ describe("ChatViewProvider", () => {
     expect(a.provider.pastChats()).toEqual([]);
   });
 
+  it("New Chat during an answer keeps it as stopped: reopened, the chat takes the next message", async () => {
+    const a = setup();
+    a.say({ type: "send", text: "long?", attachments: [], context: [] });
+    await flush();
+    a.backend.last.onText("Once");
+    a.provider.newChat();
+    await flush();
+    await flush();
+    const past = a.provider.pastChats()[0];
+    expect(past.turns.map((t) => t.status)).toEqual([undefined, "stopped"]);
+    expect(await a.provider.openPastChat(past.id)).toBe(true);
+    a.say({ type: "send", text: "again?", attachments: [], context: [] });
+    await flush();
+    expect(a.backend.requests).toHaveLength(2);
+    expect(a.provider.history().map((t) => t.text)).toEqual(["long?", "Once", "again?", ""]);
+  });
+
+  it("a message sent while a past chat opens is given back, and a command prepared across New Chat is not added to the new one", async () => {
+    const a = setup();
+    a.say({ type: "send", text: "first?", attachments: [], context: [] });
+    await flush();
+    a.backend.last.resolve({ text: "one", stats: stats(), mediaTokens: 0 });
+    await flush();
+    a.provider.newChat();
+    await flush();
+    const opening = a.provider.openPastChat(a.provider.pastChats()[0].id);
+    a.say({ type: "send", text: "meanwhile", attachments: [], context: [] });
+    await flush();
+    expect(a.posted.filter((m) => m.type === "draft").at(-1)).toEqual({ type: "draft", text: "meanwhile" });
+    await opening;
+    expect(a.provider.history().map((t) => t.text)).toEqual(["first?", "one"]);
+
+    // /tests gathers the project's tests (file reads), New Chat meanwhile: the question goes back, not into the new chat.
+    fake.files.set("/work/package.json", JSON.stringify({ devDependencies: { vitest: "^3" } }));
+    fake.vscode.window.activeTextEditor = {
+      document: { uri: fake.vscode.Uri.file("/work/src/sum.ts"), isUntitled: false, isClosed: false, languageId: "typescript", getText: () => "x", lineAt: () => ({ text: "x" }) },
+      selection: { isEmpty: false, start: { line: 0, character: 0 }, end: { line: 0, character: 1 }, active: { line: 0, character: 1 } },
+    };
+    a.say({ type: "send", text: "/tests", attachments: [], context: [] });
+    a.provider.newChat();
+    for (let i = 0; i < 5; i++) await flush();
+    expect(a.provider.history()).toEqual([]);
+    expect(a.posted.filter((m) => m.type === "draft").at(-1)).toEqual({ type: "draft", text: "/tests" });
+  });
+
   it("Explain Screenshot shows the image as a user turn and streams the explanation", async () => {
     const a = setup();
     const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]).toString("base64");

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { RequestCancelledError } from "../../server/engine/client";
-import { canDecode, decodeToSpeechWav, oggCodec } from "../../server/media/decode";
+import { canDecode, decodeToSpeechWav, oggChains, oggCodec } from "../../server/media/decode";
 import { asSpeechWav, audioConverters, convertRecording, readAudioFile, type AudioConverter } from "../../server/media/files";
 import { parseWavHeader, SPEECH_SAMPLE_RATE } from "../../server/media/wav";
 import { makeFlac, makeMp3, makeOggOpus, makeOggVorbis } from "../helpers/compressedAudio";
@@ -82,6 +82,18 @@ describe("decodeToSpeechWav", () => {
     // (each link at its level; measured apart: the join shifts the tone's phase)
     expect(toneAmplitude(b.samples.subarray(0, 4 * SPEECH_SAMPLE_RATE), SPEECH_SAMPLE_RATE, 440)).toBeCloseTo(0.5, 1);
     expect(toneAmplitude(b.samples.subarray(4 * SPEECH_SAMPLE_RATE), SPEECH_SAMPLE_RATE, 440)).toBeCloseTo(0.5, 1);
+  });
+
+  it("finds the next link after one cut short (no end-of-stream page), and sizes its output from the pages' times", async () => {
+    const first = makeOggOpus({ seconds: 3, sampleRate: 48000, tones: [440], serial: 7 });
+    const cutShort = first.subarray(0, first.lastIndexOf("OggS")); // its last page (the end of the stream) lost
+    const vorbis = await makeOggVorbis({ seconds: 2, sampleRate: 44100, tones: [440] });
+    const joined = Buffer.concat([cutShort, vorbis]);
+    expect(oggChains(joined).map((c) => oggCodec(c))).toEqual(["opus", "vorbis"]);
+    const wav = await decodeToSpeechWav(joined, "ogg", "recovered.ogg", 300 * MB);
+    expect(Math.abs((await speech(wav)).seconds - 5)).toBeLessThan(0.1);
+    // Sized from the Ogg pages, not from the file's bytes: no spare memory held with the result.
+    expect(wav.buffer.byteLength).toBeLessThanOrEqual(wav.length * 1.25);
   });
 
   it("decodes a long recording in many slices, yielding to other work between them, and stops mid-way when cancelled", async () => {

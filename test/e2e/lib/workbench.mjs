@@ -2,6 +2,8 @@
 // the Explorer's context menu, the status bar, and the Hearth chat webview (media/src/chat.ts).
 // Webviews are two nested iframes: the host frame (URL carries `extensionId=…`) and the `active-frame`
 // holding the extension's HTML.
+import fs from "node:fs";
+import path from "node:path";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const EXTENSION_ID = "hearth.hearth";
@@ -58,6 +60,23 @@ export async function goToLineEnd(page, line) {
   await page.keyboard.press("Enter");
   await box.waitFor({ state: "hidden", timeout: 10_000 }).catch(() => {});
   await page.keyboard.press("End");
+}
+
+/**
+ * `formatMoney()` in the fixture's `src/format.ts` (0-based first and last line), opened and selected with
+ * the keyboard as a person does (whole lines: from its first line's start to the line after its end).
+ */
+export async function selectFormatMoney(page, ws) {
+  const lines = fs.readFileSync(path.join(ws, "src", "format.ts"), "utf8").split("\n");
+  const at = lines.findIndex((l) => l.startsWith("export function formatMoney("));
+  const end = lines.indexOf("}", at);
+  if (at < 0 || end < 0) throw new Error("fixture src/format.ts changed: no formatMoney()");
+  await openFile(page, "src/format.ts");
+  await goToLineEnd(page, at + 1);
+  await page.keyboard.press("Home");
+  await page.keyboard.press("Home");
+  for (let i = at; i <= end; i++) await page.keyboard.press("Shift+ArrowDown");
+  return { at, end };
 }
 
 /** Status bar entries whose text or accessible label mentions `text`. */
