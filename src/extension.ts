@@ -194,6 +194,7 @@ async function statusMenu(host: HostClient): Promise<void> {
     { label: enabled ? "$(circle-slash) Turn inline completions off" : "$(check) Turn inline completions on", command: Commands.toggleCompletions },
     ...(lang ? [{ label: `$(symbol-keyword) Toggle completions for ${lang}`, command: Commands.toggleCompletionsForLanguage }] : []),
     { label: "$(comment-discussion) Open chat", command: "hearth.chat.focus" },
+    { label: "$(history) Chat history…", command: Commands.chatHistory },
     { label: "$(edit) Edit selection…", command: Commands.editSelection },
     { label: "$(device-camera) Explain screenshot…", command: Commands.explainScreenshot },
     { label: "$(record) Summarize meeting recording…", command: Commands.summarizeMeeting },
