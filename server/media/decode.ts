@@ -17,7 +17,7 @@ import { MPEGDecoder } from "mpg123-decoder";
 import { OggOpusDecoder } from "ogg-opus-decoder";
 import { RequestCancelledError } from "../engine/client";
 import { HearthFailure } from "../errors";
-import { MAX_WAV_SAMPLE_RATE, SPEECH_SAMPLE_RATE, speechWavHeader } from "./wav";
+import { MAX_WAV_SAMPLE_RATE, SPEECH_SAMPLE_RATE, speechHours, speechWavHeader } from "./wav";
 
 export type CompressedAudio = "mp3" | "flac" | "ogg";
 
@@ -216,8 +216,7 @@ class SpeechOutput {
   private append(samples: Float32Array): void {
     const need = this.bytes + samples.length * 2;
     if (need - 44 > this.maxBytes) {
-      const hours = (n: number) => (n / (2 * SPEECH_SAMPLE_RATE) / 3600).toFixed(1);
-      throw new HearthFailure({ code: "media-too-large", message: `${this.name} is longer than ${hours(this.maxBytes)} hours, the longest recording Hearth reads: split it.` });
+      throw new HearthFailure({ code: "media-too-large", message: `${this.name} is longer than ${speechHours(this.maxBytes)} hours, the longest recording Hearth reads: split it.` });
     }
     if (need > this.buffer.length) {
       const grown = Buffer.alloc(Math.min(44 + this.maxBytes, Math.max(need, this.buffer.length * 2)));

@@ -14,7 +14,7 @@ import { RequestCancelledError } from "../engine/client";
 import { HearthFailure } from "../errors";
 import { canDecode, decodeToSpeechWav, UNSUPPORTED_OGG } from "./decode";
 import { sniffMedia, type MediaKind } from "./sniff";
-import { isSpeechFormat, MAX_WAV_SAMPLE_RATE, parseWavHeader, readWavFormat, SPEECH_SAMPLE_RATE, speechWavBytes, toSpeechWav, type WavFormat } from "./wav";
+import { isSpeechFormat, MAX_WAV_SAMPLE_RATE, parseWavHeader, readWavFormat, SPEECH_SAMPLE_RATE, speechHours, speechWavBytes, toSpeechWav, type WavFormat } from "./wav";
 
 export const MAX_IMAGE_BYTES = 25 * 1024 * 1024;
 export const MAX_AUDIO_BYTES = 300 * 1024 * 1024;
@@ -101,8 +101,7 @@ export async function asSpeechWav(audio: MediaData, name: string, signal?: Abort
   if (audio.format === "mp3" || audio.format === "flac") {
     // (the engine counted it: a recording longer than Hearth reads is refused before minutes of decoding)
     if (seconds && seconds * 2 * SPEECH_SAMPLE_RATE > MAX_AUDIO_BYTES) {
-      const hours = (n: number) => (n / 3600).toFixed(1);
-      throw new HearthFailure({ code: "media-too-large", message: `${name} is ${hours(seconds)} hours long; recordings up to ${hours(MAX_AUDIO_BYTES / (2 * SPEECH_SAMPLE_RATE))} hours are accepted. Split it.` });
+      throw new HearthFailure({ code: "media-too-large", message: `${name} is ${speechHours(seconds * 2 * SPEECH_SAMPLE_RATE)} hours long; recordings up to ${speechHours(MAX_AUDIO_BYTES)} hours are accepted. Split it.` });
     }
     return decodeToSpeechWav(audio.bytes, audio.format, name, MAX_AUDIO_BYTES, signal, seconds);
   }
@@ -139,10 +138,9 @@ async function readWavAsSpeech(file: string, signal?: AbortSignal): Promise<Buff
   }
   const limit = MAX_AUDIO_BYTES - 44;
   if (speechWavBytes(wav) > MAX_AUDIO_BYTES) {
-    const hours = (n: number) => (n / (2 * SPEECH_SAMPLE_RATE) / 3600).toFixed(1);
     throw new HearthFailure({
       code: "media-too-large",
-      message: `${file} is ${hours(speechWavBytes(wav))} hours long; recordings up to ${hours(limit)} hours are accepted (as 16 kHz mono, ${mb(MAX_AUDIO_BYTES)} MB). Split it.`,
+      message: `${file} is ${speechHours(speechWavBytes(wav))} hours long; recordings up to ${speechHours(limit)} hours are accepted (as 16 kHz mono, ${mb(MAX_AUDIO_BYTES)} MB). Split it.`,
     });
   }
   try {

@@ -163,6 +163,11 @@ function sampleReader(f: WavFormat): (buf: Buffer, at: number) => number {
   }
 }
 
+/** How long `bytes` of 16 kHz mono 16-bit samples play, in hours with one decimal ("2.7"), for refusals. */
+export function speechHours(bytes: number): string {
+  return (bytes / (2 * SPEECH_SAMPLE_RATE) / 3600).toFixed(1);
+}
+
 /** The 44-byte header of a 16 kHz mono 16-bit PCM WAV with `dataBytes` of samples. */
 export function speechWavHeader(dataBytes: number): Buffer {
   const out = Buffer.alloc(44);

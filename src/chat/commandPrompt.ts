@@ -44,12 +44,9 @@ export function commandPrompt(command: Exclude<ChatCommandName, "clear">, rest: 
       );
       break;
     case "fix": {
-      const problems = (facts.problems ?? []).slice(0, MAX_QUOTED_PROBLEMS);
+      const problems = facts.problems ?? [];
       if (problems.length) {
-        lines.push(`Fix the problem${problems.length === 1 ? "" : "s"} the editor reports in ${code}:`);
-        for (const p of problems) lines.push(`- line ${p.line}, ${p.severity}${p.source ? ` (${p.source}${p.code ? ` ${p.code}` : ""})` : ""}: ${oneLine(p.message)}`);
-        const more = (facts.problems?.length ?? 0) - problems.length;
-        if (more > 0) lines.push(`(and ${more} more)`);
+        lines.push(`Fix the problem${problems.length === 1 ? "" : "s"} the editor reports in ${code}:`, ...quoted(problems));
       } else {
         lines.push(`Find the bugs in ${code} and fix them. The editor reports no problems in it, so look for logic errors, unhandled cases and misuse of APIs; if you find none, say so.`);
       }
@@ -63,13 +60,7 @@ export function commandPrompt(command: Exclude<ChatCommandName, "clear">, rest: 
         `Review ${code} as a careful senior colleague would: first bugs and wrong behaviour (edge cases, error handling, concurrency, resource leaks), then security problems (injection, secrets, unchecked input), then what makes it hard to read or change.`,
         "For each finding: where (the function or line), what goes wrong and when, and how to fix it; when you show the fix in code, write the changed function out in full so it can be applied. Most important first; say plainly when something is fine. No praise, no restating what the code does.",
       );
-      const problems = (facts.problems ?? []).slice(0, MAX_QUOTED_PROBLEMS);
-      if (problems.length) {
-        lines.push("The editor already reports these (take them into account, do not just repeat them):");
-        for (const p of problems) lines.push(`- line ${p.line}, ${p.severity}${p.source ? ` (${p.source}${p.code ? ` ${p.code}` : ""})` : ""}: ${oneLine(p.message)}`);
-        const more = (facts.problems?.length ?? 0) - problems.length;
-        if (more > 0) lines.push(`(and ${more} more)`);
-      }
+      if (facts.problems?.length) lines.push("The editor already reports these (take them into account, do not just repeat them):", ...quoted(facts.problems));
       break;
     }
     case "tests": {
@@ -154,6 +145,13 @@ export function docStyle(languageId: string): string {
     default:
       return "the language's usual documentation-comment style";
   }
+}
+
+/** The problems as a list, one line each (at most MAX_QUOTED_PROBLEMS, then how many more). */
+function quoted(problems: readonly CodeProblem[]): string[] {
+  const lines = problems.slice(0, MAX_QUOTED_PROBLEMS).map((p) => `- line ${p.line}, ${p.severity}${p.source ? ` (${p.source}${p.code ? ` ${p.code}` : ""})` : ""}: ${oneLine(p.message)}`);
+  if (problems.length > MAX_QUOTED_PROBLEMS) lines.push(`(and ${problems.length - MAX_QUOTED_PROBLEMS} more)`);
+  return lines;
 }
 
 function oneLine(s: string): string {
