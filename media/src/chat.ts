@@ -904,7 +904,7 @@ transcript.addEventListener("click", (e) => {
       } else if (action.dataset.action === "insert" || action.dataset.action === "apply") {
         post({ type: action.dataset.action, code });
       } else {
-        post({ type: "newFile", code, language: block?.dataset.lang });
+        post({ type: "newFile", code, language: block?.dataset.lang, turnId: action.closest<HTMLElement>("article.turn")?.dataset.id });
       }
       return;
     }

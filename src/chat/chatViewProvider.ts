@@ -270,7 +270,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       case "apply":
         return this.applyCode(String(m.code ?? ""));
       case "newFile":
-        return this.openInNewFile(String(m.code ?? ""), typeof m.language === "string" ? m.language : undefined);
+        return this.openInNewFile(String(m.code ?? ""), typeof m.language === "string" ? m.language : undefined, typeof m.turnId === "string" ? m.turnId : undefined);
       case "attachError":
         this.log(`chat: attachment refused: ${String(m.message)}`);
         return;
@@ -327,6 +327,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     const workspace = workspaceToggle || mention.workspace;
     let context = chips;
     let prompt: string | undefined;
+    let newFile: vscode.Uri | undefined;
     if (parsed) {
       this.preparing = true;
       const conversation = this.conversation;
@@ -342,7 +343,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
           giveBack();
           return;
         }
-        ({ chips: context, prompt } = prepared);
+        ({ chips: context, prompt, newFile } = prepared);
       } finally {
         this.preparing = false;
       }
@@ -359,6 +360,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       ...(workspace ? { workspace: true } : {}),
       ...(parsed ? { command: parsed.command.name } : {}),
       ...(prompt ? { prompt } : {}),
+      ...(newFile ? { newFile: newFile.toString() } : {}),
       createdAt: Date.now(),
     };
     this.store.add(user);
@@ -605,10 +607,38 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     if (problem) this.notice("error", problem);
   }
 
-  private async openInNewFile(code: string, fence: string | undefined): Promise<void> {
+  /**
+   * *New file* on a code block: an unsaved editor with the code. When the question named the file the code is
+   * meant for (`/tests`: the test file) and that file does not exist yet, the editor is that file, unsaved: Save
+   * writes it there.
+   */
+  private async openInNewFile(code: string, fence: string | undefined, turnId?: string): Promise<void> {
+    const target = await this.newFileFor(turnId);
+    if (target) {
+      const doc = await vscode.workspace.openTextDocument(target.with({ scheme: "untitled" }));
+      const editor = await vscode.window.showTextDocument(doc, { preview: false });
+      await editor.edit((b) => b.replace(new vscode.Range(0, 0, doc.lineCount, 0), code));
+      return;
+    }
     const language = languageIdForFence(fence, await vscode.languages.getLanguages());
     const doc = await vscode.workspace.openTextDocument({ language, content: code });
     await vscode.window.showTextDocument(doc, { preview: false });
+  }
+
+  /** The file the answer `turnId`'s question named for its code, when it is a local file that does not exist yet. */
+  private async newFileFor(turnId: string | undefined): Promise<vscode.Uri | undefined> {
+    const turns = this.store.turns;
+    const at = turnId ? turns.findIndex((t) => t.id === turnId) : -1;
+    const question = at > 0 ? turns.slice(0, at).reverse().find((t) => t.role === "user") : undefined;
+    if (!question?.newFile) return undefined;
+    const uri = vscode.Uri.parse(question.newFile);
+    if (uri.scheme !== "file") return undefined;
+    try {
+      await vscode.workspace.fs.stat(uri);
+      return undefined; // written since: not replaced by an unsaved copy
+    } catch {
+      return uri;
+    }
   }
 
   private async openLink(url: string): Promise<void> {

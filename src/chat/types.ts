@@ -40,6 +40,11 @@ export interface ChatTurn {
    * problems the editor reports or the project's test framework). Kept so a retry asks the same.
    */
   prompt?: string;
+  /**
+   * User turns: the file the answer's code is meant for when it is a new one (`/tests`: the test file to
+   * write), as a URI string; the answer's *New file* opens an unsaved editor there.
+   */
+  newFile?: string;
   /** Assistant turns: how it ended. */
   status?: "streaming" | "done" | "stopped" | "error";
   error?: string;
@@ -75,5 +80,6 @@ export type FromWebview =
   | { type: "copy"; code: string }
   | { type: "insert"; code: string }
   | { type: "apply"; code: string }
-  | { type: "newFile"; code: string; language?: string }
+  /** `turnId`: the answer the block is in (its question may name the file the code is meant for). */
+  | { type: "newFile"; code: string; language?: string; turnId?: string }
   | { type: "attachError"; message: string };

@@ -44,6 +44,9 @@ const fake = vi.hoisted(() => {
     toString() {
       return this.raw ?? `${this.scheme}://${this.path}`;
     }
+    with(change: { scheme?: string }) {
+      return new Uri(change.scheme ?? this.scheme, this.path);
+    }
   }
   class CancellationTokenSource {
     private emitter = new Emitter<void>();
@@ -91,6 +94,10 @@ const fake = vi.hoisted(() => {
       onDidChangeActiveTextEditor: editorChange.event,
       showTextDocument: async (doc: unknown) => {
         calls.shown.push(doc);
+        // An editor on a document opened at a path (an unsaved file there): its edits are recorded.
+        if ((doc as { edits?: unknown[] }).edits) {
+          return { document: doc, edit: async (f: (b: { replace(r: unknown, t: string): void }) => void) => (f({ replace: (_r, t) => (doc as { edits: string[] }).edits.push(t) }), true) };
+        }
         return vscode.window.activeTextEditor;
       },
       showWarningMessage: async (m: string) => void calls.warnings.push(m),
@@ -114,7 +121,11 @@ const fake = vi.hoisted(() => {
         const res = alternatives(names).map((g) => new RegExp(`^${g.replace(/[.+^$()|]/g, "\\$&").replace(/\*/g, ".*")}$`));
         return [...files.keys()].filter((f) => f.startsWith(`${p.base.uri.path}/`) && res.some((r) => r.test(f.split("/").pop()!))).map((f) => Uri.file(f));
       },
-      openTextDocument: async (opts: { language?: string; content?: string }) => {
+      openTextDocument: async (opts: { language?: string; content?: string } | Uri) => {
+        if (opts instanceof Uri) {
+          calls.newDocs.push({ content: opts.toString() });
+          return { uri: opts, lineCount: 1, edits: [] as string[] };
+        }
         calls.newDocs.push(opts);
         return { uri: new Uri("untitled", "Untitled-1"), ...opts };
       },
@@ -852,6 +863,31 @@ describe("ChatViewProvider", () => {
       expect(a.provider.history()[0].context!.map((c) => c.path)).toEqual(["src/sum.ts", "lib/sum.test.ts"]);
       expect(lastUserText(a)).toContain("Follow the style of the project's tests in `lib/sum.test.ts`");
       expect(lastUserText(a)).toContain("Write the whole test file `src/sum.test.ts`"); // not over lib/sum.test.ts: beside the file
+    });
+
+    it("/tests: New file on the answer's code block opens the test file to write, unsaved, at its path", async () => {
+      const a = setup();
+      fake.files.set("/work/package.json", JSON.stringify({ devDependencies: { vitest: "^3.2.0" } }));
+      editorOn("/work/src/sum.ts", { start: 0, end: 4 });
+      a.say({ type: "send", text: "/tests", attachments: [], context: [] });
+      await flush();
+      await flush();
+      expect(a.provider.history()[0].newFile).toBe("file:///work/src/sum.test.ts");
+      a.backend.last.resolve({ text: "```ts\nit('sums', () => {});\n```", stats: stats(), mediaTokens: 0 });
+      await flush();
+      const answerId = a.provider.history()[1].id;
+      a.say({ type: "newFile", code: "it('sums', () => {});\n", language: "ts", turnId: answerId });
+      await flush();
+      await flush();
+      const doc = fake.calls.shown.at(-1) as { uri: { scheme: string; path: string }; edits: string[] };
+      expect([doc.uri.scheme, doc.uri.path]).toEqual(["untitled", "/work/src/sum.test.ts"]);
+      expect(doc.edits).toEqual(["it('sums', () => {});\n"]);
+      // Once the file exists, New file is a plain unsaved editor again (never a second copy of it).
+      fake.files.set("/work/src/sum.test.ts", "written");
+      a.say({ type: "newFile", code: "x", language: "ts", turnId: answerId });
+      await flush();
+      await flush();
+      expect(fake.calls.newDocs.at(-1)).toEqual({ language: "typescript", content: "x" });
     });
 
     it("/tests on code that has tests asks for cases to add to them", async () => {

@@ -108,7 +108,7 @@ describe("chat webview", () => {
     click($('.code-block [data-action="apply"]'));
     expect(lastPosted()).toEqual({ type: "apply", code });
     click($('.code-block [data-action="newFile"]'));
-    expect(lastPosted()).toEqual({ type: "newFile", code, language: "ts" });
+    expect(lastPosted()).toEqual({ type: "newFile", code, language: "ts", turnId: "a1" });
   });
 
   it("opens links through the extension (click and keyboard), never by navigation", () => {
