@@ -901,8 +901,10 @@ transcript.addEventListener("click", (e) => {
       if (action.dataset.action === "copy") {
         post({ type: "copy", code });
         flash(action, "Copied");
-      } else if (action.dataset.action === "insert" || action.dataset.action === "apply") {
-        post({ type: action.dataset.action, code });
+      } else if (action.dataset.action === "insert") {
+        post({ type: "insert", code });
+      } else if (action.dataset.action === "apply") {
+        post({ type: "apply", code, turnId: action.closest<HTMLElement>("article.turn")?.dataset.id });
       } else {
         post({ type: "newFile", code, language: block?.dataset.lang, turnId: action.closest<HTMLElement>("article.turn")?.dataset.id });
       }

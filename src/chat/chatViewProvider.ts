@@ -268,7 +268,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       case "insert":
         return this.insertAtCursor(String(m.code ?? ""));
       case "apply":
-        return this.applyCode(String(m.code ?? ""));
+        return this.applyCode(String(m.code ?? ""), typeof m.turnId === "string" ? m.turnId : undefined);
       case "newFile":
         return this.openInNewFile(String(m.code ?? ""), typeof m.language === "string" ? m.language : undefined, typeof m.turnId === "string" ? m.turnId : undefined);
       case "attachError":
@@ -327,7 +327,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     const workspace = workspaceToggle || mention.workspace;
     let context = chips;
     let prompt: string | undefined;
-    let newFile: vscode.Uri | undefined;
+    let codeFile: vscode.Uri | undefined;
     if (parsed) {
       this.preparing = true;
       const conversation = this.conversation;
@@ -343,7 +343,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
           giveBack();
           return;
         }
-        ({ chips: context, prompt, newFile } = prepared);
+        ({ chips: context, prompt, codeFile } = prepared);
       } finally {
         this.preparing = false;
       }
@@ -360,7 +360,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       ...(workspace ? { workspace: true } : {}),
       ...(parsed ? { command: parsed.command.name } : {}),
       ...(prompt ? { prompt } : {}),
-      ...(newFile ? { newFile: newFile.toString() } : {}),
+      ...(codeFile ? { codeFile: codeFile.toString() } : {}),
       createdAt: Date.now(),
     };
     this.store.add(user);
@@ -595,9 +595,13 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     await vscode.window.showTextDocument(target.document, { viewColumn: target.viewColumn, preserveFocus: false });
   }
 
-  /** Apply: the change the code block makes to the file in the editor, shown as a diff to accept or discard. */
-  async applyCode(code: string): Promise<void> {
-    const editor = this.targetEditor();
+  /**
+   * Apply: the change the code block makes to the file in the editor, shown as a diff to accept or discard; to
+   * the file the question named for its code instead, when that file exists (`/tests`: the file's tests).
+   */
+  async applyCode(code: string, turnId?: string): Promise<void> {
+    const file = await this.codeFileFor(turnId, true);
+    const editor = file ? await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(file), { preview: false }) : this.targetEditor();
     if (!editor) {
       this.notice("info", "Open the file the code belongs in, then press Apply.");
       return;
@@ -613,7 +617,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
    * writes it there.
    */
   private async openInNewFile(code: string, fence: string | undefined, turnId?: string): Promise<void> {
-    const target = await this.newFileFor(turnId);
+    const target = await this.codeFileFor(turnId, false);
     if (target) {
       const doc = await vscode.workspace.openTextDocument(target.with({ scheme: "untitled" }));
       const editor = await vscode.window.showTextDocument(doc, { preview: false });
@@ -625,20 +629,22 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     await vscode.window.showTextDocument(doc, { preview: false });
   }
 
-  /** The file the answer `turnId`'s question named for its code, when it is a local file that does not exist yet. */
-  private async newFileFor(turnId: string | undefined): Promise<vscode.Uri | undefined> {
+  /**
+   * The local file the answer `turnId`'s question named for its code, when it exists (`existing`: to Apply to)
+   * or does not yet (to open as a new file there).
+   */
+  private async codeFileFor(turnId: string | undefined, existing: boolean): Promise<vscode.Uri | undefined> {
     const turns = this.store.turns;
     const at = turnId ? turns.findIndex((t) => t.id === turnId) : -1;
     const question = at > 0 ? turns.slice(0, at).reverse().find((t) => t.role === "user") : undefined;
-    if (!question?.newFile) return undefined;
-    const uri = vscode.Uri.parse(question.newFile);
+    if (!question?.codeFile) return undefined;
+    const uri = vscode.Uri.parse(question.codeFile);
     if (uri.scheme !== "file") return undefined;
-    try {
-      await vscode.workspace.fs.stat(uri);
-      return undefined; // written since: not replaced by an unsaved copy
-    } catch {
-      return uri;
-    }
+    const exists = await vscode.workspace.fs.stat(uri).then(
+      () => true,
+      () => false,
+    );
+    return exists === existing ? uri : undefined;
   }
 
   private async openLink(url: string): Promise<void> {

@@ -25,8 +25,8 @@ const MAX_TEST_FILE_BYTES = 512 * 1024;
 /** How long the language's symbol provider may take before the file is used instead. */
 const SYMBOLS_TIMEOUT_MS = 1_500;
 
-/** `newFile`: where the answer's code goes when it is a new file (`/tests`: the test file to write). */
-export type PreparedCommand = { chips: ContextChip[]; prompt: string; newFile?: vscode.Uri } | { problem: string };
+/** `codeFile`: the file the answer's code belongs in (`/tests`: the file's tests, or the test file to write). */
+export type PreparedCommand = { chips: ContextChip[]; prompt: string; codeFile?: vscode.Uri } | { problem: string };
 
 /**
  * The workspace path a chip shows, as the workspace context names files: relative to its folder, with the
@@ -106,14 +106,14 @@ export async function prepareCommand(
   const doc = editor && chipPath(editor.document) === main.path ? editor.document : vscode.workspace.textDocuments.find((d) => chipPath(d) === main.path);
   const facts: CommandFacts = { languageId: main.languageId, path: main.path };
   if ((command === "fix" || command === "review") && doc) facts.problems = problemsIn(doc, main.range);
-  let newFile: vscode.Uri | undefined;
+  let codeFile: vscode.Uri | undefined;
   if (command === "tests" && doc) {
     const tests = await testContext(doc);
     Object.assign(facts, tests.facts);
-    newFile = tests.newFile;
+    codeFile = tests.codeFile;
     if (tests.chip && !code.some((c) => c.path === tests.chip?.path)) code = [...code, tests.chip];
   }
-  return { chips: code, prompt: commandPrompt(command, rest, facts), ...(newFile ? { newFile } : {}) };
+  return { chips: code, prompt: commandPrompt(command, rest, facts), ...(codeFile ? { codeFile } : {}) };
 }
 
 /** Errors and warnings the editor reports within the 1-based `range` (all of the file without one). */
@@ -138,7 +138,7 @@ export function problemsIn(doc: vscode.TextDocument, range?: [number, number]): 
  * Test files the workspace context leaves out (.gitignore, `hearth.workspace.ignore`, dependencies, secrets)
  * are never taken.
  */
-async function testContext(doc: vscode.TextDocument): Promise<{ facts: Partial<CommandFacts>; chip?: ContextChip; newFile?: vscode.Uri }> {
+async function testContext(doc: vscode.TextDocument): Promise<{ facts: Partial<CommandFacts>; chip?: ContextChip; codeFile?: vscode.Uri }> {
   const folder = vscode.workspace.getWorkspaceFolder(doc.uri);
   const manifests = folder ? await readManifests(doc.uri, folder.uri) : {};
   const facts: Partial<CommandFacts> = {};
@@ -156,7 +156,7 @@ async function testContext(doc: vscode.TextDocument): Promise<{ facts: Partial<C
       .filter((p) => !p.startsWith("..") && !secretFileReason(p) && !filter?.skipReason(p, false))
       .sort((a, b) => (nearestPath(rel, [a, b]) === a ? -1 : 1));
   };
-  let newFile: vscode.Uri | undefined;
+  let codeFile: vscode.Uri | undefined;
   // Same-named tests are this file's only when they sit with it or import it (src/a/utils.ts is not src/b/utils.test.ts's).
   let existing: { path: string; text: string } | undefined;
   const named = await find(globs.same, 20);
@@ -172,14 +172,16 @@ async function testContext(doc: vscode.TextDocument): Promise<{ facts: Partial<C
     // (beside the example, named as the project names tests; beside the file when that name is another file's tests)
     let target = newTestPath(rel, doc.languageId, example);
     if (named.includes(target)) target = newTestPath(rel, doc.languageId);
-    newFile = vscode.Uri.joinPath(folder.uri, target);
-    facts.testPath = chipPath({ uri: newFile, isUntitled: false });
+    codeFile = vscode.Uri.joinPath(folder.uri, target);
+    facts.testPath = chipPath({ uri: codeFile, isUntitled: false });
+  } else {
+    codeFile = vscode.Uri.joinPath(folder.uri, existing.path);
   }
-  if (!example) return { facts, newFile };
+  if (!example) return { facts, codeFile };
   const uri = vscode.Uri.joinPath(folder.uri, example);
   const chip = exampleChip(uri, doc.languageId, existing?.text ?? (await readText(uri)));
   if (chip) facts[existing ? "existingTests" : "exampleTests"] = chip.path;
-  return { facts, chip, newFile };
+  return { facts, chip, codeFile };
 }
 
 /** Each manifest from the file's folder up to the workspace folder, nearest first. */

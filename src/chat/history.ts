@@ -181,8 +181,8 @@ function parseTurn(v: unknown): ChatTurn | undefined {
     if (command) turn.command = command.name;
     const prompt = str(v.prompt);
     if (prompt) turn.prompt = prompt;
-    const newFile = str(v.newFile);
-    if (newFile) turn.newFile = newFile;
+    const codeFile = str(v.codeFile);
+    if (codeFile) turn.codeFile = codeFile;
   }
   if (role === "assistant") {
     const status = v.status;

@@ -41,10 +41,11 @@ export interface ChatTurn {
    */
   prompt?: string;
   /**
-   * User turns: the file the answer's code is meant for when it is a new one (`/tests`: the test file to
-   * write), as a URI string; the answer's *New file* opens an unsaved editor there.
+   * User turns: the file the answer's code is meant for, as a URI string (`/tests`: the file's tests, or the
+   * test file to write). While it does not exist the answer's *New file* opens an unsaved editor there; once it
+   * does, *Apply* changes it (not the file in the editor).
    */
-  newFile?: string;
+  codeFile?: string;
   /** Assistant turns: how it ended. */
   status?: "streaming" | "done" | "stopped" | "error";
   error?: string;
@@ -79,7 +80,8 @@ export type FromWebview =
   | { type: "removeContext"; index: number }
   | { type: "copy"; code: string }
   | { type: "insert"; code: string }
-  | { type: "apply"; code: string }
+  /** `turnId`: the answer the block is in (its question may name the file the code belongs in). */
+  | { type: "apply"; code: string; turnId?: string }
   /** `turnId`: the answer the block is in (its question may name the file the code is meant for). */
   | { type: "newFile"; code: string; language?: string; turnId?: string }
   | { type: "attachError"; message: string };

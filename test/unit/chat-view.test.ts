@@ -872,7 +872,7 @@ describe("ChatViewProvider", () => {
       a.say({ type: "send", text: "/tests", attachments: [], context: [] });
       await flush();
       await flush();
-      expect(a.provider.history()[0].newFile).toBe("file:///work/src/sum.test.ts");
+      expect(a.provider.history()[0].codeFile).toBe("file:///work/src/sum.test.ts");
       a.backend.last.resolve({ text: "```ts\nit('sums', () => {});\n```", stats: stats(), mediaTokens: 0 });
       await flush();
       const answerId = a.provider.history()[1].id;
@@ -890,8 +890,14 @@ describe("ChatViewProvider", () => {
       expect(fake.calls.newDocs.at(-1)).toEqual({ language: "typescript", content: "x" });
     });
 
-    it("/tests on code that has tests asks for cases to add to them", async () => {
-      const a = setup();
+    it("/tests on code that has tests asks for cases to add to them, and Apply on the answer changes that test file", async () => {
+      const proposed: [string, string][] = [];
+      const a = setup(new Memento(), {
+        propose: async (editor, code) => {
+          proposed.push([(editor.document.uri as unknown as { path: string }).path, code]);
+          return undefined;
+        },
+      });
       fake.files.set("/work/src/sum.test.ts", "it('sums', () => {});\n");
       fake.files.set("/work/test/other.test.ts", "");
       editorOn("/work/src/sum.ts", { start: 0, end: 4 });
@@ -900,6 +906,17 @@ describe("ChatViewProvider", () => {
       await flush();
       expect(a.provider.history()[0].context!.map((c) => c.path)).toEqual(["src/sum.ts", "src/sum.test.ts"]);
       expect(lastUserText(a)).toContain("`src/sum.test.ts` (above) already tests this code: write only the new test cases");
+      a.backend.last.resolve({ text: "```ts\nit('is 0 for none', () => {});\n```", stats: stats(), mediaTokens: 0 });
+      await flush();
+      a.say({ type: "apply", code: "it('is 0 for none', () => {});\n", turnId: a.provider.history()[1].id });
+      await flush();
+      await flush();
+      expect(proposed).toEqual([["/work/src/sum.test.ts", "it('is 0 for none', () => {});\n"]]); // not into src/sum.ts, the editor's file
+      // A block of another answer goes to the editor's file as before.
+      a.say({ type: "apply", code: "x", turnId: "no-such-turn" });
+      await flush();
+      await flush();
+      expect(proposed.at(-1)).toEqual(["/work/src/sum.ts", "x"]);
     });
 
     it("/clear starts a new chat; Explain from the editor leaves the pending chips for the next message", async () => {

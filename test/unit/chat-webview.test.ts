@@ -106,7 +106,7 @@ describe("chat webview", () => {
     click($('.code-block [data-action="insert"]'));
     expect(lastPosted()).toEqual({ type: "insert", code });
     click($('.code-block [data-action="apply"]'));
-    expect(lastPosted()).toEqual({ type: "apply", code });
+    expect(lastPosted()).toEqual({ type: "apply", code, turnId: "a1" });
     click($('.code-block [data-action="newFile"]'));
     expect(lastPosted()).toEqual({ type: "newFile", code, language: "ts", turnId: "a1" });
   });

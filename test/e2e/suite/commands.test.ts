@@ -126,7 +126,7 @@ describe("chat commands", () => {
       assert.match(user.prompt ?? "", new RegExp(`Write the whole test file \`${literal(shown("src/orders.test.ts"))}\``));
       loggedPrompt(`Write unit tests for the code above (\`${shown("src/orders.ts")}\`) with Vitest`);
       // The answer's New file opens that file, unsaved.
-      assert.equal(user.newFile, workspaceUri("src/orders.test.ts").toString());
+      assert.equal(user.codeFile, workspaceUri("src/orders.test.ts").toString());
     });
 
     it("New Chat keeps the conversation, and Chat History reopens it as it was", async () => {
