@@ -260,7 +260,8 @@ export async function runUiTests({ tools, env, runDir, profile, extensionsDir, e
         const isChip = (c) => c === chip || c.endsWith(`/${chip}`);
         const explained = frame.locator("article.turn.user", { has: frame.locator(".chip.command", { hasText: "/explain" }) }).last();
         await explained.waitFor({ state: "visible", timeout: S(30_000) });
-        const chips = (await explained.locator(".chip").allInnerTexts()).map(norm);
+        // (textContent: a turn not yet scrolled into view is not rendered, content-visibility: auto, and its innerText is empty)
+        const chips = (await explained.locator(".chip").allTextContents()).map(norm);
         if (!chips.some(isChip)) throw new Error(`the Explain turn's chips are ${JSON.stringify(chips)}, not the selection ${chip}`);
         await waitForAssistantTurns(frame, await frame.locator("article.turn.assistant").count(), S(180_000));
 
@@ -280,7 +281,7 @@ export async function runUiTests({ tools, env, runDir, profile, extensionsDir, e
         await input.press("Enter");
         const tests = frame.locator("article.turn.user", { has: frame.locator(".chip.command", { hasText: "/tests" }) }).last();
         await tests.waitFor({ state: "visible", timeout: S(30_000) });
-        const testChips = (await tests.locator(".chip").allInnerTexts()).map(norm);
+        const testChips = (await tests.locator(".chip").allTextContents()).map(norm);
         if (!testChips.some(isChip)) throw new Error(`the /tests turn's chips are ${JSON.stringify(testChips)}`);
         await waitForAssistantTurns(frame, before + 1, S(180_000));
         note(`commands: /explain and /tests on ${chip}`);
