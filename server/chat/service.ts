@@ -21,7 +21,7 @@ import { CHAT_SLOT, ChatSlotPrefix } from "./chatSlotPrefix";
 import { ThoughtFilter } from "./thoughts";
 import { escapeChatText, hasMediaParts, renderWorkspaceChat, type WorkspaceChatPrompt } from "./workspacePrompt";
 import { decodeToSpeechWav } from "../media/decode";
-import { asSpeechWav, imageFromBytes, MAX_AUDIO_BYTES, readAudioFile, readImageFile, sniffAudio, type MediaData } from "../media/files";
+import { asSpeechWav, imageFromBytes, looksLikeOtherAudio, MAX_AUDIO_BYTES, readAudioFile, readImageFile, sniffAudio, type MediaData } from "../media/files";
 import { AUDIO_TOKENS_PER_SECOND, mergePrompt, MIN_PART_SECONDS, PART_NOTES_TOKENS, partPrompt, speechSamples, splitRecording, type RecordingPart } from "./meetingParts";
 
 export interface GenerateOptions {
@@ -390,7 +390,7 @@ export async function readyMediaParts(messages: ChatMessage[], signal?: AbortSig
       }
       // Audio's length limit is the context (assertFits), not its size: a recording converted to WAV is large.
       if (sniffAudio(bytes)) content.push(part);
-      else if (bytes.subarray(0, 4).toString("latin1") === "OggS") {
+      else if (looksLikeOtherAudio(bytes) === "ogg") {
         const wav = await decodeToSpeechWav(bytes, "ogg", "The attached audio", MAX_AUDIO_BYTES, signal);
         content.push({ type: "audio", data: wav.toString("base64"), mimeType: "audio/wav" });
       } else {

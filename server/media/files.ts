@@ -51,7 +51,7 @@ export const sniffImage = (buf: Uint8Array) => sniff(buf, "image");
 export const sniffAudio = (buf: Uint8Array) => sniff(buf, "audio");
 
 /** Containers we can hand to ffmpeg (by magic bytes). */
-function looksLikeOtherAudio(buf: Buffer): string | undefined {
+export function looksLikeOtherAudio(buf: Buffer): string | undefined {
   if (buf.length >= 4 && buf.toString("latin1", 0, 4) === "OggS") return "ogg";
   if (buf.length >= 12 && buf.toString("latin1", 4, 8) === "ftyp") return "m4a";
   if (buf.length >= 4 && buf.readUInt32BE(0) === 0x1a45dfa3) return "webm";

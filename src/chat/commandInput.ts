@@ -8,6 +8,7 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import type { ChatCommandName } from "./commands";
 import { commandPrompt, type CodeProblem, type CommandFacts } from "./commandPrompt";
+import { selectedLines } from "./proposedChange";
 import { MAX_CHIP_CHARS, secretFileReason } from "./prompt";
 import { commentStart, isSymbolTree, symbolAt } from "./symbols";
 import { WorkspaceFilter } from "../../server/workspace/files";
@@ -41,12 +42,11 @@ export function chipPath(doc: Pick<vscode.TextDocument, "uri" | "isUntitled">): 
 export function selectionChip(editor: vscode.TextEditor): ContextChip | string {
   const doc = editor.document;
   const sel = editor.selection;
-  if (sel.isEmpty) return `Nothing is selected in ${path.basename(doc.uri.path)}: select some code first, or use + File.`;
+  const lines = selectedLines(sel);
+  if (!lines) return `Nothing is selected in ${path.basename(doc.uri.path)}: select some code first, or use + File.`;
   const text = doc.getText(sel);
   if (text.length > MAX_CHIP_CHARS) return `The selection is ${Math.round(text.length / 1000)}K characters; at most ${MAX_CHIP_CHARS / 1000}K fit in a message.`;
-  // A selection ending at column 0 of a line does not include that line.
-  const endLine = sel.end.character === 0 && sel.end.line > sel.start.line ? sel.end.line : sel.end.line + 1;
-  return { kind: "selection", path: chipPath(doc), languageId: doc.languageId, range: [sel.start.line + 1, endLine], text };
+  return { kind: "selection", path: chipPath(doc), languageId: doc.languageId, range: [lines.startLine + 1, lines.endLine], text };
 }
 
 /**
@@ -116,12 +116,15 @@ export async function prepareCommand(
   return { chips: code, prompt: commandPrompt(command, rest, facts), ...(codeFile ? { codeFile } : {}) };
 }
 
+/** An error or a warning: what the chat's /fix and /review quote, and what *Fix with Hearth* is offered on. */
+export const isProblem = (d: vscode.Diagnostic) => d.severity === vscode.DiagnosticSeverity.Error || d.severity === vscode.DiagnosticSeverity.Warning;
+
 /** Errors and warnings the editor reports within the 1-based `range` (all of the file without one). */
 export function problemsIn(doc: vscode.TextDocument, range?: [number, number]): CodeProblem[] {
   const [first, last] = range ? [range[0] - 1, range[1] - 1] : [0, Number.MAX_SAFE_INTEGER];
   return vscode.languages
     .getDiagnostics(doc.uri)
-    .filter((d) => (d.severity === vscode.DiagnosticSeverity.Error || d.severity === vscode.DiagnosticSeverity.Warning) && d.range.start.line >= first && d.range.start.line <= last)
+    .filter((d) => isProblem(d) && d.range.start.line >= first && d.range.start.line <= last)
     .sort((a, b) => a.severity - b.severity || a.range.start.line - b.range.start.line)
     .map((d) => ({
       line: d.range.start.line + 1,

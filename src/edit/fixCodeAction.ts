@@ -6,6 +6,7 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { isSecretPath } from "../../server/secrets";
+import { isProblem } from "../chat/commandInput";
 import { Commands } from "../ids";
 import type { EditArgs } from "./editSelection";
 
@@ -29,7 +30,6 @@ export class FixWithHearth implements vscode.CodeActionProvider {
   }
 }
 
-const isProblem = (d: vscode.Diagnostic) => d.severity === vscode.DiagnosticSeverity.Error || d.severity === vscode.DiagnosticSeverity.Warning;
 
 /**
  * The problems under the cursor and the file's other problems within their lines (the light bulb is
