@@ -9,9 +9,10 @@
  * render of that one turn (at most every 50 ms); the render patches only the top-level blocks that changed.
  */
 import DOMPurify from "dompurify";
-import type { Attachment, ChatTurn, ContextChip } from "../../src/chat/types";
+import type { Attachment, ChatTurn, ContextChip, FileMatch } from "../../src/chat/types";
 import type { FromView, ToView, ViewCommand } from "../../src/chat/viewProtocol";
 import { chatCommand, commandsFor, type ChatCommandInfo } from "../../src/chat/commands";
+import { fileMentionAt, replaceMention, type FileMention } from "../../src/chat/mentions";
 import { base64Bytes, checkAttachment, formatSize, MAX_ATTACHMENTS, SNIFF_BYTES } from "./attach";
 import { createRenderer, isOpenableUrl, patchChildren } from "./render";
 
@@ -23,6 +24,8 @@ interface SavedState {
   sent: string[];
   /** The Workspace toggle. */
   workspace: boolean;
+  /** The earlier message being edited, and the draft before Edit. */
+  editing?: { id: string; draft: string };
 }
 
 interface VsCodeApi {
@@ -154,7 +157,7 @@ thumbs.setAttribute("aria-label", "Attachments for the next message");
 
 const input = el("textarea", "input");
 input.rows = 1;
-input.placeholder = "Ask about your code, or / for commands — Enter to send";
+input.placeholder = "Ask about your code, / for commands, # for files — Enter to send";
 input.setAttribute("aria-label", "Message to Hearth");
 input.spellcheck = true;
 
@@ -199,9 +202,16 @@ actions.append(newChat, sendBtn, stopBtn);
 const toolbar = el("div", "toolbar");
 toolbar.append(tools, actions);
 
+/** Shown while an earlier message is being edited: sending replaces it and the conversation after it. */
+const editBar = el("div", "edit-bar");
+editBar.setAttribute("role", "status");
+editBar.hidden = true;
+const cancelEditBtn = button("Cancel editing (Escape)", "link-button", "Cancel");
+editBar.append(el("span", "edit-bar-text", "Editing your message: sending replaces it and the answers after it."), cancelEditBtn);
+
 const box = el("div", "input-box");
 box.append(chipsRow, thumbs, commandMenu, input, toolbar);
-composer.append(notice, box, fileInput);
+composer.append(notice, editBar, box, fileInput);
 root.append(banner, main, composer);
 
 if (typeof CSS === "undefined" || !CSS.supports("field-sizing", "content")) {
@@ -238,6 +248,12 @@ let pending: Attachment[] = Array.isArray(saved.attachments) ? saved.attachments
 let sentHistory: string[] = Array.isArray(saved.sent) ? saved.sent.slice(-50) : [];
 let recall = -1;
 let workspaceOn = saved.workspace === true;
+/**
+ * The earlier message being edited (Edit on a user turn), and the draft and attachments the composer had
+ * before, given back by Cancel.
+ */
+let editing: { id: string; draft: string; attachments: Attachment[] } | undefined =
+  saved.editing && typeof saved.editing.id === "string" ? { id: saved.editing.id, draft: String(saved.editing.draft ?? ""), attachments: [] } : undefined;
 input.value = typeof saved.draft === "string" ? saved.draft : "";
 let restoreScroll: { stuck: boolean; top: number } | undefined = { stuck: saved.stuck !== false, top: saved.scrollTop ?? 0 };
 
@@ -261,6 +277,7 @@ function flushState(): void {
     scrollTop: transcript.scrollTop,
     sent: sentHistory,
     workspace: workspaceOn,
+    ...(editing ? { editing: { id: editing.id, draft: editing.draft } } : {}),
   });
 }
 // Switching the sidebar to another view takes the focus away first (a click in the activity bar, a view's
@@ -367,7 +384,13 @@ function renderFooter(tv: TurnView): void {
   article.classList.toggle("streaming", streaming);
   article.setAttribute("aria-busy", streaming ? "true" : "false");
   footer.replaceChildren();
-  if (turn.role !== "assistant" || streaming) return;
+  if (turn.role === "user") {
+    const edit = button("Edit this message and ask again (the answers after it are replaced)", "link-button edit", "Edit");
+    edit.dataset.action = "edit";
+    footer.append(edit);
+    return;
+  }
+  if (streaming) return;
   if (turn.status === "error") {
     const err = el("div", "turn-error");
     err.setAttribute("role", "alert");
@@ -419,6 +442,7 @@ function upsertTurn(turn: ChatTurn): void {
     views.set(turn.id, tv);
     list.append(tv.el);
   }
+  if (editing) renderEditing();
   updateEmpty();
   updateBusy();
   followBottom();
@@ -434,6 +458,8 @@ function renderHistory(turns: ChatTurn[], isBusy: boolean): void {
     frag.append(tv.el);
   }
   list.replaceChildren(frag);
+  if (editing && !views.has(editing.id)) endEdit();
+  else renderEditing();
   updateEmpty();
   updateBusy(isBusy);
   const r = restoreScroll;
@@ -637,7 +663,8 @@ function send(): void {
     input.dispatchEvent(new Event("input"));
     return;
   }
-  post({ type: "send", text, attachments: pending, context: chips, ...(workspaceOn ? { workspace: true } : {}) });
+  post({ type: "send", text, attachments: pending, context: chips, ...(workspaceOn ? { workspace: true } : {}), ...(editing ? { replaces: editing.id } : {}) });
+  endEdit();
   if (text.trim()) sentHistory = [...sentHistory.filter((s) => s !== text), text].slice(-50);
   recall = -1;
   input.value = "";
@@ -649,12 +676,55 @@ function send(): void {
   saveState();
 }
 
+/** Edit on a user turn: the extension answers with `edit` (its text, attachments and chips in the composer). */
+function startEdit(id: string): void {
+  if (busy) {
+    showNotice("info", "Hearth is still answering: stop it (Escape) before editing a message.");
+    return;
+  }
+  post({ type: "editTurn", id });
+}
+
+/** Cancel: the composer gets back what it had before Edit (the extension gives back the chips). */
+function cancelEdit(): void {
+  if (!editing) return;
+  input.value = editing.draft;
+  pending = editing.attachments;
+  renderPending();
+  endEdit();
+  post({ type: "cancelEdit" });
+  input.dispatchEvent(new Event("input"));
+  saveState();
+}
+
+function endEdit(): void {
+  editing = undefined;
+  renderEditing();
+}
+
+/** The edit bar, the edited turn marked, the turns it replaces dimmed. */
+function renderEditing(): void {
+  editBar.hidden = !editing;
+  let after = false;
+  for (const tv of views.values()) {
+    const here = tv.turn.id === editing?.id;
+    tv.el.classList.toggle("editing", here);
+    tv.el.classList.toggle("superseded", after);
+    if (here) after = true;
+  }
+}
+
 function stop(): void {
   if (busy) post({ type: "stop" });
 }
 
 input.addEventListener("keydown", (e) => {
   if (menuKey(e)) return;
+  if (e.key === "Escape" && editing && !busy) {
+    e.preventDefault();
+    cancelEdit();
+    return;
+  }
   if (e.key === "Enter" && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey && !e.isComposing) {
     e.preventDefault();
     send();
@@ -671,42 +741,99 @@ input.addEventListener("keydown", (e) => {
 });
 
 // ---------------------------------------------------------------------------------------------------
-// The `/` menu
+// The `/` menu (commands, at the start of a message) and the `#` menu (workspace files, anywhere)
 
-let menuItems: ChatCommandInfo[] = [];
+interface MenuItem {
+  id: string;
+  name: string;
+  description: string;
+  title?: string;
+  pick(): void;
+  /** Enter sends the message instead of picking (the command's whole name is typed already). */
+  entered?: boolean;
+}
+
+let menuItems: MenuItem[] = [];
 let menuIndex = 0;
 /** The draft the menu was closed for with Escape: it stays closed until the draft changes. */
 let menuDismissed: string | undefined;
+/**
+ * The last `findFiles` sent (its number and query), and the newest answer: its matches and the query they are
+ * for (shown until the next answer arrives, but not picked: a pick meanwhile waits for the answer).
+ */
+let fileSeq = 0;
+let fileQuery: string | undefined;
+let fileMatches: FileMatch[] = [];
+let matchesQuery: string | undefined;
+let pickWhenAnswered = false;
+/** The arrows moved in the `#` menu: Enter picks even a match that does not contain what was typed. */
+let fileMenuBrowsed = false;
 
 function updateMenu(): void {
   const draft = input.value;
   if (menuDismissed !== undefined && draft !== menuDismissed) menuDismissed = undefined;
   // (not over a message recalled with the arrows: they keep browsing the sent messages)
   const recalled = recall >= 0 && draft === sentHistory[recall];
-  const items = menuDismissed === undefined && !recalled && document.activeElement === input ? commandsFor(draft) : [];
-  const same = items.length === menuItems.length && items.every((c, i) => c === menuItems[i]);
+  const open = menuDismissed === undefined && !recalled && document.activeElement === input;
+  const commands = open ? commandsFor(draft) : [];
+  const mention = open && !commands.length && input.selectionStart === input.selectionEnd ? fileMentionAt(draft, input.selectionEnd) : undefined;
+  if (!mention) {
+    fileQuery = matchesQuery = undefined;
+    fileMatches = [];
+    pickWhenAnswered = fileMenuBrowsed = false;
+  } else if (mention.query !== fileQuery) {
+    fileQuery = mention.query;
+    pickWhenAnswered = fileMenuBrowsed = false;
+    post({ type: "findFiles", query: mention.query, seq: ++fileSeq });
+  }
+  const typed = mention?.query.toLowerCase() ?? "";
+  const items: MenuItem[] = commands.length
+    ? commands.map((c) => ({
+        id: `hearth-command-${c.name}`,
+        name: `/${c.name}`,
+        description: c.description,
+        pick: () => pickCommand(c),
+        entered: draft.slice(1).toLowerCase() === c.name && c.name !== "clear",
+      }))
+    : mention
+      ? fileMatches.map((f, i) => ({
+          // (ids change with each answer, so a screen reader announces the new active option)
+          id: `hearth-file-${fileSeq}-${i}`,
+          name: baseName(f.path),
+          description: f.path.includes("/") ? f.path.slice(0, f.path.lastIndexOf("/")) : "",
+          title: f.path,
+          pick: () => pickFile(f, mention),
+          // (`#fff` or `#region` at the end of a message is sent, not swapped for a file that merely matches fuzzily)
+          entered: !fileMenuBrowsed && !f.path.toLowerCase().includes(typed),
+        }))
+      : [];
+  const same = items.length === menuItems.length && items.every((c, i) => c.id === menuItems[i].id);
   if (!same) menuIndex = 0;
   menuItems = items;
   commandMenu.hidden = !items.length;
+  commandMenu.setAttribute("aria-label", mention ? "Files" : "Commands");
   input.setAttribute("aria-expanded", String(items.length > 0));
   commandMenu.replaceChildren(
     ...items.map((c, i) => {
-      const item = el("div", "command-item");
-      item.id = `hearth-command-${c.name}`;
+      const item = el("div", mention ? "command-item file-item" : "command-item");
+      item.id = c.id;
       item.setAttribute("role", "option");
       item.setAttribute("aria-selected", String(i === menuIndex));
       item.classList.toggle("active", i === menuIndex);
-      item.append(el("span", "command-name", `/${c.name}`), el("span", "command-description", c.description));
+      if (c.title) item.title = c.title;
+      item.append(el("span", "command-name", c.name), el("span", "command-description", c.description));
       // (mousedown, not click: the input keeps the focus)
       item.addEventListener("mousedown", (e) => {
         e.preventDefault();
-        pickCommand(c);
+        c.pick();
       });
       return item;
     }),
   );
-  if (items.length) input.setAttribute("aria-activedescendant", `hearth-command-${items[menuIndex].name}`);
-  else input.removeAttribute("aria-activedescendant");
+  if (items.length) {
+    input.setAttribute("aria-activedescendant", items[menuIndex].id);
+    commandMenu.children[menuIndex]?.scrollIntoView?.({ block: "nearest" });
+  } else input.removeAttribute("aria-activedescendant");
 }
 
 /** Puts `/name ` in the input (`/clear` is run at once: there is nothing to add to it). */
@@ -722,15 +849,25 @@ function pickCommand(c: ChatCommandInfo): void {
   input.setSelectionRange(input.value.length, input.value.length);
 }
 
+/** The file goes with the message as a context chip (an image or recording as an attachment); its path stays in the text. */
+function pickFile(f: FileMatch, mention: FileMention): void {
+  const { text, caret } = replaceMention(input.value, mention, f.path);
+  input.value = text;
+  input.setSelectionRange(caret, caret);
+  input.dispatchEvent(new Event("input"));
+  post({ type: "addFileByUri", uri: f.uri });
+}
+
 /**
- * Keys while the menu is open: arrows move, Tab (or Enter on a partly typed name) picks, Escape closes.
- * Enter on a whole name (`/explain`) sends it. True when the key was the menu's.
+ * Keys while a menu is open: arrows move, Tab or Enter picks, Escape closes. Enter on a command's whole
+ * name (`/explain`) sends it. True when the key was the menu's.
  */
 function menuKey(e: KeyboardEvent): boolean {
   if (commandMenu.hidden || !menuItems.length || e.isComposing) return false;
   if (e.key === "ArrowDown" || e.key === "ArrowUp") {
     e.preventDefault();
     menuIndex = (menuIndex + (e.key === "ArrowDown" ? 1 : menuItems.length - 1)) % menuItems.length;
+    if (fileQuery !== undefined) fileMenuBrowsed = true;
     updateMenu();
     return true;
   }
@@ -742,22 +879,22 @@ function menuKey(e: KeyboardEvent): boolean {
     return true;
   }
   const picked = menuItems[menuIndex];
-  const whole = input.value.slice(1).toLowerCase() === picked.name;
-  if (e.key === "Tab" && !e.shiftKey) {
-    e.preventDefault();
-    pickCommand(picked);
-    return true;
-  }
-  if (e.key === "Enter" && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey && !(whole && picked.name !== "clear")) {
-    e.preventDefault();
-    pickCommand(picked);
-    return true;
-  }
-  return false;
+  const pickKey = (e.key === "Tab" && !e.shiftKey) || (e.key === "Enter" && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey && !picked.entered);
+  if (!pickKey) return false;
+  e.preventDefault();
+  // (the matches shown are for what was typed before: the pick waits for the answer to what is typed now)
+  if (fileQuery !== undefined && matchesQuery !== fileQuery) pickWhenAnswered = true;
+  else picked.pick();
+  return true;
 }
 input.addEventListener("input", updateMenu);
 input.addEventListener("blur", updateMenu);
 input.addEventListener("focus", updateMenu);
+// (the caret moved into or out of a `#` mention: a click, or any key that moves it: arrows, Home, Ctrl+A/E on macOS…)
+input.addEventListener("click", updateMenu);
+input.addEventListener("keyup", updateMenu);
+// (a press on the menu, its scrollbar too, leaves the focus in the input)
+commandMenu.addEventListener("mousedown", (e) => e.preventDefault());
 
 function recallable(): boolean {
   if (!sentHistory.length) return false;
@@ -788,6 +925,10 @@ sendBtn.addEventListener("click", () => {
   input.focus();
 });
 stopBtn.addEventListener("click", () => stop());
+cancelEditBtn.addEventListener("click", () => {
+  cancelEdit();
+  input.focus();
+});
 newChat.addEventListener("click", () => {
   post({ type: "newChat" });
   input.focus();
@@ -892,6 +1033,9 @@ transcript.addEventListener("click", (e) => {
   if (!action) return;
   const turnEl = action.closest<HTMLElement>(".turn");
   switch (action.dataset.action) {
+    case "edit":
+      if (turnEl?.dataset.id) startEdit(turnEl.dataset.id);
+      return;
     case "copy":
     case "insert":
     case "apply":
@@ -1051,7 +1195,35 @@ window.addEventListener("message", (event: MessageEvent<ToView>) => {
       if (!input.value.trim()) {
         input.value = m.text;
         input.dispatchEvent(new Event("input"));
+        // (an edit that was not sent stays an edit)
+        if (m.replaces && views.has(m.replaces) && !editing) {
+          editing = { id: m.replaces, draft: "", attachments: [] };
+          renderEditing();
+        }
         saveState();
+      }
+      return;
+    case "edit":
+      if (!views.has(m.id)) return;
+      editing = editing ? { ...editing, id: m.id } : { id: m.id, draft: input.value, attachments: pending };
+      input.value = m.text;
+      pending = m.attachments;
+      renderPending();
+      renderEditing();
+      input.dispatchEvent(new Event("input"));
+      input.focus();
+      input.setSelectionRange(input.value.length, input.value.length);
+      views.get(m.id)?.el.scrollIntoView?.({ block: "nearest" });
+      saveState();
+      return;
+    case "fileMatches":
+      if (m.seq !== fileSeq) return; // (an answer to a query typed over since)
+      fileMatches = m.files;
+      matchesQuery = fileQuery;
+      updateMenu();
+      if (pickWhenAnswered) {
+        pickWhenAnswered = false;
+        menuItems[0]?.pick();
       }
       return;
     case "attachments": {

@@ -27,7 +27,9 @@ import { buildPrompt, MAX_CHIP_CHARS, languageIdForFence, parseWorkspaceMention,
 import type { Attachment, ChatTurn, ContextChip } from "./types";
 import { VIEW_COMMANDS, type FromView, type ToView } from "./viewProtocol";
 import { notebookLanguage, notebookScript } from "../../server/completion/notebook";
+import { containsSecret } from "../../server/workspace/files";
 import { PROPOSED_SCHEME } from "./proposedChange";
+import { WorkspaceFiles } from "./workspaceFiles";
 
 /** Errors about the input itself (the file, its format or size): asking again cannot help, so no Retry. */
 const BAD_INPUT_CODES = new Set(["unsupported-media", "unreadable-media", "media-too-large"]);
@@ -55,6 +57,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private readonly store: ChatHistory;
   private readonly past: PastChats;
   private chips: ContextChip[] = [];
+  /** The composer's chips before Edit on an earlier message gave it that message's: Cancel gives them back. */
+  private chipsBeforeEdit: ContextChip[] | undefined;
   private modelState: { state: string; detail?: string; remote?: string } | undefined;
   private active: ActiveRequest | undefined;
   /** A message is being prepared (a command gathering its code and context): a second one waits. */
@@ -64,6 +68,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   /** Which conversation is open: a message prepared while it changed is not added to the new one. */
   private conversation = 0;
   private lastEditor: vscode.TextEditor | undefined;
+  /** What the `#` menu offers. */
+  private readonly files: WorkspaceFiles;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -75,6 +81,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   ) {
     this.store = new ChatHistory(context.workspaceState, (err) => this.log(`chat: could not save the history: ${describe(err)}`));
     this.past = new PastChats(context.workspaceState);
+    this.files = new WorkspaceFiles(log);
+    this.disposables.push(this.files);
     this.trackEditor(vscode.window.activeTextEditor);
     this.disposables.push(vscode.window.onDidChangeActiveTextEditor((e) => this.trackEditor(e)));
     context.subscriptions.push(this);
@@ -115,6 +123,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     if (ended.length) void this.past.keep(ended).then(undefined, (err) => this.log(`chat: could not keep the conversation: ${describe(err)}`));
     this.store.clear();
     void this.store.save();
+    this.chipsBeforeEdit = undefined;
     this.post({ type: "history", turns: [], busy: false });
   }
 
@@ -135,6 +144,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       if (!turns) return false;
       if (current.length) await this.past.keep(current);
       this.store.replace(turns);
+      this.chipsBeforeEdit = undefined;
       await this.store.save();
     } finally {
       this.switching = false;
@@ -176,7 +186,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
 
   /** Adds a context chip for the next message (and shows the view without taking focus). */
   addContext(chip: ContextChip): void {
-    const reason = secretFileReason(chip.path);
+    const reason = secretFileReason(chip.path) ?? (containsSecret(chip.text) ? `${path.basename(chip.path)} contains what looks like a key or token, so Hearth does not add it to the chat.` : undefined);
     if (reason) {
       this.notice("error", reason);
       return;
@@ -246,7 +256,16 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         if (this.modelState) this.post({ type: "modelState", ...this.modelState });
         return;
       case "send":
-        return this.send(m.text, m.attachments, m.context, m.workspace === true);
+        return this.send(m.text, m.attachments, m.context, m.workspace === true, typeof m.replaces === "string" ? m.replaces : undefined);
+      case "editTurn":
+        return this.editTurn(m.id);
+      case "cancelEdit":
+        if (this.chipsBeforeEdit) {
+          this.chips = this.chipsBeforeEdit;
+          this.chipsBeforeEdit = undefined;
+          this.post({ type: "context", chips: this.chips });
+        }
+        return;
       case "stop":
         this.active?.cts.cancel();
         return;
@@ -278,6 +297,14 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         return this.openLink(String(m.url ?? ""));
       case "dropUris":
         return this.dropUris(Array.isArray(m.uris) ? m.uris.filter((u): u is string => typeof u === "string") : []);
+      case "findFiles":
+        if (typeof m.query === "string" && Number.isInteger(m.seq)) this.post({ type: "fileMatches", seq: m.seq, files: await this.files.search(m.query) });
+        return;
+      case "addFileByUri":
+        // (as if dropped from the Explorer: text files become chips, images and recordings attachments; only a
+        // file the menu offers, so ignored files stay out whatever the view sends)
+        if (typeof m.uri === "string" && (await this.files.offers(m.uri))) await this.dropUris([m.uri]);
+        return;
       case "command":
         if ((VIEW_COMMANDS as readonly string[]).includes(m.command)) await vscode.commands.executeCommand(m.command);
         return;
@@ -287,14 +314,37 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   // -------------------------------------------------------------------------------------------------
   // Conversation
 
-  private async send(text: unknown, attachments: unknown, context: unknown, workspaceToggle = false): Promise<void> {
+  private async send(text: unknown, attachments: unknown, context: unknown, workspaceToggle = false, replaces?: string): Promise<void> {
     const atts = validAttachments(attachments);
     if (typeof atts === "string") {
       this.notice("error", atts);
       return;
     }
     const chips = Array.isArray(context) ? context.filter(isChip) : this.chips;
-    await this.ask(typeof text === "string" ? text.trim() : "", atts, chips, workspaceToggle, this.targetEditor(), true);
+    this.chipsBeforeEdit = undefined;
+    await this.ask(typeof text === "string" ? text.trim() : "", atts, chips, workspaceToggle, this.targetEditor(), true, replaces);
+  }
+
+  /**
+   * Edit on an earlier user turn: its message goes back into the composer as it was sent (with its command
+   * and `@workspace`), its attachments and its context chips too; sending it replaces that turn and the
+   * conversation after it (`send` with `replaces`).
+   */
+  private editTurn(id: unknown): void {
+    const turn = this.store.turns.find((t) => t.id === id && t.role === "user");
+    if (!turn) return;
+    if (this.active || this.preparing || this.switching) {
+      this.notice("info", "Hearth is still answering: stop it (Escape) before editing a message.");
+      return;
+    }
+    this.chipsBeforeEdit ??= this.chips;
+    this.chips = structuredClone(turn.context ?? []);
+    this.post({ type: "context", chips: this.chips });
+    const attachments = (turn.attachments ?? []).filter((a) => a.data);
+    const dropped = (turn.attachments ?? []).filter((a) => !a.data).map((a) => a.name);
+    if (dropped.length) this.notice("info", `${dropped.join(", ")} ${dropped.length > 1 ? "were" : "was"} not kept in the history: attach ${dropped.length > 1 ? "them" : "it"} again.`);
+    const text = `${turn.command ? `/${turn.command} ` : ""}${turn.workspace ? "@workspace " : ""}${turn.text}`;
+    this.post({ type: "edit", id: turn.id, text, attachments: structuredClone(attachments) });
   }
 
   /**
@@ -302,11 +352,20 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
    * (./commands) gathers its code (`chips`, else from `editor`) and its instruction first; when it cannot,
    * the draft goes back into the input. `fromComposer`: the pending chips went with the message (cleared).
    */
-  private async ask(text: string, atts: Attachment[], chips: ContextChip[], workspaceToggle: boolean, editor: vscode.TextEditor | undefined, fromComposer = false): Promise<void> {
+  private async ask(
+    text: string,
+    atts: Attachment[],
+    chips: ContextChip[],
+    workspaceToggle: boolean,
+    editor: vscode.TextEditor | undefined,
+    fromComposer = false,
+    /** An earlier user turn this message replaces, with the turns after it (Edit). */
+    replaces?: string,
+  ): Promise<void> {
     // A message not sent goes back into the composer, attachments too (the view cleared them when it sent).
     const giveBack = () => {
       if (!fromComposer) return;
-      if (text) this.post({ type: "draft", text });
+      if (text) this.post({ type: "draft", text, ...(replaces ? { replaces } : {}) });
       if (atts.length) this.post({ type: "attachments", attachments: atts });
     };
     if (this.active || this.preparing || this.switching) {
@@ -363,6 +422,10 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       ...(codeFile ? { codeFile: codeFile.toString() } : {}),
       createdAt: Date.now(),
     };
+    if (replaces && this.store.turns.some((t) => t.id === replaces)) {
+      this.store.truncateFrom(replaces);
+      this.post({ type: "history", turns: this.store.turns, busy: false });
+    }
     this.store.add(user);
     this.post({ type: "turn", turn: user });
     if (fromComposer) {
@@ -495,7 +558,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private async addFromEditor(kind: "selection" | "file"): Promise<void> {
     const editor = this.targetEditor();
     if (!editor) {
-      this.notice("info", kind === "selection" ? "Select some code in an editor first." : "Open a file in the editor first.");
+      this.notice("info", kind === "selection" ? "Select some code in an editor first." : "Open a file in the editor first, or type # in the message to pick one.");
       return;
     }
     const doc = editor.document;
@@ -533,6 +596,11 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         const reason = secretFileReason(uri.path);
         if (reason) {
           this.notice("error", reason);
+          continue;
+        }
+        if (uri.path.endsWith(".ipynb")) {
+          // (its cells as a script, as + File adds it, not the JSON with its outputs)
+          await this.addTextFile(notebookFile(await vscode.workspace.openNotebookDocument(uri)));
           continue;
         }
         const bytes = stat.size <= MAX_ATTACHMENT_BYTES ? await vscode.workspace.fs.readFile(uri) : undefined;
@@ -787,13 +855,17 @@ async function readHead(uri: vscode.Uri): Promise<Uint8Array> {
  */
 function notebookAsFile(cell: vscode.TextDocument): Pick<vscode.TextDocument, "uri" | "isUntitled" | "languageId" | "getText"> | undefined {
   const nb = vscode.workspace.notebookDocuments.find((n) => n.getCells().some((c) => c.document === cell));
-  if (!nb) return undefined;
+  return nb && notebookFile(nb, cell.languageId === "markdown" ? "python" : cell.languageId);
+}
+
+/** A notebook as one file: its cells in percent format, without outputs (the workspace context's form). */
+function notebookFile(nb: vscode.NotebookDocument, fallbackLanguage = "python"): Pick<vscode.TextDocument, "uri" | "isUntitled" | "languageId" | "getText"> {
   const cells = nb.getCells().map((c) => ({
     kind: c.kind === vscode.NotebookCellKind.Markup ? ("markdown" as const) : ("code" as const),
     text: c.document.getText(),
     languageId: c.document.languageId,
   }));
-  const languageId = notebookLanguage(cells, cell.languageId === "markdown" ? "python" : cell.languageId);
+  const languageId = notebookLanguage(cells, fallbackLanguage);
   const text = notebookScript(cells, languageId);
   return { uri: nb.uri, isUntitled: nb.isUntitled, languageId, getText: () => text };
 }

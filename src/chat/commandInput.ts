@@ -11,9 +11,9 @@ import { commandPrompt, type CodeProblem, type CommandFacts } from "./commandPro
 import { selectedLines } from "./proposedChange";
 import { MAX_CHIP_CHARS, secretFileReason } from "./prompt";
 import { commentStart, isSymbolTree, symbolAt } from "./symbols";
-import { WorkspaceFilter } from "../../server/workspace/files";
 import { detectTestFramework, MANIFEST_NAMES, type Manifests, nearestPath, newTestPath, testFileGlobs, testsThisFile } from "./testFramework";
 import type { ContextChip } from "./types";
+import { folderFilter } from "./folderFilter";
 
 /** Folders never searched for example tests (dependencies and build output). */
 const NOT_SOURCE = "**/{node_modules,dist,out,build,target,vendor,.git,.venv,venv,__pycache__}/**";
@@ -151,7 +151,7 @@ async function testContext(doc: vscode.TextDocument): Promise<{ facts: Partial<C
   const rel = path.posix.relative(folder.uri.path, doc.uri.path);
   const globs = testFileGlobs(rel, doc.languageId);
   if (!globs) return { facts };
-  const filter = folder.uri.scheme === "file" ? new WorkspaceFilter(folder.uri.fsPath, { ignore: vscode.workspace.getConfiguration("hearth", folder.uri).get<string[]>("workspace.ignore") ?? [] }) : undefined;
+  const filter = folderFilter(folder);
   const find = async (glob: string, max: number) => {
     const uris = await vscode.workspace.findFiles(new vscode.RelativePattern(folder, glob), NOT_SOURCE, max);
     return uris

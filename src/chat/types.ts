@@ -58,6 +58,14 @@ export interface ChatTurn {
   createdAt: number;
 }
 
+/** A workspace file the chat's `#` menu offers. */
+export interface FileMatch {
+  /** The file's URI (what the view sends back when it is picked). */
+  uri: string;
+  /** As chips and the workspace context show it: relative to its folder (the folder's name in front with several). */
+  path: string;
+}
+
 /** Extension → webview. */
 export type ToWebview =
   | { type: "history"; turns: ChatTurn[]; busy: boolean }
@@ -72,7 +80,8 @@ export type ToWebview =
 export type FromWebview =
   | { type: "ready" }
   /** `workspace`: the Workspace toggle is on (the extension also honours an `@workspace` prefix in `text`). */
-  | { type: "send"; text: string; attachments: Attachment[]; context: ContextChip[]; workspace?: boolean }
+  /** `replaces`: an earlier user turn being edited: it and the turns after it give way to this message. */
+  | { type: "send"; text: string; attachments: Attachment[]; context: ContextChip[]; workspace?: boolean; replaces?: string }
   | { type: "stop" }
   | { type: "newChat" }
   | { type: "addSelection" }

@@ -290,6 +290,67 @@ export async function runUiTests({ tools, env, runDir, profile, extensionsDir, e
     );
 
     await test(
+      "typing # in the chat offers the workspace's files: one picked goes with the message as a chip, its path in the text",
+      async () => {
+        const frame = await openChat(page);
+        const before = await frame.locator("article.turn.assistant").count();
+        const input = frame.locator("textarea.input");
+        await input.click();
+        await input.fill("");
+        await input.pressSequentially("what does #");
+        const offered = frame.locator(".command-menu .file-item");
+        // (# alone: the open files first, then the rest of the workspace)
+        await offered.nth(2).waitFor({ state: "visible", timeout: S(10_000) });
+        await shot("chat-file-menu");
+        await input.pressSequentially("orders");
+        await frame.locator(".command-menu .file-item.active", { hasText: /^orders\.ts/ }).waitFor({ state: "visible", timeout: S(10_000) });
+        const first = norm(await offered.first().innerText()).replace(/\s+/g, " ").trim();
+        if (!/^orders\.ts\b/.test(first)) throw new Error(`the # menu offers ${JSON.stringify(first)} first for "#orders", not orders.ts`);
+        await input.press("Tab");
+        const value = await input.inputValue();
+        if (!/^what does (\S+\/)?src\/orders\.ts $/.test(value)) throw new Error(`picking put ${JSON.stringify(value)} in the input`);
+        const chip = frame.locator(".chips .chip .chip-label", { hasText: /^orders\.ts$/ });
+        await chip.waitFor({ state: "visible", timeout: S(10_000) });
+        await input.pressSequentially("export?");
+        await input.press("Enter");
+        const asked = frame.locator("article.turn.user", { hasText: "export?" }).last();
+        await asked.waitFor({ state: "visible", timeout: S(15_000) });
+        const chips = (await asked.locator(".chip").allTextContents()).map(norm);
+        if (!chips.some((c) => /(^|\/)src\/orders\.ts$/.test(c))) throw new Error(`the question's chips are ${JSON.stringify(chips)}, not src/orders.ts`);
+        await waitForAssistantTurns(frame, before + 1, S(180_000));
+        note(`# menu: ${JSON.stringify(value.trim())} with the chip ${JSON.stringify(chips)}`);
+      },
+      { needs: () => workbenchOk },
+    );
+
+    await test(
+      "Edit on the last question puts it back in the input with its file chip; sent again, it replaces that question and its answer",
+      async () => {
+        const frame = await openChat(page);
+        const turns = await frame.locator("article.turn").count();
+        const question = frame.locator("article.turn.user").last();
+        const asked = norm((await question.locator(".user-text").textContent()) ?? "").trim();
+        await question.hover();
+        await question.locator("button.edit").click();
+        const input = frame.locator("textarea.input");
+        await frame.locator(".edit-bar").waitFor({ state: "visible", timeout: S(10_000) });
+        if ((await input.inputValue()).trim() !== asked) throw new Error(`Edit put ${JSON.stringify(await input.inputValue())} in the input, not ${JSON.stringify(asked)}`);
+        await frame.locator(".chips .chip .chip-label", { hasText: /^orders\.ts$/ }).waitFor({ state: "visible", timeout: S(10_000) });
+        await shot("chat-edit");
+        await input.fill(`${asked} Briefly.`);
+        await input.press("Enter");
+        await frame.locator("article.turn.user", { hasText: "Briefly." }).last().waitFor({ state: "visible", timeout: S(15_000) });
+        await waitForAssistantTurns(frame, await frame.locator("article.turn.assistant").count(), S(180_000));
+        const now = await frame.locator("article.turn").count();
+        if (now !== turns) throw new Error(`the chat has ${now} turns after the edit, not ${turns}: the question was added instead of replaced`);
+        const texts = (await frame.locator("article.turn.user .user-text").allTextContents()).map((t) => norm(t).trim());
+        if (texts.includes(asked)) throw new Error(`the edited question ${JSON.stringify(asked)} is still in the chat`);
+        note(`edit: ${JSON.stringify(asked)} → ${JSON.stringify(texts.at(-1))}, ${now} turns`);
+      },
+      { needs: () => workbenchOk },
+    );
+
+    await test(
       "New chat keeps the conversation, and Chat History in the view's title bar reopens it",
       async () => {
         const frame = await openChat(page);

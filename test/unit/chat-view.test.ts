@@ -67,6 +67,8 @@ const fake = vi.hoisted(() => {
     shown: [] as unknown[],
   };
   const editorChange = new Emitter<unknown>();
+  /** The file watcher the `#` menu's list creates: its create and delete events. */
+  const watcher = { created: new Emitter<unknown>(), deleted: new Emitter<unknown>(), ignores: new Emitter<unknown>(), count: 0 };
   /** The files `workspace.fs` and `findFiles` see (absolute path → text), and the diagnostics by path. */
   const files = new Map<string, string>();
   const diagnostics = new Map<string, unknown[]>();
@@ -105,7 +107,23 @@ const fake = vi.hoisted(() => {
     },
     NotebookCellKind: { Markup: 1, Code: 2 },
     workspace: {
+      onDidChangeWorkspaceFolders: new Emitter<unknown>().event,
+      onDidChangeConfiguration: new Emitter<unknown>().event,
+      createFileSystemWatcher: (glob: string) => {
+        if (glob !== "**/*") return { onDidCreate: watcher.ignores.event, onDidChange: watcher.ignores.event, onDidDelete: watcher.ignores.event, dispose() {} };
+        watcher.count++;
+        return { onDidCreate: watcher.created.event, onDidChange: new Emitter<unknown>().event, onDidDelete: watcher.deleted.event, dispose() {} };
+      },
       notebookDocuments: [] as unknown[],
+      /** A notebook file opened by path: its cells from the .ipynb's JSON (code cells in python). */
+      openNotebookDocument: async (u: Uri) => {
+        const nb = JSON.parse(files.get(u.path) ?? "{}") as { cells?: { cell_type: string; source: string[] }[] };
+        const cells = (nb.cells ?? []).map((c) => ({
+          kind: c.cell_type === "markdown" ? 1 : 2,
+          document: { languageId: c.cell_type === "markdown" ? "markdown" : "python", getText: () => c.source.join("") },
+        }));
+        return { uri: u, isUntitled: false, getCells: () => cells };
+      },
       asRelativePath: (u: Uri) => u.path.replace(/^\/work\//, ""),
       textDocuments: [] as unknown[],
       getConfiguration: () => ({ get: () => undefined }),
@@ -122,6 +140,10 @@ const fake = vi.hoisted(() => {
         return [...files.keys()].filter((f) => f.startsWith(`${p.base.uri.path}/`) && res.some((r) => r.test(f.split("/").pop()!))).map((f) => Uri.file(f));
       },
       openTextDocument: async (opts: { language?: string; content?: string } | Uri) => {
+        if (opts instanceof Uri && files.has(opts.path)) {
+          const text = files.get(opts.path)!;
+          return { uri: opts, isUntitled: false, languageId: opts.path.endsWith(".py") ? "python" : "typescript", getText: () => text, lineCount: text.split("\n").length, edits: [] as string[] };
+        }
         if (opts instanceof Uri) {
           calls.newDocs.push({ content: opts.toString() });
           return { uri: opts, lineCount: 1, edits: [] as string[] };
@@ -160,7 +182,7 @@ const fake = vi.hoisted(() => {
       getDiagnostics: (u: Uri) => diagnostics.get(u.path) ?? [],
     },
   };
-  return { vscode, calls, Emitter, files, diagnostics };
+  return { vscode, calls, Emitter, files, diagnostics, watcher };
 });
 
 vi.mock("vscode", () => fake.vscode);
@@ -602,6 +624,76 @@ describe("ChatViewProvider", () => {
     expect(a.provider.history().map((t) => t.status)).toEqual([undefined, "streaming"]);
   });
 
+  it("Edit on an earlier message: the composer gets it with its chips; sent, it replaces that turn and the answers after it", async () => {
+    const a = setup();
+    const chip = { kind: "file" as const, path: "src/a.ts", languageId: "typescript", text: "export const a = 1;\n" };
+    const answer = async (text: string) => {
+      a.backend.last.onText(text);
+      a.backend.last.resolve({ text, stats: stats() } as ChatResult);
+      await flush();
+      await flush();
+    };
+    a.say({ type: "send", text: "what is a?", attachments: [], context: [chip], workspace: true });
+    await flush();
+    await answer("A constant.");
+    a.say({ type: "send", text: "and b?", attachments: [], context: [] });
+    await flush();
+    await answer("There is no b.");
+    const [first, , second] = a.provider.history();
+
+    // The composer has a chip of its own; Edit puts the first message's in its place, Cancel gives it back.
+    const mine = { kind: "selection" as const, path: "src/b.ts", languageId: "typescript", range: [1, 1] as [number, number], text: "let b;" };
+    a.provider.addContext(mine);
+    a.posted.length = 0;
+    a.say({ type: "editTurn", id: first.id });
+    await flush();
+    expect(a.posted).toEqual([
+      { type: "context", chips: [chip] },
+      { type: "edit", id: first.id, text: "@workspace what is a?", attachments: [] },
+    ]);
+    a.say({ type: "cancelEdit" });
+    await flush();
+    expect(a.posted.at(-1)).toEqual({ type: "context", chips: [mine] });
+
+    // Sent as an edit: the first exchange and all after it give way to the new question.
+    a.say({ type: "editTurn", id: first.id });
+    await flush();
+    a.posted.length = 0;
+    a.say({ type: "send", text: "@workspace what is a, exactly?", attachments: [], context: [chip], replaces: first.id });
+    await flush();
+    expect(a.posted[0]).toEqual({ type: "history", turns: [], busy: false });
+    const turns = a.provider.history();
+    expect(turns.map((t) => [t.role, t.text])).toEqual([["user", "what is a, exactly?"], ["assistant", ""]]);
+    expect(turns[0]).toMatchObject({ workspace: true, context: [chip] });
+    expect(a.backend.last.messages!.filter((m) => m.role === "user")).toHaveLength(1);
+    expect(a.backend.last.workspace).toBe(true);
+
+    // While an answer streams, editing waits; a message sent then comes back still naming the turn it edits.
+    a.say({ type: "editTurn", id: turns[0].id });
+    await flush();
+    expect(a.posted.at(-1)).toMatchObject({ type: "notice", message: expect.stringMatching(/stop it \(Escape\) before editing/) });
+    a.say({ type: "send", text: "other", attachments: [], context: [], replaces: turns[0].id });
+    await flush();
+    expect(a.posted.filter((m) => m.type === "draft").at(-1)).toEqual({ type: "draft", text: "other", replaces: turns[0].id });
+    // (a turn that is gone, say after New chat, is not replaced: the message is simply added)
+    await answer("Exactly 1.");
+    a.say({ type: "send", text: "unrelated", attachments: [], context: [], replaces: second.id });
+    await flush();
+    expect(a.provider.history().map((t) => t.text).slice(0, 3)).toEqual(["what is a, exactly?", "Exactly 1.", "unrelated"]);
+  });
+
+  it("Edit gives a command back with its name, and says which attachments the history did not keep", async () => {
+    const memento = new Memento();
+    const image = { kind: "image" as const, name: "ui.png", mimeType: "image/png", data: "" };
+    const audio = { kind: "audio" as const, name: "note.wav", mimeType: "audio/wav", data: "UklGRg==" };
+    await memento.update(HISTORY_KEY, { version: 1, turns: [{ id: "u1", role: "user", text: "briefly", command: "explain", attachments: [image, audio], createdAt: 1 }] });
+    const a = setup(memento);
+    a.say({ type: "editTurn", id: "u1" });
+    await flush();
+    expect(a.posted.filter((m) => m.type === "notice").at(-1)).toEqual({ type: "notice", level: "info", message: "ui.png was not kept in the history: attach it again." });
+    expect(a.posted.at(-1)).toEqual({ type: "edit", id: "u1", text: "/explain briefly", attachments: [audio] });
+  });
+
   it("validates attachments again on the extension side", async () => {
     const a = setup();
     a.say({ type: "send", text: "see", attachments: [{ kind: "image", name: "fake.png", mimeType: "image/png", data: Buffer.from("hello world").toString("base64") }], context: [] });
@@ -644,6 +736,76 @@ describe("ChatViewProvider", () => {
     await flush();
     expect(a.provider.history()[0].context).toHaveLength(1);
     expect(a.backend.last.messages!.at(-1)!.content).toBe("`app/main.py` (whole file):\n```python\nx = 1\n```\n\nreview");
+  });
+
+  it("the # menu: lists the workspace's files without secrets, ignored or binary ones, ranks them, adds the picked one", async () => {
+    const a = setup();
+    for (const [p, text] of Object.entries({
+      "/work/src/cache.ts": "export const cache = new Map();\n",
+      "/work/src/app.ts": "import { cache } from './cache';\n",
+      "/work/.env": "TOKEN=1\n",
+      "/work/node_modules/lru/cache.js": "module.exports = {};\n",
+      "/work/assets/cache-diagram.png": "\x89PNG\r\n\x1a\n....",
+      "/work/bin/cache.exe": "MZ",
+    })) fake.files.set(p, text);
+    const matches = async (query: string) => {
+      a.say({ type: "findFiles", query, seq: 7 });
+      await vi.waitFor(() => expect(a.posted.at(-1)?.type).toBe("fileMatches"));
+      const m = a.posted.at(-1) as Extract<ToView, { type: "fileMatches" }>;
+      expect(m.seq).toBe(7);
+      a.posted.length = 0;
+      return m.files.map((f) => f.path);
+    };
+    expect(await matches("cache")).toEqual(["src/cache.ts", "assets/cache-diagram.png"]);
+    expect((await matches("")).sort()).toEqual(["assets/cache-diagram.png", "src/app.ts", "src/cache.ts"]);
+    expect(fake.watcher.count).toBe(1);
+
+    // A file created since is offered once the watcher says so.
+    fake.files.set("/work/src/cacheStats.ts", "export {};\n");
+    expect(await matches("cachestats")).toEqual([]);
+    fake.watcher.created.fire(fake.vscode.Uri.file("/work/src/cacheStats.ts"));
+    await flush();
+    expect(await matches("cachestats")).toEqual(["src/cacheStats.ts"]);
+    // One deleted is gone; a .gitignore changed makes it list again.
+    fake.files.delete("/work/src/cacheStats.ts");
+    fake.watcher.deleted.fire(fake.vscode.Uri.file("/work/src/cacheStats.ts"));
+    await flush();
+    expect(await matches("cachestats")).toEqual([]);
+    fake.files.set("/work/src/late.ts", "export {};\n");
+    expect(await matches("late")).toEqual([]);
+    fake.watcher.ignores.fire(fake.vscode.Uri.file("/work/.gitignore"));
+    expect(await matches("late")).toEqual(["src/late.ts"]);
+    // Only what the menu offers can be added (the view cannot name any file on disk), and no file with a key in it.
+    a.say({ type: "addFileByUri", uri: "file:///work/node_modules/lru/cache.js" });
+    await flush();
+    await flush();
+    expect(a.posted.filter((m) => m.type === "context" || m.type === "notice")).toEqual([]);
+    fake.files.set("/work/src/config.ts", "export const token = 'ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8';\n");
+    fake.watcher.created.fire(fake.vscode.Uri.file("/work/src/config.ts"));
+    await flush();
+    expect(await matches("config")).toEqual(["src/config.ts"]);
+    a.say({ type: "addFileByUri", uri: "file:///work/src/config.ts" });
+    await vi.waitFor(() => expect(a.posted.at(-1)).toEqual({ type: "notice", level: "error", message: "config.ts contains what looks like a key or token, so Hearth does not add it to the chat." }));
+
+    // A notebook goes as its cells, without its outputs.
+    const outputs = Array.from({ length: 2000 }, (_, i) => `row ${i}\n`);
+    fake.files.set("/work/nb/revenue.ipynb", JSON.stringify({ cells: [{ cell_type: "code", source: ["total = 1"], outputs: [{ text: outputs }] }] }));
+    fake.watcher.created.fire(fake.vscode.Uri.file("/work/nb/revenue.ipynb"));
+    await flush();
+    a.say({ type: "addFileByUri", uri: "file:///work/nb/revenue.ipynb" });
+    await vi.waitFor(() => expect(a.posted.at(-1)).toEqual({ type: "context", chips: [{ kind: "file", path: "nb/revenue.ipynb", languageId: "python", text: "# %%\ntotal = 1\n" }] }));
+    a.say({ type: "removeContext", index: 0 });
+
+    // Picked: a text file becomes a chip, as if dropped from the Explorer.
+    a.say({ type: "addFileByUri", uri: "file:///work/src/cache.ts" });
+    await vi.waitFor(() => expect(a.posted.at(-1)).toEqual({ type: "context", chips: [{ kind: "file", path: "src/cache.ts", languageId: "typescript", text: "export const cache = new Map();\n" }] }));
+  });
+
+  it("+ File with no editor open says to open one or type #", async () => {
+    const a = setup();
+    a.say({ type: "addFile" });
+    await flush();
+    expect(a.posted.at(-1)).toEqual({ type: "notice", level: "info", message: "Open a file in the editor first, or type # in the message to pick one." });
   });
 
   it("inserts code at the cursor, replacing the selections", async () => {

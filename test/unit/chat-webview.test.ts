@@ -438,6 +438,93 @@ describe("chat webview", () => {
     expect(input.getAttribute("aria-expanded")).toBe("false");
   });
 
+  it("offers workspace files as # is typed: asks the extension, shows its newest answer, picks into a chip and the text", () => {
+    const input = $("textarea");
+    const menu = $(".command-menu");
+    const type = (text: string, caret = text.length) => {
+      input.value = text;
+      input.setSelectionRange(caret, caret);
+      input.dispatchEvent(new g.Event("input"));
+    };
+    const asked = () => posted.filter((m): m is Extract<FromView, { type: "findFiles" }> => m.type === "findFiles");
+    posted.length = 0;
+    type("how does #");
+    expect(asked()).toEqual([{ type: "findFiles", query: "", seq: expect.any(Number) }]);
+    expect(menu.hidden).toBe(true); // (nothing to show until the extension answers)
+    send({ type: "fileMatches", seq: asked()[0].seq, files: [{ uri: "file:///w/src/open.ts", path: "src/open.ts" }] });
+    expect(menu.hidden).toBe(false);
+    expect(menu.getAttribute("aria-label")).toBe("Files");
+    type("how does #cac");
+    const seq = asked()[asked().length - 1].seq;
+    expect(asked().map((m) => m.query)).toEqual(["", "cac"]);
+    // An answer to a query typed over since is dropped; the newest one is shown.
+    send({ type: "fileMatches", seq: seq - 1, files: [{ uri: "file:///w/stale.ts", path: "stale.ts" }] });
+    expect($$(".file-item .command-name").map((e: Any) => e.textContent)).toEqual(["open.ts"]);
+    send({
+      type: "fileMatches",
+      seq,
+      files: [
+        { uri: "file:///w/src/cache.ts", path: "src/cache.ts" },
+        { uri: "file:///w/server/lru/cacheMap.ts", path: "server/lru/cacheMap.ts" },
+      ],
+    });
+    expect($$(".file-item .command-name").map((e: Any) => e.textContent)).toEqual(["cache.ts", "cacheMap.ts"]);
+    expect($$(".file-item .command-description").map((e: Any) => e.textContent)).toEqual(["src", "server/lru"]);
+    expect(input.getAttribute("aria-activedescendant")).toBe(`hearth-file-${seq}-0`);
+    key(input, "ArrowDown");
+    posted.length = 0;
+    // Enter picks (it does not send): the mention becomes the path, the file a chip (the extension adds it).
+    expect(key(input, "Enter").defaultPrevented).toBe(true);
+    expect(input.value).toBe("how does server/lru/cacheMap.ts ");
+    expect(input.selectionStart).toBe(input.value.length);
+    expect(posted).toEqual([{ type: "addFileByUri", uri: "file:///w/server/lru/cacheMap.ts" }]);
+    expect(menu.hidden).toBe(true);
+
+    // In the middle of a sentence, with the caret moved back into a mention; Tab picks too.
+    type("compare # with this", "compare #".length);
+    send({ type: "fileMatches", seq: asked()[asked().length - 1].seq, files: [{ uri: "file:///w/a.ts", path: "a.ts" }] });
+    posted.length = 0;
+    key(input, "Tab");
+    expect(input.value).toBe("compare a.ts with this");
+    expect(posted).toEqual([{ type: "addFileByUri", uri: "file:///w/a.ts" }]);
+
+    // A pick before the answer to what is typed now waits for it (the matches shown are for the query before).
+    type("see #");
+    send({ type: "fileMatches", seq: asked()[asked().length - 1].seq, files: [{ uri: "file:///w/open.ts", path: "open.ts" }] });
+    type("see #rea");
+    const reaSeq = asked()[asked().length - 1].seq;
+    posted.length = 0;
+    expect(key(input, "Tab").defaultPrevented).toBe(true);
+    expect(input.value).toBe("see #rea");
+    send({ type: "fileMatches", seq: reaSeq, files: [{ uri: "file:///w/README.md", path: "README.md" }] });
+    expect(input.value).toBe("see README.md ");
+    expect(posted.at(-1)).toEqual({ type: "addFileByUri", uri: "file:///w/README.md" });
+
+    // Enter sends a `#word` that only matches fuzzily (a colour, a region), unless the arrows chose a file.
+    type("set it to #fff");
+    send({ type: "fileMatches", seq: asked()[asked().length - 1].seq, files: [{ uri: "file:///w/src/diff_buffer.ts", path: "src/diff_buffer.ts" }] });
+    expect(menu.hidden).toBe(false);
+    key(input, "Enter");
+    expect(lastPosted()).toMatchObject({ type: "send", text: "set it to #fff" });
+
+    // Not a mention: an issue number, a word's middle, `#` inside a word; Escape closes until the draft changes.
+    posted.length = 0;
+    type("fix #12");
+    type("see #abc", "see #a".length);
+    type("C#");
+    expect(asked()).toEqual([]);
+    expect(menu.hidden).toBe(true);
+    type("#");
+    send({ type: "fileMatches", seq: asked()[asked().length - 1].seq, files: [{ uri: "file:///w/a.ts", path: "a.ts" }] });
+    expect(menu.hidden).toBe(false);
+    key(input, "Escape");
+    expect(menu.hidden).toBe(true);
+    posted.length = 0;
+    key(input, "Enter");
+    expect(lastPosted()).toMatchObject({ type: "send", text: "#" });
+    type("");
+  });
+
   it("browses past a recalled command with the arrows instead of opening the menu on it", () => {
     const input = $("textarea");
     input.value = "/explain";
@@ -489,6 +576,68 @@ describe("chat webview", () => {
     expect(input.value).toBe("/explain briefly");
     send({ type: "draft", text: "something else" });
     expect(input.value).toBe("/explain briefly"); // never over what the user typed since
+    input.value = "";
+  });
+
+  it("edits an earlier message: Edit asks for it, the composer takes it, sending replaces it; Cancel and Escape give the draft back", () => {
+    const input = $("textarea");
+    const bar = $(".edit-bar");
+    send({
+      type: "history",
+      busy: false,
+      turns: [
+        turn({ id: "e1", role: "user", text: "first question" }),
+        turn({ id: "e2", role: "assistant", text: "first answer", status: "done" }),
+        turn({ id: "e3", role: "user", text: "second" }),
+        turn({ id: "e4", role: "assistant", text: "second answer", status: "done" }),
+      ],
+    });
+    expect(bar.hidden).toBe(true);
+    input.value = "half-written";
+    posted.length = 0;
+    click($('article[data-id="e1"] button.edit'));
+    expect(posted).toEqual([{ type: "editTurn", id: "e1" }]);
+    const image = { kind: "image" as const, name: "ui.png", mimeType: "image/png", data: Buffer.from(PNG).toString("base64") };
+    send({ type: "edit", id: "e1", text: "/explain first question", attachments: [image] });
+    expect(input.value).toBe("/explain first question");
+    expect($$(".thumbs .thumb")).toHaveLength(1);
+    expect(bar.hidden).toBe(false);
+    expect($('article[data-id="e1"]').classList.contains("editing")).toBe(true);
+    expect(["e2", "e3", "e4"].map((id) => $(`article[data-id="${id}"]`).classList.contains("superseded"))).toEqual([true, true, true]);
+
+    // Cancel: the draft and attachments from before come back, the extension gives back the chips.
+    posted.length = 0;
+    click(bar.querySelector("button"));
+    expect(input.value).toBe("half-written");
+    expect($$(".thumbs .thumb")).toHaveLength(0);
+    expect(posted).toEqual([{ type: "cancelEdit" }]);
+    expect(bar.hidden).toBe(true);
+    expect($$("article.superseded, article.editing")).toHaveLength(0);
+
+    // Escape cancels too.
+    send({ type: "edit", id: "e3", text: "second", attachments: [] });
+    expect($('article[data-id="e4"]').classList.contains("superseded")).toBe(true);
+    expect($('article[data-id="e2"]').classList.contains("superseded")).toBe(false);
+    posted.length = 0;
+    key(input, "Escape");
+    expect(posted).toEqual([{ type: "cancelEdit" }]);
+    expect(input.value).toBe("half-written");
+
+    // Sent: the message says which turn it replaces; a message the extension did not send stays an edit.
+    send({ type: "edit", id: "e3", text: "second", attachments: [] });
+    input.value = "second, better";
+    posted.length = 0;
+    key(input, "Enter");
+    expect(lastPosted()).toMatchObject({ type: "send", text: "second, better", replaces: "e3" });
+    expect(bar.hidden).toBe(true);
+    send({ type: "draft", text: "second, better", replaces: "e3" });
+    expect(bar.hidden).toBe(false);
+    key(input, "Enter");
+    expect(lastPosted()).toMatchObject({ type: "send", text: "second, better", replaces: "e3" });
+    // The turn gone (the extension's history without it): no longer an edit.
+    send({ type: "draft", text: "again", replaces: "e3" });
+    send({ type: "history", busy: false, turns: [turn({ id: "e1", role: "user", text: "first question" })] });
+    expect(bar.hidden).toBe(true);
     input.value = "";
   });
 
