@@ -290,6 +290,11 @@ export interface ChatMessage {
 }
 
 export interface ChatParams {
+  /**
+   * The conversation, ending with the user message to answer; or with an assistant message to continue (an
+   * answer that stopped at `maxTokens`, `stoppedBy: "limit"`): the model goes on from its last character and
+   * the result's text is only what follows. (A remote endpoint other than llama-server may answer anew.)
+   */
   messages: ChatMessage[];
   /**
    * Answer with the workspace as context: the host puts the same gitignore-aware, secret-free workspace

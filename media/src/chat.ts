@@ -400,6 +400,13 @@ function renderFooter(tv: TurnView): void {
   const meta = el("div", "turn-meta");
   if (turn.status === "stopped") meta.append(el("span", "status", turn.stopReason ? `Stopped: ${turn.stopReason}` : "Stopped"));
   if (turn.stats && turn.status !== "error") meta.append(el("span", "stats", formatStats(turn.stats)));
+  if (turn.cut && turn.status === "done") {
+    meta.append(el("span", "status", "Cut at the length limit"));
+    // (only the last answer can go on: the CSS hides it on earlier ones)
+    const more = button("Continue this answer from where it stopped", "link-button continue", "Continue");
+    more.dataset.action = "continue";
+    meta.append(more);
+  }
   if (turn.text) {
     const copy = button("Copy the answer as Markdown", "link-button", "Copy");
     copy.dataset.action = "copyAnswer";
@@ -1036,6 +1043,9 @@ transcript.addEventListener("click", (e) => {
     case "edit":
       if (turnEl?.dataset.id) startEdit(turnEl.dataset.id);
       return;
+    case "continue":
+      if (turnEl?.dataset.id) post({ type: "continue", id: turnEl.dataset.id });
+      return;
     case "copy":
     case "insert":
     case "apply":
@@ -1175,6 +1185,7 @@ window.addEventListener("message", (event: MessageEvent<ToView>) => {
       tv.turn.stats = m.stats;
       tv.turn.stopReason = m.stopReason;
       tv.turn.noRetry = m.noRetry;
+      tv.turn.cut = m.cut;
       if (dirty.has(tv)) flushRender();
       renderFooter(tv);
       updateBusy();

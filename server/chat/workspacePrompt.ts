@@ -26,7 +26,10 @@ export interface WorkspaceChatInput {
   prefixChunks: readonly ContextChunk[];
   /** More workspace chunks after the shared prefix: the file being edited, which completions keep out of it. */
   extraChunks?: readonly ContextChunk[];
-  /** The conversation; must end with a user message. */
+  /**
+   * The conversation: it ends with the user message to answer, or with an assistant message to continue (an
+   * answer cut at its length limit), which then follows the generation prompt open, as the model wrote it.
+   */
   messages: readonly ChatMessage[];
   /**
    * The engine's media marker (`/props` `media_marker`; llama-server picks a random one per start). Needed
@@ -63,8 +66,10 @@ export function renderWorkspaceChat(input: WorkspaceChatInput): WorkspaceChatPro
   const media: MediaPart[] = [];
 
   const system = input.messages.filter((m) => m.role === "system").map((m) => textOf(m).trim()).filter(Boolean);
-  const turns = input.messages.filter((m) => m.role !== "system");
-  if (turns[turns.length - 1]?.role !== "user") throw new Error("renderWorkspaceChat: the conversation must end with a user message");
+  const all = input.messages.filter((m) => m.role !== "system");
+  const continued = all[all.length - 1]?.role === "assistant" ? all[all.length - 1] : undefined;
+  const turns = continued ? all.slice(0, -1) : all;
+  if (turns[turns.length - 1]?.role !== "user") throw new Error("renderWorkspaceChat: the conversation must end with a user message, or one answer to continue");
   let first = true;
   for (const m of turns) {
     if (m.role === "user") {
@@ -77,7 +82,10 @@ export function renderWorkspaceChat(input: WorkspaceChatInput): WorkspaceChatPro
       prompt += GEMMA_TURN_MODEL + escape(stripThoughts(textOf(m)).trim()) + GEMMA_TURN_END;
     }
   }
-  return { prompt: prompt + GEMMA_MODEL_NO_THINKING, prefixEnd, conversationStart, media };
+  prompt += GEMMA_MODEL_NO_THINKING;
+  // (untrimmed: the answer goes on from its last character, a space or a newline included)
+  if (continued) prompt += escape(stripThoughts(textOf(continued)));
+  return { prompt, prefixEnd, conversationStart, media };
 }
 
 /**

@@ -271,6 +271,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         return;
       case "retry":
         return this.retry();
+      case "continue":
+        return this.continueAnswer(m.id);
       case "newChat":
         this.newChat();
         return;
@@ -462,14 +464,41 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   }
 
   /**
-   * Adds a streaming assistant turn and fills it from `run`. Stop takes effect at once in the view (the
-   * request's late result, if any, is ignored); the host aborts the engine when it sees the cancellation.
+   * Continue on the last answer, cut at its length limit: the model goes on from its last character (the
+   * conversation is sent ending with that answer), the text streaming onto the same turn.
+   */
+  private async continueAnswer(id: unknown): Promise<void> {
+    const turns = this.store.turns;
+    const turn = turns[turns.length - 1];
+    if (!turn || turn.id !== id || turn.role !== "assistant" || !turn.cut) return;
+    if (this.active || this.preparing || this.switching) {
+      this.notice("info", "Hearth is still answering: stop it (Escape) or wait for it to finish.");
+      return;
+    }
+    const question = [...turns].reverse().find((t) => t.role === "user");
+    const workspace = question?.workspace === true;
+    const messages = buildPrompt(turns.slice(0, -1), workspace ? { systemPrompt: `${SYSTEM_PROMPT} ${WORKSPACE_NOTE}` } : {});
+    messages.push({ role: "assistant", content: turn.text });
+    await this.answer((onText, token) => this.backend.chat(messages, onText, token, { workspace }), turn);
+  }
+
+  /**
+   * Adds a streaming assistant turn and fills it from `run` (or, with `continued`, streams more onto that
+   * answer). Stop takes effect at once in the view (the request's late result, if any, is ignored); the host
+   * aborts the engine when it sees the cancellation.
    */
   private async answer(
     run: (onText: (text: string) => void, token: vscode.CancellationToken) => Promise<ChatResult | MediaResult>,
+    continued?: ChatTurn,
   ): Promise<void> {
-    const turn: ChatTurn = { id: randomUUID(), role: "assistant", text: "", status: "streaming", createdAt: Date.now() };
-    this.store.add(turn);
+    const turn: ChatTurn = continued ?? { id: randomUUID(), role: "assistant", text: "", status: "streaming", createdAt: Date.now() };
+    const before = { text: turn.text, stats: turn.stats };
+    if (continued) {
+      turn.status = "streaming";
+      delete turn.cut;
+    } else {
+      this.store.add(turn);
+    }
     this.post({ type: "turn", turn });
     void this.store.save();
 
@@ -493,13 +522,16 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       if (result === "cancelled") {
         turn.status = "stopped";
       } else {
-        if (result.text && result.text !== turn.text) {
+        if (result.text && before.text + result.text !== turn.text) {
           // The streamed pieces and the final text disagree (a lost notification): the final text wins.
-          turn.text = result.text;
+          turn.text = before.text + result.text;
           this.post({ type: "turn", turn });
         }
         turn.status = result.stats?.stoppedBy === "cancelled" ? "stopped" : "done";
-        turn.stats = footerStats(result.stats);
+        if (result.stats?.stoppedBy === "limit") turn.cut = true;
+        const stats = footerStats(result.stats);
+        // (a continued answer counts its tokens and time from its start)
+        turn.stats = stats && before.stats ? { ...stats, generatedTokens: stats.generatedTokens + before.stats.generatedTokens, totalMs: stats.totalMs + before.stats.totalMs } : stats;
       }
     } catch (err) {
       if (cts.token.isCancellationRequested || isCancellation(err)) {
@@ -526,6 +558,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         stats: turn.stats,
         ...(turn.stopReason ? { stopReason: turn.stopReason } : {}),
         ...(turn.noRetry ? { noRetry: true } : {}),
+        ...(turn.cut ? { cut: true } : {}),
       });
       await this.store.save();
       resolveSettled();

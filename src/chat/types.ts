@@ -53,6 +53,8 @@ export interface ChatTurn {
   stopReason?: string;
   /** Error turns: the input is at fault (a file that is not an image…), so asking again cannot help: no Retry. */
   noRetry?: boolean;
+  /** Assistant turns: the answer stopped at its length limit (it can be continued). */
+  cut?: boolean;
   /** Assistant turns: tokens/s and latency, for a quiet footer. */
   stats?: { tokensPerSecond: number; totalMs: number; generatedTokens: number };
   createdAt: number;
@@ -71,7 +73,7 @@ export type ToWebview =
   | { type: "history"; turns: ChatTurn[]; busy: boolean }
   | { type: "turn"; turn: ChatTurn }
   | { type: "delta"; id: string; text: string }
-  | { type: "done"; id: string; status: ChatTurn["status"]; error?: string; stats?: ChatTurn["stats"]; stopReason?: string; noRetry?: boolean }
+  | { type: "done"; id: string; status: ChatTurn["status"]; error?: string; stats?: ChatTurn["stats"]; stopReason?: string; noRetry?: boolean; cut?: boolean }
   | { type: "context"; chips: ContextChip[] }
   /** `remote`: the endpoint messages go to (set in `hearth.remoteEndpoint`); absent for the local engine. */
   | { type: "modelState"; state: string; detail?: string; remote?: string };

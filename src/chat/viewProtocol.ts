@@ -40,6 +40,8 @@ export type FromView =
   | { type: "editTurn"; id: string }
   /** Editing was cancelled: the composer's chips from before Edit come back. */
   | { type: "cancelEdit" }
+  /** Continue the last answer, cut at its length limit (`ChatTurn.cut`). */
+  | { type: "continue"; id: string }
   /** Generate the last answer again. */
   | { type: "retry" }
   | { type: "command"; command: ViewCommand };

@@ -13,6 +13,8 @@ import { CancellationTokenSource, DidOpenTextDocumentNotification, LSPErrorCodes
 import { writeTinyModels } from "../../server/gguf/tinyModels";
 import { ChatRequest, type ChatMessage, type ChatResult, type HearthErrorData } from "../../server/protocol";
 import { completeAt, startWarmWorkspaceHost, type TinyHost } from "../helpers/tinyHost";
+import { GEMMA_MODEL_NO_THINKING } from "../../server/completion/layout";
+import { escapeChatText } from "../../server/chat/workspacePrompt";
 import { writeModules } from "../helpers/workspace";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-wschat-"));
@@ -106,6 +108,19 @@ describe("workspace chat", () => {
     // The shared prefix went as the token ids completions use, not as text the engine tokenizes again.
     const sent = fs.readFileSync(promptLog, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { endpoint: string; id_slot?: number; prompt_ids?: number });
     expect(sent.filter((e) => e.endpoint === "/completion" && e.id_slot === 1).at(-1)!.prompt_ids).toBeGreaterThan(warm * 0.9);
+  }, 120_000);
+
+  it("continues an answer cut at maxTokens: the prompt ends with it, open, and only what follows is evaluated and returned", async () => {
+    const cut = await ask([question], { maxTokens: 4 });
+    expect(cut.stats.stoppedBy).toBe("limit");
+    const more = await ask([question, { role: "assistant", content: cut.text }], { maxTokens: 4 });
+    expect(chatPrompts().at(-1)!.endsWith(`${GEMMA_MODEL_NO_THINKING}${escapeChatText(cut.text)}`)).toBe(true);
+    expect(more.stats.generatedTokens).toBeGreaterThan(0);
+    // (the answer so far is in the slot's cache, as generated: at most its last token is evaluated again)
+    expect(more.stats.processedTokens).toBeLessThan(8);
+    // A plain chat goes on the same way (llama-server continues a conversation that ends with an answer).
+    const plain = await ask([question, { role: "assistant", content: cut.text }], { workspace: false, maxTokens: 4 });
+    expect(plain.stats.generatedTokens).toBeGreaterThan(0);
   }, 120_000);
 
   it("loads the prefix again after a plain chat replaced the chat slot's cache", async () => {

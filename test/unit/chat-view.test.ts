@@ -694,6 +694,41 @@ describe("ChatViewProvider", () => {
     expect(a.posted.at(-1)).toEqual({ type: "edit", id: "u1", text: "/explain briefly", attachments: [audio] });
   });
 
+  it("Continue on an answer cut at its length limit: the conversation goes ending with it, and the rest streams onto it", async () => {
+    const a = setup();
+    a.say({ type: "send", text: "@workspace write a parser", attachments: [], context: [] });
+    await flush();
+    a.backend.last.onText("Here it is:\n```ts\nfunction parse(");
+    a.backend.last.resolve({ text: "Here it is:\n```ts\nfunction parse(", stats: stats({ stoppedBy: "limit", generatedTokens: 1024, totalMs: 4000 }) } as ChatResult);
+    await flush();
+    await flush();
+    const answer = a.provider.history()[1];
+    expect(answer).toMatchObject({ status: "done", cut: true });
+    expect(a.posted.at(-1)).toMatchObject({ type: "done", id: answer.id, cut: true });
+
+    a.say({ type: "continue", id: answer.id });
+    await flush();
+    expect(a.backend.requests).toHaveLength(2);
+    expect(a.backend.last.workspace).toBe(true);
+    expect(a.backend.last.messages!.slice(-2)).toEqual([
+      { role: "user", content: "write a parser" },
+      { role: "assistant", content: "Here it is:\n```ts\nfunction parse(" },
+    ]);
+    expect(a.posted.at(-1)).toMatchObject({ type: "turn", turn: { id: answer.id, status: "streaming" } });
+    a.backend.last.onText("s: string) {}\n```");
+    a.backend.last.resolve({ text: "s: string) {}\n```", stats: stats({ generatedTokens: 10, totalMs: 100 }) } as ChatResult);
+    await flush();
+    await flush();
+    const done = a.provider.history();
+    expect(done).toHaveLength(2);
+    expect(done[1]).toMatchObject({ id: answer.id, status: "done", text: "Here it is:\n```ts\nfunction parse(s: string) {}\n```", stats: { generatedTokens: 1034, totalMs: 4100 } });
+    expect(done[1].cut).toBeUndefined();
+    // Only a cut last answer goes on.
+    a.say({ type: "continue", id: answer.id });
+    await flush();
+    expect(a.backend.requests).toHaveLength(2);
+  });
+
   it("validates attachments again on the extension side", async () => {
     const a = setup();
     a.say({ type: "send", text: "see", attachments: [{ kind: "image", name: "fake.png", mimeType: "image/png", data: Buffer.from("hello world").toString("base64") }], context: [] });

@@ -641,6 +641,19 @@ describe("chat webview", () => {
     input.value = "";
   });
 
+  it("offers Continue on the last answer cut at its length limit", () => {
+    send({ type: "turn", turn: turn({ id: "c1", role: "user", text: "write it" }) });
+    send({ type: "turn", turn: turn({ id: "c2", role: "assistant", status: "streaming" }) });
+    send({ type: "delta", id: "c2", text: "function f(" });
+    send({ type: "done", id: "c2", status: "done", cut: true });
+    expect($('article[data-id="c2"] .turn-meta').textContent).toContain("Cut at the length limit");
+    posted.length = 0;
+    click($('article[data-id="c2"] button.continue'));
+    expect(posted).toEqual([{ type: "continue", id: "c2" }]);
+    send({ type: "done", id: "c2", status: "done" });
+    expect($('article[data-id="c2"] button.continue')).toBeNull();
+  });
+
   it("starts a new chat", () => {
     click($('button[aria-label="New chat"]'));
     expect(lastPosted()).toEqual({ type: "newChat" });

@@ -48,6 +48,18 @@ describe("renderWorkspaceChat", () => {
     );
   });
 
+  it("continues an answer: the conversation ending with it leaves it open after the generation prompt, as written", () => {
+    const messages: ChatMessage[] = [
+      { role: "user", content: "Write round()." },
+      { role: "assistant", content: "```ts\nexport function round(x: number) {\n  return <turn|> " },
+    ];
+    const { prompt, prefixEnd } = renderWorkspaceChat({ prefixChunks: chunks, messages });
+    // (untrimmed, escaped like any text: the model goes on from the last space)
+    expect(prompt.slice(prefixEnd)).toBe("<|turn>user\nWrite round().<turn|>\n<|turn>model\n<|channel>thought\n<channel|>```ts\nexport function round(x: number) {\n  return <\u200Bturn|> ");
+    expect(() => renderWorkspaceChat({ prefixChunks: [], messages: [{ role: "assistant", content: "hi" }] })).toThrow(/must end with a user message/);
+    expect(() => renderWorkspaceChat({ prefixChunks: [], messages: [{ role: "user", content: "a" }, { role: "assistant", content: "b" }, { role: "assistant", content: "c" }] })).toThrow(/must end with a user message/);
+  });
+
   it("escapes special-token text in the conversation so it cannot open or close turns", () => {
     const { prompt, prefixEnd } = renderWorkspaceChat({
       prefixChunks: [],
