@@ -43,6 +43,21 @@ export function notebookScript(cells: readonly NotebookCellText[], languageId: s
 }
 
 /**
+ * Where cell `index`'s own text starts in {@link notebookScript} (a zero-based line, after its marker), so a
+ * range in the cell can be named by the script's line numbers; undefined for a blank cell (left out).
+ */
+export function notebookScriptLine(cells: readonly NotebookCellText[], index: number): number | undefined {
+  if (!cells[index] || cells[index].text.trim() === "") return undefined;
+  let line = 0;
+  for (const c of cells.slice(0, index)) {
+    if (c.text.trim() === "") continue;
+    // (its marker, its lines, and the blank line between blocks)
+    line += 1 + c.text.replace(/\r\n?/g, "\n").split("\n").length + 1;
+  }
+  return line + 1;
+}
+
+/**
  * The text before and after the cursor for a completion at `offset` (the cell document's characters) in cell
  * `index`: the cells above in script form and the cell's own text up to the cursor; the rest of the cell and
  * the cells below. The cell's own text is taken as it is (a markdown cell's too, under its marker), so what

@@ -11,6 +11,7 @@ import { commandPrompt, type CodeProblem, type CommandFacts } from "./commandPro
 import { selectedLines } from "./proposedChange";
 import { MAX_CHIP_CHARS, secretFileReason } from "./prompt";
 import { commentStart, isSymbolTree, symbolAt } from "./symbols";
+import { notebookScriptLine } from "../../server/completion/notebook";
 import { detectTestFramework, MANIFEST_NAMES, type Manifests, nearestPath, newTestPath, testFileGlobs, testsThisFile } from "./testFramework";
 import type { ContextChip } from "./types";
 import { folderFilter } from "./folderFilter";
@@ -46,7 +47,35 @@ export function selectionChip(editor: vscode.TextEditor): ContextChip | string {
   if (!lines) return `Nothing is selected in ${path.basename(doc.uri.path)}: select some code first, or use + File.`;
   const text = doc.getText(sel);
   if (text.length > MAX_CHIP_CHARS) return `The selection is ${Math.round(text.length / 1000)}K characters; at most ${MAX_CHIP_CHARS / 1000}K fit in a message.`;
-  return { kind: "selection", path: chipPath(doc), languageId: doc.languageId, range: [lines.startLine + 1, lines.endLine], text };
+  return inNotebookTerms(doc, { kind: "selection", path: chipPath(doc), languageId: doc.languageId, range: [lines.startLine + 1, lines.endLine], text });
+}
+
+/**
+ * Where a notebook cell's text is in its notebook as the workspace context shows it (the notebook's path, the
+ * zero-based script line the cell's text starts on: completion/notebook.ts); undefined for other documents.
+ */
+export function cellInNotebook(doc: vscode.TextDocument): { path: string; firstLine: number } | undefined {
+  if (doc.uri.scheme !== "vscode-notebook-cell") return undefined;
+  for (const nb of vscode.workspace.notebookDocuments) {
+    const cells = nb.getCells();
+    const index = cells.findIndex((c) => c.document === doc);
+    if (index < 0) continue;
+    const texts = cells.map((c) => ({ kind: c.kind === vscode.NotebookCellKind.Markup ? ("markdown" as const) : ("code" as const), text: c.document.getText() }));
+    const firstLine = notebookScriptLine(texts, index);
+    return firstLine === undefined ? undefined : { path: chipPath(nb), firstLine };
+  }
+  return undefined;
+}
+
+/**
+ * A chip of `doc`'s lines named as the workspace context names them: in a notebook cell, by the notebook and
+ * the lines in its script (a cell's own lines start at 1 in every cell, and the cell is not the whole file).
+ */
+function inNotebookTerms(doc: vscode.TextDocument, chip: ContextChip): ContextChip {
+  const cell = cellInNotebook(doc);
+  if (!cell) return chip;
+  const [a, b] = chip.range ?? [1, doc.lineCount];
+  return { ...chip, kind: "selection", path: cell.path, range: [cell.firstLine + a, cell.firstLine + b] };
 }
 
 /**
@@ -64,12 +93,12 @@ export async function codeInEditor(editor: vscode.TextEditor): Promise<ContextCh
     const start = commentStart((n) => doc.lineAt(n).text, symbol.range.start.line);
     const range = new vscode.Range(start, 0, symbol.range.end.line, doc.lineAt(symbol.range.end.line).text.length);
     const text = doc.getText(range);
-    if (text.length <= MAX_CHIP_CHARS) return { kind: "selection", path: chipPath(doc), languageId: doc.languageId, range: [start + 1, symbol.range.end.line + 1], text };
+    if (text.length <= MAX_CHIP_CHARS) return inNotebookTerms(doc, { kind: "selection", path: chipPath(doc), languageId: doc.languageId, range: [start + 1, symbol.range.end.line + 1], text });
   }
   const text = doc.getText();
   if (!text.trim()) return `${path.basename(doc.uri.path)} is empty.`;
   if (text.length > MAX_CHIP_CHARS) return `${path.basename(doc.uri.path)} is ${Math.round(text.length / 1000)}K characters, more than fits in a message: select the code first.`;
-  return { kind: "file", path: chipPath(doc), languageId: doc.languageId, text };
+  return inNotebookTerms(doc, { kind: "file", path: chipPath(doc), languageId: doc.languageId, text });
 }
 
 /** The function, method or class around `line` (from the language's symbols), if the language has them. */
@@ -103,9 +132,10 @@ export async function prepareCommand(
     code = [chip];
   }
   const main = code[0];
-  const doc = editor && chipPath(editor.document) === main.path ? editor.document : vscode.workspace.textDocuments.find((d) => chipPath(d) === main.path);
+  const named = (d: vscode.TextDocument) => chipPath(d) === main.path || cellInNotebook(d)?.path === main.path;
+  const doc = editor && named(editor.document) ? editor.document : vscode.workspace.textDocuments.find((d) => chipPath(d) === main.path);
   const facts: CommandFacts = { languageId: main.languageId, path: main.path };
-  if ((command === "fix" || command === "review") && doc) facts.problems = problemsIn(doc, main.range);
+  if ((command === "fix" || command === "review") && doc) facts.problems = problemsInChip(doc, main);
   let codeFile: vscode.Uri | undefined;
   if (command === "tests" && doc) {
     const tests = await testContext(doc);
@@ -118,6 +148,18 @@ export async function prepareCommand(
 
 /** An error or a warning: what the chat's /fix and /review quote, and what *Fix with Hearth* is offered on. */
 export const isProblem = (d: vscode.Diagnostic) => d.severity === vscode.DiagnosticSeverity.Error || d.severity === vscode.DiagnosticSeverity.Warning;
+
+/**
+ * The problems within a chip's lines of `doc`; in a notebook cell the chip's lines are the notebook script's, so
+ * they are taken back to the cell's and the problems' lines given in the script's (a chip of another cell: none).
+ */
+function problemsInChip(doc: vscode.TextDocument, chip: ContextChip): CodeProblem[] {
+  const shift = cellInNotebook(doc)?.firstLine ?? 0;
+  if (!shift) return problemsIn(doc, chip.range);
+  const range: [number, number] | undefined = chip.range && [chip.range[0] - shift, chip.range[1] - shift];
+  if (range && (range[0] < 1 || range[1] > doc.lineCount)) return [];
+  return problemsIn(doc, range).map((p) => ({ ...p, line: p.line + shift }));
+}
 
 /** Errors and warnings the editor reports within the 1-based `range` (all of the file without one). */
 export function problemsIn(doc: vscode.TextDocument, range?: [number, number]): CodeProblem[] {

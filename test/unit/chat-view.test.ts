@@ -947,6 +947,36 @@ describe("ChatViewProvider", () => {
     };
     const lastUserText = (a: ReturnType<typeof setup>) => a.backend.last.messages!.at(-1)!.content as string;
 
+    it("in a notebook cell, names the code by the notebook and its lines in the notebook's script, the problems' lines too", async () => {
+      const a = setup();
+      const cellText = ["# Revenue", "import json", "total = 0\nprint(total"];
+      const cells = cellText.map((text, i) => ({
+        kind: i === 0 ? 1 : 2,
+        document: {
+          uri: new fake.vscode.Uri("vscode-notebook-cell", "/work/nb/revenue.ipynb"),
+          isUntitled: false,
+          isClosed: false,
+          languageId: i === 0 ? "markdown" : "python",
+          lineCount: text.split("\n").length,
+          getText: () => text,
+          lineAt: (n: number) => ({ text: text.split("\n")[n] }),
+        },
+      }));
+      fake.vscode.workspace.notebookDocuments = [{ uri: fake.vscode.Uri.file("/work/nb/revenue.ipynb"), isUntitled: false, getCells: () => cells }];
+      const cell = cells[2].document;
+      fake.vscode.window.activeTextEditor = { document: cell, selection: { isEmpty: true, start: { line: 0, character: 0 }, end: { line: 0, character: 0 }, active: { line: 0, character: 0 } } };
+      fake.vscode.workspace.textDocuments = [cell];
+      fake.diagnostics.set("/work/nb/revenue.ipynb", [{ severity: 0, message: "'(' was not closed", range: { start: { line: 1, character: 5 } } }]);
+      a.say({ type: "send", text: "/fix", attachments: [], context: [] });
+      await flush();
+      await flush();
+      fake.vscode.workspace.notebookDocuments = [];
+      // The script: # %% [markdown] / # # Revenue / (blank) / # %% / import json / (blank) / # %% / total = 0 / print(total
+      expect(a.provider.history()[0].context).toEqual([{ kind: "selection", path: "nb/revenue.ipynb", languageId: "python", range: [8, 9], text: "total = 0\nprint(total" }]);
+      expect(lastUserText(a)).toContain("- line 9, error: '(' was not closed");
+      expect(lastUserText(a)).toContain("`nb/revenue.ipynb` (lines 8-9):");
+    });
+
     it("/explain takes the selection as its code, asks the command's instruction with the developer's words, and Retry asks the same", async () => {
       const a = setup();
       editorOn("/work/src/sum.ts", { start: 0, end: 4 });

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { lineCommentFor } from "../../server/completion/layout";
-import { cellStops, notebookCursorText, notebookLanguage, notebookScript, parseIpynb } from "../../server/completion/notebook";
+import { cellStops, notebookCursorText, notebookLanguage, notebookScript, notebookScriptLine, parseIpynb } from "../../server/completion/notebook";
 import { classifyNotebook, readWorkspaceFile } from "../../server/workspace/files";
 import { WorkspaceIndex } from "../../server/workspace/index";
 
@@ -92,5 +92,24 @@ describe("notebooks in the workspace prefix", () => {
     expect(index.chunks().map((c) => [c.path, c.text])).toEqual([["analysis.ipynb", "# %%\ndf.plot()\n"]]);
     expect(index.stats().skipped["too-large"]).toBe(1);
     fs.rmSync(root, { recursive: true, force: true });
+  });
+});
+
+describe("notebookScriptLine", () => {
+  it("is the script line each cell's text starts on, so a cell's lines can be named in the notebook's script", () => {
+    const cells = [
+      { kind: "markdown" as const, text: "# Revenue\nby month" },
+      { kind: "code" as const, text: "   " },
+      { kind: "code" as const, text: "import json\r\nrows = []" },
+      { kind: "code" as const, text: "total = sum(rows)" },
+    ];
+    const script = notebookScript(cells, "python").split("\n");
+    for (const i of [0, 2, 3]) {
+      const line = notebookScriptLine(cells, i)!;
+      expect(script[line - 1]).toMatch(/^# %%/);
+      expect(script[line]).toBe(i === 0 ? "# # Revenue" : cells[i].text.split(/\r?\n/)[0]);
+    }
+    expect(notebookScriptLine(cells, 1)).toBeUndefined();
+    expect(notebookScriptLine(cells, 9)).toBeUndefined();
   });
 });
