@@ -109,6 +109,18 @@ function decoderFor(format: CompressedAudio, bytes: Uint8Array): StreamDecoder |
   return undefined;
 }
 
+/**
+ * A FLAC file's length as its STREAMINFO header gives it (samples per channel, and the rate), so a decode that
+ * came out shorter is known to have lost audio; undefined when the header does not say (0) or is not first.
+ */
+export function flacStreamLength(bytes: Uint8Array): { samples: number; sampleRate: number } | undefined {
+  if (bytes.length < 42 || Buffer.from(bytes.buffer, bytes.byteOffset, 4).toString("latin1") !== "fLaC" || (bytes[4] & 0x7f) !== 0) return undefined;
+  const info = Buffer.from(bytes.buffer, bytes.byteOffset + 8, 34);
+  const sampleRate = (info[10] << 12) | (info[11] << 4) | (info[12] >> 4);
+  const samples = (info[13] & 0x0f) * 2 ** 32 + info.readUInt32BE(14);
+  return samples && sampleRate ? { samples, sampleRate } : undefined;
+}
+
 /** Whether `decodeToSpeechWav` can decode this file (an Ogg stream may hold a codec it cannot). */
 export function canDecode(format: CompressedAudio, bytes: Uint8Array): boolean {
   return format !== "ogg" || oggChains(bytes).every((c) => oggCodec(c) !== undefined);
@@ -156,6 +168,7 @@ export async function decodeToSpeechWav(bytes: Uint8Array, format: CompressedAud
       out.endOfStream();
     }
   }
+  if (format === "flac") out.checkLength(flacStreamLength(bytes));
   return out.wav();
 }
 
@@ -204,6 +217,22 @@ class SpeechOutput {
         if (this.signal?.aborted) throw new RequestCancelledError();
       }
     }
+  }
+
+  /**
+   * The decoder stops or skips ahead at a damaged frame without an error (a flipped byte in a FLAC file loses
+   * the rest of it): audio missing against the length the header gives would shift every later time in a
+   * summary, so it is refused, with how much is missing.
+   */
+  checkLength(expected: { samples: number; sampleRate: number } | undefined): void {
+    if (!expected || !this.decodedFrames) return;
+    const missing = expected.samples - this.decodedFrames;
+    if (missing <= Math.max(expected.sampleRate, expected.samples * 0.005)) return;
+    const s = (n: number) => `${(n / expected.sampleRate).toFixed(1)} s`;
+    throw new HearthFailure({
+      code: "unreadable-media",
+      message: `${this.name} is damaged or incomplete: ${s(this.decodedFrames)} of the ${s(expected.samples)} its header gives could be decoded. Export it again, or decode what is readable with \`flac -d -F ${this.name}\` and use the wav it writes.`,
+    });
   }
 
   /** A chained Ogg stream ended: the next one starts afresh (its own rate and resampler). */

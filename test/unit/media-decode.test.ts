@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { RequestCancelledError } from "../../server/engine/client";
-import { canDecode, decodeToSpeechWav, oggChains, oggCodec } from "../../server/media/decode";
+import { canDecode, decodeToSpeechWav, flacStreamLength, oggChains, oggCodec } from "../../server/media/decode";
 import { asSpeechWav, audioConverters, convertRecording, readAudioFile, type AudioConverter } from "../../server/media/files";
 import { parseWavHeader, SPEECH_SAMPLE_RATE } from "../../server/media/wav";
 import { makeFlac, makeMp3, makeOggOpus, makeOggVorbis } from "../helpers/compressedAudio";
@@ -63,6 +63,16 @@ describe("decodeToSpeechWav", () => {
     });
     const flac = makeFlac({ seconds: 1, sampleRate: 16000, tones: [440] });
     await expect(decodeToSpeechWav(flac.subarray(0, 50), "flac", "cut.flac", 300 * MB)).rejects.toMatchObject({ error: { code: "unreadable-media" } });
+    // A damaged byte, or a file cut short: the decoder stops without an error, the length in the header tells.
+    const long = makeFlac({ seconds: 20, sampleRate: 16000, tones: [440] });
+    expect(flacStreamLength(long)).toEqual({ samples: 20 * 16000, sampleRate: 16000 });
+    const damaged = Buffer.from(long);
+    damaged[Math.floor(damaged.length * 0.3)] ^= 0xff;
+    await expect(decodeToSpeechWav(damaged, "flac", "standup.flac", 300 * MB)).rejects.toMatchObject({
+      error: { code: "unreadable-media", message: expect.stringMatching(/^standup\.flac is damaged or incomplete: \d+\.\d s of the 20\.0 s its header gives could be decoded\. .*`flac -d -F standup\.flac`/) },
+    });
+    await expect(decodeToSpeechWav(long.subarray(0, Math.floor(long.length * 0.6)), "flac", "cut.flac", 300 * MB)).rejects.toMatchObject({ error: { code: "unreadable-media" } });
+    expect(flacStreamLength(Buffer.from("ID3\u0003 not a bare flac header, long enough to read the fields"))).toBeUndefined();
   });
 
   it("stops when the request is cancelled", async () => {
