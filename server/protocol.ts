@@ -237,7 +237,8 @@ export interface GenerationStats {
   draftPaused?: number;
   /** Wall-clock time seen by the host, request to last token. */
   totalMs: number;
-  stoppedBy: "eos" | "limit" | "stop" | "cancelled";
+  /** `limit`: at maxTokens (an answer can be continued); `context`: the model's context was full. */
+  stoppedBy: "eos" | "limit" | "stop" | "cancelled" | "context";
   /** Set when the host answered without the engine (see server/completion/reuse.ts); the counters are 0. */
   reused?: "type-through" | "recent";
 }

@@ -25,7 +25,7 @@ interface SavedState {
   /** The Workspace toggle. */
   workspace: boolean;
   /** The earlier message being edited, and the draft before Edit. */
-  editing?: { id: string; draft: string };
+  editing?: { id: string; draft: string; attachments?: Attachment[] };
 }
 
 interface VsCodeApi {
@@ -207,7 +207,9 @@ const editBar = el("div", "edit-bar");
 editBar.setAttribute("role", "status");
 editBar.hidden = true;
 const cancelEditBtn = button("Cancel editing (Escape)", "link-button", "Cancel");
-editBar.append(el("span", "edit-bar-text", "Editing your message: sending replaces it and the answers after it."), cancelEditBtn);
+const EDIT_BAR_TEXT = "Editing your message: sending replaces it and the answers after it.";
+const editBarText = el("span", "edit-bar-text");
+editBar.append(editBarText, cancelEditBtn);
 
 const box = el("div", "input-box");
 box.append(chipsRow, thumbs, commandMenu, input, toolbar);
@@ -253,7 +255,11 @@ let workspaceOn = saved.workspace === true;
  * before, given back by Cancel.
  */
 let editing: { id: string; draft: string; attachments: Attachment[] } | undefined =
-  saved.editing && typeof saved.editing.id === "string" ? { id: saved.editing.id, draft: String(saved.editing.draft ?? ""), attachments: [] } : undefined;
+  saved.editing && typeof saved.editing.id === "string"
+    ? { id: saved.editing.id, draft: String(saved.editing.draft ?? ""), attachments: Array.isArray(saved.editing.attachments) ? saved.editing.attachments : [] }
+    : undefined;
+/** The edit last sent, until the extension takes it (a message it gives back stays that edit, Cancel included). */
+let sentEdit: typeof editing;
 input.value = typeof saved.draft === "string" ? saved.draft : "";
 let restoreScroll: { stuck: boolean; top: number } | undefined = { stuck: saved.stuck !== false, top: saved.scrollTop ?? 0 };
 
@@ -270,6 +276,7 @@ function flushState(): void {
   clearTimeout(saveTimer);
   saveTimer = undefined;
   const size = pending.reduce((n, a) => n + a.data.length, 0);
+  const editingSize = () => (editing?.attachments ?? []).reduce((n, a) => n + a.data.length, 0);
   vscode.setState({
     draft: input.value,
     attachments: size <= MAX_SAVED_ATTACHMENT_CHARS ? pending : [],
@@ -277,7 +284,7 @@ function flushState(): void {
     scrollTop: transcript.scrollTop,
     sent: sentHistory,
     workspace: workspaceOn,
-    ...(editing ? { editing: { id: editing.id, draft: editing.draft } } : {}),
+    ...(editing ? { editing: { id: editing.id, draft: editing.draft, ...(editingSize() + size <= MAX_SAVED_ATTACHMENT_CHARS ? { attachments: editing.attachments } : {}) } } : {}),
   });
 }
 // Switching the sidebar to another view takes the focus away first (a click in the activity bar, a view's
@@ -400,8 +407,8 @@ function renderFooter(tv: TurnView): void {
   const meta = el("div", "turn-meta");
   if (turn.status === "stopped") meta.append(el("span", "status", turn.stopReason ? `Stopped: ${turn.stopReason}` : "Stopped"));
   if (turn.stats && turn.status !== "error") meta.append(el("span", "stats", formatStats(turn.stats)));
-  if (turn.cut && turn.status === "done") {
-    meta.append(el("span", "status", "Cut at the length limit"));
+  if (turn.cut && (turn.status === "done" || turn.status === "stopped")) {
+    if (turn.status === "done") meta.append(el("span", "status", "Cut at the length limit"));
     // (only the last answer can go on: the CSS hides it on earlier ones)
     const more = button("Continue this answer from where it stopped", "link-button continue", "Continue");
     more.dataset.action = "continue";
@@ -465,7 +472,8 @@ function renderHistory(turns: ChatTurn[], isBusy: boolean): void {
     frag.append(tv.el);
   }
   list.replaceChildren(frag);
-  if (editing && !views.has(editing.id)) endEdit();
+  // (the conversation was replaced, New chat or a past chat: the edit is over, what the composer had comes back)
+  if (editing && !views.has(editing.id)) cancelEdit();
   else renderEditing();
   updateEmpty();
   updateBusy(isBusy);
@@ -671,6 +679,7 @@ function send(): void {
     return;
   }
   post({ type: "send", text, attachments: pending, context: chips, ...(workspaceOn ? { workspace: true } : {}), ...(editing ? { replaces: editing.id } : {}) });
+  sentEdit = editing;
   endEdit();
   if (text.trim()) sentHistory = [...sentHistory.filter((s) => s !== text), text].slice(-50);
   recall = -1;
@@ -685,6 +694,10 @@ function send(): void {
 
 /** Edit on a user turn: the extension answers with `edit` (its text, attachments and chips in the composer). */
 function startEdit(id: string): void {
+  if (editing?.id === id) {
+    input.focus();
+    return;
+  }
   if (busy) {
     showNotice("info", "Hearth is still answering: stop it (Escape) before editing a message.");
     return;
@@ -711,6 +724,9 @@ function endEdit(): void {
 
 /** The edit bar, the edited turn marked, the turns it replaces dimmed. */
 function renderEditing(): void {
+  // (the status text is set anew when the bar appears, so a screen reader announces it)
+  if (editBar.hidden && editing) editBarText.textContent = EDIT_BAR_TEXT;
+  else if (!editing) editBarText.textContent = "";
   editBar.hidden = !editing;
   let after = false;
   for (const tv of views.values()) {
@@ -1045,6 +1061,8 @@ transcript.addEventListener("click", (e) => {
       return;
     case "continue":
       if (turnEl?.dataset.id) post({ type: "continue", id: turnEl.dataset.id });
+      // (the link goes away while the answer streams: Escape in the input stops it)
+      input.focus();
       return;
     case "copy":
     case "insert":
@@ -1168,6 +1186,7 @@ window.addEventListener("message", (event: MessageEvent<ToView>) => {
       return;
     case "turn":
       if (m.turn.role === "user" || m.turn.status === "streaming") stuck = true;
+      if (m.turn.role === "user") sentEdit = undefined; // (a message was taken)
       upsertTurn(m.turn);
       return;
     case "delta": {
@@ -1206,9 +1225,9 @@ window.addEventListener("message", (event: MessageEvent<ToView>) => {
       if (!input.value.trim()) {
         input.value = m.text;
         input.dispatchEvent(new Event("input"));
-        // (an edit that was not sent stays an edit)
+        // (an edit that was not sent stays an edit, with what the composer had before it)
         if (m.replaces && views.has(m.replaces) && !editing) {
-          editing = { id: m.replaces, draft: "", attachments: [] };
+          editing = sentEdit?.id === m.replaces ? sentEdit : { id: m.replaces, draft: "", attachments: [] };
           renderEditing();
         }
         saveState();

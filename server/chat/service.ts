@@ -85,7 +85,7 @@ export class ChatService {
     const usable = withoutUnusableEarlierMedia(loaded, conversation);
     assertMediaSupported(loaded, usable);
     const messages = await readyMediaParts(usable, opts.signal);
-    const body = this.body(messages, opts);
+    const body = this.body(messages, opts, loaded.info.api);
     if (opts.onPromptProgress && loaded.info.api !== "openai") body.return_progress = true;
     let mediaTokens = 0;
     // (an OpenAI-compatible server has no route to count them: it answers for its context itself)
@@ -317,9 +317,13 @@ export class ChatService {
     return { result: { ...merged, mediaTokens }, parts: parts.length };
   }
 
-  private body(messages: ChatMessage[], opts: GenerateOptions): Record<string, unknown> {
+  private body(messages: ChatMessage[], opts: GenerateOptions, api?: string): Record<string, unknown> {
+    // An answer to continue: llama-server continues a conversation that ends with one by itself; vLLM and
+    // others of the OpenAI API are told so (their default is to start a new answer after it).
+    const continued = api === "openai" && messages[messages.length - 1]?.role === "assistant";
     return {
       messages: messages.map(toEngineMessage),
+      ...(continued ? { continue_final_message: true, add_generation_prompt: false } : {}),
       max_tokens: opts.maxTokens ?? 1024,
       temperature: opts.temperature ?? 0.7,
       ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
@@ -340,7 +344,9 @@ export class ChatService {
     };
     const result = await request({ signal: opts.signal, onText: (t) => emit(filter.push(t)), onPromptProgress: opts.onPromptProgress });
     emit(filter.flush());
-    return { ...result, text: shown };
+    // (the engine says "limit" for a full context too: only maxTokens is a limit an answer can continue past)
+    const stats = result.stats.stoppedBy === "limit" && result.stats.generatedTokens > 0 && result.stats.generatedTokens < (opts.maxTokens ?? 1024) ? { ...result.stats, stoppedBy: "context" as const } : result.stats;
+    return { ...result, stats, text: shown };
   }
 }
 

@@ -20,7 +20,7 @@ import { errorCode } from "../hostErrors";
 import { isHostStopped } from "../hostStopped";
 import type { ChatBackend } from "./backend";
 import { ChatHistory } from "./history";
-import { PastChats, type PastChat } from "./pastChats";
+import { PastChats, wasCut, type PastChat } from "./pastChats";
 import { chipPath, prepareCommand, selectionChip } from "./commandInput";
 import { type ChatCommandName, parseChatCommand } from "./commands";
 import { buildPrompt, MAX_CHIP_CHARS, languageIdForFence, parseWorkspaceMention, secretFileReason, SYSTEM_PROMPT, WORKSPACE_NOTE } from "./prompt";
@@ -123,7 +123,6 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     if (ended.length) void this.past.keep(ended).then(undefined, (err) => this.log(`chat: could not keep the conversation: ${describe(err)}`));
     this.store.clear();
     void this.store.save();
-    this.chipsBeforeEdit = undefined;
     this.post({ type: "history", turns: [], busy: false });
   }
 
@@ -144,7 +143,6 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       if (!turns) return false;
       if (current.length) await this.past.keep(current);
       this.store.replace(turns);
-      this.chipsBeforeEdit = undefined;
       await this.store.save();
     } finally {
       this.switching = false;
@@ -323,7 +321,6 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       return;
     }
     const chips = Array.isArray(context) ? context.filter(isChip) : this.chips;
-    this.chipsBeforeEdit = undefined;
     await this.ask(typeof text === "string" ? text.trim() : "", atts, chips, workspaceToggle, this.targetEditor(), true, replaces);
   }
 
@@ -343,8 +340,14 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     this.chips = structuredClone(turn.context ?? []);
     this.post({ type: "context", chips: this.chips });
     const attachments = (turn.attachments ?? []).filter((a) => a.data);
+    // (a past chat keeps neither its media nor more than the start of a long chip)
     const dropped = (turn.attachments ?? []).filter((a) => !a.data).map((a) => a.name);
-    if (dropped.length) this.notice("info", `${dropped.join(", ")} ${dropped.length > 1 ? "were" : "was"} not kept in the history: attach ${dropped.length > 1 ? "them" : "it"} again.`);
+    const cut = (turn.context ?? []).filter(wasCut).map((c) => path.basename(c.path));
+    const lost = [
+      ...(dropped.length ? [`${dropped.join(", ")} ${dropped.length > 1 ? "were" : "was"} not kept in the history: attach ${dropped.length > 1 ? "them" : "it"} again.`] : []),
+      ...(cut.length ? [`Only the start of ${cut.join(", ")} was kept in the history: remove ${cut.length > 1 ? "them" : "it"} and add ${cut.length > 1 ? "them" : "it"} again for all of it.`] : []),
+    ];
+    if (lost.length) this.notice("info", lost.join(" "));
     const text = `${turn.command ? `/${turn.command} ` : ""}${turn.workspace ? "@workspace " : ""}${turn.text}`;
     this.post({ type: "edit", id: turn.id, text, attachments: structuredClone(attachments) });
   }
@@ -394,8 +397,10 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       const conversation = this.conversation;
       try {
         const prepared = await prepareCommand(parsed.command.name, body, chips, editor);
-        if (conversation !== this.conversation) {
-          // (New Chat or a past chat opened meanwhile: the question belongs to neither)
+        if (conversation !== this.conversation || this.active) {
+          // (New Chat or a past chat opened meanwhile: the question belongs to neither; an answer started
+          // meanwhile, Explain Screenshot say: it is not cut out from under its stream)
+          if (this.active) this.notice("info", "Hearth is still answering: stop it (Escape) or wait for it to finish.");
           giveBack();
           return;
         }
@@ -424,9 +429,13 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       ...(codeFile ? { codeFile: codeFile.toString() } : {}),
       createdAt: Date.now(),
     };
-    if (replaces && this.store.turns.some((t) => t.id === replaces)) {
-      this.store.truncateFrom(replaces);
-      this.post({ type: "history", turns: this.store.turns, busy: false });
+    if (replaces) {
+      // (the composer's chips from before the edit are not wanted back once the edit is sent)
+      this.chipsBeforeEdit = undefined;
+      if (this.store.turns.some((t) => t.id === replaces)) {
+        this.store.truncateFrom(replaces);
+        this.post({ type: "history", turns: this.store.turns, busy: false });
+      }
     }
     this.store.add(user);
     this.post({ type: "turn", turn: user });
@@ -451,7 +460,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
 
   /** Drops the last answer and generates it again. */
   private async retry(): Promise<void> {
-    if (this.active) return;
+    // (not while a message is prepared or a chat opens: its answer would be the one cut out)
+    if (this.active || this.preparing || this.switching) return;
     const turns = this.store.turns;
     const last = turns[turns.length - 1];
     if (!last) return;
@@ -477,8 +487,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     }
     const question = [...turns].reverse().find((t) => t.role === "user");
     const workspace = question?.workspace === true;
-    const messages = buildPrompt(turns.slice(0, -1), workspace ? { systemPrompt: `${SYSTEM_PROMPT} ${WORKSPACE_NOTE}` } : {});
-    messages.push({ role: "assistant", content: turn.text });
+    const messages = buildPrompt(turns.slice(0, -1), { continuing: turn.text, ...(workspace ? { systemPrompt: `${SYSTEM_PROMPT} ${WORKSPACE_NOTE}` } : {}) });
     await this.answer((onText, token) => this.backend.chat(messages, onText, token, { workspace }), turn);
   }
 
@@ -492,10 +501,11 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     continued?: ChatTurn,
   ): Promise<void> {
     const turn: ChatTurn = continued ?? { id: randomUUID(), role: "assistant", text: "", status: "streaming", createdAt: Date.now() };
-    const before = { text: turn.text, stats: turn.stats };
+    const before = { text: turn.text, stats: turn.stats, status: turn.status };
     if (continued) {
       turn.status = "streaming";
       delete turn.cut;
+      delete turn.stopReason;
     } else {
       this.store.add(turn);
     }
@@ -507,6 +517,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     const settled = new Promise<void>((r) => (resolveSettled = r));
     this.active = { turn, cts, settled };
     const cancelled = new Promise<"cancelled">((resolve) => cts.token.onCancellationRequested(() => resolve("cancelled")));
+    let contextFull = false;
 
     const onText = (text: string) => {
       if (cts.token.isCancellationRequested || !text) return;
@@ -527,11 +538,12 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
           turn.text = before.text + result.text;
           this.post({ type: "turn", turn });
         }
-        turn.status = result.stats?.stoppedBy === "cancelled" ? "stopped" : "done";
+        contextFull = result.stats?.stoppedBy === "context";
+        turn.status = result.stats?.stoppedBy === "cancelled" || contextFull ? "stopped" : "done";
         if (result.stats?.stoppedBy === "limit") turn.cut = true;
-        const stats = footerStats(result.stats);
+        if (contextFull) turn.stopReason = "the conversation filled the model's context: start a new chat";
         // (a continued answer counts its tokens and time from its start)
-        turn.stats = stats && before.stats ? { ...stats, generatedTokens: stats.generatedTokens + before.stats.generatedTokens, totalMs: stats.totalMs + before.stats.totalMs } : stats;
+        turn.stats = addStats(before.stats, footerStats(result.stats));
       }
     } catch (err) {
       if (cts.token.isCancellationRequested || isCancellation(err)) {
@@ -541,6 +553,12 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         turn.status = "stopped";
         turn.stopReason = "the model host was restarted";
         this.log("chat: the answer stopped: the model host was restarted");
+      } else if (continued) {
+        // (the answer so far stays as it was, and can still be continued: the error goes beside it)
+        turn.status = before.status;
+        const sentence = errorSentence(err);
+        this.notice("error", `Could not continue the answer: ${sentence}`);
+        this.log(`chat: could not continue the answer: ${sentence}`);
       } else {
         turn.status = "error";
         turn.error = errorSentence(err);
@@ -548,6 +566,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         this.log(`chat: ${turn.error}`);
       }
     } finally {
+      // An answer stopped part-way (Stop, a restart, a failed Continue) can go on from where it stopped; one
+      // that filled the context cannot.
+      if (turn.status === "stopped" && turn.text.trim() && !contextFull) turn.cut = true;
       if (this.active?.turn === turn) this.active = undefined;
       cts.dispose();
       this.post({
@@ -809,6 +830,14 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
 
 // ---------------------------------------------------------------------------------------------------
 // Helpers
+
+/** The footer's figures for an answer made in two requests (a Continue): tokens and time summed. */
+function addStats(a: ChatTurn["stats"], b: ChatTurn["stats"]): ChatTurn["stats"] {
+  if (!a || !b) return b ?? a;
+  const generatedTokens = a.generatedTokens + b.generatedTokens;
+  const decodeSeconds = (a.tokensPerSecond > 0 ? a.generatedTokens / a.tokensPerSecond : 0) + (b.tokensPerSecond > 0 ? b.generatedTokens / b.tokensPerSecond : 0);
+  return { generatedTokens, totalMs: a.totalMs + b.totalMs, tokensPerSecond: decodeSeconds > 0 ? generatedTokens / decodeSeconds : b.tokensPerSecond };
+}
 
 function footerStats(stats: GenerationStats | undefined): ChatTurn["stats"] {
   if (!stats) return undefined;

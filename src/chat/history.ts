@@ -192,7 +192,7 @@ function parseTurn(v: unknown): ChatTurn | undefined {
     const stopReason = str(v.stopReason);
     if (stopReason && turn.status === "stopped") turn.stopReason = stopReason;
     if (v.noRetry === true && turn.status === "error") turn.noRetry = true;
-    if (v.cut === true && turn.status === "done") turn.cut = true;
+    if (v.cut === true && (turn.status === "done" || turn.status === "stopped")) turn.cut = true;
     if (isObject(v.stats)) {
       const tokensPerSecond = num(v.stats.tokensPerSecond);
       const totalMs = num(v.stats.totalMs);

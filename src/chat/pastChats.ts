@@ -5,7 +5,7 @@
  * attachment is no longer available) so the storage stays small. No vscode import: unit-tested.
  */
 import { parseHistory, serializeHistory, type MementoLike } from "./history";
-import type { ChatTurn } from "./types";
+import type { ChatTurn, ContextChip } from "./types";
 
 export const PAST_CHATS_KEY = "hearth.chat.past";
 export const MAX_PAST_CHATS = 50;
@@ -94,10 +94,17 @@ function forKeeping(turns: ChatTurn[]): ChatTurn[] {
   }));
 }
 
+const CUT_NOTE = / more characters not kept in the chat history\)$/;
+
 function cut(text: string): string {
   const at = text.lastIndexOf("\n", MAX_PAST_CHIP_CHARS);
   const kept = text.slice(0, at > 0 ? at : MAX_PAST_CHIP_CHARS);
   return `${kept}\n… (${text.length - kept.length} more characters not kept in the chat history)`;
+}
+
+/** Whether a chip's text was cut when its chat was kept (only its first characters are left). */
+export function wasCut(chip: ContextChip): boolean {
+  return CUT_NOTE.test(chip.text);
 }
 
 /** Stored past chats, skipping anything malformed (older versions, hand edits). */

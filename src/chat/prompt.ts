@@ -55,6 +55,8 @@ export interface PromptOptions {
   budgetChars?: number;
   systemPrompt?: string;
   maxChipChars?: number;
+  /** An answer being continued goes after the question: its length is kept out of the earlier exchanges' budget. */
+  continuing?: string;
 }
 
 /** Text sent when the user sent only attachments or context. */
@@ -98,7 +100,7 @@ export function buildPrompt(turns: readonly ChatTurn[], options: PromptOptions =
   }
 
   const current = userMessage(turns[last], maxChip);
-  let used = system.length + messageCost(current);
+  let used = system.length + messageCost(current) + (options.continuing?.length ?? 0);
   const kept: typeof exchanges = [];
   for (let i = exchanges.length - 1; i >= 0; i--) {
     if (used + exchanges[i].cost > budget) break;
@@ -110,6 +112,7 @@ export function buildPrompt(turns: readonly ChatTurn[], options: PromptOptions =
   if (system) messages.push({ role: "system", content: system });
   for (const e of kept) messages.push(e.user, e.assistant);
   messages.push(current);
+  if (options.continuing !== undefined) messages.push({ role: "assistant", content: options.continuing });
   return messages;
 }
 

@@ -53,7 +53,7 @@ export interface ChatTurn {
   stopReason?: string;
   /** Error turns: the input is at fault (a file that is not an image…), so asking again cannot help: no Retry. */
   noRetry?: boolean;
-  /** Assistant turns: the answer stopped at its length limit (it can be continued). */
+  /** Assistant turns: the answer ended before its end, at its length limit or stopped, and can be continued. */
   cut?: boolean;
   /** Assistant turns: tokens/s and latency, for a quiet footer. */
   stats?: { tokensPerSecond: number; totalMs: number; generatedTokens: number };

@@ -66,6 +66,13 @@ describe("an OpenAI-compatible remote endpoint", () => {
     expect(llamaServerOnly()).toEqual(["/health"]);
   });
 
+  it("continues an answer with the OpenAI API's continue_final_message (vLLM's), not a new answer after it", async () => {
+    await t.host.stream<object, ChatResult>(ChatRequest, { messages: [{ role: "user", content: "Add two numbers?" }, { role: "assistant", content: "return a" }], maxTokens: 16 }, () => {});
+    const body = server.requests.filter((r) => r.path === "/v1/chat/completions").at(-1)!.body;
+    expect(body).toMatchObject({ continue_final_message: true, add_generation_prompt: false });
+    expect((body.messages as { role: string }[]).at(-1)).toEqual({ role: "assistant", content: "return a" });
+  });
+
   it("answers about the workspace with the completions' raw prompt as text on /v1/completions", async () => {
     const answer = await t.host.stream<object, ChatResult>(
       ChatRequest,

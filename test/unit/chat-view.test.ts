@@ -682,6 +682,81 @@ describe("ChatViewProvider", () => {
     expect(a.provider.history().map((t) => t.text).slice(0, 3)).toEqual(["what is a, exactly?", "Exactly 1.", "unrelated"]);
   });
 
+  it("Continue that is stopped or fails leaves the answer as it was, still to be continued; a full context is not continued", async () => {
+    const a = setup();
+    a.say({ type: "send", text: "write it", attachments: [], context: [] });
+    await flush();
+    a.backend.last.onText("part one ");
+    a.backend.last.resolve({ text: "part one ", stats: stats({ stoppedBy: "limit", generatedTokens: 1024, tokensPerSecond: 20, totalMs: 51200 }) } as ChatResult);
+    await flush();
+    await flush();
+    const id = a.provider.history()[1].id;
+    // Stopped part-way: the text so far is kept, and it can go on.
+    a.say({ type: "continue", id });
+    await flush();
+    a.backend.last.onText("part two ");
+    a.say({ type: "stop" });
+    await flush();
+    await flush();
+    expect(a.provider.history()[1]).toMatchObject({ status: "stopped", cut: true, text: "part one part two " });
+    // A failure: the answer stays, the error goes beside it.
+    a.say({ type: "continue", id });
+    await flush();
+    a.backend.last.reject(Object.assign(new Error("x"), { data: { hearth: { code: "context-too-long", message: "This conversation is too long." } } }));
+    await flush();
+    await flush();
+    expect(a.provider.history()[1]).toMatchObject({ status: "stopped", cut: true, text: "part one part two " });
+    expect(a.provider.history()[1].error).toBeUndefined();
+    expect(a.posted.filter((m) => m.type === "notice").at(-1)).toEqual({ type: "notice", level: "error", message: "Could not continue the answer: This conversation is too long." });
+    // Finished: tokens and time summed, tokens/s over both parts.
+    a.say({ type: "continue", id });
+    await flush();
+    a.backend.last.resolve({ text: "end.", stats: stats({ generatedTokens: 1024, tokensPerSecond: 10, totalMs: 102400 }) } as ChatResult);
+    await flush();
+    await flush();
+    const done = a.provider.history()[1];
+    expect(done).toMatchObject({ status: "done", text: "part one part two end.", stats: { generatedTokens: 2048, totalMs: 153600 } });
+    expect(done.stats!.tokensPerSecond).toBeCloseTo(2048 / (1024 / 20 + 1024 / 10), 5);
+    expect(done.cut).toBeUndefined();
+
+    // An answer stopped with Stop can be continued too; one that filled the context cannot.
+    a.say({ type: "send", text: "again", attachments: [], context: [] });
+    await flush();
+    a.backend.last.onText("some");
+    a.say({ type: "stop" });
+    await flush();
+    await flush();
+    expect(a.provider.history().at(-1)).toMatchObject({ status: "stopped", cut: true });
+    a.say({ type: "send", text: "long", attachments: [], context: [] });
+    await flush();
+    a.backend.last.resolve({ text: "all of it", stats: stats({ stoppedBy: "context" }) } as ChatResult);
+    await flush();
+    await flush();
+    expect(a.provider.history().at(-1)).toMatchObject({ status: "stopped", stopReason: "the conversation filled the model's context: start a new chat" });
+    expect(a.provider.history().at(-1)!.cut).toBeUndefined();
+  });
+
+  it("an edit given back (Hearth busy) still gives back the composer's chips on Cancel; a past chat's cut chip is named", async () => {
+    const memento = new Memento();
+    const long = { kind: "file" as const, path: "src/big.ts", languageId: "typescript", text: "x\n… (9000 more characters not kept in the chat history)" };
+    await memento.update(HISTORY_KEY, { version: 1, turns: [{ id: "u1", role: "user", text: "why?", context: [long], createdAt: 1 }, { id: "a1", role: "assistant", text: "because", status: "done", createdAt: 2 }] });
+    const a = setup(memento);
+    const mine = { kind: "selection" as const, path: "src/b.ts", languageId: "typescript", range: [1, 1] as [number, number], text: "let b;" };
+    a.provider.addContext(mine);
+    a.say({ type: "editTurn", id: "u1" });
+    await flush();
+    expect(a.posted.filter((m) => m.type === "notice").at(-1)).toEqual({ type: "notice", level: "info", message: "Only the start of big.ts was kept in the history: remove it and add it again for all of it." });
+    // Busy: the edit comes back as a draft; Cancel still gives back the chips from before the edit.
+    a.say({ type: "send", text: "first", attachments: [], context: [] });
+    await flush();
+    a.say({ type: "send", text: "why, really?", attachments: [], context: [long], replaces: "u1" });
+    await flush();
+    expect(a.posted.filter((m) => m.type === "draft").at(-1)).toEqual({ type: "draft", text: "why, really?", replaces: "u1" });
+    a.say({ type: "cancelEdit" });
+    await flush();
+    expect(a.posted.at(-1)).toEqual({ type: "context", chips: [mine] });
+  });
+
   it("Edit gives a command back with its name, and says which attachments the history did not keep", async () => {
     const memento = new Memento();
     const image = { kind: "image" as const, name: "ui.png", mimeType: "image/png", data: "" };

@@ -634,10 +634,20 @@ describe("chat webview", () => {
     expect(bar.hidden).toBe(false);
     key(input, "Enter");
     expect(lastPosted()).toMatchObject({ type: "send", text: "second, better", replaces: "e3" });
-    // The turn gone (the extension's history without it): no longer an edit.
-    send({ type: "draft", text: "again", replaces: "e3" });
+    // Given back again, then cancelled: what the composer had before Edit comes back.
+    send({ type: "draft", text: "second, better", replaces: "e3" });
+    posted.length = 0;
+    key(input, "Escape");
+    expect(input.value).toBe("half-written");
+    expect(posted).toEqual([{ type: "cancelEdit" }]);
+    // The conversation replaced mid-edit (New chat, a past chat): the edit ends as if cancelled.
+    click($('article[data-id="e3"] button.edit'));
+    send({ type: "edit", id: "e3", text: "second", attachments: [] });
+    posted.length = 0;
     send({ type: "history", busy: false, turns: [turn({ id: "e1", role: "user", text: "first question" })] });
     expect(bar.hidden).toBe(true);
+    expect(input.value).toBe("half-written");
+    expect(posted).toEqual([{ type: "cancelEdit" }]);
     input.value = "";
   });
 
@@ -652,6 +662,10 @@ describe("chat webview", () => {
     expect(posted).toEqual([{ type: "continue", id: "c2" }]);
     send({ type: "done", id: "c2", status: "done" });
     expect($('article[data-id="c2"] button.continue')).toBeNull();
+    // A stopped answer can go on too (no "cut" label: it says Stopped).
+    send({ type: "done", id: "c2", status: "stopped", cut: true });
+    expect($('article[data-id="c2"] button.continue')).not.toBeNull();
+    expect($('article[data-id="c2"] .turn-meta').textContent).not.toContain("Cut at");
   });
 
   it("starts a new chat", () => {
