@@ -68,8 +68,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   /** Which conversation is open: a message prepared while it changed is not added to the new one. */
   private conversation = 0;
   private lastEditor: vscode.TextEditor | undefined;
-  /** What the `#` menu offers. */
+  /** What the `#` menu offers, and the number of the last query for it. */
   private readonly files: WorkspaceFiles;
+  private fileQuery = 0;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -297,9 +298,14 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         return this.openLink(String(m.url ?? ""));
       case "dropUris":
         return this.dropUris(Array.isArray(m.uris) ? m.uris.filter((u): u is string => typeof u === "string") : []);
-      case "findFiles":
-        if (typeof m.query === "string" && Number.isInteger(m.seq)) this.post({ type: "fileMatches", seq: m.seq, files: await this.files.search(m.query) });
+      case "findFiles": {
+        if (typeof m.query !== "string" || !Number.isInteger(m.seq)) return;
+        this.fileQuery = m.seq;
+        // (keystrokes while the files are first listed: only the last query is ranked)
+        await this.files.list();
+        if (m.seq === this.fileQuery) this.post({ type: "fileMatches", seq: m.seq, files: await this.files.search(m.query) });
         return;
+      }
       case "addFileByUri":
         // (as if dropped from the Explorer: text files become chips, images and recordings attachments; only a
         // file the menu offers, so ignored files stay out whatever the view sends)
