@@ -15,6 +15,11 @@ function section(): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration("hearth");
 }
 
+/** The most tokens one chat answer may generate (`hearth.chat.maxTokens`). */
+export function chatMaxTokens(): number {
+  return section().get<number>("chat.maxTokens") ?? 1024;
+}
+
 /** Settings for the host; `remoteApiKey` comes from SecretStorage, never from settings.json. */
 export function hostSettings(remoteApiKey = ""): Partial<HearthSettings> {
   const c = section();

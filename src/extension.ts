@@ -9,6 +9,7 @@ import { ChatViewProvider } from "./chat/chatViewProvider";
 import { ProposedChanges } from "./chat/proposedChange";
 import { CompletionGate } from "./completion";
 import { CursorTracker, type CursorAt } from "./cursorTracker";
+import { exportChat } from "./chat/exportChat";
 import { showPastChats } from "./chat/pastChatsPicker";
 import { addDocumentation } from "./edit/addDocumentation";
 import { editArgs, editSelection } from "./edit/editSelection";
@@ -88,6 +89,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Hearth
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewType, chat),
     vscode.commands.registerCommand(Commands.newChat, () => chat.newChat()),
     vscode.commands.registerCommand(Commands.chatHistory, (id?: unknown) => showPastChats(chat, id)),
+    vscode.commands.registerCommand(Commands.exportChat, () => exportChat(chat.history())),
     vscode.commands.registerCommand(Commands.editSelection, (args?: unknown) => editSelection(host, changes, (m) => output.info(m), editArgs(args))),
     vscode.commands.registerCommand(Commands.addSelectionToChat, () => chat.addSelection()),
     vscode.commands.registerCommand(Commands.explainCode, () => chat.runCommand("explain")),

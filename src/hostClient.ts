@@ -49,7 +49,7 @@ import {
   type SummarizeAudioResult,
 } from "../server/protocol";
 import type { ChatBackend, ChatOptions } from "./chat/backend";
-import { hostSettings } from "./config";
+import { chatMaxTokens, hostSettings } from "./config";
 import { HostStoppedError } from "./hostStopped";
 
 /** The URI scheme of a notebook cell's text document (VS Code's). */
@@ -173,7 +173,7 @@ export class HostClient implements ChatBackend, vscode.Disposable {
   }
 
   chat(messages: ChatMessage[], onText: (text: string) => void, token: vscode.CancellationToken, options: ChatOptions = {}): Promise<ChatResult> {
-    return this.stream(ChatRequest.method, { messages, ...(options.workspace ? { workspace: true } : {}) }, onText, token);
+    return this.stream(ChatRequest.method, { messages, maxTokens: chatMaxTokens(), ...(options.workspace ? { workspace: true } : {}) }, onText, token);
   }
 
   explainImage(

@@ -20,6 +20,8 @@ export const Commands = {
   addSelectionToChat: "hearth.addSelectionToChat",
   /** The past conversations (New Chat keeps them): a quick pick, or the id of one to reopen. */
   chatHistory: "hearth.chatHistory",
+  /** The open conversation as a Markdown document in an unsaved editor. */
+  exportChat: "hearth.exportChat",
   /** Chat `/explain` on the editor's selection (or the function at the cursor). */
   explainCode: "hearth.explainCode",
   /** Chat `/fix` on the editor's selection (or the function at the cursor), with the problems reported in it. */

@@ -1,9 +1,10 @@
 /**
  * *Hearth: Chat History…* (the clock in the chat view's title bar): the past conversations in a quick pick,
  * newest first, each with when it was last written and how many questions it has; Enter reopens one, the
- * trash button forgets it. With a chat's id as the argument (a keybinding, a test) it reopens that one.
+ * Markdown button exports it, the trash button forgets it. With a chat's id as the argument (a keybinding, a test) it reopens that one.
  */
 import * as vscode from "vscode";
+import { exportChat } from "./exportChat";
 import type { PastChat } from "./pastChats";
 
 export interface PastChatsSource {
@@ -27,12 +28,13 @@ export async function showPastChats(chat: PastChatsSource, id?: unknown): Promis
     return;
   }
   const remove: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon("trash"), tooltip: "Delete this chat" };
+  const save: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon("markdown"), tooltip: "Export this chat as Markdown" };
   const toItem = (c: PastChat): Item => ({
     id: c.id,
     label: c.title,
     description: when(c.updatedAt),
     detail: `${c.questions} question${c.questions === 1 ? "" : "s"}`,
-    buttons: [remove],
+    buttons: [save, remove],
   });
   const pick = vscode.window.createQuickPick<Item>();
   pick.title = "Hearth: Chat History";
@@ -41,6 +43,12 @@ export async function showPastChats(chat: PastChatsSource, id?: unknown): Promis
   pick.items = chats.map(toItem);
   const chosen = await new Promise<Item | undefined>((resolve) => {
     pick.onDidTriggerItemButton(async (e) => {
+      if (e.button === save) {
+        const past = chats.find((c) => c.id === e.item.id);
+        pick.hide();
+        if (past) await exportChat(past.turns);
+        return;
+      }
       await chat.deletePastChat(e.item.id);
       pick.items = pick.items.filter((i) => i.id !== e.item.id);
       if (!pick.items.length) pick.hide();

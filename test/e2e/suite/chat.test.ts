@@ -80,6 +80,22 @@ describe("chat", () => {
     note(`reply: ${assistant.text.length} chars; states seen while polling: ${[...seen].join(", ")}`);
   });
 
+  it("Export Chat as Markdown opens the conversation as an unsaved Markdown document", async () => {
+    const api = await hearth();
+    const question = api.chatHistory().find((t) => t.role === "user" && !t.command && !t.workspace && t.text.trim());
+    assert.ok(question, "no question in the chat to export");
+    await vscode.commands.executeCommand(Commands.exportChat);
+    const editor = await waitFor("the exported chat's editor", () => {
+      const e = vscode.window.activeTextEditor;
+      return e?.document.languageId === "markdown" && e.document.isUntitled ? e : undefined;
+    });
+    const text = editor.document.getText();
+    assert.ok(text.includes(`## You\n\n${question.text.trim()}`), `the export does not have the question: ${text.slice(0, 300)}`);
+    assert.ok(text.includes("## Hearth"), "the export has no answer");
+    await vscode.commands.executeCommand("workbench.action.revertAndCloseActiveEditor");
+    note(`export: ${text.split("\n").length} lines of Markdown`);
+  });
+
   it("recovers when the engine is killed mid-reply, and the next message works", async () => {
     const api = await hearth();
     const pid = api.enginePid();
