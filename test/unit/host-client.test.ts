@@ -5,7 +5,11 @@
  */
 import { describe, expect, it, vi } from "vitest";
 
-vi.mock("vscode", () => ({ EventEmitter: class { event = () => ({ dispose() {} }); fire() {} dispose() {} } }));
+const settings = vi.hoisted(() => new Map<string, unknown>());
+vi.mock("vscode", () => ({
+  EventEmitter: class { event = () => ({ dispose() {} }); fire() {} dispose() {} },
+  workspace: { getConfiguration: () => ({ get: (k: string) => settings.get(k) }) },
+}));
 vi.mock("vscode-languageclient/node", () => ({ LanguageClient: class {}, TransportKind: { ipc: 1 }, WorkDoneProgress: { type: {} } }));
 
 const { HostClient, isHostStopped, isConnectionGone } = await import("../../src/hostClient");
@@ -49,5 +53,15 @@ describe("HostClient and a restarted host", () => {
     expect(await chat.catch((e: unknown) => e)).toBe(failure);
     expect(isConnectionGone(disposed())).toBe(true);
     expect(isConnectionGone(failure)).toBe(false);
+  });
+
+  it("asks for a chat answer of hearth.chat.maxTokens tokens at most (1024 unset)", async () => {
+    const a = withClient();
+    void a.host.chat([{ role: "user", content: "hi" }], () => {}, token).catch(() => {});
+    settings.set("chat.maxTokens", 4096);
+    void a.host.chat([{ role: "user", content: "hi" }], () => {}, token, { workspace: true }).catch(() => {});
+    await new Promise((r) => setTimeout(r, 0));
+    const params = a.client.sendRequest.mock.calls.map((c) => (c as unknown[])[1] as { maxTokens?: number; workspace?: boolean });
+    expect(params.map((p) => [p.maxTokens, p.workspace])).toEqual([[1024, undefined], [4096, true]]);
   });
 });
