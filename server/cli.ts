@@ -42,6 +42,7 @@ import {
   type SummarizeAudioResult,
 } from "./protocol";
 import { defaultModelsDir, isRemote, planModelFiles } from "./models/resolve";
+import { listDownloaded, removeDownloaded } from "./models/downloaded";
 import { formatBytes } from "./engine/sizing";
 
 const USAGE = `Usage: hearth <command> [options]
@@ -55,7 +56,8 @@ Commands:
   explain IMAGE              explain a screenshot
   summarize AUDIO            summarize a meeting recording as Markdown
   models pull                download the configured model (+ mmproj and drafter)
-  models list                list downloaded models
+  models list                list downloaded models (and unfinished downloads)
+  models rm FILE...          delete downloaded model files (only inside the models folder)
   models check               validate the model files (+ the mmproj and drafter beside them) and estimate memory
   models tiny DIR            write tiny random-weight Gemma 4 test models to DIR
 
@@ -82,7 +84,7 @@ class UsageError extends Error {}
 /** A failure whose reason is already on stdout (the `models check` report): exit 1 without repeating it. */
 class ReportedFailure extends Error {}
 
-type Command = "complete" | "chat" | "edit" | "commit-message" | "explain" | "summarize" | "models pull" | "models list" | "models check" | "models tiny";
+type Command = "complete" | "chat" | "edit" | "commit-message" | "explain" | "summarize" | "models pull" | "models list" | "models rm" | "models check" | "models tiny";
 
 const ENGINE_OPTIONS = ["model", "mmproj", "drafter", "no-mtp", "ctx", "threads", "endpoint", "yes"];
 /** The options each command uses, besides --out, --json, --verbose and --help (which every command takes). */
@@ -95,6 +97,7 @@ const APPLIES: Record<Command, string[]> = {
   summarize: [...ENGINE_OPTIONS, "max-tokens", "temperature", "seed"],
   "models pull": ["model", "mmproj", "drafter", "yes"],
   "models list": [],
+  "models rm": [],
   "models check": ["model", "mmproj", "drafter", "ctx"],
   "models tiny": [],
 };
@@ -217,6 +220,22 @@ async function main(argv: string[]): Promise<void> {
     out.save();
     return;
   }
+  if (command === "models rm") {
+    if (!rest.length) throw new UsageError("models rm needs the files to delete: hearth models rm FILE... (hearth models list shows them)");
+    const dir = defaultModelsDir();
+    const missing = rest.filter((f) => !fs.existsSync(f));
+    if (missing.length) throw new UsageError(`no such file: ${missing.join(", ")}`);
+    let freed: number;
+    try {
+      freed = removeDownloaded(dir, rest);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    if (values.json) out.json({ removed: rest.map((f) => path.resolve(f)), freedBytes: freed });
+    else out.line(`deleted ${rest.length} file${rest.length === 1 ? "" : "s"}, ${formatBytes(freed)} freed`);
+    out.save();
+    return;
+  }
 
   const settings: Partial<HearthSettings> = {
     model: values.model ?? (process.env.HEARTH_MODEL || undefined),
@@ -270,7 +289,7 @@ function commandOf(first: string, second: string | undefined): Command {
   if (first === "models") {
     const sub = `models ${second ?? ""}`;
     if (sub in APPLIES) return sub as Command;
-    throw new UsageError(`unknown models command "${second ?? ""}" (pull, list, check, tiny)`);
+    throw new UsageError(`unknown models command "${second ?? ""}" (pull, list, rm, check, tiny)`);
   }
   if (first in APPLIES) return first as Command;
   throw new UsageError(`unknown command "${first}" (hearth --help lists them)`);
@@ -537,17 +556,9 @@ async function check(host: HostProcess, settings: Partial<HearthSettings>, out: 
 
 function listModels(out: Output, json?: boolean): void {
   const dir = defaultModelsDir();
-  const found: { path: string; sizeBytes: number }[] = [];
-  const walk = (d: string) => {
-    for (const e of fs.existsSync(d) ? fs.readdirSync(d, { withFileTypes: true }) : []) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith(".gguf")) found.push({ path: p, sizeBytes: fs.statSync(p).size });
-    }
-  };
-  walk(dir);
-  if (json) out.json(found);
-  else if (found.length) for (const f of found) out.line(`${formatBytes(f.sizeBytes).padStart(10)}  ${f.path}`);
+  const found = listDownloaded(dir);
+  if (json) out.json(found.map((f) => ({ path: f.path, sizeBytes: f.sizeBytes, ...(f.partial ? { partial: true } : {}) })));
+  else if (found.length) for (const f of found) out.line(`${formatBytes(f.sizeBytes).padStart(10)}  ${f.path}${f.partial ? "  (unfinished download)" : ""}`);
   else out.line(`no models in ${dir} (hearth models pull downloads the default)`);
 }
 

@@ -10,6 +10,7 @@ import { ProposedChanges } from "./chat/proposedChange";
 import { CompletionGate } from "./completion";
 import { CursorTracker, type CursorAt } from "./cursorTracker";
 import { exportChat } from "./chat/exportChat";
+import { manageDownloadedModels } from "./manageModels";
 import { showPastChats } from "./chat/pastChatsPicker";
 import { addDocumentation } from "./edit/addDocumentation";
 import { editArgs, editSelection } from "./edit/editSelection";
@@ -118,6 +119,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Hearth
     }),
     vscode.commands.registerCommand(Commands.selectModel, () => models!.selectModel()),
     vscode.commands.registerCommand(Commands.downloadModel, () => models!.download()),
+    vscode.commands.registerCommand(Commands.manageModels, () => manageDownloadedModels(host.status?.files)),
     vscode.commands.registerCommand(Commands.restartHost, async () => {
       await host.restart();
       void models!.ensureLoaded(true);
@@ -202,6 +204,7 @@ async function statusMenu(host: HostClient): Promise<void> {
     { label: "$(record) Summarize meeting recording…", command: Commands.summarizeMeeting },
     { label: "$(server-environment) Select model…", description: currentModelDescription(s, remote), command: Commands.selectModel },
     ...(s?.state === "error" || s?.state === "idle" ? [{ label: "$(cloud-download) Download model", command: Commands.downloadModel }] : []),
+    { label: "$(trash) Manage downloaded models…", command: Commands.manageModels },
     { label: "$(debug-restart) Restart model host", command: Commands.restartHost },
     { label: "$(output) Show logs", command: Commands.showLogs },
   ];

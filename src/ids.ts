@@ -7,6 +7,8 @@ export const Commands = {
   toggleCompletionsForLanguage: "hearth.toggleCompletionsForLanguage",
   selectModel: "hearth.selectModel",
   downloadModel: "hearth.downloadModel",
+  /** The downloaded model files with their sizes, to delete those no longer used. */
+  manageModels: "hearth.manageModels",
   restartHost: "hearth.restartHost",
   showLogs: "hearth.showLogs",
   statusMenu: "hearth.statusMenu",

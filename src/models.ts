@@ -9,6 +9,7 @@ import { DEFAULT_MODEL, type ModelStatus } from "../server/protocol";
 import { describeScope, setModelSettings, warnIfOverridden } from "./config";
 import { errorCode, errorMessage, type HostClient } from "./hostClient";
 import { isHostStopped } from "./hostStopped";
+import { Commands } from "./ids";
 
 const API_KEY_SECRET = "hearth.remoteApiKey";
 
@@ -126,6 +127,12 @@ export class ModelManagerUi {
       { label: "", kind: vscode.QuickPickItemKind.Separator, apply: async () => false },
       { label: "$(file) Local GGUF file…", detail: "A model file on this machine (its mmproj and drafter are found beside it)", apply: () => this.pickLocal() },
       { label: "$(remote) Remote endpoint…", detail: "A llama-server or OpenAI-compatible server your team shares", apply: () => this.pickRemote() },
+      { label: "", kind: vscode.QuickPickItemKind.Separator, apply: async () => false },
+      {
+        label: "$(trash) Manage downloaded models…",
+        detail: "The model files on this machine with their sizes, to delete those you no longer use",
+        apply: async () => (await vscode.commands.executeCommand(Commands.manageModels), false),
+      },
     ];
     const picked = await vscode.window.showQuickPick(items, { title: "Hearth: Select Model", matchOnDetail: true });
     if (!picked || !(await picked.apply())) return false;

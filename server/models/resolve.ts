@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import type { DownloadProgress, ModelFiles } from "../protocol";
 import { ModelCheckError } from "./check";
+import { defaultModelsDir, expandHome, modelsFolder } from "./folder";
 
 export interface ResolveOptions {
   model: string;
@@ -29,9 +30,7 @@ export interface ResolveOptions {
 /** A remote file planned from the hub's listing carries what the listing says of it (size, sha256). */
 type Source = { kind: "local"; path: string } | { kind: "remote"; uri: string; dest: string; hub?: RepoFile };
 
-export function defaultModelsDir(): string {
-  return path.join(os.homedir(), ".cache", "hearth", "models");
-}
+export { defaultModelsDir, modelsFolder };
 
 export function hfEndpoint(explicit?: string): string {
   const e = explicit || process.env.HF_ENDPOINT || process.env.MODEL_ENDPOINT || "https://huggingface.co/";
@@ -44,7 +43,7 @@ export function isRemote(spec: string): boolean {
 
 /** Where files would be saved and what would be fetched, without downloading anything. */
 export async function planModelFiles(opts: ResolveOptions): Promise<Record<keyof ModelFiles, Source | undefined>> {
-  const modelsDir = opts.modelsDir || defaultModelsDir();
+  const modelsDir = modelsFolder(opts.modelsDir);
   const endpoint = hfEndpoint(opts.hfEndpoint);
   const model = opts.model.trim();
   const hf = parseHf(model);
@@ -483,6 +482,4 @@ export function pickSibling(files: string[], modelFile: string, keyword: RegExp)
     )[0];
 }
 
-function expandHome(p: string): string {
-  return p.startsWith("~/") ? path.join(os.homedir(), p.slice(2)) : p;
-}
+

@@ -422,6 +422,21 @@ describe("hearth CLI", () => {
       expect(r.stdout.trim()).toBe(path.join(home, ".cache", "hearth", "models", "test", "tiny-GGUF", "text.gguf"));
       expect(r.stderr).toMatch(/^downloading text\.gguf: /m);
       expect(r.stderr).toMatch(/downloading text\.gguf: 100% /);
+
+      // models list shows it; models rm deletes it (and only what is in the models folder)
+      const pulled = r.stdout.trim();
+      const listed = await hearth(["models", "list", "--json"], { HOME: home });
+      expect(JSON.parse(listed.stdout)).toEqual([{ path: pulled, sizeBytes: fs.statSync(pulled).size }]);
+      const outside = await hearth(["models", "rm", path.join(models, "text.gguf")], { HOME: home });
+      expect(outside.code).toBe(2);
+      expect(outside.stderr).toMatch(/is not a model file in .*: Hearth deletes only what it downloaded there/);
+      expect(fs.existsSync(path.join(models, "text.gguf"))).toBe(true);
+      const rm = await hearth(["models", "rm", pulled], { HOME: home });
+      expect(rm.code).toBe(0);
+      expect(rm.stdout).toMatch(/^deleted 1 file, [\d.]+ [KMG]iB freed$/m);
+      expect(fs.existsSync(pulled)).toBe(false);
+      expect(fs.existsSync(path.join(home, ".cache", "hearth", "models", "test"))).toBe(false); // (emptied folders go too)
+      expect((await hearth(["models", "list"], { HOME: home })).stdout).toMatch(/^no models in /);
     } finally {
       await hub.close();
     }
