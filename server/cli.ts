@@ -225,15 +225,19 @@ async function main(argv: string[]): Promise<void> {
     const dir = defaultModelsDir();
     const missing = rest.filter((f) => !fs.existsSync(f));
     if (missing.length) throw new UsageError(`no such file: ${missing.join(", ")}`);
-    let freed: number;
+    let r: ReturnType<typeof removeDownloaded>;
     try {
-      freed = removeDownloaded(dir, rest);
+      r = removeDownloaded(dir, rest);
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
-    if (values.json) out.json({ removed: rest.map((f) => path.resolve(f)), freedBytes: freed });
-    else out.line(`deleted ${rest.length} file${rest.length === 1 ? "" : "s"}, ${formatBytes(freed)} freed`);
+    if (values.json) out.json(r);
+    else {
+      out.line(`deleted ${r.removed.length} file${r.removed.length === 1 ? "" : "s"}, ${formatBytes(r.freedBytes)} freed`);
+      for (const f of r.failed) out.line(`could not delete ${f.path}: ${f.reason}`);
+    }
     out.save();
+    if (r.failed.length) throw new ReportedFailure();
     return;
   }
 

@@ -17,7 +17,9 @@ function section(): vscode.WorkspaceConfiguration {
 
 /** The most tokens one chat answer may generate (`hearth.chat.maxTokens`). */
 export function chatMaxTokens(): number {
-  return section().get<number>("chat.maxTokens") ?? 1024;
+  // (settings.json is not held to the schema's bounds: 0 would ask for nothing, -1 for no limit at all)
+  const n = Math.round(Number(section().get<number>("chat.maxTokens") ?? 1024));
+  return Number.isFinite(n) ? Math.min(16384, Math.max(64, n)) : 1024;
 }
 
 /** Settings for the host; `remoteApiKey` comes from SecretStorage, never from settings.json. */

@@ -119,7 +119,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Hearth
     }),
     vscode.commands.registerCommand(Commands.selectModel, () => models!.selectModel()),
     vscode.commands.registerCommand(Commands.downloadModel, () => models!.download()),
-    vscode.commands.registerCommand(Commands.manageModels, () => manageDownloadedModels(host.status?.files)),
+    vscode.commands.registerCommand(Commands.manageModels, () => manageDownloadedModels(host.status)),
     vscode.commands.registerCommand(Commands.restartHost, async () => {
       await host.restart();
       void models!.ensureLoaded(true);

@@ -227,11 +227,12 @@ class SpeechOutput {
   checkLength(expected: { samples: number; sampleRate: number } | undefined): void {
     if (!expected || !this.decodedFrames) return;
     const missing = expected.samples - this.decodedFrames;
-    if (missing <= Math.max(expected.sampleRate, expected.samples * 0.005)) return;
+    // (FLAC decodes to the exact count: a second's slack is for an encoder that rounded its total)
+    if (missing <= expected.sampleRate) return;
     const s = (n: number) => `${(n / expected.sampleRate).toFixed(1)} s`;
     throw new HearthFailure({
       code: "unreadable-media",
-      message: `${this.name} is damaged or incomplete: ${s(this.decodedFrames)} of the ${s(expected.samples)} its header gives could be decoded. Export it again, or decode what is readable with \`flac -d -F ${this.name}\` and use the wav it writes.`,
+      message: `${this.name} is damaged or incomplete: ${s(this.decodedFrames)} of the ${s(expected.samples)} its header gives could be decoded. Export it again, or decode what is readable with \`flac -d -F "${this.name}"\` and use the wav it writes.`,
     });
   }
 

@@ -7,7 +7,6 @@
 import { createModelDownloader } from "node-llama-cpp";
 import crypto from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { DownloadProgress, ModelFiles } from "../protocol";
 import { ModelCheckError } from "./check";

@@ -22,13 +22,30 @@ export function chatAsMarkdown(turns: readonly ChatTurn[], exportedAt = new Date
       for (const a of t.attachments ?? []) out.push(`*${a.kind === "image" ? "Image" : "Audio"}: ${a.name}*`, "");
     } else {
       out.push("## Hearth", "");
-      if (t.text.trim()) out.push(t.text.trim(), "");
+      // (an answer cut or stopped inside a code block is closed, or the rest of the document would be code)
+      if (t.text.trim()) out.push(closeOpenFence(t.text.trim()), "");
+      if (t.status === "streaming") out.push("*Still being written when exported.*", "");
       if (t.status === "stopped") out.push(`*Stopped${t.stopReason ? `: ${t.stopReason}` : ""}.*`, "");
       if (t.status === "error") out.push(`*Failed: ${t.error ?? "the request failed"}*`, "");
       if (t.cut && t.status === "done") out.push("*Cut at the length limit.*", "");
     }
   }
   return `${out.join("\n").trimEnd()}\n`;
+}
+
+/** Markdown whose last code fence is left open gets its closing fence (CommonMark: the same character, at least as long). */
+export function closeOpenFence(text: string): string {
+  let open: string | undefined;
+  for (const line of text.split("\n")) {
+    const m = /^ {0,3}(`{3,}|~{3,})(.*)$/.exec(line);
+    if (!m) continue;
+    if (!open) {
+      if (!(m[1][0] === "`" && m[2].includes("`"))) open = m[1];
+    } else if (m[1][0] === open[0] && m[1].length >= open.length && !m[2].trim()) {
+      open = undefined;
+    }
+  }
+  return open ? `${text}\n${open}` : text;
 }
 
 function oneLine(text: string): string {

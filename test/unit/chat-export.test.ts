@@ -6,7 +6,7 @@ import { describe, expect, it, vi } from "vitest";
 import type { ChatTurn } from "../../src/chat/types";
 
 vi.mock("vscode", () => ({}));
-const { chatAsMarkdown } = await import("../../src/chat/exportChat");
+const { chatAsMarkdown, closeOpenFence } = await import("../../src/chat/exportChat");
 
 const t = (turn: Partial<ChatTurn> & Pick<ChatTurn, "role">): ChatTurn => ({ id: String(Math.random()), text: "", createdAt: 0, ...turn });
 
@@ -69,6 +69,19 @@ describe("chatAsMarkdown", () => {
         "",
       ].join("\n"),
     );
+  });
+
+  it("closes a code block an answer was cut or stopped in, so the next turns stay headings; marks one still being written", () => {
+    const md = chatAsMarkdown([
+      t({ role: "user", text: "write it" }),
+      t({ role: "assistant", text: "Here:\n\n```ts\nfunction f() {", status: "done", cut: true }),
+      t({ role: "user", text: "go on" }),
+      t({ role: "assistant", text: "~~~~py\nx = 1\n~~~\n", status: "streaming" }),
+    ]);
+    expect(md).toContain("```ts\nfunction f() {\n```\n\n*Cut at the length limit.*\n\n## You");
+    expect(md).toContain("~~~~py\nx = 1\n~~~\n~~~~\n\n*Still being written when exported.*");
+    expect(closeOpenFence("```ts\na\n```")).toBe("```ts\na\n```");
+    expect(closeOpenFence("inline ``` not a fence ``` here")).toBe("inline ``` not a fence ``` here");
   });
 
   it("fences context that holds backticks with a longer fence", () => {

@@ -63,5 +63,12 @@ describe("HostClient and a restarted host", () => {
     await new Promise((r) => setTimeout(r, 0));
     const params = a.client.sendRequest.mock.calls.map((c) => (c as unknown[])[1] as { maxTokens?: number; workspace?: boolean });
     expect(params.map((p) => [p.maxTokens, p.workspace])).toEqual([[1024, undefined], [4096, true]]);
+    // (settings.json is not held to the schema's bounds)
+    for (const [set, sent] of [[0, 64], [-1, 64], [1e9, 16384], ["x", 1024]] as const) {
+      settings.set("chat.maxTokens", set);
+      void a.host.chat([{ role: "user", content: "hi" }], () => {}, token).catch(() => {});
+      await new Promise((r) => setTimeout(r, 0));
+      expect(((a.client.sendRequest.mock.calls.at(-1) as unknown[])[1] as { maxTokens: number }).maxTokens).toBe(sent);
+    }
   });
 });

@@ -69,7 +69,7 @@ describe("decodeToSpeechWav", () => {
     const damaged = Buffer.from(long);
     damaged[Math.floor(damaged.length * 0.3)] ^= 0xff;
     await expect(decodeToSpeechWav(damaged, "flac", "standup.flac", 300 * MB)).rejects.toMatchObject({
-      error: { code: "unreadable-media", message: expect.stringMatching(/^standup\.flac is damaged or incomplete: \d+\.\d s of the 20\.0 s its header gives could be decoded\. .*`flac -d -F standup\.flac`/) },
+      error: { code: "unreadable-media", message: expect.stringMatching(/^standup\.flac is damaged or incomplete: \d+\.\d s of the 20\.0 s its header gives could be decoded\. .*`flac -d -F "standup\.flac"`/) },
     });
     await expect(decodeToSpeechWav(long.subarray(0, Math.floor(long.length * 0.6)), "flac", "cut.flac", 300 * MB)).rejects.toMatchObject({ error: { code: "unreadable-media" } });
     expect(flacStreamLength(Buffer.from("ID3\u0003 not a bare flac header, long enough to read the fields"))).toBeUndefined();

@@ -23,13 +23,12 @@ describe("downloaded models", () => {
     const { dir, put } = modelsDir();
     put("giladgd/gemma-4-12B-it-GGUF/gemma-4-12B-it-Q4_K_M.gguf", 1000);
     put("giladgd/gemma-4-12B-it-GGUF/mmproj.gguf", 100);
-    put("giladgd/gemma-4-E4B-it-GGUF/gemma-4-E4B-it-Q4_K_M.gguf", 300);
-    put("giladgd/gemma-4-E4B-it-GGUF/gemma-4-E4B-it-Q4_K_M.gguf.ipull", 20);
+    put("giladgd/gemma-4-E4B-it-GGUF/gemma-4-E4B-it-Q4_K_M.gguf.ipull", 320);
     put("notes.txt", 5);
     expect(listDownloaded(dir).map((f) => [path.relative(dir, f.path), f.sizeBytes, f.partial])).toEqual([
       ["giladgd/gemma-4-12B-it-GGUF/gemma-4-12B-it-Q4_K_M.gguf", 1000, false],
       ["giladgd/gemma-4-12B-it-GGUF/mmproj.gguf", 100, false],
-      ["giladgd/gemma-4-E4B-it-GGUF/gemma-4-E4B-it-Q4_K_M.gguf", 320, true],
+      ["giladgd/gemma-4-E4B-it-GGUF/gemma-4-E4B-it-Q4_K_M.gguf.ipull", 320, true],
     ]);
     expect(listDownloaded(path.join(dir, "none"))).toEqual([]);
   });
@@ -39,6 +38,7 @@ describe("downloaded models", () => {
     const keep = put("a/b/keep.gguf", 10);
     const gone = put("a/c/gone.gguf", 300);
     put("a/c/gone.gguf.ipull", 20);
+    const unfinished = put("a/d/late.gguf.ipull", 50);
     const outside = path.join(os.tmpdir(), `hearth-outside-${process.pid}.gguf`);
     fs.writeFileSync(outside, "x");
     expect(() => removeDownloaded(dir, [gone, outside])).toThrow(/is not a model file in .*: Hearth deletes only what it downloaded there/);
@@ -46,8 +46,10 @@ describe("downloaded models", () => {
     fs.symlinkSync(outside, path.join(dir, "a", "link.gguf"));
     expect(() => removeDownloaded(dir, [path.join(dir, "a", "link.gguf")])).toThrow(/not a model file/);
     expect(() => removeDownloaded(dir, [path.join(dir, "a", "b", "..", "..", "..", path.basename(outside))])).toThrow();
-    expect(removeDownloaded(dir, [gone])).toBe(320);
+    const real = [fs.realpathSync(gone), fs.realpathSync(unfinished)];
+    expect(removeDownloaded(dir, [gone, unfinished, gone])).toEqual({ removed: real, failed: [], freedBytes: 370 });
     expect(fs.existsSync(path.join(dir, "a", "c"))).toBe(false);
+    expect(fs.existsSync(path.join(dir, "a", "d"))).toBe(false);
     expect(fs.existsSync(keep)).toBe(true);
     expect(fs.existsSync(outside)).toBe(true);
     fs.rmSync(outside);
