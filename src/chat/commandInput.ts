@@ -151,13 +151,14 @@ export const isProblem = (d: vscode.Diagnostic) => d.severity === vscode.Diagnos
 
 /**
  * The problems within a chip's lines of `doc`; in a notebook cell the chip's lines are the notebook script's, so
- * they are taken back to the cell's and the problems' lines given in the script's (a chip of another cell: none).
+ * they are taken back to the cell's and the problems' lines given in the script's (a chip of another cell: unknown).
  */
-function problemsInChip(doc: vscode.TextDocument, chip: ContextChip): CodeProblem[] {
+function problemsInChip(doc: vscode.TextDocument, chip: ContextChip): CodeProblem[] | undefined {
   const shift = cellInNotebook(doc)?.firstLine ?? 0;
   if (!shift) return problemsIn(doc, chip.range);
   const range: [number, number] | undefined = chip.range && [chip.range[0] - shift, chip.range[1] - shift];
-  if (range && (range[0] < 1 || range[1] > doc.lineCount)) return [];
+  // (the chip is another cell's: its problems are not known from this one)
+  if (range && (range[0] < 1 || range[1] > doc.lineCount)) return undefined;
   return problemsIn(doc, range).map((p) => ({ ...p, line: p.line + shift }));
 }
 

@@ -47,8 +47,11 @@ export function commandPrompt(command: Exclude<ChatCommandName, "clear">, rest: 
       const problems = facts.problems ?? [];
       if (problems.length) {
         lines.push(`Fix the problem${problems.length === 1 ? "" : "s"} the editor reports in ${code}:`, ...quoted(problems));
-      } else {
+      } else if (facts.problems) {
         lines.push(`Find the bugs in ${code} and fix them. The editor reports no problems in it, so look for logic errors, unhandled cases and misuse of APIs; if you find none, say so.`);
+      } else {
+        // (the editor's problems for this code are not known: the file is not open, or the code is another cell's)
+        lines.push(`Find the bugs in ${code} and fix them: logic errors, unhandled cases and misuse of APIs; if you find none, say so.`);
       }
       lines.push(
         "Say in a sentence what causes each problem, then give the corrected code: each function or class you change written out in full, without \"...\" placeholders, so it can be applied to the file. Change nothing else.",

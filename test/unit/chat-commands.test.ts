@@ -68,7 +68,10 @@ describe("commandPrompt", () => {
   });
 
   it("/fix without reported problems asks to look for bugs, and caps a long list", () => {
-    expect(commandPrompt("fix", "", facts)).toMatch(/reports no problems in it/);
+    expect(commandPrompt("fix", "", { ...facts, problems: [] })).toMatch(/reports no problems in it/);
+    // (not known, the file not open or the code another notebook cell's: no claim that there are none)
+    expect(commandPrompt("fix", "", facts)).toMatch(/^Find the bugs in the code above .* and fix them: logic errors/m);
+    expect(commandPrompt("fix", "", facts)).not.toMatch(/reports no problems/);
     const many = Array.from({ length: 14 }, (_, i) => ({ line: i + 1, severity: "error" as const, message: `bad ${i}` }));
     const p = commandPrompt("fix", "", { ...facts, problems: many });
     expect(p.match(/^- line /gm)).toHaveLength(MAX_QUOTED_PROBLEMS);
