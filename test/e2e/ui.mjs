@@ -34,6 +34,8 @@ export async function runUiTests({ tools, env, runDir, profile, extensionsDir, e
   async function answerWithText(frame, before, what) {
     let last = await waitForAssistantTurns(frame, before + 1, S(180_000));
     for (let attempt = 1; ; attempt++) {
+      // (scrolled into view first: a turn out of view is not rendered, content-visibility: auto, and has no innerText)
+      await last.scrollIntoViewIfNeeded().catch(() => {});
       const text = norm(await last.locator(".markdown").innerText()).trim();
       if (text || attempt >= 6) return { last, text };
       const id = await last.getAttribute("data-id");
