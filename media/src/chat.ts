@@ -774,6 +774,8 @@ interface MenuItem {
   pick(): void;
   /** Enter sends the message instead of picking (the command's whole name is typed already). */
   entered?: boolean;
+  /** A function, class or method (the `#` menu), not a file. */
+  symbol?: boolean;
 }
 
 let menuItems: MenuItem[] = [];
@@ -822,12 +824,13 @@ function updateMenu(): void {
       ? fileMatches.map((f, i) => ({
           // (ids change with each answer, so a screen reader announces the new active option)
           id: `hearth-file-${fileSeq}-${i}`,
-          name: baseName(f.path),
-          description: f.path.includes("/") ? f.path.slice(0, f.path.lastIndexOf("/")) : "",
-          title: f.path,
+          name: f.symbol ? f.symbol.name : baseName(f.path),
+          description: f.symbol ? `${f.path}:${f.symbol.line}` : f.path.includes("/") ? f.path.slice(0, f.path.lastIndexOf("/")) : "",
+          title: f.symbol ? `${f.symbol.name} in ${f.path}, line ${f.symbol.line}` : f.path,
+          symbol: !!f.symbol,
           pick: () => pickFile(f, mention),
           // (`#fff` or `#region` at the end of a message is sent, not swapped for a file that merely matches fuzzily)
-          entered: !fileMenuBrowsed && !f.path.toLowerCase().includes(typed),
+          entered: !fileMenuBrowsed && !(f.symbol?.name ?? f.path).toLowerCase().includes(typed),
         }))
       : [];
   const same = items.length === menuItems.length && items.every((c, i) => c.id === menuItems[i].id);
@@ -838,7 +841,7 @@ function updateMenu(): void {
   input.setAttribute("aria-expanded", String(items.length > 0));
   commandMenu.replaceChildren(
     ...items.map((c, i) => {
-      const item = el("div", mention ? "command-item file-item" : "command-item");
+      const item = el("div", mention ? `command-item file-item${c.symbol ? " symbol-item" : ""}` : "command-item");
       item.id = c.id;
       item.setAttribute("role", "option");
       item.setAttribute("aria-selected", String(i === menuIndex));
@@ -872,13 +875,16 @@ function pickCommand(c: ChatCommandInfo): void {
   input.setSelectionRange(input.value.length, input.value.length);
 }
 
-/** The file goes with the message as a context chip (an image or recording as an attachment); its path stays in the text. */
+/**
+ * The file goes with the message as a context chip (an image or recording as an attachment), a symbol as its
+ * code; the path, or the symbol's name, stays in the text.
+ */
 function pickFile(f: FileMatch, mention: FileMention): void {
-  const { text, caret } = replaceMention(input.value, mention, f.path);
+  const { text, caret } = replaceMention(input.value, mention, f.symbol ? f.symbol.name : f.path);
   input.value = text;
   input.setSelectionRange(caret, caret);
   input.dispatchEvent(new Event("input"));
-  post({ type: "addFileByUri", uri: f.uri });
+  post(f.symbol ? { type: "addSymbol", uri: f.uri, line: f.symbol.line } : { type: "addFileByUri", uri: f.uri });
 }
 
 /**

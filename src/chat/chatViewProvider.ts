@@ -21,7 +21,7 @@ import { isHostStopped } from "../hostStopped";
 import type { ChatBackend } from "./backend";
 import { ChatHistory } from "./history";
 import { PastChats, wasCut, type PastChat } from "./pastChats";
-import { chipPath, prepareCommand, selectionChip } from "./commandInput";
+import { chipPath, prepareCommand, selectionChip, symbolChip } from "./commandInput";
 import { type ChatCommandName, parseChatCommand } from "./commands";
 import { buildPrompt, MAX_CHIP_CHARS, languageIdForFence, parseWorkspaceMention, secretFileReason, SYSTEM_PROMPT, WORKSPACE_NOTE } from "./prompt";
 import type { Attachment, ChatTurn, ContextChip } from "./types";
@@ -310,6 +310,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         // (as if dropped from the Explorer: text files become chips, images and recordings attachments; only a
         // file the menu offers, so ignored files stay out whatever the view sends)
         if (typeof m.uri === "string" && (await this.files.offers(m.uri))) await this.dropUris([m.uri]);
+        return;
+      case "addSymbol":
+        if (typeof m.uri === "string" && Number.isInteger(m.line) && (await this.files.offers(m.uri))) await this.addSymbol(vscode.Uri.parse(m.uri, true), m.line);
         return;
       case "command":
         if ((VIEW_COMMANDS as readonly string[]).includes(m.command)) await vscode.commands.executeCommand(m.command);
@@ -680,6 +683,14 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       }
     }
     if (attachments.length) this.post({ type: "attachments", attachments });
+  }
+
+  /** A symbol picked in the `#` menu: its code with its doc comment; the file when the code cannot be found there. */
+  private async addSymbol(uri: vscode.Uri, line: number): Promise<void> {
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const chip = await symbolChip(doc, line - 1);
+    if (chip) this.addContext(chip);
+    else await this.addTextFile(doc);
   }
 
   private async addTextFile(doc: Pick<vscode.TextDocument, "uri" | "isUntitled" | "languageId" | "getText">): Promise<void> {

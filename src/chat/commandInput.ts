@@ -87,18 +87,25 @@ export async function codeInEditor(editor: vscode.TextEditor): Promise<ContextCh
   const secret = secretFileReason(doc.uri.path);
   if (secret) return secret;
   if (!editor.selection.isEmpty) return selectionChip(editor);
-  const symbol = await symbolAround(doc, editor.selection.active.line);
-  if (symbol) {
-    // (with its doc comment: it says what the code is meant to do)
-    const start = commentStart((n) => doc.lineAt(n).text, symbol.range.start.line);
-    const range = new vscode.Range(start, 0, symbol.range.end.line, doc.lineAt(symbol.range.end.line).text.length);
-    const text = doc.getText(range);
-    if (text.length <= MAX_CHIP_CHARS) return inNotebookTerms(doc, { kind: "selection", path: chipPath(doc), languageId: doc.languageId, range: [start + 1, symbol.range.end.line + 1], text });
-  }
+  const symbol = await symbolChip(doc, editor.selection.active.line);
+  if (symbol) return symbol;
   const text = doc.getText();
   if (!text.trim()) return `${path.basename(doc.uri.path)} is empty.`;
   if (text.length > MAX_CHIP_CHARS) return `${path.basename(doc.uri.path)} is ${Math.round(text.length / 1000)}K characters, more than fits in a message: select the code first.`;
   return inNotebookTerms(doc, { kind: "file", path: chipPath(doc), languageId: doc.languageId, text });
+}
+
+/**
+ * The function, method or class around `line` as a chip, with its doc comment (it says what the code is meant
+ * to do); undefined without one there, or when it is more than fits in a message.
+ */
+export async function symbolChip(doc: vscode.TextDocument, line: number): Promise<ContextChip | undefined> {
+  const symbol = await symbolAround(doc, line);
+  if (!symbol) return undefined;
+  const start = commentStart((n) => doc.lineAt(n).text, symbol.range.start.line);
+  const range = new vscode.Range(start, 0, symbol.range.end.line, doc.lineAt(symbol.range.end.line).text.length);
+  const text = doc.getText(range);
+  return text.length <= MAX_CHIP_CHARS ? inNotebookTerms(doc, { kind: "selection", path: chipPath(doc), languageId: doc.languageId, range: [start + 1, symbol.range.end.line + 1], text }) : undefined;
 }
 
 /** The function, method or class around `line` (from the language's symbols), if the language has them. */

@@ -22,6 +22,14 @@ const NOT_LISTED = `**/{${[".git", ...DEFAULT_IGNORE_PATTERNS.filter((p) => /^[\
 const MAX_FILES_PER_FOLDER = 50_000;
 /** Matches the menu shows. */
 export const MAX_MATCHES = 12;
+/** Symbols are looked up from this many characters typed (one letter matches half the project). */
+const MIN_SYMBOL_QUERY = 2;
+/** Symbols the menu shows at most when files fill it. */
+const MAX_SYMBOL_MATCHES = 4;
+/** How long the languages' symbol search may take before the menu shows the files alone. */
+const SYMBOLS_TIMEOUT_MS = 700;
+/** vscode.SymbolKind values offered: code a question is about (not variables, fields, properties). */
+const CODE_SYMBOLS = new Set([4, 5, 8, 9, 10, 11, 22]); // Class, Method, Constructor, Enum, Interface, Function, Struct
 /** An open file ranks above a closed one this much better (scores are 0–1). */
 const OPEN_FILE_BOOST = 0.1;
 /**
@@ -116,9 +124,17 @@ export class WorkspaceFiles implements vscode.Disposable {
     );
   }
 
-  /** The best matches for a `#` query, the editor's open files first. */
+  /**
+   * The best matches for a `#` query, the editor's open files first; then the functions, classes and methods of
+   * that name the languages know (workspace symbols), in files the menu offers.
+   */
   async search(query: string): Promise<FileMatch[]> {
-    return (await this.list()).rank(query, openFiles());
+    const index = await this.list();
+    const files = index.rank(query, openFiles());
+    if (query.length < MIN_SYMBOL_QUERY || /[/\\]/.test(query)) return files;
+    const symbols = (await workspaceSymbols(query)).filter((s) => index.has(s.uri));
+    const room = Math.max(MAX_SYMBOL_MATCHES, MAX_MATCHES - files.length);
+    return [...files.slice(0, MAX_MATCHES - Math.min(room, symbols.length)), ...symbols.slice(0, room)];
   }
 
   /** Whether the menu offers this file (what the webview may ask to add). */
@@ -210,6 +226,34 @@ export class WorkspaceFiles implements vscode.Disposable {
   dispose(): void {
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/** The functions, classes and methods whose name matches `query` fuzzily, best first, from the languages' workspace symbols. */
+async function workspaceSymbols(query: string): Promise<FileMatch[]> {
+  let found: unknown;
+  try {
+    found = await Promise.race([
+      vscode.commands.executeCommand<unknown>("vscode.executeWorkspaceSymbolProvider", query),
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), SYMBOLS_TIMEOUT_MS)),
+    ]);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(found)) return [];
+  const symbols = (found as vscode.SymbolInformation[]).filter((s) => CODE_SYMBOLS.has(s.kind) && s.location?.uri && s.name);
+  const ranked = fuzzysort.go(query, symbols, { key: "name", limit: MAX_MATCHES });
+  const seen = new Set<string>();
+  const out: FileMatch[] = [];
+  for (const r of ranked) {
+    const s = r.obj;
+    const line = s.location.range.start.line + 1;
+    const key = `${s.location.uri.toString()}:${line}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const name = s.containerName && s.kind === 5 ? `${s.containerName}.${s.name}` : s.name;
+    out.push({ uri: s.location.uri.toString(), path: chipPath({ uri: s.location.uri, isUntitled: false }), symbol: { name, line } });
+  }
+  return out;
 }
 
 /** The files open in editor tabs, the active one first, then as the tabs are ordered. */

@@ -320,7 +320,23 @@ export async function runUiTests({ tools, env, runDir, profile, extensionsDir, e
         const chips = (await asked.locator(".chip").allTextContents()).map(norm);
         if (!chips.some((c) => /(^|\/)src\/orders\.ts$/.test(c))) throw new Error(`the question's chips are ${JSON.stringify(chips)}, not src/orders.ts`);
         await waitForAssistantTurns(frame, before + 1, S(180_000));
-        note(`# menu: ${JSON.stringify(value.trim())} with the chip ${JSON.stringify(chips)}`);
+
+        // Functions and classes too, from the language's workspace symbols (TypeScript's server here).
+        const symbol = frame.locator(".command-menu .symbol-item", { hasText: /^formatMoney/ });
+        for (let attempt = 1; ; attempt++) {
+          await input.fill("");
+          await input.pressSequentially("see #formatMo");
+          if (await symbol.first().waitFor({ state: "visible", timeout: S(5_000) }).then(() => true, () => false)) break;
+          if (attempt === 4) throw new Error("the # menu never offered the function formatMoney (workspace symbols)");
+        }
+        await shot("chat-symbol-menu");
+        await symbol.first().click();
+        const symbolChip = frame.locator(".chips .chip", { hasText: /format\.ts:\d+-\d+/ });
+        await symbolChip.first().waitFor({ state: "visible", timeout: S(10_000) });
+        const picked = norm((await symbolChip.first().getAttribute("title")) ?? "");
+        await frame.locator(".chips .chip .chip-remove").first().click();
+        await input.fill("");
+        note(`# menu: ${JSON.stringify(value.trim())} with the chip ${JSON.stringify(chips)}; the symbol formatMoney as ${JSON.stringify(picked)}`);
       },
       { needs: () => workbenchOk },
     );

@@ -142,7 +142,10 @@ const fake = vi.hoisted(() => {
       openTextDocument: async (opts: { language?: string; content?: string } | Uri) => {
         if (opts instanceof Uri && files.has(opts.path)) {
           const text = files.get(opts.path)!;
-          return { uri: opts, isUntitled: false, languageId: opts.path.endsWith(".py") ? "python" : "typescript", getText: () => text, lineCount: text.split("\n").length, edits: [] as string[] };
+          const lines = text.split("\n");
+          const getText = (r?: { start: { line: number }; end: { line: number; character: number } }) =>
+            r ? [...lines.slice(r.start.line, r.end.line), lines[r.end.line].slice(0, r.end.character)].join("\n") : text;
+          return { uri: opts, isUntitled: false, languageId: opts.path.endsWith(".py") ? "python" : "typescript", getText, lineAt: (n: number) => ({ text: lines[n] }), lineCount: lines.length, edits: [] as string[] };
         }
         if (opts instanceof Uri) {
           calls.newDocs.push({ content: opts.toString() });
@@ -909,6 +912,38 @@ describe("ChatViewProvider", () => {
     // Picked: a text file becomes a chip, as if dropped from the Explorer.
     a.say({ type: "addFileByUri", uri: "file:///work/src/cache.ts" });
     await vi.waitFor(() => expect(a.posted.at(-1)).toEqual({ type: "context", chips: [{ kind: "file", path: "src/cache.ts", languageId: "typescript", text: "export const cache = new Map();\n" }] }));
+  });
+
+  it("the # menu offers the functions and classes the languages know, and a symbol picked adds its code with its doc comment", async () => {
+    const a = setup();
+    fake.files.set("/work/src/money.ts", "import x from 'y';\n\n/** Cents as a price. */\nexport function formatMoney(cents: number) {\n  return `${cents / 100}`;\n}\n");
+    fake.files.set("/work/.env", "X=1\n");
+    const loc = (path: string, line: number) => ({ uri: fake.vscode.Uri.file(path), range: { start: { line, character: 0 }, end: { line, character: 5 } } });
+    fake.vscode.commands.results.set("vscode.executeWorkspaceSymbolProvider", [
+      { name: "formatMoney", kind: 11, location: loc("/work/src/money.ts", 3) },
+      { name: "formatMoneyKey", kind: 12, location: loc("/work/src/money.ts", 0) }, // a variable: not offered
+      { name: "formatMoneyEnv", kind: 11, location: loc("/work/.env", 0) }, // a file the menu does not offer
+    ]);
+    fake.vscode.commands.results.set("vscode.executeDocumentSymbolProvider", [
+      { name: "formatMoney", kind: 11, range: { start: { line: 3 }, end: { line: 5 } }, children: [] },
+    ]);
+    a.say({ type: "findFiles", query: "fmtmoney", seq: 1 });
+    await vi.waitFor(() => expect(a.posted.at(-1)?.type).toBe("fileMatches"));
+    expect((a.posted.at(-1) as Extract<ToView, { type: "fileMatches" }>).files).toEqual([
+      { uri: "file:///work/src/money.ts", path: "src/money.ts", symbol: { name: "formatMoney", line: 4 } },
+    ]);
+    // (one letter, or a path: files only)
+    a.say({ type: "findFiles", query: "src/", seq: 2 });
+    await vi.waitFor(() => expect(a.posted.at(-1)).toMatchObject({ type: "fileMatches", seq: 2 }));
+    expect((a.posted.at(-1) as Extract<ToView, { type: "fileMatches" }>).files.every((f) => !f.symbol)).toBe(true);
+
+    a.say({ type: "addSymbol", uri: "file:///work/src/money.ts", line: 4 });
+    await vi.waitFor(() =>
+      expect(a.posted.at(-1)).toEqual({
+        type: "context",
+        chips: [{ kind: "selection", path: "src/money.ts", languageId: "typescript", range: [3, 6], text: "/** Cents as a price. */\nexport function formatMoney(cents: number) {\n  return `${cents / 100}`;\n}" }],
+      }),
+    );
   });
 
   it("+ File with no editor open says to open one or type #", async () => {

@@ -500,6 +500,26 @@ describe("chat webview", () => {
     expect(input.value).toBe("see README.md ");
     expect(posted.at(-1)).toEqual({ type: "addFileByUri", uri: "file:///w/README.md" });
 
+    // A function or class: shown by its name and where it is; picked, its name goes in the text and its code as a chip.
+    type("why does #formatM");
+    send({
+      type: "fileMatches",
+      seq: asked()[asked().length - 1].seq,
+      files: [
+        { uri: "file:///w/src/format.ts", path: "src/format.ts" },
+        { uri: "file:///w/src/format.ts", path: "src/format.ts", symbol: { name: "formatMoney", line: 3 } },
+      ],
+    });
+    expect($$(".file-item").map((e: Any) => [e.querySelector(".command-name").textContent, e.querySelector(".command-description").textContent, e.classList.contains("symbol-item")])).toEqual([
+      ["format.ts", "src", false],
+      ["formatMoney", "src/format.ts:3", true],
+    ]);
+    key(input, "ArrowDown");
+    posted.length = 0;
+    key(input, "Enter");
+    expect(input.value).toBe("why does formatMoney ");
+    expect(posted).toEqual([{ type: "addSymbol", uri: "file:///w/src/format.ts", line: 3 }]);
+
     // Enter sends a `#word` that only matches fuzzily (a colour, a region), unless the arrows chose a file.
     type("set it to #fff");
     send({ type: "fileMatches", seq: asked()[asked().length - 1].seq, files: [{ uri: "file:///w/src/diff_buffer.ts", path: "src/diff_buffer.ts" }] });
