@@ -1070,6 +1070,11 @@ transcript.addEventListener("click", (e) => {
       // (the link goes away while the answer streams: Escape in the input stops it)
       input.focus();
       return;
+    case "terminal": {
+      const block = action.closest<HTMLElement>(".code-block");
+      post({ type: "runInTerminal", code: block?.querySelector("pre code")?.textContent ?? "", language: block?.dataset.lang });
+      return;
+    }
     case "copy":
     case "insert":
     case "apply":

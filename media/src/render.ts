@@ -6,7 +6,8 @@
  *   `href` (so neither the webview nor VS Code's own link handler follows it); the view posts `openLink`
  *   and the extension opens it with `vscode.env.openExternal`. Other schemes render as inert text.
  * - Images in answers are not fetched (privacy, and the CSP allows only local images): they become links.
- * - Fenced and indented code becomes a block with a language label and Copy / Insert / New file buttons.
+ * - Fenced and indented code becomes a block with a language label and Copy / Insert / Apply / New file buttons
+ *   (a shell block: Copy / Terminal / Insert / New file).
  * - Table alignment uses classes instead of `style` (the CSP allows no inline styles).
  * - Everything then goes through DOMPurify with an allow-list (tags, attributes, URI checks on `data-href`).
  *
@@ -14,6 +15,7 @@
  * webview's window, or to jsdom's in tests), and {@link patchChildren} takes structural node types.
  */
 import MarkdownIt, { type Token } from "markdown-it";
+import { isShellLanguage } from "../../src/chat/terminalCommand";
 
 /** The subset of DOMPurify's config this module uses (structurally compatible with DOMPurify's `Config`). */
 export interface SanitizeConfig {
@@ -81,8 +83,14 @@ export function createRenderer(sanitize: Sanitize): Renderer {
       `<div class="code-block"${langAttr}>` +
       `<div class="code-header"><span class="code-lang">${escapeHtml(label)}</span><span class="code-actions">` +
       `<button type="button" class="code-action" data-action="copy" title="Copy" aria-label="Copy code">Copy</button>` +
+      // (a shell block goes to the terminal's prompt, not into a source file)
+      (isShellLanguage(lang)
+        ? `<button type="button" class="code-action" data-action="terminal" title="Type it at the terminal's prompt (it runs when you press Enter)" aria-label="Put the command in the terminal">Terminal</button>`
+        : "") +
       `<button type="button" class="code-action" data-action="insert" title="Insert at cursor (replaces the selection)" aria-label="Insert code at cursor">Insert</button>` +
-      `<button type="button" class="code-action" data-action="apply" title="Apply to the file in the editor (shows the change as a diff first)" aria-label="Apply code to the file">Apply</button>` +
+      (isShellLanguage(lang)
+        ? ""
+        : `<button type="button" class="code-action" data-action="apply" title="Apply to the file in the editor (shows the change as a diff first)" aria-label="Apply code to the file">Apply</button>`) +
       `<button type="button" class="code-action" data-action="newFile" title="Open in a new untitled file" aria-label="Open code in a new file">New file</button>` +
       `</span></div>` +
       `<pre><code${codeClass}>${escapeHtml(content)}</code></pre></div>\n`

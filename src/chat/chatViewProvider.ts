@@ -30,6 +30,7 @@ import { notebookLanguage, notebookScript } from "../../server/completion/notebo
 import { containsSecret } from "../../server/workspace/files";
 import { PROPOSED_SCHEME } from "./proposedChange";
 import { WorkspaceFiles } from "./workspaceFiles";
+import { terminalCommand } from "./terminalCommand";
 
 /** Errors about the input itself (the file, its format or size): asking again cannot help, so no Retry. */
 const BAD_INPUT_CODES = new Set(["unsupported-media", "unreadable-media", "media-too-large"]);
@@ -287,6 +288,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         return;
       case "insert":
         return this.insertAtCursor(String(m.code ?? ""));
+      case "runInTerminal":
+        return this.typeInTerminal(String(m.code ?? ""), typeof m.language === "string" ? m.language : undefined);
       case "apply":
         return this.applyCode(String(m.code ?? ""), typeof m.turnId === "string" ? m.turnId : undefined);
       case "newFile":
@@ -712,6 +715,21 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
 
   // -------------------------------------------------------------------------------------------------
   // Code block actions
+
+  /**
+   * *Terminal* on a shell block: the command at the prompt of the active terminal (a new one when there is
+   * none), focused, for the developer to read and run with Enter; never run by Hearth.
+   */
+  private typeInTerminal(code: string, language: string | undefined): void {
+    const line = terminalCommand(code, language);
+    if (!line) {
+      this.notice("info", "Nothing in this block is a command to run.");
+      return;
+    }
+    const terminal = vscode.window.activeTerminal ?? vscode.window.createTerminal({ name: "Hearth" });
+    terminal.show(false);
+    terminal.sendText(line, false);
+  }
 
   private async insertAtCursor(code: string): Promise<void> {
     let editor = this.targetEditor();

@@ -44,6 +44,8 @@ export type FromView =
   | { type: "cancelEdit" }
   /** Continue the last answer, cut at its length limit (`ChatTurn.cut`). */
   | { type: "continue"; id: string }
+  /** A shell code block's *Terminal* button: the command typed at the terminal's prompt, not run. */
+  | { type: "runInTerminal"; code: string; language?: string }
   /** Generate the last answer again. */
   | { type: "retry" }
   | { type: "command"; command: ViewCommand };

@@ -109,6 +109,12 @@ describe("markdown rendering", () => {
     }
   });
 
+  it("gives a shell block a Terminal button instead of Apply", () => {
+    const block = dom("```bash\nnpm test\n```\n").querySelector(".code-block");
+    expect(Array.from(block!.querySelectorAll("button")).map((b) => b.getAttribute("data-action"))).toEqual(["copy", "terminal", "insert", "newFile"]);
+    expect(block!.querySelector('[data-action="terminal"]')?.getAttribute("aria-label")).toBe("Put the command in the terminal");
+  });
+
   it("labels code without a language as text, and handles indented code", () => {
     const d = dom("```\nplain\n```\n\n    indented\n");
     const blocks = Array.from(d.querySelectorAll(".code-block"));

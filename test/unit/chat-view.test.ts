@@ -65,6 +65,7 @@ const fake = vi.hoisted(() => {
     warnings: [] as string[],
     newDocs: [] as { language?: string; content?: string }[],
     shown: [] as unknown[],
+    terminals: [] as { name: string; shown: number; sent: [string, boolean | undefined][] }[],
   };
   const editorChange = new Emitter<unknown>();
   /** The file watcher the `#` menu's list creates: its create and delete events. */
@@ -103,6 +104,13 @@ const fake = vi.hoisted(() => {
         return vscode.window.activeTextEditor;
       },
       showWarningMessage: async (m: string) => void calls.warnings.push(m),
+      /** Terminals: what was typed at their prompt (and whether it was run). */
+      activeTerminal: undefined as unknown,
+      createTerminal: (o: { name: string }) => {
+        const t = { name: o.name, shown: 0, sent: [] as [string, boolean | undefined][], show() { this.shown++; }, sendText(text: string, run?: boolean) { this.sent.push([text, run]); } };
+        calls.terminals.push(t);
+        return t;
+      },
       showInformationMessage: async (m: string) => void calls.warnings.push(m),
     },
     NotebookCellKind: { Markup: 1, Code: 2 },
@@ -1011,6 +1019,23 @@ describe("ChatViewProvider", () => {
     await flush();
     expect(proposed).toEqual([[editor, "def f():\n    return 1\n"], [editor, "def f():\n    ...\n"]]);
     expect(a.posted.filter((m) => m.type === "notice").at(-1)).toEqual({ type: "notice", level: "error", message: "The code block leaves parts of the code out." });
+  });
+
+  it("Terminal on a shell block types the command at the prompt of the active terminal, or a new one, without running it", async () => {
+    const a = setup();
+    a.say({ type: "runInTerminal", code: "npm ci\nnpm test\n", language: "bash" });
+    await flush();
+    expect(fake.calls.terminals.map((t) => [t.name, t.shown, t.sent])).toEqual([["Hearth", 1, [["npm ci && npm test", false]]]]);
+    const mine = { shown: 0, sent: [] as unknown[], show() { this.shown++; }, sendText(text: string, run?: boolean) { this.sent.push([text, run]); } };
+    fake.vscode.window.activeTerminal = mine;
+    a.say({ type: "runInTerminal", code: "$ git status\nOn branch main\n", language: "console" });
+    await flush();
+    fake.vscode.window.activeTerminal = undefined;
+    expect(mine.sent).toEqual([["git status", false]]);
+    expect(fake.calls.terminals).toHaveLength(1);
+    a.say({ type: "runInTerminal", code: "# nothing to run\n", language: "sh" });
+    await flush();
+    expect(a.posted.at(-1)).toEqual({ type: "notice", level: "info", message: "Nothing in this block is a command to run." });
   });
 
   it("copies, opens new files with a known language, and opens only http(s) links", async () => {

@@ -111,6 +111,13 @@ describe("chat webview", () => {
     expect(lastPosted()).toEqual({ type: "newFile", code, language: "ts", turnId: "a1" });
   });
 
+  it("puts a shell block's command in the terminal with its language", () => {
+    send({ type: "turn", turn: turn({ id: "sh1", role: "assistant", status: "done", text: "Run:\n\n```bash\nnpm test\n```\n" }) });
+    click($('article[data-id="sh1"] .code-block [data-action="terminal"]'));
+    expect(lastPosted()).toEqual({ type: "runInTerminal", code: "npm test\n", language: "bash" });
+    expect($('article[data-id="sh1"] .code-block [data-action="apply"]')).toBeNull();
+  });
+
   it("opens links through the extension (click and keyboard), never by navigation", () => {
     const a = $("article.assistant a.link");
     const e = new g.MouseEvent("click", { bubbles: true, cancelable: true });
