@@ -768,6 +768,8 @@ input.addEventListener("keydown", (e) => {
 
 interface MenuItem {
   id: string;
+  /** What the item is (a command's name, a file or a symbol in it): the active item stays itself when a new answer reorders the list. */
+  key: string;
   name: string;
   description: string;
   title?: string;
@@ -815,6 +817,7 @@ function updateMenu(): void {
   const items: MenuItem[] = commands.length
     ? commands.map((c) => ({
         id: `hearth-command-${c.name}`,
+        key: c.name,
         name: `/${c.name}`,
         description: c.description,
         pick: () => pickCommand(c),
@@ -824,6 +827,7 @@ function updateMenu(): void {
       ? fileMatches.map((f, i) => ({
           // (ids change with each answer, so a screen reader announces the new active option)
           id: `hearth-file-${fileSeq}-${i}`,
+          key: `${f.uri}#${f.symbol ? `${f.symbol.name}:${f.symbol.line}` : ""}`,
           name: f.symbol ? f.symbol.name : baseName(f.path),
           description: f.symbol ? `${f.path}:${f.symbol.line}` : f.path.includes("/") ? f.path.slice(0, f.path.lastIndexOf("/")) : "",
           title: f.symbol ? `${f.symbol.name} in ${f.path}, line ${f.symbol.line}` : f.path,
@@ -833,11 +837,15 @@ function updateMenu(): void {
           entered: !fileMenuBrowsed && !(f.symbol?.name ?? f.path).toLowerCase().includes(typed),
         }))
       : [];
-  const same = items.length === menuItems.length && items.every((c, i) => c.id === menuItems[i].id);
-  if (!same) menuIndex = 0;
+  const same = items.length === menuItems.length && items.every((c, i) => c.id === menuItems[i].id && c.key === menuItems[i].key);
+  if (!same) {
+    // (the symbols' answer after the files' one: the item the arrows chose stays chosen)
+    const active = fileMenuBrowsed ? menuItems[menuIndex]?.key : undefined;
+    menuIndex = Math.max(0, active === undefined ? 0 : items.findIndex((c) => c.key === active));
+  }
   menuItems = items;
   commandMenu.hidden = !items.length;
-  commandMenu.setAttribute("aria-label", mention ? "Files" : "Commands");
+  commandMenu.setAttribute("aria-label", mention ? (items.some((c) => c.symbol) ? "Files and symbols" : "Files") : "Commands");
   input.setAttribute("aria-expanded", String(items.length > 0));
   commandMenu.replaceChildren(
     ...items.map((c, i) => {
@@ -884,7 +892,7 @@ function pickFile(f: FileMatch, mention: FileMention): void {
   input.value = text;
   input.setSelectionRange(caret, caret);
   input.dispatchEvent(new Event("input"));
-  post(f.symbol ? { type: "addSymbol", uri: f.uri, line: f.symbol.line } : { type: "addFileByUri", uri: f.uri });
+  post(f.symbol ? { type: "addSymbol", uri: f.uri, line: f.symbol.line, name: f.symbol.name } : { type: "addFileByUri", uri: f.uri });
 }
 
 /**

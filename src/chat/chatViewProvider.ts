@@ -37,6 +37,8 @@ const BAD_INPUT_CODES = new Set(["unsupported-media", "unreadable-media", "media
 /** JSON-RPC "request cancelled" codes (LSP RequestCancelled, JSON-RPC RequestCancelled). */
 const CANCELLED_CODES = new Set([-32800]);
 const MAX_CHIPS = 12;
+/** The `#` menu asks the languages for symbols once typing pauses this long. */
+const SYMBOL_SEARCH_PAUSE_MS = 150;
 /** All chips of one message together (each is at most MAX_CHIP_CHARS). */
 const MAX_CONTEXT_CHARS = 2 * MAX_CHIP_CHARS;
 /** Schemes of editors that are not the user's code (output channels, debug console, SCM input). */
@@ -306,7 +308,15 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         this.fileQuery = m.seq;
         // (keystrokes while the files are first listed: only the last query is ranked)
         await this.files.list();
-        if (m.seq === this.fileQuery) this.post({ type: "fileMatches", seq: m.seq, files: await this.files.search(m.query) });
+        if (m.seq !== this.fileQuery) return;
+        const files = await this.files.search(m.query);
+        this.post({ type: "fileMatches", seq: m.seq, files });
+        if (!WorkspaceFiles.looksForSymbols(m.query)) return;
+        // Then the symbols of that name, once typing pauses: the languages' search is slower, and one at a time.
+        await new Promise((r) => setTimeout(r, SYMBOL_SEARCH_PAUSE_MS));
+        if (m.seq !== this.fileQuery) return;
+        const all = await this.files.withSymbols(m.query, files);
+        if (m.seq === this.fileQuery && all.some((f) => f.symbol)) this.post({ type: "fileMatches", seq: m.seq, files: all });
         return;
       }
       case "addFileByUri":
@@ -315,7 +325,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         if (typeof m.uri === "string" && (await this.files.offers(m.uri))) await this.dropUris([m.uri]);
         return;
       case "addSymbol":
-        if (typeof m.uri === "string" && Number.isInteger(m.line) && (await this.files.offers(m.uri))) await this.addSymbol(vscode.Uri.parse(m.uri, true), m.line);
+        if (typeof m.uri === "string" && Number.isInteger(m.line) && (await this.files.offers(m.uri))) {
+          await this.addSymbol(vscode.Uri.parse(m.uri, true), m.line, typeof m.name === "string" ? m.name : undefined);
+        }
         return;
       case "command":
         if ((VIEW_COMMANDS as readonly string[]).includes(m.command)) await vscode.commands.executeCommand(m.command);
@@ -688,12 +700,12 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     if (attachments.length) this.post({ type: "attachments", attachments });
   }
 
-  /** A symbol picked in the `#` menu: its code with its doc comment; the file when the code cannot be found there. */
-  private async addSymbol(uri: vscode.Uri, line: number): Promise<void> {
+  /** A symbol picked in the `#` menu: its code with its doc comment (found by its name near its line). */
+  private async addSymbol(uri: vscode.Uri, line: number, name = "the symbol"): Promise<void> {
     const doc = await vscode.workspace.openTextDocument(uri);
-    const chip = await symbolChip(doc, line - 1);
+    const chip = await symbolChip(doc, line - 1, name);
     if (chip) this.addContext(chip);
-    else await this.addTextFile(doc);
+    else this.notice("info", `Could not take ${name}'s code from ${path.basename(uri.path)} (the language gave no range for it, or it is more than fits in a message): select it and use + Selection.`);
   }
 
   private async addTextFile(doc: Pick<vscode.TextDocument, "uri" | "isUntitled" | "languageId" | "getText">): Promise<void> {

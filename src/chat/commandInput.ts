@@ -10,7 +10,7 @@ import type { ChatCommandName } from "./commands";
 import { commandPrompt, type CodeProblem, type CommandFacts } from "./commandPrompt";
 import { selectedLines } from "./proposedChange";
 import { MAX_CHIP_CHARS, secretFileReason } from "./prompt";
-import { commentStart, isSymbolTree, symbolAt } from "./symbols";
+import { commentStart, isSymbolTree, symbolAt, symbolNamed } from "./symbols";
 import { notebookScriptLine } from "../../server/completion/notebook";
 import { detectTestFramework, MANIFEST_NAMES, type Manifests, nearestPath, newTestPath, testFileGlobs, testsThisFile } from "./testFramework";
 import type { ContextChip } from "./types";
@@ -99,8 +99,8 @@ export async function codeInEditor(editor: vscode.TextEditor): Promise<ContextCh
  * The function, method or class around `line` as a chip, with its doc comment (it says what the code is meant
  * to do); undefined without one there, or when it is more than fits in a message.
  */
-export async function symbolChip(doc: vscode.TextDocument, line: number): Promise<ContextChip | undefined> {
-  const symbol = await symbolAround(doc, line);
+export async function symbolChip(doc: vscode.TextDocument, line: number, name?: string): Promise<ContextChip | undefined> {
+  const symbol = name ? await symbolNear(doc, name, line) : await symbolAround(doc, line);
   if (!symbol) return undefined;
   const start = commentStart((n) => doc.lineAt(n).text, symbol.range.start.line);
   const range = new vscode.Range(start, 0, symbol.range.end.line, doc.lineAt(symbol.range.end.line).text.length);
@@ -110,14 +110,29 @@ export async function symbolChip(doc: vscode.TextDocument, line: number): Promis
 
 /** The function, method or class around `line` (from the language's symbols), if the language has them. */
 export async function symbolAround(doc: vscode.TextDocument, line: number) {
+  const symbols = await documentSymbols(doc);
+  return symbols && symbolAt(symbols, line);
+}
+
+/** The symbol of that name nearest `line` (a workspace symbol picked in the `#` menu), else the one around it. */
+async function symbolNear(doc: vscode.TextDocument, name: string, line: number) {
+  const symbols = await documentSymbols(doc);
+  return symbols && (symbolNamed(symbols, name, line) ?? symbolAt(symbols, line));
+}
+
+/** The document's symbol tree, or undefined (no provider for the language, or one too slow to wait for). */
+async function documentSymbols(doc: vscode.TextDocument) {
+  let timer: NodeJS.Timeout | undefined;
   try {
     const symbols = await Promise.race([
       vscode.commands.executeCommand<unknown>("vscode.executeDocumentSymbolProvider", doc.uri),
-      new Promise<undefined>((r) => setTimeout(() => r(undefined), SYMBOLS_TIMEOUT_MS)),
+      new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), SYMBOLS_TIMEOUT_MS))),
     ]);
-    return isSymbolTree(symbols) ? symbolAt(symbols, line) : undefined;
+    return isSymbolTree(symbols) ? symbols : undefined;
   } catch {
     return undefined; // no provider for the language: the file is used
+  } finally {
+    clearTimeout(timer);
   }
 }
 

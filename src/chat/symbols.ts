@@ -16,6 +16,9 @@ export interface SymbolNode {
 const Kind = { Class: 4, Method: 5, Constructor: 8, Enum: 9, Interface: 10, Function: 11, Variable: 12, Constant: 13, Struct: 22 } as const;
 const BLOCKS = new Set<number>([Kind.Class, Kind.Method, Kind.Constructor, Kind.Enum, Kind.Interface, Kind.Function, Kind.Struct]);
 
+/** The symbol kinds that are code a question is about: functions, methods, classes, interfaces, enums, structs. */
+export const CODE_BLOCK_KINDS: ReadonlySet<number> = BLOCKS;
+
 /**
  * The innermost function, method, class, interface, enum or struct whose lines hold `line`, or a variable
  * or constant over several lines there (`const handler = async () => { … }`). Undefined outside any.
@@ -29,6 +32,26 @@ export function symbolAt(symbols: readonly SymbolNode[], line: number): SymbolNo
     if ((s.kind === Kind.Variable || s.kind === Kind.Constant) && s.range.end.line > s.range.start.line) return s;
   }
   return undefined;
+}
+
+/**
+ * The function, class or method named `name` (a workspace symbol's name: `Cache.get`, `formatMoney()`) nearest
+ * `line`, anywhere in the tree; undefined when there is none of that name.
+ */
+export function symbolNamed(symbols: readonly SymbolNode[], name: string, line: number): SymbolNode | undefined {
+  const bare = (n: string) => n.replace(/\(.*\)$/, "").split(".").pop()!.trim();
+  const wanted = bare(name);
+  let best: SymbolNode | undefined;
+  const visit = (list: readonly SymbolNode[]) => {
+    for (const s of list) {
+      if (bare(s.name) === wanted && (BLOCKS.has(s.kind) || s.range.end.line > s.range.start.line)) {
+        if (!best || Math.abs(s.range.start.line - line) < Math.abs(best.range.start.line - line)) best = s;
+      }
+      if (s.children) visit(s.children);
+    }
+  };
+  visit(symbols);
+  return best;
 }
 
 /** Whether the provider's answer is a DocumentSymbol tree (not the flat SymbolInformation list). */

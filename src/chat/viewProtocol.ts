@@ -37,7 +37,7 @@ export type FromView =
   /** A file picked in the `#` menu: a context chip (an image or a recording: an attachment), as if dropped. */
   | { type: "addFileByUri"; uri: string }
   /** A symbol picked in the `#` menu: its code (with its doc comment) as a context chip. */
-  | { type: "addSymbol"; uri: string; line: number }
+  | { type: "addSymbol"; uri: string; line: number; name?: string }
   /** Edit on a user turn (answered with `edit`, and the turn's context chips as the composer's). */
   | { type: "editTurn"; id: string }
   /** Editing was cancelled: the composer's chips from before Edit come back. */

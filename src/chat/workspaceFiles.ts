@@ -10,6 +10,7 @@ import * as vscode from "vscode";
 import { BINARY_EXTENSIONS, DEFAULT_IGNORE_PATTERNS, type WorkspaceFilter } from "../../server/workspace/files";
 import { chipPath } from "./commandInput";
 import { folderFilter } from "./folderFilter";
+import { CODE_BLOCK_KINDS } from "./symbols";
 import { secretFileReason } from "./prompt";
 import type { FileMatch } from "./types";
 
@@ -28,8 +29,6 @@ const MIN_SYMBOL_QUERY = 2;
 const MAX_SYMBOL_MATCHES = 4;
 /** How long the languages' symbol search may take before the menu shows the files alone. */
 const SYMBOLS_TIMEOUT_MS = 700;
-/** vscode.SymbolKind values offered: code a question is about (not variables, fields, properties). */
-const CODE_SYMBOLS = new Set([4, 5, 8, 9, 10, 11, 22]); // Class, Method, Constructor, Enum, Interface, Function, Struct
 /** An open file ranks above a closed one this much better (scores are 0–1). */
 const OPEN_FILE_BOOST = 0.1;
 /**
@@ -46,6 +45,7 @@ export interface ListedFile extends FileMatch {
 /** Files with their search keys prepared once, and the order an empty query shows (shallowest paths first). */
 export class FileIndex {
   readonly files: ListedFile[] = [];
+  private uris: Set<string> | undefined;
   private prepared: { file: ListedFile; name: Fuzzysort.Prepared; path: Fuzzysort.Prepared }[] | undefined;
   private byDepth: ListedFile[] | undefined;
 
@@ -54,13 +54,14 @@ export class FileIndex {
   }
 
   has(uri: string): boolean {
-    return this.files.some((f) => f.uri === uri);
+    this.uris ??= new Set(this.files.map((f) => f.uri));
+    return this.uris.has(uri);
   }
 
   add(file: ListedFile): void {
     if (this.has(file.uri)) return;
     this.files.push(file);
-    this.prepared = this.byDepth = undefined;
+    this.prepared = this.byDepth = this.uris = undefined;
   }
 
   /** Removes the file, or every file under the folder, at `uri`. */
@@ -69,7 +70,7 @@ export class FileIndex {
     const kept = this.files.filter((f) => f.uri !== uri && !f.uri.startsWith(folder));
     if (kept.length === this.files.length) return;
     this.files.splice(0, this.files.length, ...kept);
-    this.prepared = this.byDepth = undefined;
+    this.prepared = this.byDepth = this.uris = undefined;
   }
 
   /**
@@ -124,17 +125,34 @@ export class WorkspaceFiles implements vscode.Disposable {
     );
   }
 
-  /**
-   * The best matches for a `#` query, the editor's open files first; then the functions, classes and methods of
-   * that name the languages know (workspace symbols), in files the menu offers.
-   */
+  /** The best files for a `#` query, the editor's open files first (answered at once, as typed). */
   async search(query: string): Promise<FileMatch[]> {
+    return (await this.list()).rank(query, openFiles());
+  }
+
+  /** Whether a query is worth asking the languages for symbols (a name, not a path or a letter). */
+  static looksForSymbols(query: string): boolean {
+    return query.length >= MIN_SYMBOL_QUERY && !/[/\\]/.test(query);
+  }
+
+  /**
+   * `files` (this query's) with the functions, classes and methods of that name the languages know (workspace
+   * symbols) in files the menu offers: names that start with the query come before files that only match
+   * fuzzily, the other symbols after the files.
+   */
+  async withSymbols(query: string, files: readonly FileMatch[]): Promise<FileMatch[]> {
     const index = await this.list();
-    const files = index.rank(query, openFiles());
-    if (query.length < MIN_SYMBOL_QUERY || /[/\\]/.test(query)) return files;
-    const symbols = (await workspaceSymbols(query)).filter((s) => index.has(s.uri));
+    const symbols = await workspaceSymbols(query, (uri) => index.has(uri));
+    if (!symbols.length) return [...files];
+    const starts = (name: string) => name.toLowerCase().startsWith(query.toLowerCase());
+    const strongFiles = files.filter((f) => starts(path.posix.basename(f.path)));
+    const strongSymbols = symbols.filter((s) => starts(s.symbol!.name));
     const room = Math.max(MAX_SYMBOL_MATCHES, MAX_MATCHES - files.length);
-    return [...files.slice(0, MAX_MATCHES - Math.min(room, symbols.length)), ...symbols.slice(0, room)];
+    const shown = symbols.slice(0, room);
+    const merged = [...strongFiles, ...shown.filter((s) => strongSymbols.includes(s)), ...files.filter((f) => !strongFiles.includes(f)), ...shown.filter((s) => !strongSymbols.includes(s))];
+    // (the files that make room for the symbols are the last, weakest ones)
+    const keepFiles = new Set(files.slice(0, MAX_MATCHES - shown.length));
+    return merged.filter((m) => m.symbol || keepFiles.has(m)).slice(0, MAX_MATCHES);
   }
 
   /** Whether the menu offers this file (what the webview may ask to add). */
@@ -228,32 +246,39 @@ export class WorkspaceFiles implements vscode.Disposable {
   }
 }
 
-/** The functions, classes and methods whose name matches `query` fuzzily, best first, from the languages' workspace symbols. */
-async function workspaceSymbols(query: string): Promise<FileMatch[]> {
+/**
+ * The functions, classes and methods whose name matches `query` fuzzily, best first, from the languages'
+ * workspace symbols, in the files `offered` says the menu offers; one entry per name and file (an overloaded
+ * function is one, at the declaration that spans the most lines: its implementation).
+ */
+async function workspaceSymbols(query: string, offered: (uri: string) => boolean): Promise<FileMatch[]> {
+  let timer: NodeJS.Timeout | undefined;
   let found: unknown;
   try {
     found = await Promise.race([
       vscode.commands.executeCommand<unknown>("vscode.executeWorkspaceSymbolProvider", query),
-      new Promise<undefined>((r) => setTimeout(() => r(undefined), SYMBOLS_TIMEOUT_MS)),
+      new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), SYMBOLS_TIMEOUT_MS))),
     ]);
   } catch {
     return [];
+  } finally {
+    clearTimeout(timer);
   }
   if (!Array.isArray(found)) return [];
-  const symbols = (found as vscode.SymbolInformation[]).filter((s) => CODE_SYMBOLS.has(s.kind) && s.location?.uri && s.name);
-  const ranked = fuzzysort.go(query, symbols, { key: "name", limit: MAX_MATCHES });
-  const seen = new Set<string>();
-  const out: FileMatch[] = [];
-  for (const r of ranked) {
-    const s = r.obj;
-    const line = s.location.range.start.line + 1;
-    const key = `${s.location.uri.toString()}:${line}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const name = s.containerName && s.kind === 5 ? `${s.containerName}.${s.name}` : s.name;
-    out.push({ uri: s.location.uri.toString(), path: chipPath({ uri: s.location.uri, isUntitled: false }), symbol: { name, line } });
+  const best = new Map<string, vscode.SymbolInformation>();
+  for (const s of found as vscode.SymbolInformation[]) {
+    if (!CODE_BLOCK_KINDS.has(s.kind) || !s.location?.uri || !s.name || !offered(s.location.uri.toString())) continue;
+    const key = `${s.location.uri.toString()}\0${s.containerName ?? ""}\0${s.name}`;
+    const span = (x: vscode.SymbolInformation) => x.location.range.end.line - x.location.range.start.line;
+    const seen = best.get(key);
+    if (!seen || span(s) > span(seen)) best.set(key, s);
   }
-  return out;
+  return fuzzysort.go(query, [...best.values()], { key: "name", limit: MAX_MATCHES }).map((r) => {
+    const s = r.obj;
+    // (a method or constructor with its class: `Cache.get`, not a bare `get` or `constructor`)
+    const name = s.containerName && (s.kind === 5 || s.kind === 8) ? `${s.containerName}.${s.name}` : s.name;
+    return { uri: s.location.uri.toString(), path: chipPath({ uri: s.location.uri, isUntitled: false }), symbol: { name, line: s.location.range.start.line + 1 } };
+  });
 }
 
 /** The files open in editor tabs, the active one first, then as the tabs are ordered. */

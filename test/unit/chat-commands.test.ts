@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { CHAT_COMMANDS, commandsFor, parseChatCommand } from "../../src/chat/commands";
 import { commandPrompt, docInstruction, docStyle, MAX_QUOTED_PROBLEMS } from "../../src/chat/commandPrompt";
-import { commentStart, symbolAt, type SymbolNode } from "../../src/chat/symbols";
+import { commentStart, symbolAt, symbolNamed, type SymbolNode } from "../../src/chat/symbols";
 import { detectTestFramework, isTestFile, nearestPath, newTestPath, testFileGlobs, testsThisFile } from "../../src/chat/testFramework";
 
 describe("parseChatCommand", () => {
@@ -228,5 +228,21 @@ describe("commentStart", () => {
     expect(commentStart(at("#!/usr/bin/env python\ndef f(): pass\n"), 1)).toBe(1);
     expect(commentStart(at("#[test]\nfn f() {}\n"), 1)).toBe(1);
     expect(commentStart(at("fn f() {}\n"), 0)).toBe(0);
+  });
+});
+
+describe("symbolNamed", () => {
+  const node = (name: string, kind: number, start: number, end: number, children: SymbolNode[] = []): SymbolNode => ({ name, kind, range: { start: { line: start }, end: { line: end } }, children });
+  const tree = [
+    node("Cache", 4, 0, 20, [node("get", 5, 2, 5), node("set", 5, 7, 12)]),
+    node("get", 11, 30, 34),
+    node("LIMIT", 13, 40, 40),
+  ];
+  it("finds a workspace symbol's code by its name nearest its line, whatever the language server calls it", () => {
+    expect(symbolNamed(tree, "Cache.get", 2)?.range.start.line).toBe(2);
+    expect(symbolNamed(tree, "get()", 31)?.range.start.line).toBe(30);
+    expect(symbolNamed(tree, "Cache", 0)?.range.end.line).toBe(20);
+    expect(symbolNamed(tree, "LIMIT", 40)).toBeUndefined(); // (a one-line constant is not code to pick)
+    expect(symbolNamed(tree, "missing", 0)).toBeUndefined();
   });
 });

@@ -935,17 +935,33 @@ describe("ChatViewProvider", () => {
     fake.vscode.commands.results.set("vscode.executeDocumentSymbolProvider", [
       { name: "formatMoney", kind: 11, range: { start: { line: 3 }, end: { line: 5 } }, children: [] },
     ]);
+    // The files at once, then, once typing pauses, the symbols too (the same query's answer again).
     a.say({ type: "findFiles", query: "fmtmoney", seq: 1 });
-    await vi.waitFor(() => expect(a.posted.at(-1)?.type).toBe("fileMatches"));
-    expect((a.posted.at(-1) as Extract<ToView, { type: "fileMatches" }>).files).toEqual([
-      { uri: "file:///work/src/money.ts", path: "src/money.ts", symbol: { name: "formatMoney", line: 4 } },
+    await vi.waitFor(() => expect(a.posted.filter((m) => m.type === "fileMatches")).toHaveLength(2));
+    expect(a.posted.filter((m) => m.type === "fileMatches")).toEqual([
+      { type: "fileMatches", seq: 1, files: [] },
+      { type: "fileMatches", seq: 1, files: [{ uri: "file:///work/src/money.ts", path: "src/money.ts", symbol: { name: "formatMoney", line: 4 } }] },
     ]);
+    // A query typed over before the pause is not looked up.
+    a.posted.length = 0;
+    a.say({ type: "findFiles", query: "form", seq: 2 });
+    a.say({ type: "findFiles", query: "forma", seq: 3 });
+    await vi.waitFor(() => expect(a.posted.filter((m) => m.type === "fileMatches" && m.files.some((f) => f.symbol))).toHaveLength(1));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(a.posted.filter((m) => m.type === "fileMatches").map((m) => (m as { seq: number }).seq)).toEqual([3, 3]);
+    // A symbol whose name starts with the query goes before files that only match loosely.
+    a.posted.length = 0;
+    fake.files.set("/work/src/for/matters.ts", "export {};\n");
+    fake.watcher.created.fire(fake.vscode.Uri.file("/work/src/for/matters.ts"));
+    a.say({ type: "findFiles", query: "format", seq: 4 });
+    await vi.waitFor(() => expect(a.posted.filter((m) => m.type === "fileMatches")).toHaveLength(2));
+    expect((a.posted.at(-1) as Extract<ToView, { type: "fileMatches" }>).files.map((f) => f.symbol?.name ?? f.path)).toEqual(["formatMoney", "src/for/matters.ts"]);
     // (one letter, or a path: files only)
-    a.say({ type: "findFiles", query: "src/", seq: 2 });
-    await vi.waitFor(() => expect(a.posted.at(-1)).toMatchObject({ type: "fileMatches", seq: 2 }));
+    a.say({ type: "findFiles", query: "src/", seq: 5 });
+    await vi.waitFor(() => expect(a.posted.at(-1)).toMatchObject({ type: "fileMatches", seq: 5 }));
     expect((a.posted.at(-1) as Extract<ToView, { type: "fileMatches" }>).files.every((f) => !f.symbol)).toBe(true);
 
-    a.say({ type: "addSymbol", uri: "file:///work/src/money.ts", line: 4 });
+    a.say({ type: "addSymbol", uri: "file:///work/src/money.ts", line: 4, name: "formatMoney()" });
     await vi.waitFor(() =>
       expect(a.posted.at(-1)).toEqual({
         type: "context",

@@ -522,10 +522,22 @@ describe("chat webview", () => {
       ["formatMoney", "src/format.ts:3", true],
     ]);
     key(input, "ArrowDown");
+    // The symbols' answer comes after the files': the item the arrows chose stays chosen where it moved to.
+    send({
+      type: "fileMatches",
+      seq: asked()[asked().length - 1].seq,
+      files: [
+        { uri: "file:///w/src/format.ts", path: "src/format.ts", symbol: { name: "formatMoney", line: 3 } },
+        { uri: "file:///w/src/format.ts", path: "src/format.ts" },
+        { uri: "file:///w/src/other.ts", path: "src/other.ts", symbol: { name: "formatMinutes", line: 9 } },
+      ],
+    });
+    expect($(".file-item.active .command-name").textContent).toBe("formatMoney");
+    expect(menu.getAttribute("aria-label")).toBe("Files and symbols");
     posted.length = 0;
     key(input, "Enter");
     expect(input.value).toBe("why does formatMoney ");
-    expect(posted).toEqual([{ type: "addSymbol", uri: "file:///w/src/format.ts", line: 3 }]);
+    expect(posted).toEqual([{ type: "addSymbol", uri: "file:///w/src/format.ts", line: 3, name: "formatMoney" }]);
 
     // Enter sends a `#word` that only matches fuzzily (a colour, a region), unless the arrows chose a file.
     type("set it to #fff");
