@@ -382,8 +382,18 @@ function formatStats(s: NonNullable<ChatTurn["stats"]>): string {
   const parts = [`${s.generatedTokens} tokens`];
   if (s.tokensPerSecond > 0) parts.push(`${s.tokensPerSecond.toFixed(1)} tokens/s`);
   parts.push(`${(s.totalMs / 1000).toFixed(1)} s`);
+  const share = contextShare(s);
+  if (share !== undefined) parts.push(`${share}% of the context`);
   return parts.join(" · ");
 }
+
+/** How much of the model's context the conversation took, in percent; undefined when not known. */
+function contextShare(s: NonNullable<ChatTurn["stats"]>): number | undefined {
+  return s.contextTokens !== undefined && s.contextSize ? Math.min(100, Math.round((100 * s.contextTokens) / s.contextSize)) : undefined;
+}
+
+/** From this share on, the last answer says the conversation is about to outgrow the context. */
+const CONTEXT_WARNING_PERCENT = 85;
 
 function renderFooter(tv: TurnView): void {
   const { turn, footer, el: article } = tv;
@@ -406,7 +416,14 @@ function renderFooter(tv: TurnView): void {
   }
   const meta = el("div", "turn-meta");
   if (turn.status === "stopped") meta.append(el("span", "status", turn.stopReason ? `Stopped: ${turn.stopReason}` : "Stopped"));
-  if (turn.stats && turn.status !== "error") meta.append(el("span", "stats", formatStats(turn.stats)));
+  if (turn.stats && turn.status !== "error") {
+    const stats = el("span", "stats", formatStats(turn.stats));
+    if (turn.stats.contextTokens !== undefined) stats.title = `${turn.stats.contextTokens.toLocaleString("en-US")} of the model's ${turn.stats.contextSize?.toLocaleString("en-US")} context tokens (the prompt, the workspace with it, and the answer)`;
+    meta.append(stats);
+    // (only the last answer: it is where the next question goes)
+    const share = contextShare(turn.stats);
+    if (share !== undefined && share >= CONTEXT_WARNING_PERCENT) meta.append(el("span", "status context-warning", "The conversation nearly fills the model's context: a New chat starts afresh."));
+  }
   if (turn.cut && (turn.status === "done" || turn.status === "stopped")) {
     if (turn.status === "done") meta.append(el("span", "status", "Cut at the length limit"));
     // (only the last answer can go on: the CSS hides it on earlier ones)

@@ -63,6 +63,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   /** The composer's chips before Edit on an earlier message gave it that message's: Cancel gives them back. */
   private chipsBeforeEdit: ContextChip[] | undefined;
   private modelState: { state: string; detail?: string; remote?: string } | undefined;
+  /** The model's context per request (tokens), for the share of it a conversation takes; unknown for a remote one. */
+  private contextSize: number | undefined;
   private active: ActiveRequest | undefined;
   /** A message is being prepared (a command gathering its code and context): a second one waits. */
   private preparing = false;
@@ -213,6 +215,11 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
    * The model's state, shown as a quiet banner unless it is "ready"; with `remote` (the endpoint in use) the
    * banner stays and says that messages go there.
    */
+  /** The loaded model's context size (from the host's status). */
+  setContextSize(tokens: number | undefined): void {
+    this.contextSize = tokens || undefined;
+  }
+
   setModelState(state: string, detail?: string, remote?: string): void {
     this.modelState = { state, detail, ...(remote ? { remote } : {}) };
     this.post({ type: "modelState", ...this.modelState });
@@ -567,7 +574,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         if (result.stats?.stoppedBy === "limit") turn.cut = true;
         if (contextFull) turn.stopReason = "the conversation filled the model's context: start a new chat";
         // (a continued answer counts its tokens and time from its start)
-        turn.stats = addStats(before.stats, footerStats(result.stats));
+        turn.stats = addStats(before.stats, footerStats(result.stats, this.contextSize));
       }
     } catch (err) {
       if (cts.token.isCancellationRequested || isCancellation(err)) {
@@ -883,12 +890,19 @@ function addStats(a: ChatTurn["stats"], b: ChatTurn["stats"]): ChatTurn["stats"]
   if (!a || !b) return b ?? a;
   const generatedTokens = a.generatedTokens + b.generatedTokens;
   const decodeSeconds = (a.tokensPerSecond > 0 ? a.generatedTokens / a.tokensPerSecond : 0) + (b.tokensPerSecond > 0 ? b.generatedTokens / b.tokensPerSecond : 0);
-  return { generatedTokens, totalMs: a.totalMs + b.totalMs, tokensPerSecond: decodeSeconds > 0 ? generatedTokens / decodeSeconds : b.tokensPerSecond };
+  // (the context the last request took holds the first part's answer too)
+  const context = b.contextTokens !== undefined ? { contextTokens: b.contextTokens, contextSize: b.contextSize } : {};
+  return { generatedTokens, totalMs: a.totalMs + b.totalMs, tokensPerSecond: decodeSeconds > 0 ? generatedTokens / decodeSeconds : b.tokensPerSecond, ...context };
 }
 
-function footerStats(stats: GenerationStats | undefined): ChatTurn["stats"] {
+function footerStats(stats: GenerationStats | undefined, contextSize?: number): ChatTurn["stats"] {
   if (!stats) return undefined;
-  return { tokensPerSecond: stats.tokensPerSecond, totalMs: stats.totalMs, generatedTokens: stats.generatedTokens };
+  return {
+    tokensPerSecond: stats.tokensPerSecond,
+    totalMs: stats.totalMs,
+    generatedTokens: stats.generatedTokens,
+    ...(contextSize && stats.promptTokens > 0 ? { contextTokens: stats.promptTokens + stats.generatedTokens, contextSize } : {}),
+  };
 }
 
 /** The sentence to show for a failed request: the host's own (`data.hearth.message`), else the error's message. */

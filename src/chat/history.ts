@@ -199,6 +199,9 @@ function parseTurn(v: unknown): ChatTurn | undefined {
       const generatedTokens = num(v.stats.generatedTokens);
       if (tokensPerSecond !== undefined && totalMs !== undefined && generatedTokens !== undefined) {
         turn.stats = { tokensPerSecond, totalMs, generatedTokens };
+        const contextTokens = num(v.stats.contextTokens);
+        const contextSize = num(v.stats.contextSize);
+        if (contextTokens !== undefined && contextSize) Object.assign(turn.stats, { contextTokens, contextSize });
       }
     }
   }

@@ -55,8 +55,11 @@ export interface ChatTurn {
   noRetry?: boolean;
   /** Assistant turns: the answer ended before its end, at its length limit or stopped, and can be continued. */
   cut?: boolean;
-  /** Assistant turns: tokens/s and latency, for a quiet footer. */
-  stats?: { tokensPerSecond: number; totalMs: number; generatedTokens: number };
+  /**
+   * Assistant turns: tokens/s and latency, for a quiet footer; and how much of the model's context the
+   * conversation took by the end of this answer (prompt and answer, the workspace with it), when known.
+   */
+  stats?: { tokensPerSecond: number; totalMs: number; generatedTokens: number; contextTokens?: number; contextSize?: number };
   createdAt: number;
 }
 

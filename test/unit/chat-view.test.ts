@@ -815,6 +815,28 @@ describe("ChatViewProvider", () => {
     expect(a.backend.requests).toHaveLength(2);
   });
 
+  it("records how much of the model's context an answer's conversation took, and keeps it across a reload", async () => {
+    const memento = new Memento();
+    const a = setup(memento);
+    a.provider.setContextSize(32768);
+    a.say({ type: "send", text: "q", attachments: [], context: [] });
+    await flush();
+    a.backend.last.resolve({ text: "a", stats: stats({ promptTokens: 28000, generatedTokens: 500 }) } as ChatResult);
+    await flush();
+    await flush();
+    expect(a.provider.history()[1].stats).toMatchObject({ contextTokens: 28500, contextSize: 32768 });
+    const b = setup(memento);
+    expect(b.provider.history()[1].stats).toMatchObject({ contextTokens: 28500, contextSize: 32768 });
+    // (a remote model's context is not known: nothing is claimed)
+    a.provider.setContextSize(undefined);
+    a.say({ type: "send", text: "q2", attachments: [], context: [] });
+    await flush();
+    a.backend.last.resolve({ text: "b", stats: stats() } as ChatResult);
+    await flush();
+    await flush();
+    expect(a.provider.history()[3].stats!.contextTokens).toBeUndefined();
+  });
+
   it("validates attachments again on the extension side", async () => {
     const a = setup();
     a.say({ type: "send", text: "see", attachments: [{ kind: "image", name: "fake.png", mimeType: "image/png", data: Buffer.from("hello world").toString("base64") }], context: [] });

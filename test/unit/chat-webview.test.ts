@@ -707,6 +707,17 @@ describe("chat webview", () => {
     expect($('article[data-id="c2"] .turn-meta').textContent).not.toContain("Cut at");
   });
 
+  it("shows the share of the context a conversation took, and says so on the last answer when it nearly fills it", () => {
+    send({ type: "turn", turn: turn({ id: "k1", role: "user", text: "q" }) });
+    send({ type: "turn", turn: turn({ id: "k2", role: "assistant", status: "streaming" }) });
+    send({ type: "done", id: "k2", status: "done", stats: { tokensPerSecond: 10, totalMs: 1000, generatedTokens: 10, contextTokens: 30000, contextSize: 32768 } });
+    expect($('article[data-id="k2"] .stats').textContent).toBe("10 tokens · 10.0 tokens/s · 1.0 s · 92% of the context");
+    expect($('article[data-id="k2"] .stats').title).toBe("30,000 of the model's 32,768 context tokens (the prompt, the workspace with it, and the answer)");
+    expect($('article[data-id="k2"] .context-warning').textContent).toBe("The conversation nearly fills the model's context: a New chat starts afresh.");
+    send({ type: "done", id: "k2", status: "done", stats: { tokensPerSecond: 10, totalMs: 1000, generatedTokens: 10, contextTokens: 3000, contextSize: 32768 } });
+    expect($('article[data-id="k2"] .context-warning')).toBeNull();
+  });
+
   it("starts a new chat", () => {
     click($('button[aria-label="New chat"]'));
     expect(lastPosted()).toEqual({ type: "newChat" });
