@@ -165,7 +165,8 @@ export class ModelManager extends EventEmitter<{ status: [ModelStatus]; log: ["i
     const info: EngineInfo = { kind: "remote", api: "llama-server", restarts: 0, mtp: false, vision: !!modalities.vision, audio: !!modalities.audio, nativeFim: false };
     const ctx = Number((props.default_generation_settings as { n_ctx?: number } | undefined)?.n_ctx ?? 0);
     this.loaded = { client, info, files: { model: this.settings.remoteEndpoint }, contextSize: ctx || Number.MAX_SAFE_INTEGER };
-    this.setStatus({ state: "ready", engine: info, error: undefined });
+    // (no estimate for a remote model: none of a local one before it may stay)
+    this.setStatus({ state: "ready", engine: info, error: undefined, memory: undefined });
     return this.loaded;
   }
 
@@ -191,7 +192,8 @@ export class ModelManager extends EventEmitter<{ status: [ModelStatus]; log: ["i
     const info: EngineInfo = { kind: "remote", api: "openai", remoteModel: model.id, restarts: 0, mtp: false, vision: true, audio: true, nativeFim: false };
     this.log("info", `remote endpoint ${url}: OpenAI-compatible, model ${model.id}${model.contextSize ? ` (${model.contextSize} tokens)` : ""}`);
     this.loaded = { client, info, files: { model: url }, contextSize: model.contextSize ?? OPENAI_DEFAULT_CONTEXT };
-    this.setStatus({ state: "ready", engine: info, error: undefined });
+    // (no estimate for a remote model: none of a local one before it may stay)
+    this.setStatus({ state: "ready", engine: info, error: undefined, memory: undefined });
     return this.loaded;
   }
 
