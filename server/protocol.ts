@@ -241,6 +241,8 @@ export interface GenerationStats {
   stoppedBy: "eos" | "limit" | "stop" | "cancelled" | "context";
   /** Set when the host answered without the engine (see server/completion/reuse.ts); the counters are 0. */
   reused?: "type-through" | "recent";
+  /** Chat: the tokens the request could hold (the local engine's context), to say how full the conversation is. */
+  contextSize?: number;
 }
 
 /** One streamed piece of a chat / explain / summarize answer. */

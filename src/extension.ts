@@ -41,7 +41,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<Hearth
     const s = host.status;
     if (!s) return;
     chat.setModelState(s.state, s.state === "error" ? s.error?.message : s.state === "downloading" ? downloadDetail(s) : undefined, remoteEndpoint() || undefined);
-    chat.setContextSize(s.memory?.contextSize);
   };
   host.onStatus((s: ModelStatus) => {
     status.setStatus(s);

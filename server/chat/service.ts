@@ -12,7 +12,7 @@ import path from "node:path";
 import { EngineHttpError, type EngineClient, type StreamOptions, type StreamResult } from "../engine/client";
 import { HearthFailure } from "../errors";
 import type { LoadedModel, ModelManager } from "../models/manager";
-import type { ChatContentPart, ChatMessage, ChatResult, MediaResult, PromptProgress, SummarizeAudioResult } from "../protocol";
+import type { ChatContentPart, ChatMessage, ChatResult, GenerationStats, MediaResult, PromptProgress, SummarizeAudioResult } from "../protocol";
 import { GEMMA4_MESSAGE_DELIMITERS, languageForPath, splitBoundaries, type ContextChunk } from "../completion/layout";
 import type { PrefixStore } from "../completion/prefixStore";
 import type { PrefixTokens } from "../completion/prefixTokens";
@@ -99,7 +99,7 @@ export class ChatService {
     const result = await this.stream(opts, (o) => loaded.client.chat(body, o)).catch((err: unknown) => {
       throw contextTooLong(err, "This conversation", "start a new chat or send less") ?? err;
     });
-    return { text: result.text, stats: result.stats, mediaTokens };
+    return { text: result.text, stats: withContextSize(result.stats, loaded), mediaTokens };
   }
 
   /**
@@ -182,7 +182,7 @@ export class ChatService {
       ),
     ).catch(unreadableMedia);
     this.chatSlot.slot.record(prompt);
-    return { text: result.text, stats: result.stats, mediaTokens };
+    return { text: result.text, stats: withContextSize(result.stats, loaded), mediaTokens };
   }
 
   /**
@@ -348,6 +348,11 @@ export class ChatService {
     const stats = result.stats.stoppedBy === "limit" && result.stats.generatedTokens > 0 && result.stats.generatedTokens < (opts.maxTokens ?? 1024) ? { ...result.stats, stoppedBy: "context" as const } : result.stats;
     return { ...result, stats, text: shown };
   }
+}
+
+/** The stats with the context the request had, where it is known (the local engine; a remote one says less). */
+function withContextSize(stats: GenerationStats, loaded: LoadedModel): GenerationStats {
+  return loaded.info.kind === "local" ? { ...stats, contextSize: loaded.contextSize } : stats;
 }
 
 export function mediaPart(media: MediaData): ChatContentPart {

@@ -63,8 +63,6 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   /** The composer's chips before Edit on an earlier message gave it that message's: Cancel gives them back. */
   private chipsBeforeEdit: ContextChip[] | undefined;
   private modelState: { state: string; detail?: string; remote?: string } | undefined;
-  /** The model's context per request (tokens), for the share of it a conversation takes; unknown for a remote one. */
-  private contextSize: number | undefined;
   private active: ActiveRequest | undefined;
   /** A message is being prepared (a command gathering its code and context): a second one waits. */
   private preparing = false;
@@ -215,11 +213,6 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
    * The model's state, shown as a quiet banner unless it is "ready"; with `remote` (the endpoint in use) the
    * banner stays and says that messages go there.
    */
-  /** The loaded model's context size (from the host's status). */
-  setContextSize(tokens: number | undefined): void {
-    this.contextSize = tokens || undefined;
-  }
-
   setModelState(state: string, detail?: string, remote?: string): void {
     this.modelState = { state, detail, ...(remote ? { remote } : {}) };
     this.post({ type: "modelState", ...this.modelState });
@@ -574,7 +567,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         if (result.stats?.stoppedBy === "limit") turn.cut = true;
         if (contextFull) turn.stopReason = "the conversation filled the model's context: start a new chat";
         // (a continued answer counts its tokens and time from its start)
-        turn.stats = addStats(before.stats, footerStats(result.stats, this.contextSize));
+        turn.stats = addStats(before.stats, footerStats(result.stats));
       }
     } catch (err) {
       if (cts.token.isCancellationRequested || isCancellation(err)) {
@@ -895,13 +888,13 @@ function addStats(a: ChatTurn["stats"], b: ChatTurn["stats"]): ChatTurn["stats"]
   return { generatedTokens, totalMs: a.totalMs + b.totalMs, tokensPerSecond: decodeSeconds > 0 ? generatedTokens / decodeSeconds : b.tokensPerSecond, ...context };
 }
 
-function footerStats(stats: GenerationStats | undefined, contextSize?: number): ChatTurn["stats"] {
+function footerStats(stats: GenerationStats | undefined): ChatTurn["stats"] {
   if (!stats) return undefined;
   return {
     tokensPerSecond: stats.tokensPerSecond,
     totalMs: stats.totalMs,
     generatedTokens: stats.generatedTokens,
-    ...(contextSize && stats.promptTokens > 0 ? { contextTokens: stats.promptTokens + stats.generatedTokens, contextSize } : {}),
+    ...(stats.contextSize && stats.promptTokens > 0 ? { contextTokens: stats.promptTokens + stats.generatedTokens, contextSize: stats.contextSize } : {}),
   };
 }
 

@@ -61,6 +61,7 @@ describe("an OpenAI-compatible remote endpoint", () => {
     let streamed = "";
     const answer = await t.host.stream<object, ChatResult>(ChatRequest, { messages: [{ role: "user", content: "Add two numbers?" }], maxTokens: 16 }, (s) => (streamed += s));
     expect(answer.text).toBe("return a + b;");
+    expect(answer.stats.contextSize).toBeUndefined(); // (a remote server's context is not claimed)
     expect(streamed).toBe(answer.text);
     expect(server.requests.filter((r) => r.path === "/v1/chat/completions").at(-1)?.body).toMatchObject({ model: "gemma-4-12b-it", stream: true });
     expect(llamaServerOnly()).toEqual(["/health"]);
@@ -80,6 +81,7 @@ describe("an OpenAI-compatible remote endpoint", () => {
       () => {},
     );
     expect(answer.text).toBe("return a + b;");
+    expect(answer.stats.contextSize).toBeUndefined(); // (a remote server's context is not claimed)
     const sent = server.requests.filter((r) => r.path === "/v1/completions").at(-1)!.body;
     expect(sent).toMatchObject({ model: "gemma-4-12b-it", max_tokens: 16, temperature: 0, stop: ["<turn|>", "<|turn>"] });
     const prompt = String(sent.prompt);
@@ -97,6 +99,7 @@ describe("an OpenAI-compatible remote endpoint", () => {
       () => {},
     );
     expect(answer.text).toBe("return a + b;");
+    expect(answer.stats.contextSize).toBeUndefined(); // (a remote server's context is not claimed)
     const sent = server.requests.slice(before);
     expect(sent.map((r) => r.path)).toEqual(["/v1/chat/completions"]);
     const messages = sent[0].body.messages as { role: string; content: unknown }[];

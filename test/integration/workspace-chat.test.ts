@@ -121,6 +121,8 @@ describe("workspace chat", () => {
     // A plain chat goes on the same way (llama-server continues a conversation that ends with an answer).
     const plain = await ask([question, { role: "assistant", content: cut.text }], { workspace: false, maxTokens: 4 });
     expect(plain.stats.generatedTokens).toBeGreaterThan(0);
+    // (each answer says the context it had, for the chat's "n % of the context")
+    expect([cut.stats.contextSize, plain.stats.contextSize]).toEqual([32768, 32768]);
   }, 120_000);
 
   it("loads the prefix again after a plain chat replaced the chat slot's cache", async () => {

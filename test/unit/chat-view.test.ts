@@ -818,17 +818,15 @@ describe("ChatViewProvider", () => {
   it("records how much of the model's context an answer's conversation took, and keeps it across a reload", async () => {
     const memento = new Memento();
     const a = setup(memento);
-    a.provider.setContextSize(32768);
     a.say({ type: "send", text: "q", attachments: [], context: [] });
     await flush();
-    a.backend.last.resolve({ text: "a", stats: stats({ promptTokens: 28000, generatedTokens: 500 }) } as ChatResult);
+    a.backend.last.resolve({ text: "a", stats: stats({ promptTokens: 28000, generatedTokens: 500, contextSize: 32768 }) } as ChatResult);
     await flush();
     await flush();
     expect(a.provider.history()[1].stats).toMatchObject({ contextTokens: 28500, contextSize: 32768 });
     const b = setup(memento);
     expect(b.provider.history()[1].stats).toMatchObject({ contextTokens: 28500, contextSize: 32768 });
-    // (a remote model's context is not known: nothing is claimed)
-    a.provider.setContextSize(undefined);
+    // (a remote model's context is not known, the host does not say it: nothing is claimed)
     a.say({ type: "send", text: "q2", attachments: [], context: [] });
     await flush();
     a.backend.last.resolve({ text: "b", stats: stats() } as ChatResult);
