@@ -19,7 +19,7 @@ interface Item extends vscode.QuickPickItem {
 /** `status`: the model host's (its files are the model in use, never deleted; a download or load waits). */
 export async function manageDownloadedModels(status: ModelStatus | undefined, dir = modelsFolder(vscode.workspace.getConfiguration("hearth").get<string>("modelsDir"))): Promise<void> {
   if (status?.state === "downloading" || status?.state === "checking" || status?.state === "loading") {
-    void vscode.window.showInformationMessage(`Hearth: the model host is ${status.state === "downloading" ? "downloading" : status.state === "checking" ? "checking" : "loading"} a model: manage the downloaded models once it is done.`);
+    void vscode.window.showInformationMessage(`Hearth: the model host is ${status.state} a model: manage the downloaded models once it is done.`);
     return;
   }
   const files = listDownloaded(dir);

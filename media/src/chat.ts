@@ -946,7 +946,14 @@ input.addEventListener("blur", updateMenu);
 input.addEventListener("focus", updateMenu);
 // (the caret moved into or out of a `#` mention: a click, or any key that moves it: arrows, Home, Ctrl+A/E on macOS…)
 input.addEventListener("click", updateMenu);
-input.addEventListener("keyup", updateMenu);
+// (only when the caret moved: the input event has updated the menu for what was typed)
+let caretAt = -1;
+input.addEventListener("input", () => (caretAt = input.selectionEnd));
+input.addEventListener("keyup", () => {
+  if (input.selectionEnd === caretAt) return;
+  caretAt = input.selectionEnd;
+  updateMenu();
+});
 // (a press on the menu, its scrollbar too, leaves the focus in the input)
 commandMenu.addEventListener("mousedown", (e) => e.preventDefault());
 

@@ -356,7 +356,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   private editTurn(id: unknown): void {
     const turn = this.store.turns.find((t) => t.id === id && t.role === "user");
     if (!turn) return;
-    if (this.active || this.preparing || this.switching) {
+    if (this.busy) {
       this.notice("info", "Hearth is still answering: stop it (Escape) before editing a message.");
       return;
     }
@@ -397,7 +397,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       if (text) this.post({ type: "draft", text, ...(replaces ? { replaces } : {}) });
       if (atts.length) this.post({ type: "attachments", attachments: atts });
     };
-    if (this.active || this.preparing || this.switching) {
+    if (this.busy) {
       this.notice(
         "info",
         this.active ? "Hearth is still answering: stop it (Escape) or wait for it to finish." : this.preparing ? "Hearth is still gathering the code for the last command." : "Hearth is opening a past chat: send it again in a moment.",
@@ -474,18 +474,25 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
    * Answers the transcript's last user turn through `hearth/chat`, with the workspace when that turn asked
    * for it (images and audio included: the host puts them after the workspace).
    */
-  private answerChat(): Promise<void> {
+  private answerChat(continued?: ChatTurn): Promise<void> {
     const turns = this.store.turns;
     const lastUser = [...turns].reverse().find((t) => t.role === "user");
     const workspace = lastUser?.workspace === true;
-    const messages = buildPrompt(turns, workspace ? { systemPrompt: `${SYSTEM_PROMPT} ${WORKSPACE_NOTE}` } : {});
-    return this.answer((onText, token) => this.backend.chat(messages, onText, token, { workspace }));
+    const system = workspace ? { systemPrompt: `${SYSTEM_PROMPT} ${WORKSPACE_NOTE}` } : {};
+    // (a Continue: the conversation up to the answer, which goes last for the model to go on from)
+    const messages = continued ? buildPrompt(turns.slice(0, -1), { continuing: continued.text, ...system }) : buildPrompt(turns, system);
+    return this.answer((onText, token) => this.backend.chat(messages, onText, token, { workspace }), continued);
+  }
+
+  /** A message is being answered, prepared, or a past chat opened: another has to wait. */
+  private get busy(): boolean {
+    return !!this.active || this.preparing || this.switching;
   }
 
   /** Drops the last answer and generates it again. */
   private async retry(): Promise<void> {
     // (not while a message is prepared or a chat opens: its answer would be the one cut out)
-    if (this.active || this.preparing || this.switching) return;
+    if (this.busy) return;
     const turns = this.store.turns;
     const last = turns[turns.length - 1];
     if (!last) return;
@@ -505,14 +512,11 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     const turns = this.store.turns;
     const turn = turns[turns.length - 1];
     if (!turn || turn.id !== id || turn.role !== "assistant" || !turn.cut) return;
-    if (this.active || this.preparing || this.switching) {
+    if (this.busy) {
       this.notice("info", "Hearth is still answering: stop it (Escape) or wait for it to finish.");
       return;
     }
-    const question = [...turns].reverse().find((t) => t.role === "user");
-    const workspace = question?.workspace === true;
-    const messages = buildPrompt(turns.slice(0, -1), { continuing: turn.text, ...(workspace ? { systemPrompt: `${SYSTEM_PROMPT} ${WORKSPACE_NOTE}` } : {}) });
-    await this.answer((onText, token) => this.backend.chat(messages, onText, token, { workspace }), turn);
+    await this.answerChat(turn);
   }
 
   /**

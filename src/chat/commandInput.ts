@@ -122,15 +122,20 @@ async function symbolNear(doc: vscode.TextDocument, name: string, line: number) 
 
 /** The document's symbol tree, or undefined (no provider for the language, or one too slow to wait for). */
 async function documentSymbols(doc: vscode.TextDocument) {
+  const symbols = await commandWithin(SYMBOLS_TIMEOUT_MS, "vscode.executeDocumentSymbolProvider", doc.uri);
+  return isSymbolTree(symbols) ? symbols : undefined;
+}
+
+/**
+ * A command's answer (a language feature's), or undefined when it fails (no provider for the language) or takes
+ * longer than `ms` (a language server still starting): what it gives is context, not worth waiting for.
+ */
+export async function commandWithin(ms: number, command: string, ...args: unknown[]): Promise<unknown> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    const symbols = await Promise.race([
-      vscode.commands.executeCommand<unknown>("vscode.executeDocumentSymbolProvider", doc.uri),
-      new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), SYMBOLS_TIMEOUT_MS))),
-    ]);
-    return isSymbolTree(symbols) ? symbols : undefined;
+    return await Promise.race([vscode.commands.executeCommand<unknown>(command, ...args), new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]);
   } catch {
-    return undefined; // no provider for the language: the file is used
+    return undefined;
   } finally {
     clearTimeout(timer);
   }

@@ -13,8 +13,8 @@ export interface SymbolNode {
 }
 
 /** vscode.SymbolKind values (the enum is only in the `vscode` module). */
-const Kind = { Class: 4, Method: 5, Constructor: 8, Enum: 9, Interface: 10, Function: 11, Variable: 12, Constant: 13, Struct: 22 } as const;
-const BLOCKS = new Set<number>([Kind.Class, Kind.Method, Kind.Constructor, Kind.Enum, Kind.Interface, Kind.Function, Kind.Struct]);
+export const SymbolKind = { Class: 4, Method: 5, Constructor: 8, Enum: 9, Interface: 10, Function: 11, Variable: 12, Constant: 13, Struct: 22 } as const;
+const BLOCKS = new Set<number>([SymbolKind.Class, SymbolKind.Method, SymbolKind.Constructor, SymbolKind.Enum, SymbolKind.Interface, SymbolKind.Function, SymbolKind.Struct]);
 
 /** The symbol kinds that are code a question is about: functions, methods, classes, interfaces, enums, structs. */
 export const CODE_BLOCK_KINDS: ReadonlySet<number> = BLOCKS;
@@ -29,7 +29,7 @@ export function symbolAt(symbols: readonly SymbolNode[], line: number): SymbolNo
     const inner = s.children ? symbolAt(s.children, line) : undefined;
     if (inner) return inner;
     if (BLOCKS.has(s.kind)) return s;
-    if ((s.kind === Kind.Variable || s.kind === Kind.Constant) && s.range.end.line > s.range.start.line) return s;
+    if ((s.kind === SymbolKind.Variable || s.kind === SymbolKind.Constant) && s.range.end.line > s.range.start.line) return s;
   }
   return undefined;
 }

@@ -8,9 +8,9 @@ import * as path from "node:path";
 import fuzzysort from "fuzzysort";
 import * as vscode from "vscode";
 import { BINARY_EXTENSIONS, DEFAULT_IGNORE_PATTERNS, type WorkspaceFilter } from "../../server/workspace/files";
-import { chipPath } from "./commandInput";
+import { chipPath, commandWithin } from "./commandInput";
 import { folderFilter } from "./folderFilter";
-import { CODE_BLOCK_KINDS } from "./symbols";
+import { CODE_BLOCK_KINDS, SymbolKind } from "./symbols";
 import { secretFileReason } from "./prompt";
 import type { FileMatch } from "./types";
 
@@ -61,13 +61,23 @@ export class FileIndex {
   add(file: ListedFile): void {
     if (this.has(file.uri)) return;
     this.files.push(file);
-    this.prepared = this.byDepth = this.uris = undefined;
+    // (kept up to date, not rebuilt: a checkout or a build creates files by the thousand)
+    this.uris?.add(file.uri);
+    this.prepared?.push(prepared(file));
+    this.byDepth = undefined;
   }
 
   /** Removes the file, or every file under the folder, at `uri`. */
   remove(uri: string): void {
+    if (this.has(uri)) {
+      this.files.splice(this.files.findIndex((f) => f.uri === uri), 1);
+      this.uris?.delete(uri);
+      if (this.prepared) this.prepared = this.prepared.filter((p) => p.file.uri !== uri);
+      this.byDepth = undefined;
+      return;
+    }
     const folder = uri.endsWith("/") ? uri : `${uri}/`;
-    const kept = this.files.filter((f) => f.uri !== uri && !f.uri.startsWith(folder));
+    const kept = this.files.filter((f) => !f.uri.startsWith(folder));
     if (kept.length === this.files.length) return;
     this.files.splice(0, this.files.length, ...kept);
     this.prepared = this.byDepth = this.uris = undefined;
@@ -93,12 +103,17 @@ export class FileIndex {
       }
       return out([...opened, ...rest]);
     }
-    this.prepared ??= this.files.map((file) => ({ file, name: fuzzysort.prepare(file.name), path: fuzzysort.prepare(file.path) }));
+    this.prepared ??= this.files.map(prepared);
     const found = fuzzysort.go(query, this.prepared, { keys: ["name", "path"], limit: limit * 20 });
     const scored = found.map((r) => ({ file: r.obj.file, score: r.score + (openRank.has(r.obj.file.uri) ? OPEN_FILE_BOOST : 0) }));
     scored.sort((a, b) => b.score - a.score || a.file.path.length - b.file.path.length);
     return out(scored.map((s) => s.file));
   }
+}
+
+/** A file with its search keys prepared (fuzzysort's work done once per file, not per query). */
+function prepared(file: ListedFile) {
+  return { file, name: fuzzysort.prepare(file.name), path: fuzzysort.prepare(file.path) };
 }
 
 /** The ranking on its own (tests, and callers with a plain list). */
@@ -252,18 +267,7 @@ export class WorkspaceFiles implements vscode.Disposable {
  * function is one, at the declaration that spans the most lines: its implementation).
  */
 async function workspaceSymbols(query: string, offered: (uri: string) => boolean): Promise<FileMatch[]> {
-  let timer: NodeJS.Timeout | undefined;
-  let found: unknown;
-  try {
-    found = await Promise.race([
-      vscode.commands.executeCommand<unknown>("vscode.executeWorkspaceSymbolProvider", query),
-      new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), SYMBOLS_TIMEOUT_MS))),
-    ]);
-  } catch {
-    return [];
-  } finally {
-    clearTimeout(timer);
-  }
+  const found = await commandWithin(SYMBOLS_TIMEOUT_MS, "vscode.executeWorkspaceSymbolProvider", query);
   if (!Array.isArray(found)) return [];
   const best = new Map<string, vscode.SymbolInformation>();
   for (const s of found as vscode.SymbolInformation[]) {
@@ -276,7 +280,7 @@ async function workspaceSymbols(query: string, offered: (uri: string) => boolean
   return fuzzysort.go(query, [...best.values()], { key: "name", limit: MAX_MATCHES }).map((r) => {
     const s = r.obj;
     // (a method or constructor with its class: `Cache.get`, not a bare `get` or `constructor`)
-    const name = s.containerName && (s.kind === 5 || s.kind === 8) ? `${s.containerName}.${s.name}` : s.name;
+    const name = s.containerName && (s.kind === SymbolKind.Method || s.kind === SymbolKind.Constructor) ? `${s.containerName}.${s.name}` : s.name;
     return { uri: s.location.uri.toString(), path: chipPath({ uri: s.location.uri, isUntitled: false }), symbol: { name, line: s.location.range.start.line + 1 } };
   });
 }

@@ -6,7 +6,7 @@ import { describe, expect, it, vi } from "vitest";
 import { fileMentionAt, replaceMention } from "../../src/chat/mentions";
 
 vi.mock("vscode", () => ({}));
-const { rankFiles } = await import("../../src/chat/workspaceFiles");
+const { FileIndex, rankFiles } = await import("../../src/chat/workspaceFiles");
 
 describe("fileMentionAt", () => {
   it("finds the # word the caret ends, at the start or after white space", () => {
@@ -60,5 +60,23 @@ describe("rankFiles", () => {
 
   it("answers only with the uri and the path", () => {
     expect(rankFiles("app", files)).toEqual([{ uri: "file:///w/src/app.ts", path: "src/app.ts" }]);
+  });
+});
+
+describe("FileIndex", () => {
+  it("keeps its prepared keys current as files come and go (a file added after a query is found; one removed, or its folder, is not)", () => {
+    const file = (p: string) => ({ uri: `file:///w/${p}`, path: p, name: p.split("/").pop()! });
+    const index = new FileIndex([file("src/a.ts"), file("lib/x/one.ts"), file("lib/x/two.ts")]);
+    expect(index.rank("a.ts").map((f) => f.path)).toEqual(["src/a.ts"]);
+    index.add(file("src/cache.ts"));
+    index.add(file("src/cache.ts"));
+    expect(index.rank("cache").map((f) => f.path)).toEqual(["src/cache.ts"]);
+    expect(index.files).toHaveLength(4);
+    index.remove("file:///w/src/cache.ts");
+    expect(index.rank("cache")).toEqual([]);
+    expect(index.has("file:///w/src/cache.ts")).toBe(false);
+    index.remove("file:///w/lib/x");
+    expect(index.rank("one")).toEqual([]);
+    expect(index.rank("").map((f) => f.path)).toEqual(["src/a.ts"]);
   });
 });
