@@ -846,8 +846,9 @@ function updateMenu(): void {
           id: `hearth-file-${fileSeq}-${i}`,
           key: `${f.uri}#${f.symbol ? `${f.symbol.name}:${f.symbol.line}` : ""}`,
           name: f.symbol ? f.symbol.name : baseName(f.path),
-          description: f.symbol ? `${f.path}:${f.symbol.line}` : f.path.includes("/") ? f.path.slice(0, f.path.lastIndexOf("/")) : "",
-          title: f.symbol ? `${f.symbol.name} in ${f.path}, line ${f.symbol.line}` : f.path,
+          // (the kind in words, not only the colour: a screen reader and a colour-blind eye get it too)
+          description: f.symbol ? `${f.symbol.kind ? `${f.symbol.kind} · ` : ""}${f.path}:${f.symbol.line}` : f.path.includes("/") ? f.path.slice(0, f.path.lastIndexOf("/")) : "",
+          title: f.symbol ? `${f.symbol.kind ?? "symbol"} ${f.symbol.name} in ${f.path}, line ${f.symbol.line}` : f.path,
           symbol: !!f.symbol,
           pick: () => pickFile(f, mention),
           // (`#fff` or `#region` at the end of a message is sent, not swapped for a file that merely matches fuzzily)

@@ -14,6 +14,12 @@ export interface SymbolNode {
 
 /** vscode.SymbolKind values (the enum is only in the `vscode` module). */
 export const SymbolKind = { Class: 4, Method: 5, Constructor: 8, Enum: 9, Interface: 10, Function: 11, Variable: 12, Constant: 13, Struct: 22 } as const;
+/** What a code symbol is, in a word (the `#` menu says it beside the name). */
+export function symbolKindWord(kind: number): string {
+  const words: Record<number, string> = { [SymbolKind.Class]: "class", [SymbolKind.Method]: "method", [SymbolKind.Constructor]: "constructor", [SymbolKind.Enum]: "enum", [SymbolKind.Interface]: "interface", [SymbolKind.Function]: "function", [SymbolKind.Struct]: "struct" };
+  return words[kind] ?? "symbol";
+}
+
 const BLOCKS = new Set<number>([SymbolKind.Class, SymbolKind.Method, SymbolKind.Constructor, SymbolKind.Enum, SymbolKind.Interface, SymbolKind.Function, SymbolKind.Struct]);
 
 /** The symbol kinds that are code a question is about: functions, methods, classes, interfaces, enums, structs. */

@@ -69,8 +69,11 @@ export interface FileMatch {
   uri: string;
   /** As chips and the workspace context show it: relative to its folder (the folder's name in front with several). */
   path: string;
-  /** A function, class or method in the file (from the language's workspace symbols), at this 1-based line. */
-  symbol?: { name: string; line: number };
+  /**
+   * A function, class or method in the file (from the language's workspace symbols), at this 1-based line;
+   * `kind` says which in a word ("function", "class", "method"…).
+   */
+  symbol?: { name: string; line: number; kind?: string };
 }
 
 /** Extension → webview. */

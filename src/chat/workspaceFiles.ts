@@ -10,7 +10,7 @@ import * as vscode from "vscode";
 import { BINARY_EXTENSIONS, DEFAULT_IGNORE_PATTERNS, type WorkspaceFilter } from "../../server/workspace/files";
 import { chipPath, commandWithin } from "./commandInput";
 import { folderFilter } from "./folderFilter";
-import { CODE_BLOCK_KINDS, SymbolKind } from "./symbols";
+import { CODE_BLOCK_KINDS, SymbolKind, symbolKindWord } from "./symbols";
 import { secretFileReason } from "./prompt";
 import type { FileMatch } from "./types";
 
@@ -281,7 +281,7 @@ async function workspaceSymbols(query: string, offered: (uri: string) => boolean
     const s = r.obj;
     // (a method or constructor with its class: `Cache.get`, not a bare `get` or `constructor`)
     const name = s.containerName && (s.kind === SymbolKind.Method || s.kind === SymbolKind.Constructor) ? `${s.containerName}.${s.name}` : s.name;
-    return { uri: s.location.uri.toString(), path: chipPath({ uri: s.location.uri, isUntitled: false }), symbol: { name, line: s.location.range.start.line + 1 } };
+    return { uri: s.location.uri.toString(), path: chipPath({ uri: s.location.uri, isUntitled: false }), symbol: { name, line: s.location.range.start.line + 1, kind: symbolKindWord(s.kind) } };
   });
 }
 

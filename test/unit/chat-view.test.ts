@@ -960,7 +960,7 @@ describe("ChatViewProvider", () => {
     await vi.waitFor(() => expect(a.posted.filter((m) => m.type === "fileMatches")).toHaveLength(2));
     expect(a.posted.filter((m) => m.type === "fileMatches")).toEqual([
       { type: "fileMatches", seq: 1, files: [] },
-      { type: "fileMatches", seq: 1, files: [{ uri: "file:///work/src/money.ts", path: "src/money.ts", symbol: { name: "formatMoney", line: 4 } }] },
+      { type: "fileMatches", seq: 1, files: [{ uri: "file:///work/src/money.ts", path: "src/money.ts", symbol: { name: "formatMoney", line: 4, kind: "function" } }] },
     ]);
     // A query typed over before the pause is not looked up.
     a.posted.length = 0;

@@ -514,13 +514,14 @@ describe("chat webview", () => {
       seq: asked()[asked().length - 1].seq,
       files: [
         { uri: "file:///w/src/format.ts", path: "src/format.ts" },
-        { uri: "file:///w/src/format.ts", path: "src/format.ts", symbol: { name: "formatMoney", line: 3 } },
+        { uri: "file:///w/src/format.ts", path: "src/format.ts", symbol: { name: "formatMoney", line: 3, kind: "function" } },
       ],
     });
     expect($$(".file-item").map((e: Any) => [e.querySelector(".command-name").textContent, e.querySelector(".command-description").textContent, e.classList.contains("symbol-item")])).toEqual([
       ["format.ts", "src", false],
-      ["formatMoney", "src/format.ts:3", true],
+      ["formatMoney", "function · src/format.ts:3", true],
     ]);
+    expect($$(".file-item")[1].title).toBe("function formatMoney in src/format.ts, line 3");
     key(input, "ArrowDown");
     // The symbols' answer comes after the files': the item the arrows chose stays chosen where it moved to.
     send({
