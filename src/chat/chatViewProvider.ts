@@ -21,7 +21,7 @@ import { isHostStopped } from "../hostStopped";
 import type { ChatBackend } from "./backend";
 import { ChatHistory } from "./history";
 import { PastChats, wasCut, type PastChat } from "./pastChats";
-import { chipPath, prepareCommand, selectionChip, symbolChip } from "./commandInput";
+import { cellTexts, chipPath, notebookOfCell, prepareCommand, selectionChip, symbolChip } from "./commandInput";
 import { type ChatCommandName, parseChatCommand } from "./commands";
 import { buildPrompt, MAX_CHIP_CHARS, languageIdForFence, parseWorkspaceMention, secretFileReason, SYSTEM_PROMPT, WORKSPACE_NOTE } from "./prompt";
 import type { Attachment, ChatTurn, ContextChip } from "./types";
@@ -974,17 +974,13 @@ async function readHead(uri: vscode.Uri): Promise<Uint8Array> {
  * completion shows the model, under the notebook's path. Undefined outside a notebook.
  */
 function notebookAsFile(cell: vscode.TextDocument): Pick<vscode.TextDocument, "uri" | "isUntitled" | "languageId" | "getText"> | undefined {
-  const nb = vscode.workspace.notebookDocuments.find((n) => n.getCells().some((c) => c.document === cell));
+  const nb = notebookOfCell(cell);
   return nb && notebookFile(nb, cell.languageId === "markdown" ? "python" : cell.languageId);
 }
 
 /** A notebook as one file: its cells in percent format, without outputs (the workspace context's form). */
 function notebookFile(nb: vscode.NotebookDocument, fallbackLanguage = "python"): Pick<vscode.TextDocument, "uri" | "isUntitled" | "languageId" | "getText"> {
-  const cells = nb.getCells().map((c) => ({
-    kind: c.kind === vscode.NotebookCellKind.Markup ? ("markdown" as const) : ("code" as const),
-    text: c.document.getText(),
-    languageId: c.document.languageId,
-  }));
+  const cells = cellTexts(nb);
   const languageId = notebookLanguage(cells, fallbackLanguage);
   const text = notebookScript(cells, languageId);
   return { uri: nb.uri, isUntitled: nb.isUntitled, languageId, getText: () => text };

@@ -55,16 +55,20 @@ export function selectionChip(editor: vscode.TextEditor): ContextChip | string {
  * zero-based script line the cell's text starts on: completion/notebook.ts); undefined for other documents.
  */
 export function cellInNotebook(doc: vscode.TextDocument): { path: string; firstLine: number } | undefined {
-  if (doc.uri.scheme !== "vscode-notebook-cell") return undefined;
-  for (const nb of vscode.workspace.notebookDocuments) {
-    const cells = nb.getCells();
-    const index = cells.findIndex((c) => c.document === doc);
-    if (index < 0) continue;
-    const texts = cells.map((c) => ({ kind: c.kind === vscode.NotebookCellKind.Markup ? ("markdown" as const) : ("code" as const), text: c.document.getText() }));
-    const firstLine = notebookScriptLine(texts, index);
-    return firstLine === undefined ? undefined : { path: chipPath(nb), firstLine };
-  }
-  return undefined;
+  const nb = doc.uri.scheme === "vscode-notebook-cell" ? notebookOfCell(doc) : undefined;
+  if (!nb) return undefined;
+  const firstLine = notebookScriptLine(cellTexts(nb), nb.getCells().findIndex((c) => c.document === doc));
+  return firstLine === undefined ? undefined : { path: chipPath(nb), firstLine };
+}
+
+/** The notebook open in the editor that holds this cell's document, if any. */
+export function notebookOfCell(doc: vscode.TextDocument): vscode.NotebookDocument | undefined {
+  return vscode.workspace.notebookDocuments.find((n) => n.getCells().some((c) => c.document === doc));
+}
+
+/** A notebook's cells as the workspace context reads them: kind, text and language. */
+export function cellTexts(nb: vscode.NotebookDocument): { kind: "markdown" | "code"; text: string; languageId: string }[] {
+  return nb.getCells().map((c) => ({ kind: c.kind === vscode.NotebookCellKind.Markup ? "markdown" : "code", text: c.document.getText(), languageId: c.document.languageId }));
 }
 
 /**
