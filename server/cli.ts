@@ -346,6 +346,7 @@ async function run(command: Command, rest: string[], c: RunContext): Promise<voi
       const staged = stagedChanges();
       const r = await host.stream<object, CommitMessageResult>(CommitMessageRequest, { ...staged, ...gen }, () => process.stderr.write("."), cancel);
       process.stderr.write("\n");
+      tellInstructions(r.instructions);
       for (const o of r.omitted) process.stderr.write(`(${o.path}: not shown to the model, ${o.reason === "secret" ? "a secrets file" : o.reason === "long" ? "too many changes" : "over the prompt's budget"})\n`);
       // (`git commit -m "$(hearth commit-message)"` must not commit with an empty message)
       if (!r.message.trim()) throw new Error("the model wrote no message: run it again");
@@ -479,11 +480,12 @@ async function edit(host: HostProcess, rest: string[], gen: RunContext["gen"], c
   // The answer streams as dots on stderr: what is printed is the code taken from it, once it is complete.
   const r = await host.stream<object, EditCodeResult>(EditCodeRequest, { textDocument: { uri }, startLine: first - 1, endLine: last, instruction, ...gen }, () => process.stderr.write("."), cancel);
   process.stderr.write("\n");
+  tellInstructions(r.instructions);
   return { file, startLine: first, endLine: last, ...r };
 }
 
 /** `git diff --cached` in the current directory, and the last commit subjects (none in a new repository). */
-function stagedChanges(): { diff: string; recentSubjects: string[] } {
+function stagedChanges(): { diff: string; recentSubjects: string[]; repository?: string } {
   const git = (args: string[]) => execFileSync("git", args, { encoding: "utf8", maxBuffer: 64 << 20, stdio: ["ignore", "pipe", "pipe"] });
   const failed = (err: unknown, what: string) => {
     const e = err as { code?: string; stderr?: string };
@@ -511,7 +513,14 @@ function stagedChanges(): { diff: string; recentSubjects: string[] } {
   } catch {
     // a repository without commits yet
   }
-  return { diff, recentSubjects };
+  // (its AGENTS.md and the like go with the diff)
+  let repository: string | undefined;
+  try {
+    repository = path.resolve(git(["rev-parse", "--show-toplevel"]).trim());
+  } catch {
+    // (git checked above: the message is still written, without the repository's instructions)
+  }
+  return { diff, recentSubjects, ...(repository && { repository }) };
 }
 
 function readSource(file: string): string {
@@ -648,6 +657,12 @@ class ProgressLine {
 function finish(out: Output, r: ChatResult | MediaResult, json?: boolean): void {
   if (json) out.json(r);
   else out.write(r.text.endsWith("\n") ? "" : "\n");
+  if ("instructions" in r) tellInstructions(r.instructions);
+}
+
+/** Which standing instructions went with the request (AGENTS.md…), on stderr: stdout is the answer's. */
+function tellInstructions(paths: readonly string[] | undefined): void {
+  if (paths?.length) process.stderr.write(`(following ${paths.map((p) => (p === "settings" ? "your instructions" : p)).join(", ")})\n`);
 }
 
 // A closed stderr (`2>&1 | head`) is not worth a crash either.

@@ -55,7 +55,22 @@ export interface HearthSettings {
   };
   /** The workspace prefix completions and workspace chat carry (see docs/workspace-prefix.md). */
   workspace: WorkspaceSettings;
+  /** Standing instructions added to the system prompt of chat, edits and commit messages. */
+  instructions: InstructionSettings;
 }
+
+export interface InstructionSettings {
+  /**
+   * Files of each workspace folder read as the project's instructions, relative to the folder; one with no
+   * slash is also looked up from the folder of the file in focus upwards (the nearest nested `AGENTS.md`).
+   * Left out like the workspace prefix's files: ignored, secret-named, with a key or token in it.
+   */
+  files: string[];
+  /** The developer's own instructions ("answer in German"), before the files'. */
+  text: string;
+}
+
+export const DEFAULT_INSTRUCTION_FILES: readonly string[] = ["AGENTS.md", ".github/copilot-instructions.md"];
 
 export interface WorkspaceSettings {
   /**
@@ -91,6 +106,7 @@ export const DEFAULT_SETTINGS: HearthSettings = {
   remoteApiKey: "",
   completion: { maxTokens: 128, multiline: true, temperature: 0, reuse: true },
   workspace: { ignore: [], maxTokens: 0 },
+  instructions: { files: [...DEFAULT_INSTRUCTION_FILES], text: "" },
 };
 
 export interface InitializationOptions {
@@ -319,6 +335,12 @@ export interface ChatResult {
   stats: GenerationStats;
   /** Tokens the engine produced for images/audio in the request (0 when none). */
   mediaTokens: number;
+  /**
+   * The standing instructions the host added to the system prompt (`settings.instructions`): each file's path
+   * as the workspace shows it (`AGENTS.md`, `api/AGENTS.md`), `settings` for the developer's own text. Absent
+   * when there were none.
+   */
+  instructions?: string[];
 }
 
 export const ChatRequest = new RequestType<ChatParams, ChatResult, HearthErrorData>("hearth/chat");
@@ -360,6 +382,8 @@ export interface EditCodeResult {
   /** Whether the workspace was in the prompt. */
   workspace: boolean;
   stats: GenerationStats;
+  /** The standing instructions in the prompt, as ChatResult's. */
+  instructions?: string[];
 }
 
 export const EditCodeRequest = new RequestType<EditCodeParams, EditCodeResult, HearthErrorData>("hearth/editCode");
@@ -372,6 +396,11 @@ export interface CommitMessageParams {
   diff: string;
   /** The repository's last commit subjects, newest first: the message follows their style. */
   recentSubjects?: string[];
+  /**
+   * The repository's folder (a path or file:// URI): its instructions files go with the diff (those of the
+   * workspace folder it is in, else its own). Without it, every workspace folder's.
+   */
+  repository?: string;
   maxTokens?: number;
   /** Default 0.3. */
   temperature?: number;
@@ -387,6 +416,8 @@ export interface CommitMessageResult {
   /** Files whose changes were not shown to the model: a secrets file, changes too long, or over the budget. */
   omitted: { path: string; reason: "secret" | "long" | "budget" }[];
   stats: GenerationStats;
+  /** The standing instructions in the prompt, as ChatResult's. */
+  instructions?: string[];
 }
 
 export const CommitMessageRequest = new RequestType<CommitMessageParams, CommitMessageResult, HearthErrorData>("hearth/commitMessage");

@@ -8,6 +8,7 @@ export function mergeSettings(partial: Partial<HearthSettings> | undefined, base
     ...stripUndefined(p),
     completion: { ...base.completion, ...stripUndefined(p.completion ?? {}) },
     workspace: { ...base.workspace, ...stripUndefined(p.workspace ?? {}) },
+    instructions: { ...base.instructions, ...stripUndefined(p.instructions ?? {}) },
   };
   if (!["f16", "q8_0", "q4_0"].includes(merged.kvCacheType)) merged.kvCacheType = base.kvCacheType;
   if (!["auto", "cpu", "cuda", "vulkan"].includes(merged.gpu)) merged.gpu = base.gpu;
@@ -19,6 +20,10 @@ export function mergeSettings(partial: Partial<HearthSettings> | undefined, base
   if (folderIgnore) merged.workspace.folderIgnore = folderIgnore;
   else delete merged.workspace.folderIgnore;
   merged.workspace.maxTokens = Math.max(0, Math.floor(Number(merged.workspace.maxTokens) || 0));
+  merged.instructions = {
+    files: patterns(merged.instructions.files) ?? [...base.instructions.files],
+    text: typeof merged.instructions.text === "string" ? merged.instructions.text : "",
+  };
   return merged;
 }
 

@@ -83,7 +83,7 @@ export async function writeCommitMessage(host: CommitBackend, arg?: unknown): Pr
       let streamed = "";
       try {
         const result = await host.commitMessage(
-          { diff, recentSubjects },
+          { diff, recentSubjects, repository: repo.rootUri.toString() },
           (t) => {
             streamed += t;
             write(streamed.trimStart());

@@ -3,7 +3,7 @@
  * uses (completion UI). The host decides itself which changes need an engine restart.
  */
 import * as vscode from "vscode";
-import type { HearthSettings, WorkspaceSettings } from "../server/protocol";
+import { DEFAULT_INSTRUCTION_FILES, type HearthSettings, type WorkspaceSettings } from "../server/protocol";
 
 export interface CompletionUiConfig {
   enabled: boolean;
@@ -46,6 +46,10 @@ export function hostSettings(remoteApiKey = ""): Partial<HearthSettings> {
     workspace: {
       ...workspaceIgnore(),
       maxTokens: c.get<number>("workspace.maxTokens") ?? 0,
+    },
+    instructions: {
+      files: c.get<string[]>("instructions.files") ?? [...DEFAULT_INSTRUCTION_FILES],
+      text: c.get<string>("instructions.text") ?? "",
     },
   };
 }

@@ -424,6 +424,7 @@ function renderFooter(tv: TurnView): void {
     const share = contextShare(turn.stats);
     if (share !== undefined && share >= CONTEXT_WARNING_PERCENT) meta.append(el("span", "status context-warning", "The conversation nearly fills the model's context: a New chat starts afresh."));
   }
+  if (turn.instructions?.length && turn.status !== "error") meta.append(instructionsNote(turn.instructions));
   if (turn.cut && (turn.status === "done" || turn.status === "stopped")) {
     if (turn.status === "done") meta.append(el("span", "status", "Cut at the length limit"));
     // (only the last answer can go on: the CSS hides it on earlier ones)
@@ -443,6 +444,21 @@ function renderFooter(tv: TurnView): void {
     meta.append(retry);
   }
   footer.append(meta);
+}
+
+/** "Following AGENTS.md, your instructions": each a link that opens the file (or the setting). */
+function instructionsNote(paths: readonly string[]): HTMLElement {
+  const note = el("span", "instructions", "Following ");
+  note.title = "Standing instructions that went with this question (hearth.instructions.files and hearth.instructions.text)";
+  paths.forEach((p, i) => {
+    if (i) note.append(", ");
+    const name = p === "settings" ? "your instructions" : p;
+    const open = button(p === "settings" ? "Open the setting with your instructions" : `Open ${p}`, "link-button open-instructions", name);
+    open.dataset.action = "openInstructions";
+    open.dataset.path = p;
+    note.append(open);
+  });
+  return note;
 }
 
 function scheduleRender(tv: TurnView): void {
@@ -1126,6 +1142,9 @@ transcript.addEventListener("click", (e) => {
       }
       return;
     }
+    case "openInstructions":
+      if (action.dataset.path) post({ type: "openInstructions", path: action.dataset.path });
+      return;
     case "copyAnswer": {
       const tv = turnEl?.dataset.id ? views.get(turnEl.dataset.id) : undefined;
       if (tv) {
@@ -1249,6 +1268,7 @@ window.addEventListener("message", (event: MessageEvent<ToView>) => {
       tv.turn.stopReason = m.stopReason;
       tv.turn.noRetry = m.noRetry;
       tv.turn.cut = m.cut;
+      tv.turn.instructions = m.instructions;
       if (dirty.has(tv)) flushRender();
       renderFooter(tv);
       updateBusy();

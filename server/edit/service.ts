@@ -7,6 +7,7 @@
 import type { ChatService, GenerateOptions, WorkspaceChunks } from "../chat/service";
 import { HearthFailure } from "../errors";
 import type { ChatMessage, ChatResult, EditCodeResult, StreamChunk } from "../protocol";
+import { withInstructions } from "../workspace/instructions";
 import { selectionTooLarge } from "./limits";
 import { buildEditPrompt, extractEdit, type EditInput } from "./editPrompt";
 
@@ -18,6 +19,8 @@ export interface EditRequest extends EditInput {
   workspace?: () => Promise<WorkspaceChunks>;
   /** The loaded model's context (tokens), for the sentence when the edit does not fit it. */
   contextSize: number;
+  /** The project's standing instructions (instructionsText()), added to the system prompt; "" or absent for none. */
+  instructions?: string;
 }
 
 /** How often the code read from the answer so far goes out with the streamed text. */
@@ -45,7 +48,7 @@ export async function editCode(chat: ChatService, req: EditRequest, opts: Omit<G
     maxTokens: opts.maxTokens ?? Math.min(8192, Math.ceil(selectedChars / 3) + 512),
     temperature: opts.temperature ?? 0.2,
   };
-  const { result, workspace } = await run(chat, req, prompt.messages, options);
+  const { result, workspace } = await run(chat, req, withInstructions(prompt.messages, req.instructions ?? ""), options);
   return { code: extractEdit(result.text, prompt), text: result.text, workspace, stats: result.stats };
 }
 

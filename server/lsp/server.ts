@@ -64,6 +64,7 @@ import { mergeSettings } from "../settings";
 import { isSecretPath } from "../secrets";
 import { WorkspaceContext } from "../workspace/context";
 import { WorkspaceRoots, type WorkspaceFolderSpec } from "../workspace/roots";
+import { instructionsFor, withInstructions } from "../workspace/instructions";
 import { PrefixStore, defaultPrefixDir } from "../completion/prefixStore";
 import { WorkspacePrefix, prefixIdentity } from "../completion/workspacePrefix";
 import { PrefixTokens } from "../completion/prefixTokens";
@@ -88,6 +89,8 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   const fileOf = (uri: string) => filePathOf(notebooks.findNotebookDocumentForCell(uri)?.uri ?? uri);
   let models: ModelManager | undefined;
   let workspace: WorkspaceContext | undefined;
+  /** The settings last received: the standing instructions and the ignore rules they are read with. */
+  let hostSettings: HearthSettings = mergeSettings(undefined);
   let completions: CompletionService;
   let chat: ChatService;
   let prefix: WorkspacePrefix | undefined;
@@ -117,6 +120,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
 
   connection.onInitialize((params): InitializeResult => {
     const init = (params.initializationOptions ?? {}) as InitializationOptions;
+    hostSettings = mergeSettings(init.settings);
     // Every folder of a multi-root workspace is in the workspace prefix (one index over all of them).
     const folders = initialFolders(params);
     folderUris = folders.map((f) => f.uri);
@@ -210,6 +214,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     const settings = (params.settings as { hearth?: Partial<HearthSettings> } | undefined)?.hearth;
     if (!settings) return;
     const merged = mergeSettings(settings);
+    hostSettings = merged;
     const wasReady = models?.getStatus().state === "ready";
     if (models) await models.updateSettings(merged);
     // An engine setting changed (threads, context, cache type, model…): the engine was stopped; start the new
@@ -292,10 +297,17 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
         signal,
         onText: streamTo(connection, params.partialResultToken),
       };
-      if (!params.workspace) return chat.chat(params.messages, opts);
-      return chat.chatWithWorkspace(params.messages, await chatWorkspaceChunks(), opts);
+      const instructions = instructionsOf(activeFile);
+      const messages = withInstructions(params.messages, instructions.text);
+      const result = params.workspace ? await chat.chatWithWorkspace(messages, await chatWorkspaceChunks(), opts) : await chat.chat(messages, opts);
+      return { ...result, ...(instructions.paths && { instructions: instructions.paths }) };
     }),
   );
+
+  /** The standing instructions for a request (instructions.ts): the file in focus picks the nested ones. */
+  function instructionsOf(near: string | undefined, repository?: string) {
+    return instructionsFor({ roots: workspace?.folders(), settings: hostSettings.instructions, ignore: hostSettings.workspace, near, repository }, log);
+  }
 
   connection.onRequest(EditCodeRequest, (params, token) =>
     guard(token, async (signal) => {
@@ -312,7 +324,8 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
       const loaded = await need().ensureLoaded();
       // (a native-FIM model has no Gemma turns to put the workspace prefix in; the file's lines still go)
       const withWorkspace = params.workspace ?? (workspace !== undefined && !loaded.fim);
-      return editCode(
+      const instructions = instructionsOf(file);
+      const result = await editCode(
         chat,
         {
           filePath: (file && workspace?.relative(file)) ?? (file ? path.basename(file) : uri),
@@ -324,9 +337,11 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
           instruction: params.instruction ?? "",
           workspace: withWorkspace ? chatWorkspaceChunks : undefined,
           contextSize: loaded.contextSize,
+          instructions: instructions.text,
         },
         { maxTokens: params.maxTokens, temperature: params.temperature, seed: params.seed, signal, onChunk: chunksTo(connection, params.partialResultToken) },
       );
+      return { ...result, ...(instructions.paths && { instructions: instructions.paths }) };
     }),
   );
 
@@ -334,7 +349,10 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     guard(token, async (signal) => {
       const { contextSize } = await need().ensureLoaded();
       const opts = { maxTokens: params.maxTokens, temperature: params.temperature, seed: params.seed, signal, onText: streamTo(connection, params.partialResultToken) };
-      return writeCommitMessage(chat, params, opts, contextSize);
+      // (without a repository: every workspace folder's instructions, none outside a workspace)
+      const instructions = instructionsOf(undefined, params.repository);
+      const result = await writeCommitMessage(chat, params, opts, contextSize, instructions.text);
+      return { ...result, ...(instructions.paths && { instructions: instructions.paths }) };
     }),
   );
 

@@ -195,6 +195,17 @@ export function classifyBytes(buf: Uint8Array): { text: string } | { reason: Ski
   return reason ? { reason } : { text };
 }
 
+/**
+ * Decodes file bytes that go into a prompt as they are (not indexed): only binary, secret and empty content
+ * is refused, so a generated file (an instructions file a tool wrote, say) is still read.
+ */
+export function classifySecretFree(buf: Uint8Array): { text: string } | { reason: SkipReason } {
+  const text = decodeText(buf);
+  if (text === undefined || text.includes("\0")) return { reason: "binary" };
+  if (containsSecret(text)) return { reason: "secret-content" };
+  return text.trim() === "" ? { reason: "empty" } : { text };
+}
+
 /** The bytes as UTF-8 text (a BOM stripped), or undefined for binary: a NUL in the first 8 KB, or not UTF-8. */
 function decodeText(buf: Uint8Array): string | undefined {
   if (buf.subarray(0, SNIFF_BYTES).includes(0)) return undefined;
@@ -482,7 +493,7 @@ export type ReadResult =
 export function readWorkspaceFile(
   root: string,
   rel: string,
-  opts: { maxFileBytes?: number; verifyParents?: boolean } = {},
+  opts: { maxFileBytes?: number; verifyParents?: boolean; classify?: (buf: Uint8Array) => { text: string } | { reason: SkipReason } } = {},
 ): ReadResult {
   const max = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const parts = rel.split("/");
@@ -509,7 +520,11 @@ export function readWorkspaceFile(
       if (got === 0) break; // shrank meanwhile
       n += got;
     }
-    const c = extensionOf(rel) === "ipynb" ? classifyNotebook(buf.subarray(0, n), max) : classifyBytes(buf.subarray(0, n));
+    const c = opts.classify
+      ? opts.classify(buf.subarray(0, n))
+      : extensionOf(rel) === "ipynb"
+        ? classifyNotebook(buf.subarray(0, n), max)
+        : classifyBytes(buf.subarray(0, n));
     if ("reason" in c) return { ok: false, reason: c.reason };
     return { ok: true, text: c.text, size: n, mtimeMs: st.mtimeMs };
   } catch (e) {

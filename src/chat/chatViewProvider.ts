@@ -301,6 +301,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         return;
       case "openLink":
         return this.openLink(String(m.url ?? ""));
+      case "openInstructions":
+        return this.openInstructions(String(m.path ?? ""));
       case "dropUris":
         return this.dropUris(Array.isArray(m.uris) ? m.uris.filter((u): u is string => typeof u === "string") : []);
       case "findFiles": {
@@ -572,6 +574,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         if (contextFull) turn.stopReason = "the conversation filled the model's context: start a new chat";
         // (a continued answer counts its tokens and time from its start)
         turn.stats = addStats(before.stats, footerStats(result.stats));
+        const instructions = "instructions" in result ? result.instructions : undefined;
+        if (instructions?.length) turn.instructions = instructions;
+        else delete turn.instructions;
       }
     } catch (err) {
       if (cts.token.isCancellationRequested || isCancellation(err)) {
@@ -608,6 +613,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         ...(turn.stopReason ? { stopReason: turn.stopReason } : {}),
         ...(turn.noRetry ? { noRetry: true } : {}),
         ...(turn.cut ? { cut: true } : {}),
+        ...(turn.instructions ? { instructions: turn.instructions } : {}),
       });
       await this.store.save();
       resolveSettled();
@@ -832,6 +838,25 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       return;
     }
     await vscode.env.openExternal(uri);
+  }
+
+  /**
+   * Opens a standing-instructions file an answer followed (only one an answer names), or the setting for the
+   * user's own text. The path is the host's: relative to the folder, behind the folder's name with several.
+   */
+  private async openInstructions(shown: string): Promise<void> {
+    if (!this.store.turns.some((t) => t.instructions?.includes(shown))) return;
+    if (shown === "settings") return void vscode.commands.executeCommand("workbench.action.openSettings", "hearth.instructions");
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    const slash = shown.indexOf("/");
+    const folder = folders.length === 1 ? folders[0] : folders.find((f) => f.name === shown.slice(0, slash));
+    const rel = folders.length === 1 ? shown : shown.slice(slash + 1);
+    if (!folder || !rel) return;
+    try {
+      await vscode.window.showTextDocument(vscode.Uri.joinPath(folder.uri, ...rel.split("/")), { preview: true });
+    } catch (err) {
+      this.notice("error", `Cannot open ${shown}: ${(err as Error).message}`);
+    }
   }
 
   // -------------------------------------------------------------------------------------------------

@@ -56,6 +56,11 @@ export interface ChatTurn {
   /** Assistant turns: the answer ended before its end, at its length limit or stopped, and can be continued. */
   cut?: boolean;
   /**
+   * Assistant turns: the standing instructions that went with the question (`hearth.instructions.*`): the
+   * files' paths as the workspace shows them (`AGENTS.md`, `api/AGENTS.md`), `settings` for the user's own text.
+   */
+  instructions?: string[];
+  /**
    * Assistant turns: tokens/s and latency, for a quiet footer; and how much of the model's context the
    * conversation took by the end of this answer (prompt and answer, the workspace with it), when known.
    */
@@ -81,7 +86,7 @@ export type ToWebview =
   | { type: "history"; turns: ChatTurn[]; busy: boolean }
   | { type: "turn"; turn: ChatTurn }
   | { type: "delta"; id: string; text: string }
-  | { type: "done"; id: string; status: ChatTurn["status"]; error?: string; stats?: ChatTurn["stats"]; stopReason?: string; noRetry?: boolean; cut?: boolean }
+  | { type: "done"; id: string; status: ChatTurn["status"]; error?: string; stats?: ChatTurn["stats"]; stopReason?: string; noRetry?: boolean; cut?: boolean; instructions?: string[] }
   | { type: "context"; chips: ContextChip[] }
   /** `remote`: the endpoint messages go to (set in `hearth.remoteEndpoint`); absent for the local engine. */
   | { type: "modelState"; state: string; detail?: string; remote?: string };

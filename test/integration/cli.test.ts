@@ -104,6 +104,7 @@ describe("hearth CLI", () => {
     fs.mkdirSync(path.join(ws, "src"), { recursive: true });
     fs.writeFileSync(path.join(ws, "src", "money.ts"), "export function cents(dollars: number): number {\n  return Math.round(dollars * 100);\n}\n");
     fs.writeFileSync(path.join(ws, ".env"), "STRIPE_KEY=sk_live_do_not_leak_me\n");
+    fs.writeFileSync(path.join(ws, "AGENTS.md"), "Money is integer cents; never use floating point.\n");
     const log = path.join(dir, "edit-prompts.jsonl");
     const r = await hearth(["edit", "src/money.ts:2-2", "round", "down", "instead", "--workspace", ws, ...common(), "--max-tokens", "8", "--no-mtp", "--seed", "1", "--json"], { HEARTH_PROMPT_LOG: log }, ws);
     expect(r.stderr).not.toMatch(/error/i);
@@ -121,6 +122,10 @@ describe("hearth CLI", () => {
     expect(prompt).toContain("File: src/money.ts\n\n```typescript\nexport function cents(dollars: number): number {\n<<<<<<< SELECTION\n  return Math.round(dollars * 100);\n>>>>>>> END OF SELECTION\n}\n```");
     expect(prompt).toContain("Change the marked lines: round down instead");
     expect(prompt).not.toContain("sk_live_do_not_leak_me");
+    // The workspace's AGENTS.md goes with the edit as standing instructions, and the CLI says so.
+    expect(prompt).toContain("From AGENTS.md:\nMoney is integer cents; never use floating point.");
+    expect(json.instructions).toEqual(["AGENTS.md"]);
+    expect(r.stderr).toContain("(following AGENTS.md)\n");
 
     // Lines outside the file are a usage error; a secrets file is refused before any prompt.
     const outside = await hearth(["edit", "src/money.ts:3-9", "x", ...common()], {}, ws);
@@ -140,6 +145,7 @@ describe("hearth CLI", () => {
     const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@example.com", ...args], { cwd: repo, encoding: "utf8" });
     git("init", "-q");
     fs.writeFileSync(path.join(repo, "money.ts"), "export const cents = (d: number) => d * 100;\n");
+    fs.writeFileSync(path.join(repo, "AGENTS.md"), "# Commits\nScope every subject: type(area): what.\n");
     git("add", ".");
     git("commit", "-qm", "feat(money): add cents()");
     // Nothing staged yet: a usage error that says what to do.
@@ -165,6 +171,10 @@ describe("hearth CLI", () => {
     expect(prompt).toContain("- feat(money): add cents()");
     expect(prompt).toContain("changes to a secrets file: not shown");
     expect(prompt).not.toContain("sk_live_commit_secret");
+    // The repository's AGENTS.md (committed, so not in the diff) goes with it as standing instructions.
+    expect(prompt).toContain(JSON.stringify("From AGENTS.md:\n# Commits\nScope every subject: type(area): what.").slice(1, -1));
+    expect(json.instructions).toEqual(["AGENTS.md"]);
+    expect(r.stderr).toContain("(following AGENTS.md)\n");
   });
 
   it("commit-message of a diff larger than the context shows the files that fit it and names the others", async () => {

@@ -35,6 +35,7 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(ws, ".gitignore"), "generated/\n");
   fs.writeFileSync(path.join(ws, "generated", "out.ts"), `export const marker = "${IGNORED}";\n`);
   fs.writeFileSync(current, "import { value0_0 } from './module0';\nexport const answer = \n");
+  fs.writeFileSync(path.join(ws, "AGENTS.md"), "Name the module a value comes from.\n");
 
   ({ t, warm } = await startWarmWorkspaceHost({ model: tiny.text, mmproj: "", drafter: "" }, { HEARTH_PROMPT_LOG: promptLog }, ws, path.join(root, "storage")));
 }, 180_000);
@@ -82,6 +83,13 @@ describe("workspace chat", () => {
     expect(t.logs.slice(from).some((l) => /forcing full prompt re-processing/.test(l.message))).toBe(false);
   }, 120_000);
 
+  it("puts the workspace's AGENTS.md in the question after the workspace prefix (which stays a cache hit), and says so", async () => {
+    expect(first.instructions).toEqual(["AGENTS.md"]);
+    const prompt = chatPrompts().at(-1)!;
+    const question = prompt.lastIndexOf("<|turn>user\n");
+    expect(prompt.slice(question)).toMatch(/^<\|turn>user\nYou are Hearth\.\n\nFollow these standing instructions for this project[^\n]*\n\nFrom AGENTS\.md:\nName the module a value comes from\.\n\nWhich module exports value3_7\?/);
+  });
+
   it("sends the workspace without secret or ignored files, and a completion after it is still a cache hit", async () => {
     const prompts = chatPrompts();
     expect(prompts.length).toBeGreaterThan(0);
@@ -89,7 +97,7 @@ describe("workspace chat", () => {
     expect(prompt).toContain("Workspace file: src/module3.ts");
     expect(prompt).toContain("Workspace file: src/main.ts"); // the file being edited, after the shared prefix
     expect(prompt).toContain("value3_7");
-    expect(prompt).toContain("<|turn>user\nYou are Hearth.\n\nWhich module exports value3_7?<turn|>\n<|turn>model\n<|channel>thought\n<channel|>");
+    expect(prompt).toContain("Name the module a value comes from.\n\nWhich module exports value3_7?<turn|>\n<|turn>model\n<|channel>thought\n<channel|>");
     // nothing the index leaves out reaches any prompt
     const all = fs.readFileSync(promptLog, "utf8");
     for (const leaked of [SECRET, IGNORED, ".env", "config.ts", "generated/out.ts"]) expect(all).not.toContain(leaked);

@@ -1074,6 +1074,22 @@ describe("ChatViewProvider", () => {
     expect(a.posted.at(-1)).toEqual({ type: "notice", level: "info", message: "Nothing in this block is a command to run." });
   });
 
+  it("keeps the standing instructions an answer followed, and opens only those (the file, or the setting)", async () => {
+    const a = setup();
+    a.say({ type: "send", text: "q", attachments: [], context: [] });
+    await flush();
+    a.backend.last.resolve({ text: "a", stats: stats(), mediaTokens: 0, instructions: ["settings", "AGENTS.md"] });
+    await flush();
+    await flush();
+    expect(a.posted.at(-1)).toMatchObject({ type: "done", status: "done", instructions: ["settings", "AGENTS.md"] });
+    a.say({ type: "openInstructions", path: "AGENTS.md" });
+    a.say({ type: "openInstructions", path: "settings" });
+    a.say({ type: "openInstructions", path: "src/secret-plan.md" });
+    await flush();
+    expect(fake.calls.shown.map((u) => String(u))).toEqual(["file:///work/AGENTS.md"]);
+    expect(fake.calls.commands).toEqual(["workbench.action.openSettings"]);
+  });
+
   it("copies, opens new files with a known language, and opens only http(s) links", async () => {
     const a = setup();
     a.say({ type: "copy", code: "abc" });

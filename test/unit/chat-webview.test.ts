@@ -719,6 +719,24 @@ describe("chat webview", () => {
     expect($('article[data-id="k2"] .context-warning')).toBeNull();
   });
 
+  it("names the standing instructions an answer followed, each a link that opens it", () => {
+    send({ type: "turn", turn: turn({ id: "i1", role: "user", text: "q" }) });
+    send({ type: "turn", turn: turn({ id: "i2", role: "assistant", status: "streaming" }) });
+    send({ type: "done", id: "i2", status: "done", stats: { tokensPerSecond: 10, totalMs: 1000, generatedTokens: 10 }, instructions: ["settings", "AGENTS.md", "api/AGENTS.md"] });
+    const note = $('article[data-id="i2"] .instructions');
+    expect(note.textContent).toBe("Following your instructions, AGENTS.md, api/AGENTS.md");
+    posted.length = 0;
+    for (const b of note.querySelectorAll("button")) click(b);
+    expect(posted).toEqual([
+      { type: "openInstructions", path: "settings" },
+      { type: "openInstructions", path: "AGENTS.md" },
+      { type: "openInstructions", path: "api/AGENTS.md" },
+    ]);
+    // none: no note
+    send({ type: "done", id: "i2", status: "done", stats: { tokensPerSecond: 10, totalMs: 1000, generatedTokens: 10 } });
+    expect($('article[data-id="i2"] .instructions')).toBeNull();
+  });
+
   it("starts a new chat", () => {
     click($('button[aria-label="New chat"]'));
     expect(lastPosted()).toEqual({ type: "newChat" });

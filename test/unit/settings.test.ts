@@ -26,6 +26,14 @@ describe("mergeSettings", () => {
     expect(s.threads).toBe(0);
   });
 
+  it("reads AGENTS.md and .github/copilot-instructions.md by default; a list of names and a text otherwise", () => {
+    expect(mergeSettings(undefined).instructions).toEqual({ files: ["AGENTS.md", ".github/copilot-instructions.md"], text: "" });
+    expect(mergeSettings({ instructions: { files: ["CLAUDE.md", 3, " "], text: "Be brief." } as never }).instructions).toEqual({ files: ["CLAUDE.md"], text: "Be brief." });
+    // (an empty list turns the files off; a malformed value keeps the defaults)
+    expect(mergeSettings({ instructions: { files: [] } as never }).instructions.files).toEqual([]);
+    expect(mergeSettings({ instructions: { files: "AGENTS.md", text: 5 } as never }).instructions).toEqual({ files: ["AGENTS.md", ".github/copilot-instructions.md"], text: "" });
+  });
+
   it("merges and validates the workspace settings", () => {
     expect(mergeSettings(undefined).workspace).toEqual({ ignore: [], maxTokens: 0 });
     expect(mergeSettings({ workspace: { ignore: ["docs/", 3, "", " "], maxTokens: 5000.7 } as never }).workspace).toEqual({ ignore: ["docs/"], maxTokens: 5000 });
