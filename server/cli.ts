@@ -27,6 +27,7 @@ import {
   ExplainImageRequest,
   SummarizeAudioRequest,
   type ChatResult,
+  type InstructionsUsed,
   type CompletionStatsParams,
   type DownloadProgress,
   type PromptProgress,
@@ -661,8 +662,8 @@ function finish(out: Output, r: ChatResult | MediaResult, json?: boolean): void 
 }
 
 /** Which standing instructions went with the request (AGENTS.md…), on stderr: stdout is the answer's. */
-function tellInstructions(paths: readonly string[] | undefined): void {
-  if (paths?.length) process.stderr.write(`(following ${paths.map((p) => (p === "settings" ? "your instructions" : p)).join(", ")})\n`);
+function tellInstructions(used: readonly InstructionsUsed[] | undefined): void {
+  if (used?.length) process.stderr.write(`(following ${used.map((u) => (u.kind === "settings" ? "your instructions" : u.path)).join(", ")})\n`);
 }
 
 // A closed stderr (`2>&1 | head`) is not worth a crash either.

@@ -72,6 +72,12 @@ export interface InstructionSettings {
 
 export const DEFAULT_INSTRUCTION_FILES: readonly string[] = ["AGENTS.md", ".github/copilot-instructions.md"];
 
+/**
+ * Standing instructions that went with a request: the developer's own text (`instructions.text`), or a file,
+ * by its path as the workspace shows it (`AGENTS.md`; `<folder>/AGENTS.md` with several folders) and its URI.
+ */
+export type InstructionsUsed = { kind: "settings" } | { kind: "file"; path: string; uri: string };
+
 export interface WorkspaceSettings {
   /**
    * gitignore-style patterns, relative to the workspace folder, left out on top of .gitignore and the defaults:
@@ -324,6 +330,13 @@ export interface ChatParams {
    * fails with a sentence saying so.
    */
   workspace?: boolean;
+  /**
+   * The file the conversation is about (a document URI; VS Code: the editor in focus at its first question):
+   * only its workspace folder's standing instructions go with it, and the nested `AGENTS.md` nearest to it.
+   * Send the same one for the whole conversation: its prompt then stays a cache hit, and Continue goes on
+   * under the same rules. Without it: every workspace folder's instructions, no nested ones.
+   */
+  focus?: string;
   maxTokens?: number;
   temperature?: number;
   seed?: number;
@@ -335,12 +348,8 @@ export interface ChatResult {
   stats: GenerationStats;
   /** Tokens the engine produced for images/audio in the request (0 when none). */
   mediaTokens: number;
-  /**
-   * The standing instructions the host added to the system prompt (`settings.instructions`): each file's path
-   * as the workspace shows it (`AGENTS.md`, `api/AGENTS.md`), `settings` for the developer's own text. Absent
-   * when there were none.
-   */
-  instructions?: string[];
+  /** The standing instructions the host added to the system prompt (`settings.instructions`); absent when none. */
+  instructions?: InstructionsUsed[];
 }
 
 export const ChatRequest = new RequestType<ChatParams, ChatResult, HearthErrorData>("hearth/chat");
@@ -383,7 +392,7 @@ export interface EditCodeResult {
   workspace: boolean;
   stats: GenerationStats;
   /** The standing instructions in the prompt, as ChatResult's. */
-  instructions?: string[];
+  instructions?: InstructionsUsed[];
 }
 
 export const EditCodeRequest = new RequestType<EditCodeParams, EditCodeResult, HearthErrorData>("hearth/editCode");
@@ -417,7 +426,7 @@ export interface CommitMessageResult {
   omitted: { path: string; reason: "secret" | "long" | "budget" }[];
   stats: GenerationStats;
   /** The standing instructions in the prompt, as ChatResult's. */
-  instructions?: string[];
+  instructions?: InstructionsUsed[];
 }
 
 export const CommitMessageRequest = new RequestType<CommitMessageParams, CommitMessageResult, HearthErrorData>("hearth/commitMessage");

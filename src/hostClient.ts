@@ -173,7 +173,12 @@ export class HostClient implements ChatBackend, vscode.Disposable {
   }
 
   chat(messages: ChatMessage[], onText: (text: string) => void, token: vscode.CancellationToken, options: ChatOptions = {}): Promise<ChatResult> {
-    return this.stream(ChatRequest.method, { messages, maxTokens: chatMaxTokens(), ...(options.workspace ? { workspace: true } : {}) }, onText, token);
+    return this.stream(
+      ChatRequest.method,
+      { messages, maxTokens: chatMaxTokens(), ...(options.workspace ? { workspace: true } : {}), ...(options.focus ? { focus: options.focus } : {}) },
+      onText,
+      token,
+    );
   }
 
   explainImage(

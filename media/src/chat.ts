@@ -447,15 +447,14 @@ function renderFooter(tv: TurnView): void {
 }
 
 /** "Following AGENTS.md, your instructions": each a link that opens the file (or the setting). */
-function instructionsNote(paths: readonly string[]): HTMLElement {
+function instructionsNote(used: NonNullable<ChatTurn["instructions"]>): HTMLElement {
   const note = el("span", "instructions", "Following ");
   note.title = "Standing instructions that went with this question (hearth.instructions.files and hearth.instructions.text)";
-  paths.forEach((p, i) => {
+  used.forEach((u, i) => {
     if (i) note.append(", ");
-    const name = p === "settings" ? "your instructions" : p;
-    const open = button(p === "settings" ? "Open the setting with your instructions" : `Open ${p}`, "link-button open-instructions", name);
+    const open = button(u.kind === "settings" ? "Open the setting with your instructions" : `Open ${u.path}`, "link-button open-instructions", u.kind === "settings" ? "your instructions" : u.path);
     open.dataset.action = "openInstructions";
-    open.dataset.path = p;
+    open.dataset.index = String(i);
     note.append(open);
   });
   return note;
@@ -1143,7 +1142,7 @@ transcript.addEventListener("click", (e) => {
       return;
     }
     case "openInstructions":
-      if (action.dataset.path) post({ type: "openInstructions", path: action.dataset.path });
+      if (turnEl?.dataset.id) post({ type: "openInstructions", turnId: turnEl.dataset.id, index: Number(action.dataset.index) });
       return;
     case "copyAnswer": {
       const tv = turnEl?.dataset.id ? views.get(turnEl.dataset.id) : undefined;

@@ -70,10 +70,11 @@ function unquote(p: string): string {
 
 /**
  * The diff characters a prompt may carry in a `contextSize`-token context with `maxTokens` for the answer: what is
- * left after the prompt's other text (system prompt, subjects, the list of files left out), at most MAX_DIFF_CHARS.
+ * left after the prompt's other text (system prompt and standing instructions, subjects, the list of files left out),
+ * at most MAX_DIFF_CHARS.
  */
-export function commitDiffBudget(contextSize: number, maxTokens: number, recentSubjects: readonly string[] = []): number {
-  const other = COMMIT_SYSTEM_PROMPT.length + subjectsText(recentSubjects).length + FRAME_CHARS + MAX_LEFT_OUT_CHARS;
+export function commitDiffBudget(contextSize: number, maxTokens: number, recentSubjects: readonly string[] = [], instructionChars = 0): number {
+  const other = COMMIT_SYSTEM_PROMPT.length + instructionChars + subjectsText(recentSubjects).length + FRAME_CHARS + MAX_LEFT_OUT_CHARS;
   const fits = Math.floor((contextSize - maxTokens - TEMPLATE_TOKENS) * CHARS_PER_TOKEN) - other;
   return Math.max(0, Math.min(MAX_DIFF_CHARS, fits));
 }

@@ -27,7 +27,8 @@ export async function writeCommitMessage(
   }
   const maxTokens = opts.maxTokens ?? DEFAULT_MAX_TOKENS;
   const subjects = params.recentSubjects ?? [];
-  const budget = Math.max(0, commitDiffBudget(contextSize, maxTokens, subjects) - instructions.length);
+  // (the instructions take the context's room, not the diff's own cap: a diff that fit still fits on a large context)
+  const budget = commitDiffBudget(contextSize, maxTokens, subjects, instructions.length);
   const prompt = await fittedPrompt(chat, params.diff, subjects, instructions, contextSize - maxTokens, budget, opts.signal);
   const result = await chat.chat(prompt.messages, { ...opts, maxTokens, temperature: opts.temperature ?? 0.3 }).catch((err: unknown) => {
     // The budget assumes 2.5 characters per token: a diff of unusual text (non-Latin, binary-like) can need more.

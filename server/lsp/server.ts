@@ -64,7 +64,7 @@ import { mergeSettings } from "../settings";
 import { isSecretPath } from "../secrets";
 import { WorkspaceContext } from "../workspace/context";
 import { WorkspaceRoots, type WorkspaceFolderSpec } from "../workspace/roots";
-import { instructionsFor, withInstructions } from "../workspace/instructions";
+import { instructionsFor, withInstructions, type RequestInstructions } from "../workspace/instructions";
 import { PrefixStore, defaultPrefixDir } from "../completion/prefixStore";
 import { WorkspacePrefix, prefixIdentity } from "../completion/workspacePrefix";
 import { PrefixTokens } from "../completion/prefixTokens";
@@ -91,6 +91,8 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
   let workspace: WorkspaceContext | undefined;
   /** The settings last received: the standing instructions and the ignore rules they are read with. */
   let hostSettings: HearthSettings = mergeSettings(undefined);
+  /** The instructions' notes last logged (files passed over): said once, not on every request. */
+  let loggedInstructionNotes = "";
   let completions: CompletionService;
   let chat: ChatService;
   let prefix: WorkspacePrefix | undefined;
@@ -297,16 +299,20 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
         signal,
         onText: streamTo(connection, params.partialResultToken),
       };
-      const instructions = instructionsOf(activeFile);
+      const instructions = instructionsOf({ focus: typeof params.focus === "string" ? params.focus : undefined });
       const messages = withInstructions(params.messages, instructions.text);
       const result = params.workspace ? await chat.chatWithWorkspace(messages, await chatWorkspaceChunks(), opts) : await chat.chat(messages, opts);
-      return { ...result, ...(instructions.paths && { instructions: instructions.paths }) };
+      return { ...result, ...(instructions.used && { instructions: instructions.used }) };
     }),
   );
 
-  /** The standing instructions for a request (instructions.ts): the file in focus picks the nested ones. */
-  function instructionsOf(near: string | undefined, repository?: string) {
-    return instructionsFor({ roots: workspace?.folders(), settings: hostSettings.instructions, ignore: hostSettings.workspace, near, repository }, log);
+  /** The standing instructions for a request (instructions.ts); what was passed over is logged when that changes. */
+  function instructionsOf(q: { focus?: string; repository?: string }): RequestInstructions {
+    const found = instructionsFor({ roots: workspace?.folders(), settings: hostSettings.instructions, ignore: hostSettings.workspace, ...q });
+    const notes = found.notes.join("\n");
+    if (notes !== loggedInstructionNotes) for (const note of found.notes) log(note);
+    loggedInstructionNotes = notes;
+    return found;
   }
 
   connection.onRequest(EditCodeRequest, (params, token) =>
@@ -324,7 +330,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
       const loaded = await need().ensureLoaded();
       // (a native-FIM model has no Gemma turns to put the workspace prefix in; the file's lines still go)
       const withWorkspace = params.workspace ?? (workspace !== undefined && !loaded.fim);
-      const instructions = instructionsOf(file);
+      const instructions = instructionsOf({ focus: file });
       const result = await editCode(
         chat,
         {
@@ -341,7 +347,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
         },
         { maxTokens: params.maxTokens, temperature: params.temperature, seed: params.seed, signal, onChunk: chunksTo(connection, params.partialResultToken) },
       );
-      return { ...result, ...(instructions.paths && { instructions: instructions.paths }) };
+      return { ...result, ...(instructions.used && { instructions: instructions.used }) };
     }),
   );
 
@@ -350,9 +356,9 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
       const { contextSize } = await need().ensureLoaded();
       const opts = { maxTokens: params.maxTokens, temperature: params.temperature, seed: params.seed, signal, onText: streamTo(connection, params.partialResultToken) };
       // (without a repository: every workspace folder's instructions, none outside a workspace)
-      const instructions = instructionsOf(undefined, params.repository);
+      const instructions = instructionsOf({ repository: typeof params.repository === "string" ? params.repository : undefined });
       const result = await writeCommitMessage(chat, params, opts, contextSize, instructions.text);
-      return { ...result, ...(instructions.paths && { instructions: instructions.paths }) };
+      return { ...result, ...(instructions.used && { instructions: instructions.used }) };
     }),
   );
 

@@ -4,36 +4,41 @@
  * "tests go beside the file", "conventional commits"), plus the developer's own `instructions.text`.
  * Chat, Edit Selection and commit messages add them to their system prompt (withInstructions).
  *
+ * Which files: with a file in focus (an edit's file, the file a chat conversation is about), its workspace
+ * folder's, and for each entry with no slash (`AGENTS.md`) the nearest one from the file's folder upwards, as
+ * the AGENTS.md convention has it (it goes last: its more specific rules come after the folder's); with a
+ * repository (a commit's), the repository's own; otherwise every folder's.
+ *
  * Read on every request (a few small files: always current, nothing to invalidate), with the workspace
  * context's rules: a file the workspace prefix leaves out (`.gitignore`, `hearth.workspace.ignore`, a secret
- * name) is not read, nor one with a key or token in it, nor a symlink. An entry with no slash (`AGENTS.md`)
- * is also looked up from the folder of the file in focus upwards, as the AGENTS.md convention has it: the
- * nearest one below the workspace folder goes after the folder's own, so its more specific rules come last.
+ * name) is not read, nor one with a key or token in it. A symlink is followed only to a file in the same
+ * folder that passes the same rules (`AGENTS.md` → `CLAUDE.md` is a common layout).
  */
-import { lstatSync } from "node:fs";
+import { lstatSync, realpathSync } from "node:fs";
 import path from "node:path";
-import type { ChatMessage, InstructionSettings, WorkspaceSettings } from "../protocol";
-import { classifySecretFree, readWorkspaceFile, withoutFileScheme, WorkspaceFilter, type SkipReason } from "./files";
+import type { ChatMessage, InstructionSettings, InstructionsUsed, WorkspaceSettings } from "../protocol";
+import { classifySecretFree, readWorkspaceFile, toWorkspacePath, withoutFileScheme, WorkspaceFilter, type SkipReason } from "./files";
 import { ignoreFor } from "./index";
-import { WorkspaceRoots, type WorkspaceRoot } from "./roots";
+import { WorkspaceRoots, type LocatedPath, type WorkspaceRoot } from "./roots";
+import { pathToFileURL } from "node:url";
 
 /** Characters of instructions in all (about 3K tokens): a prompt every chat question and edit pays for. */
 export const MAX_INSTRUCTION_CHARS = 12_000;
 /** An instructions file larger than this is not read (it would be cut to MAX_INSTRUCTION_CHARS anyway). */
 const MAX_FILE_BYTES = 64 * 1024;
+const CUT_NOTE = "\n[…cut here: standing instructions are limited to 12,000 characters]";
 
 export interface InstructionSource {
-  /** As the workspace prefix shows paths (`AGENTS.md`; `<folder>/AGENTS.md` in a multi-root workspace), or `settings`. */
-  path: string;
+  used: InstructionsUsed;
   text: string;
 }
 
 export interface ProjectInstructions {
-  /** In order: the developer's own text first, then each folder's files, the nearest nested file last. */
+  /** In prompt order: the developer's own text, the folders' files, the nearest nested file last. */
   sources: InstructionSource[];
-  /** The files not read, with why (left out by the workspace's rules, a secret in it, too large…). */
-  skipped: { path: string; reason: SkipReason }[];
-  /** True when the text was cut to MAX_INSTRUCTION_CHARS. */
+  /** The files not read (or not kept), with why. */
+  skipped: { path: string; reason: SkipReason | "over-the-limit" }[];
+  /** True when text was cut or a file left out for MAX_INSTRUCTION_CHARS. */
   truncated: boolean;
 }
 
@@ -42,56 +47,118 @@ export interface InstructionsQuery {
   settings: InstructionSettings;
   /** The ignore patterns of the workspace prefix (the window's and each folder's). */
   ignore: Pick<WorkspaceSettings, "ignore" | "folderIgnore">;
-  /** Only these folders (a commit's repository's); default: all of them. */
-  only?: readonly WorkspaceRoot[];
-  /** The file (or directory) in focus: where nested files are looked up from. */
-  near?: string;
+  /** The file in focus (a path or file:// URI): its folder's files and the nested ones above it. */
+  focus?: string;
+  /** A folder the entries are relative to instead (a commit's repository), in one of `roots`; no nested lookup. */
+  base?: { root: WorkspaceRoot; rel: string };
+}
+
+/** Where a source sits when the text is cut: the developer's own first, then the most specific file. */
+const enum Rank {
+  Own = 0,
+  Nested = 1,
+  Folder = 2,
 }
 
 /** The instructions for a request (see the file comment). */
 export function readInstructions(q: InstructionsQuery): ProjectInstructions {
-  const out: ProjectInstructions = { sources: [], skipped: [], truncated: false };
+  const found: (InstructionSource & { rank: Rank })[] = [];
+  const skipped: ProjectInstructions["skipped"] = [];
   const own = q.settings.text.trim();
-  if (own) out.sources.push({ path: "settings", text: own });
-  const entries = q.settings.files.map(normalizeEntry).filter((e): e is string => e !== undefined);
-  if (entries.length) {
-    const near = q.near === undefined ? undefined : q.roots.locate(q.near);
-    for (const root of q.only ?? q.roots.folders) {
-      const filter = new WorkspaceFilter(root.dir, { ignore: ignoreFor(root, q.ignore), nestedFolders: q.roots.nestedIn(root) });
-      const read = (rel: string) => {
-        const shown = q.roots.display(root, rel);
-        // (a missing file is the usual case, not worth a word)
-        if (!exists(root, rel) || out.sources.some((s) => s.path === shown)) return;
-        const reason = filter.skipReason(rel, false);
-        if (reason) return void out.skipped.push({ path: shown, reason });
-        const r = readWorkspaceFile(root.dir, rel, { maxFileBytes: MAX_FILE_BYTES, verifyParents: true, classify: classifySecretFree });
-        if (r.ok) out.sources.push({ path: shown, text: r.text.trim() });
-        else out.skipped.push({ path: shown, reason: r.reason });
-      };
-      for (const entry of entries) read(entry);
-      if (near?.root !== root) continue;
-      // The nearest nested file of each plain-name entry, from the focused file's folder up to the root's.
-      for (const entry of entries.filter((e) => !e.includes("/"))) {
-        for (let dir = parentOf(near.rel); dir !== ""; dir = parentOf(dir)) {
-          if (exists(root, dir + "/" + entry)) {
-            read(dir + "/" + entry);
-            break;
-          }
-        }
+  if (own) found.push({ used: { kind: "settings" }, text: own, rank: Rank.Own });
+  const entries = [...new Set(q.settings.files.map(normalizeEntry).filter((e): e is string => e !== undefined))];
+  const focus = q.focus === undefined || q.base ? undefined : q.roots.locate(q.focus);
+  const folders = q.base ? [q.base.root] : focus ? [focus.root] : q.roots.folders;
+  const seen = new Set<string>();
+  for (const root of folders) {
+    const filter = new WorkspaceFilter(root.dir, { ignore: ignoreFor(root, q.ignore), nestedFolders: q.roots.nestedIn(root) });
+    const read = (rel: string, rank: Rank) => {
+      const outcome = readOne(root, rel, filter);
+      if (outcome === "missing") return outcome;
+      const shown = q.roots.display(root, rel);
+      if ("reason" in outcome) {
+        skipped.push({ path: shown, reason: outcome.reason });
+        return "skipped";
+      }
+      // (the same file twice: listed under two names, a symlink to another entry, a case-insensitive disk)
+      if (seen.has(outcome.real)) return "read";
+      seen.add(outcome.real);
+      found.push({ used: { kind: "file", path: shown, uri: pathToFileURL(outcome.real).href }, text: outcome.text, rank });
+      return "read";
+    };
+    const base = q.base?.rel ?? "";
+    for (const entry of entries) read(join(base, entry), Rank.Folder);
+    if (!focus) continue;
+    // The nearest nested file of each plain-name entry, from the focused file's folder up to (not) the root;
+    // past one the rules leave out.
+    for (const entry of entries.filter((e) => !e.includes("/"))) {
+      for (let dir = parentOf(focus.rel); dir !== ""; dir = parentOf(dir)) {
+        if (read(dir + "/" + entry, Rank.Nested) === "read") break;
       }
     }
   }
-  return capped(out);
+  return capped(found, skipped);
+}
+
+/** One file: its text and real path, why it is not read, or "missing" (the usual case, not worth a word). */
+function readOne(root: WorkspaceRoot, rel: string, filter: WorkspaceFilter): "missing" | { reason: SkipReason } | { text: string; real: string } {
+  const abs = path.join(root.dir, ...rel.split("/"));
+  let target = rel;
+  try {
+    const st = lstatSync(abs, { throwIfNoEntry: false });
+    if (!st) return "missing";
+    if (st.isSymbolicLink()) {
+      const inside = toWorkspacePath(realpathSync.native(root.dir), realpathSync.native(abs));
+      if (inside === undefined) return { reason: "symlink" };
+      target = inside;
+    }
+  } catch {
+    return { reason: "unreadable" }; // (a dangling or looping symlink)
+  }
+  const reason = filter.skipReason(rel, false) ?? (target !== rel ? filter.skipReason(target, false) : undefined);
+  if (reason) return { reason };
+  const r = readWorkspaceFile(root.dir, target, { maxFileBytes: MAX_FILE_BYTES, verifyParents: true, classify: classifySecretFree });
+  if (!r.ok) return { reason: r.reason };
+  return { text: r.text.trim(), real: path.join(realpathSync.native(root.dir), ...target.split("/")) };
+}
+
+/**
+ * Keeps MAX_INSTRUCTION_CHARS in all: the developer's own text first, then the nested file, then the folders'
+ * files in order; what is left is cut (at a line end when there is one near) or left out. The order in the
+ * prompt stays as found.
+ */
+function capped(found: (InstructionSource & { rank: Rank })[], skipped: ProjectInstructions["skipped"]): ProjectInstructions {
+  let left = MAX_INSTRUCTION_CHARS;
+  let truncated = false;
+  const kept = new Map<InstructionSource, string>();
+  for (const s of [...found].sort((a, b) => a.rank - b.rank)) {
+    if (left <= 0) {
+      truncated = true;
+      if (s.used.kind === "file") skipped.push({ path: s.used.path, reason: "over-the-limit" });
+      continue;
+    }
+    let text = s.text;
+    if (text.length > left) {
+      truncated = true;
+      // (at a line end when there is one in the last fifth, so no rule is cut mid-sentence)
+      const cut = text.lastIndexOf("\n", left);
+      text = text.slice(0, cut > left * 0.8 ? cut : left).trimEnd() + CUT_NOTE;
+    }
+    kept.set(s, text);
+    left -= text.length;
+  }
+  const sources = found.filter((s) => kept.has(s)).map((s) => ({ used: s.used, text: kept.get(s)! }));
+  return { sources, skipped, truncated };
 }
 
 /**
  * The text added to a system prompt for these instructions, "" when there are none. Each file is introduced by
  * its path so the model (and a reader of the prompt log) can tell which rule came from where.
  */
-export function instructionsText(instructions: ProjectInstructions): string {
+export function instructionsText(instructions: Pick<ProjectInstructions, "sources">): string {
   if (!instructions.sources.length) return "";
   const parts = instructions.sources.map((s) =>
-    s.path === "settings" ? `The developer's own instructions:\n${s.text}` : `From ${s.path}:\n${s.text}`,
+    s.used.kind === "settings" ? `The developer's own instructions:\n${s.text}` : `From ${s.used.path}:\n${s.text}`,
   );
   return [
     "Follow these standing instructions for this project where they apply to the request (what the developer asks in the conversation comes first):",
@@ -113,68 +180,46 @@ export function withInstructions(messages: readonly ChatMessage[], text: string)
   return messages.map((x, i) => (i === at ? { role: "system", content } : x));
 }
 
-/** The names of what was used, for a result (`settings` for the developer's own text). */
-export function instructionPaths(instructions: ProjectInstructions): string[] {
-  return instructions.sources.map((s) => s.path);
-}
-
-/** What a request puts in its prompt: the text for withInstructions() and the paths for its result. */
+/** What a request puts in its prompt: the text for withInstructions() and what it used, for its result. */
 export interface RequestInstructions {
   text: string;
-  /** instructionPaths(), absent when there are none (the result's field is then left out). */
-  paths?: string[];
+  /** Absent when there is nothing (the result's field is then left out). */
+  used?: InstructionsUsed[];
+  /** Files passed over and text cut, one sentence each, for the log. */
+  notes: string[];
 }
 
 /**
- * The instructions of a request: the workspace folders' (`roots`: none without a folder), the nested one
- * nearest to `near` (the file in focus), or, with `repository` (a commit's), those of the workspace folder
- * that holds it and its own nested one; a repository outside every workspace folder (the CLI) is a folder
- * of its own. A file passed over or text cut is logged, with why.
+ * The instructions of a request: `roots` (none without a folder) with `focus` (the file in focus), or with
+ * `repository` (a commit's folder: its own files; one outside every workspace folder, the CLI's, is a folder
+ * of its own).
  */
-export function instructionsFor(
-  q: { roots?: WorkspaceRoots; settings: InstructionSettings; ignore: InstructionsQuery["ignore"]; near?: string; repository?: string },
-  log: (message: string) => void = () => {},
-): RequestInstructions {
+export function instructionsFor(q: {
+  roots?: WorkspaceRoots;
+  settings: InstructionSettings;
+  ignore: InstructionsQuery["ignore"];
+  focus?: string;
+  repository?: string;
+}): RequestInstructions {
   let roots = q.roots ?? WorkspaceRoots.of([]);
-  let only: WorkspaceRoot[] | undefined;
-  let near = q.near;
+  let base: InstructionsQuery["base"];
   const repo = q.repository === undefined ? undefined : withoutFileScheme(q.repository);
   if (repo !== undefined && path.isAbsolute(repo)) {
-    const root = roots.find(repo) ?? roots.locate(repo)?.root;
-    if (!root) roots = WorkspaceRoots.of([repo]);
-    only = [root ?? roots.folders[0]];
-    // (a name inside the repository's folder: nested files are looked up from that folder itself)
-    near = path.join(repo, "*");
+    const at: Pick<LocatedPath, "root" | "rel"> | undefined = roots.find(repo) ? { root: roots.find(repo)!, rel: "" } : roots.locate(repo);
+    if (at) base = at;
+    else {
+      roots = WorkspaceRoots.of([repo]);
+      base = { root: roots.folders[0], rel: "" };
+    }
   }
-  const found = readInstructions({ roots, settings: q.settings, ignore: q.ignore, only, near });
-  for (const s of found.skipped) log(`instructions: ${s.path} not used (${s.reason})`);
-  if (found.truncated) log(`instructions: cut to ${MAX_INSTRUCTION_CHARS.toLocaleString("en-US")} characters (${instructionPaths(found).join(", ")})`);
+  const found = readInstructions({ roots, settings: q.settings, ignore: q.ignore, focus: q.focus, base });
+  const notes = found.skipped.map((s) =>
+    s.reason === "over-the-limit" ? `instructions: ${s.path} left out: over the ${MAX_INSTRUCTION_CHARS.toLocaleString("en-US")} characters instructions may take` : `instructions: ${s.path} not used (${s.reason})`,
+  );
+  const cut = found.sources.filter((s) => s.text.endsWith(CUT_NOTE)).map((s) => (s.used.kind === "file" ? s.used.path : "hearth.instructions.text"));
+  if (cut.length) notes.push(`instructions: ${cut.join(", ")} cut to fit ${MAX_INSTRUCTION_CHARS.toLocaleString("en-US")} characters`);
   const text = instructionsText(found);
-  return text ? { text, paths: instructionPaths(found) } : { text };
-}
-
-/** Cuts the sources to MAX_INSTRUCTION_CHARS in all: the later ones lose text first, then whole. */
-function capped(out: ProjectInstructions): ProjectInstructions {
-  let left = MAX_INSTRUCTION_CHARS;
-  const kept: InstructionSource[] = [];
-  for (const s of out.sources) {
-    if (left <= 0) {
-      out.truncated = true;
-      break;
-    }
-    if (s.text.length > left) {
-      out.truncated = true;
-      // (at a line end when there is one in the last fifth, so no rule is cut mid-sentence)
-      const cut = s.text.lastIndexOf("\n", left);
-      kept.push({ path: s.path, text: s.text.slice(0, cut > left * 0.8 ? cut : left).trimEnd() + "\n[…the rest of this file is cut: instructions are limited to 12,000 characters]" });
-      left = 0;
-      continue;
-    }
-    kept.push(s);
-    left -= s.text.length;
-  }
-  out.sources = kept;
-  return out;
+  return text ? { text, used: found.sources.map((s) => s.used), notes } : { text, notes };
 }
 
 /** A workspace-relative posix path from a setting's entry, or undefined for one that would leave the folder. */
@@ -186,12 +231,8 @@ function normalizeEntry(entry: unknown): string | undefined {
   return segments.length && !segments.includes("..") ? segments.join("/") : undefined;
 }
 
-function exists(root: WorkspaceRoot, rel: string): boolean {
-  try {
-    return lstatSync(path.join(root.dir, ...rel.split("/")), { throwIfNoEntry: false }) !== undefined;
-  } catch {
-    return false;
-  }
+function join(dir: string, rel: string): string {
+  return dir === "" ? rel : `${dir}/${rel}`;
 }
 
 function parentOf(rel: string): string {

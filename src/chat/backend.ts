@@ -8,6 +8,8 @@ import type { ChatMessage, ChatResult, MediaResult } from "../../server/protocol
 export interface ChatOptions {
   /** Answer with the workspace as context (`hearth/chat` `workspace`; images and audio go after it). */
   workspace?: boolean;
+  /** The file the conversation is about (`hearth/chat` `focus`: it picks the standing instructions). */
+  focus?: string;
 }
 
 export interface ChatBackend {

@@ -302,7 +302,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       case "openLink":
         return this.openLink(String(m.url ?? ""));
       case "openInstructions":
-        return this.openInstructions(String(m.path ?? ""));
+        return this.openInstructions(String(m.turnId ?? ""), Number(m.index));
       case "dropUris":
         return this.dropUris(Array.isArray(m.uris) ? m.uris.filter((u): u is string => typeof u === "string") : []);
       case "findFiles": {
@@ -443,6 +443,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       if (mention.workspace) this.notice("info", "Ask a question after @workspace.");
       return;
     }
+    const focus = focusedFile();
     const user: ChatTurn = {
       id: randomUUID(),
       role: "user",
@@ -453,6 +454,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       ...(parsed ? { command: parsed.command.name } : {}),
       ...(prompt ? { prompt } : {}),
       ...(codeFile ? { codeFile: codeFile.toString() } : {}),
+      ...(focus ? { focus } : {}),
       createdAt: Date.now(),
     };
     if (replaces) {
@@ -483,7 +485,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     const system = workspace ? { systemPrompt: `${SYSTEM_PROMPT} ${WORKSPACE_NOTE}` } : {};
     // (a Continue: the conversation up to the answer, which goes last for the model to go on from)
     const messages = continued ? buildPrompt(turns.slice(0, -1), { continuing: continued.text, ...system }) : buildPrompt(turns, system);
-    return this.answer((onText, token) => this.backend.chat(messages, onText, token, { workspace }), continued);
+    // (the first question's file for the whole conversation: the same standing instructions, a cache hit)
+    const focus = turns.find((t) => t.role === "user")?.focus;
+    return this.answer((onText, token) => this.backend.chat(messages, onText, token, { workspace, ...(focus ? { focus } : {}) }), continued);
   }
 
   /** A message is being answered, prepared, or a past chat opened: another has to wait. */
@@ -840,22 +844,15 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     await vscode.env.openExternal(uri);
   }
 
-  /**
-   * Opens a standing-instructions file an answer followed (only one an answer names), or the setting for the
-   * user's own text. The path is the host's: relative to the folder, behind the folder's name with several.
-   */
-  private async openInstructions(shown: string): Promise<void> {
-    if (!this.store.turns.some((t) => t.instructions?.includes(shown))) return;
-    if (shown === "settings") return void vscode.commands.executeCommand("workbench.action.openSettings", "hearth.instructions");
-    const folders = vscode.workspace.workspaceFolders ?? [];
-    const slash = shown.indexOf("/");
-    const folder = folders.length === 1 ? folders[0] : folders.find((f) => f.name === shown.slice(0, slash));
-    const rel = folders.length === 1 ? shown : shown.slice(slash + 1);
-    if (!folder || !rel) return;
+  /** Opens the standing instructions an answer followed: the file, or the setting for the user's own text. */
+  private async openInstructions(turnId: string, index: number): Promise<void> {
+    const used = this.store.turns.find((t) => t.id === turnId)?.instructions?.[index];
+    if (!used) return;
+    if (used.kind === "settings") return void vscode.commands.executeCommand("workbench.action.openSettings", "hearth.instructions");
     try {
-      await vscode.window.showTextDocument(vscode.Uri.joinPath(folder.uri, ...rel.split("/")), { preview: true });
+      await vscode.window.showTextDocument(vscode.Uri.parse(used.uri, true), { preview: true });
     } catch (err) {
-      this.notice("error", `Cannot open ${shown}: ${(err as Error).message}`);
+      this.notice("error", `Cannot open ${used.path}: ${(err as Error).message}`);
     }
   }
 
@@ -1009,4 +1006,11 @@ function notebookFile(nb: vscode.NotebookDocument, fallbackLanguage = "python"):
   const languageId = notebookLanguage(cells, fallbackLanguage);
   const text = notebookScript(cells, languageId);
   return { uri: nb.uri, isUntitled: nb.isUntitled, languageId, getText: () => text };
+}
+
+/** The file in the editor (a notebook cell's: its notebook), as a URI string; undefined for none or an unsaved one. */
+function focusedFile(): string | undefined {
+  const doc = vscode.window.activeTextEditor?.document;
+  const uri = doc?.uri.scheme === "vscode-notebook-cell" ? vscode.window.activeNotebookEditor?.notebook.uri : doc?.uri;
+  return uri?.scheme === "file" ? uri.toString() : undefined;
 }

@@ -8,6 +8,7 @@
  * data (`data: ""`), so the turn survives and shows that the file is no longer available.
  * A turn still streaming when the window closed is restored as "stopped".
  */
+import type { InstructionsUsed } from "../../server/protocol";
 import { chatCommand } from "./commands";
 import type { Attachment, ChatTurn, ContextChip } from "./types";
 
@@ -160,6 +161,14 @@ function num(v: unknown): number | undefined {
   return typeof v === "number" && Number.isFinite(v) ? v : undefined;
 }
 
+function parseInstructionsUsed(v: unknown): InstructionsUsed | undefined {
+  if (!isObject(v)) return undefined;
+  if (v.kind === "settings") return { kind: "settings" };
+  const path = str(v.path);
+  const uri = str(v.uri);
+  return v.kind === "file" && path && uri?.startsWith("file:") ? { kind: "file", path, uri } : undefined;
+}
+
 function parseTurn(v: unknown): ChatTurn | undefined {
   if (!isObject(v)) return undefined;
   const id = str(v.id);
@@ -183,6 +192,8 @@ function parseTurn(v: unknown): ChatTurn | undefined {
     if (prompt) turn.prompt = prompt;
     const codeFile = str(v.codeFile);
     if (codeFile) turn.codeFile = codeFile;
+    const focus = str(v.focus);
+    if (focus) turn.focus = focus;
   }
   if (role === "assistant") {
     const status = v.status;
@@ -193,6 +204,10 @@ function parseTurn(v: unknown): ChatTurn | undefined {
     if (stopReason && turn.status === "stopped") turn.stopReason = stopReason;
     if (v.noRetry === true && turn.status === "error") turn.noRetry = true;
     if (v.cut === true && (turn.status === "done" || turn.status === "stopped")) turn.cut = true;
+    if (Array.isArray(v.instructions)) {
+      const used = v.instructions.map(parseInstructionsUsed).filter((u): u is InstructionsUsed => !!u);
+      if (used.length) turn.instructions = used;
+    }
     if (isObject(v.stats)) {
       const tokensPerSecond = num(v.stats.tokensPerSecond);
       const totalMs = num(v.stats.totalMs);

@@ -11,6 +11,7 @@ export interface Attachment {
   data: string;
 }
 
+import type { InstructionsUsed } from "../../server/protocol";
 import type { ChatCommandName } from "./commands";
 
 /** Context a user attached from the editor: the selection or the whole file. */
@@ -55,11 +56,13 @@ export interface ChatTurn {
   noRetry?: boolean;
   /** Assistant turns: the answer ended before its end, at its length limit or stopped, and can be continued. */
   cut?: boolean;
+  /** Assistant turns: the standing instructions that went with the question (`hearth.instructions.*`). */
+  instructions?: InstructionsUsed[];
   /**
-   * Assistant turns: the standing instructions that went with the question (`hearth.instructions.*`): the
-   * files' paths as the workspace shows them (`AGENTS.md`, `api/AGENTS.md`), `settings` for the user's own text.
+   * User turns: the file in the editor when it was asked (a URI string). The conversation's first question's
+   * goes with every request of the conversation (`hearth/chat` `focus`): it picks the standing instructions.
    */
-  instructions?: string[];
+  focus?: string;
   /**
    * Assistant turns: tokens/s and latency, for a quiet footer; and how much of the model's context the
    * conversation took by the end of this answer (prompt and answer, the workspace with it), when known.
@@ -86,7 +89,7 @@ export type ToWebview =
   | { type: "history"; turns: ChatTurn[]; busy: boolean }
   | { type: "turn"; turn: ChatTurn }
   | { type: "delta"; id: string; text: string }
-  | { type: "done"; id: string; status: ChatTurn["status"]; error?: string; stats?: ChatTurn["stats"]; stopReason?: string; noRetry?: boolean; cut?: boolean; instructions?: string[] }
+  | { type: "done"; id: string; status: ChatTurn["status"]; error?: string; stats?: ChatTurn["stats"]; stopReason?: string; noRetry?: boolean; cut?: boolean; instructions?: InstructionsUsed[] }
   | { type: "context"; chips: ContextChip[] }
   /** `remote`: the endpoint messages go to (set in `hearth.remoteEndpoint`); absent for the local engine. */
   | { type: "modelState"; state: string; detail?: string; remote?: string };

@@ -46,8 +46,8 @@ export type FromView =
   | { type: "continue"; id: string }
   /** A shell code block's *Terminal* button: the command typed at the terminal's prompt, not run. */
   | { type: "runInTerminal"; code: string; language?: string }
-  /** An answer's "Following AGENTS.md": that instructions file opened (`settings`: the setting). */
-  | { type: "openInstructions"; path: string }
+  /** An answer's "Following AGENTS.md": the answer's `index`th instructions opened (the file, or the setting). */
+  | { type: "openInstructions"; turnId: string; index: number }
   /** Generate the last answer again. */
   | { type: "retry" }
   | { type: "command"; command: ViewCommand };

@@ -235,10 +235,19 @@ export async function runUiTests({ tools, env, runDir, profile, extensionsDir, e
         const prompt = "Write a TypeScript function that returns the largest order line.";
         await typeChatMessage(frame, prompt);
         await frame.locator("article.turn.user", { hasText: prompt }).first().waitFor({ state: "visible", timeout: S(15_000) });
-        const { text } = await answerWithText(frame, before, "chat");
+        const { last, text } = await answerWithText(frame, before, "chat");
         if (!text) throw new Error("the reply is empty (six times)");
         ctx.chat = { prompt, reply: text.slice(0, 40) };
         await shot("chat-reply");
+        // The workspace's AGENTS.md went with the question, the answer says so, and its link opens the file.
+        const following = norm(await last.locator(".turn-meta .instructions").innerText().catch(() => ""));
+        if (following !== "Following AGENTS.md") throw new Error(`the answer's footer says ${JSON.stringify(following)} about standing instructions, not "Following AGENTS.md"`);
+        await last.locator(".instructions button", { hasText: "AGENTS.md" }).click();
+        const tab = page.locator(".tabs-container .tab.active", { hasText: "AGENTS.md" });
+        await tab.waitFor({ state: "visible", timeout: S(15_000) });
+        // (closed again, so the next tests find the editors as they left them)
+        await tab.locator(".tab-actions .codicon-close, .tab-actions .action-label").first().click();
+        await page.locator(".tabs-container .tab", { hasText: "AGENTS.md" }).waitFor({ state: "hidden", timeout: S(10_000) });
       },
       { needs: () => workbenchOk },
     );

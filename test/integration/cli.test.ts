@@ -7,6 +7,7 @@ import { execFile, execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -124,7 +125,7 @@ describe("hearth CLI", () => {
     expect(prompt).not.toContain("sk_live_do_not_leak_me");
     // The workspace's AGENTS.md goes with the edit as standing instructions, and the CLI says so.
     expect(prompt).toContain("From AGENTS.md:\nMoney is integer cents; never use floating point.");
-    expect(json.instructions).toEqual(["AGENTS.md"]);
+    expect(json.instructions).toEqual([{ kind: "file", path: "AGENTS.md", uri: pathToFileURL(path.join(fs.realpathSync(ws), "AGENTS.md")).href }]);
     expect(r.stderr).toContain("(following AGENTS.md)\n");
 
     // Lines outside the file are a usage error; a secrets file is refused before any prompt.
@@ -173,7 +174,7 @@ describe("hearth CLI", () => {
     expect(prompt).not.toContain("sk_live_commit_secret");
     // The repository's AGENTS.md (committed, so not in the diff) goes with it as standing instructions.
     expect(prompt).toContain(JSON.stringify("From AGENTS.md:\n# Commits\nScope every subject: type(area): what.").slice(1, -1));
-    expect(json.instructions).toEqual(["AGENTS.md"]);
+    expect(json.instructions).toEqual([{ kind: "file", path: "AGENTS.md", uri: pathToFileURL(path.join(fs.realpathSync(repo), "AGENTS.md")).href }]);
     expect(r.stderr).toContain("(following AGENTS.md)\n");
   });
 

@@ -83,13 +83,6 @@ describe("workspace chat", () => {
     expect(t.logs.slice(from).some((l) => /forcing full prompt re-processing/.test(l.message))).toBe(false);
   }, 120_000);
 
-  it("puts the workspace's AGENTS.md in the question after the workspace prefix (which stays a cache hit), and says so", async () => {
-    expect(first.instructions).toEqual(["AGENTS.md"]);
-    const prompt = chatPrompts().at(-1)!;
-    const question = prompt.lastIndexOf("<|turn>user\n");
-    expect(prompt.slice(question)).toMatch(/^<\|turn>user\nYou are Hearth\.\n\nFollow these standing instructions for this project[^\n]*\n\nFrom AGENTS\.md:\nName the module a value comes from\.\n\nWhich module exports value3_7\?/);
-  });
-
   it("sends the workspace without secret or ignored files, and a completion after it is still a cache hit", async () => {
     const prompts = chatPrompts();
     expect(prompts.length).toBeGreaterThan(0);
@@ -106,6 +99,23 @@ describe("workspace chat", () => {
     expect(s.processedTokens).toBeLessThan(8);
     expect(s.cachedTokens).toBeGreaterThan(warm * 0.8);
   }, 120_000);
+
+  it("puts the workspace's AGENTS.md in the question after the workspace prefix (which stays a cache hit), and says so", async () => {
+    expect(first.instructions).toEqual([{ kind: "file", path: "AGENTS.md", uri: pathToFileURL(path.join(fs.realpathSync(ws), "AGENTS.md")).href }]);
+    const prompt = chatPrompts().at(-1)!;
+    const lastTurn = prompt.lastIndexOf("<|turn>user\n");
+    expect(prompt.slice(lastTurn)).toMatch(/^<\|turn>user\nYou are Hearth\.\n\nFollow these standing instructions for this project[^\n]*\n\nFrom AGENTS\.md:\nName the module a value comes from\.\n\nWhich module exports value3_7\?/);
+
+    // The conversation's file (`focus`) brings the nested AGENTS.md nearest to it, after the folder's own.
+    fs.writeFileSync(path.join(ws, "src", "AGENTS.md"), "Modules export values only.\n");
+    try {
+      const nested = await ask([{ role: "system", content: "You are Hearth." }, question], { focus: uri });
+      expect(nested.instructions?.map((u) => (u.kind === "file" ? u.path : u.kind))).toEqual(["AGENTS.md", "src/AGENTS.md"]);
+      expect(chatPrompts().at(-1)).toContain("From AGENTS.md:\nName the module a value comes from.\n\nFrom src/AGENTS.md:\nModules export values only.\n\nWhich module exports value3_7?");
+    } finally {
+      fs.rmSync(path.join(ws, "src", "AGENTS.md"));
+    }
+  });
 
   it("answers a follow-up from the chat slot's own cache, without loading the prefix again", async () => {
     const from = t.logs.length;

@@ -49,8 +49,12 @@ describe("chat history persistence", () => {
         workspace: true,
         attachments: [image(100)],
         context: [{ kind: "selection", path: "src/a.ts", languageId: "typescript", range: [3, 9], text: "code" }],
+        focus: "file:///w/api/src/a.ts",
       }),
-      turn("assistant", "Because.", { stats: { tokensPerSecond: 12.5, totalMs: 800, generatedTokens: 10 } }),
+      turn("assistant", "Because.", {
+        stats: { tokensPerSecond: 12.5, totalMs: 800, generatedTokens: 10 },
+        instructions: [{ kind: "settings" }, { kind: "file", path: "AGENTS.md", uri: "file:///w/AGENTS.md" }],
+      }),
       turn("assistant", "", { status: "error", error: "The engine crashed: try again." }),
     ];
     await saveHistory(m, turns);

@@ -223,9 +223,9 @@ const stats = (over: Partial<GenerationStats> = {}): GenerationStats => ({
 
 /** A backend whose requests the test drives by hand. */
 class ScriptedBackend implements ChatBackend {
-  requests: { messages?: ChatMessage[]; workspace?: boolean; image?: { data: string; mimeType: string }; question?: string; onText: (t: string) => void; token: { isCancellationRequested: boolean }; resolve: (r: ChatResult) => void; reject: (e: unknown) => void }[] = [];
-  chat(messages: ChatMessage[], onText: (t: string) => void, token: never, options?: { workspace?: boolean }): Promise<ChatResult> {
-    return new Promise((resolve, reject) => this.requests.push({ messages, workspace: options?.workspace, onText, token, resolve, reject }));
+  requests: { messages?: ChatMessage[]; workspace?: boolean; focus?: string; image?: { data: string; mimeType: string }; question?: string; onText: (t: string) => void; token: { isCancellationRequested: boolean }; resolve: (r: ChatResult) => void; reject: (e: unknown) => void }[] = [];
+  chat(messages: ChatMessage[], onText: (t: string) => void, token: never, options?: { workspace?: boolean; focus?: string }): Promise<ChatResult> {
+    return new Promise((resolve, reject) => this.requests.push({ messages, workspace: options?.workspace, focus: options?.focus, onText, token, resolve, reject }));
   }
   explainImage(image: { data: string; mimeType: string }, question: string | undefined, onText: (t: string) => void, token: never): Promise<ChatResult> {
     return new Promise((resolve, reject) => this.requests.push({ image, question, onText, token, resolve, reject }));
@@ -1078,16 +1078,35 @@ describe("ChatViewProvider", () => {
     const a = setup();
     a.say({ type: "send", text: "q", attachments: [], context: [] });
     await flush();
-    a.backend.last.resolve({ text: "a", stats: stats(), mediaTokens: 0, instructions: ["settings", "AGENTS.md"] });
+    const used = [{ kind: "settings" as const }, { kind: "file" as const, path: "api/AGENTS.md", uri: "file:///work/api/AGENTS.md" }];
+    a.backend.last.resolve({ text: "a", stats: stats(), mediaTokens: 0, instructions: used });
     await flush();
     await flush();
-    expect(a.posted.at(-1)).toMatchObject({ type: "done", status: "done", instructions: ["settings", "AGENTS.md"] });
-    a.say({ type: "openInstructions", path: "AGENTS.md" });
-    a.say({ type: "openInstructions", path: "settings" });
-    a.say({ type: "openInstructions", path: "src/secret-plan.md" });
+    const done = a.posted.at(-1) as Extract<ToView, { type: "done" }>;
+    expect(done).toMatchObject({ type: "done", status: "done", instructions: used });
+    a.say({ type: "openInstructions", turnId: done.id, index: 1 });
+    a.say({ type: "openInstructions", turnId: done.id, index: 0 });
+    a.say({ type: "openInstructions", turnId: done.id, index: 2 });
+    a.say({ type: "openInstructions", turnId: "nope", index: 1 });
     await flush();
-    expect(fake.calls.shown.map((u) => String(u))).toEqual(["file:///work/AGENTS.md"]);
+    expect(fake.calls.shown.map((u) => String(u))).toEqual(["file:///work/api/AGENTS.md"]);
     expect(fake.calls.commands).toEqual(["workbench.action.openSettings"]);
+  });
+
+  it("sends the file in the editor at a conversation's first question with each of its requests (the same standing instructions)", async () => {
+    const a = setup();
+    const editorOn = (p: string) => ({ document: { uri: fake.vscode.Uri.file(p), isUntitled: false, languageId: "typescript", getText: () => "", lineCount: 1 }, selection: { isEmpty: true } });
+    fake.vscode.window.activeTextEditor = editorOn("/work/api/a.ts");
+    a.say({ type: "send", text: "first", attachments: [], context: [] });
+    await flush();
+    expect(a.backend.last.focus).toBe("file:///work/api/a.ts");
+    a.backend.last.resolve({ text: "a", stats: stats(), mediaTokens: 0 });
+    await flush();
+    await flush();
+    fake.vscode.window.activeTextEditor = editorOn("/work/web/b.ts");
+    a.say({ type: "send", text: "second", attachments: [], context: [] });
+    await flush();
+    expect(a.backend.last.focus).toBe("file:///work/api/a.ts");
   });
 
   it("copies, opens new files with a known language, and opens only http(s) links", async () => {

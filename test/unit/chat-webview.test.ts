@@ -722,16 +722,18 @@ describe("chat webview", () => {
   it("names the standing instructions an answer followed, each a link that opens it", () => {
     send({ type: "turn", turn: turn({ id: "i1", role: "user", text: "q" }) });
     send({ type: "turn", turn: turn({ id: "i2", role: "assistant", status: "streaming" }) });
-    send({ type: "done", id: "i2", status: "done", stats: { tokensPerSecond: 10, totalMs: 1000, generatedTokens: 10 }, instructions: ["settings", "AGENTS.md", "api/AGENTS.md"] });
+    send({
+      type: "done",
+      id: "i2",
+      status: "done",
+      stats: { tokensPerSecond: 10, totalMs: 1000, generatedTokens: 10 },
+      instructions: [{ kind: "settings" }, { kind: "file", path: "AGENTS.md", uri: "file:///w/AGENTS.md" }, { kind: "file", path: "api/AGENTS.md", uri: "file:///w/api/AGENTS.md" }],
+    });
     const note = $('article[data-id="i2"] .instructions');
     expect(note.textContent).toBe("Following your instructions, AGENTS.md, api/AGENTS.md");
     posted.length = 0;
     for (const b of note.querySelectorAll("button")) click(b);
-    expect(posted).toEqual([
-      { type: "openInstructions", path: "settings" },
-      { type: "openInstructions", path: "AGENTS.md" },
-      { type: "openInstructions", path: "api/AGENTS.md" },
-    ]);
+    expect(posted).toEqual([0, 1, 2].map((index) => ({ type: "openInstructions", turnId: "i2", index })));
     // none: no note
     send({ type: "done", id: "i2", status: "done", stats: { tokensPerSecond: 10, totalMs: 1000, generatedTokens: 10 } });
     expect($('article[data-id="i2"] .instructions')).toBeNull();

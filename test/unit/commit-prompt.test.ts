@@ -78,6 +78,9 @@ describe("commit prompt budget", () => {
     expect(commitDiffBudget(8192, 1024)).toBe(small - 768 * 2.5);
     expect(commitDiffBudget(8192, 256, ["feat: a subject of the repository's history"])).toBeLessThan(small);
     expect(commitDiffBudget(1024, 1024)).toBe(0);
+    // standing instructions take the context's room, not the diff's cap: on a large context a diff that fit still does
+    expect(commitDiffBudget(32_768, 256, [], 10_000)).toBe(MAX_DIFF_CHARS);
+    expect(commitDiffBudget(8192, 256, [], 4000)).toBe(small - 4000);
   });
 
   it("a small budget shows the files that fit and names the others, the whole prompt within ~2.5 characters a token of the context", () => {
