@@ -337,6 +337,11 @@ export interface ChatParams {
    * under the same rules. Without it: every workspace folder's instructions, no nested ones.
    */
   focus?: string;
+  /**
+   * `false`: no standing instructions (a caller with its own system prompt, such as another extension through
+   * VS Code's language model API). Default: the project's and the user's go with it.
+   */
+  instructions?: boolean;
   maxTokens?: number;
   temperature?: number;
   seed?: number;
@@ -353,6 +358,24 @@ export interface ChatResult {
 }
 
 export const ChatRequest = new RequestType<ChatParams, ChatResult, HearthErrorData>("hearth/chat");
+
+/** A text, or chat messages (as the chat template lays them out), to count the tokens of. */
+export interface CountTokensParams {
+  text?: string;
+  messages?: ChatMessage[];
+}
+
+export interface CountTokensResult {
+  tokens: number;
+  /**
+   * True when the engine's tokenizer counted them. False for an estimate (4 characters a token, an image 300):
+   * while no model is loaded (counting does not load one), on an OpenAI-API endpoint, for images.
+   */
+  exact: boolean;
+}
+
+/** Tokens of a text or messages for the loaded model (VS Code's language model API asks before it sends). */
+export const CountTokensRequest = new RequestType<CountTokensParams, CountTokensResult, HearthErrorData>("hearth/countTokens");
 
 // ---------------------------------------------------------------------------------------------------
 // Edit (inline edit of a selection)
@@ -422,8 +445,8 @@ export interface CommitMessageResult {
   message: string;
   /** The model's whole answer. */
   text: string;
-  /** Files whose changes were not shown to the model: a secrets file, changes too long, or over the budget. */
-  omitted: { path: string; reason: "secret" | "long" | "budget" }[];
+  /** Files whose changes were not shown to the model: a secrets file (`secret`), changes with what looks like a key or token (`key`), changes too long, or over the budget. */
+  omitted: { path: string; reason: "secret" | "key" | "long" | "budget" }[];
   stats: GenerationStats;
   /** The standing instructions in the prompt, as ChatResult's. */
   instructions?: InstructionsUsed[];

@@ -6,6 +6,7 @@ import * as vscode from "vscode";
 import type { ModelStatus, WorkspacePrefixParams } from "../server/protocol";
 import type { HearthApi } from "./api";
 import { ChatViewProvider } from "./chat/chatViewProvider";
+import { registerLanguageModels } from "./languageModel";
 import { ProposedChanges } from "./chat/proposedChange";
 import { CompletionGate } from "./completion";
 import { CursorTracker, type CursorAt } from "./cursorTracker";
@@ -34,6 +35,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Hearth
   const chat = new ChatViewProvider(context, host, (m) => output.info(m), changes);
   context.subscriptions.push(changes, vscode.commands.registerCommand(Commands.applyCodeBlock, (code: unknown) => chat.applyCode(String(code ?? ""))));
   context.subscriptions.push(output, gate, status, host);
+  // The model for other extensions and the editor's chat (vscode.lm, where the editor has the provider API),
+  // through this host: one engine for all.
+  const languageModels = registerLanguageModels(host, () => Number(vscode.workspace.getConfiguration("hearth").get("contextSize")) || 0);
+  if (languageModels) context.subscriptions.push(languageModels);
 
   let warned = false;
   /** The chat's banner: the model state, and the endpoint its messages go to when that is not this machine. */

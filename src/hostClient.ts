@@ -16,6 +16,8 @@ import {
 } from "vscode-languageclient/node";
 import {
   ChatRequest,
+  CountTokensRequest,
+  type CountTokensParams,
   ActiveEditorNotification,
   CompletionFailedNotification,
   CompletionStatsNotification,
@@ -175,10 +177,22 @@ export class HostClient implements ChatBackend, vscode.Disposable {
   chat(messages: ChatMessage[], onText: (text: string) => void, token: vscode.CancellationToken, options: ChatOptions = {}): Promise<ChatResult> {
     return this.stream(
       ChatRequest.method,
-      { messages, maxTokens: chatMaxTokens(), ...(options.workspace ? { workspace: true } : {}), ...(options.focus ? { focus: options.focus } : {}) },
+      {
+        messages,
+        maxTokens: options.maxTokens ?? chatMaxTokens(),
+        ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+        ...(options.workspace ? { workspace: true } : {}),
+        ...(options.focus ? { focus: options.focus } : {}),
+        ...(options.instructions === false ? { instructions: false } : {}),
+      },
       onText,
       token,
     );
+  }
+
+  /** Tokens of a text or messages by the loaded model's tokenizer (an estimate while none is loaded). */
+  async countTokens(params: CountTokensParams, token: vscode.CancellationToken): Promise<number> {
+    return (await this.request((c) => c.sendRequest(CountTokensRequest, params, token))).tokens;
   }
 
   explainImage(

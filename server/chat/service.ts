@@ -12,12 +12,13 @@ import path from "node:path";
 import { EngineHttpError, type EngineClient, type StreamOptions, type StreamResult } from "../engine/client";
 import { HearthFailure } from "../errors";
 import type { LoadedModel, ModelManager } from "../models/manager";
-import type { ChatContentPart, ChatMessage, ChatResult, GenerationStats, MediaResult, PromptProgress, SummarizeAudioResult } from "../protocol";
+import type { ChatContentPart, ChatMessage, ChatResult, CountTokensParams, CountTokensResult, GenerationStats, MediaResult, PromptProgress, SummarizeAudioResult } from "../protocol";
 import { GEMMA4_MESSAGE_DELIMITERS, languageForPath, splitBoundaries, type ContextChunk } from "../completion/layout";
 import type { PrefixStore } from "../completion/prefixStore";
 import type { PrefixTokens } from "../completion/prefixTokens";
 import { SlotContents } from "../completion/slotContents";
 import { CHAT_SLOT, ChatSlotPrefix } from "./chatSlotPrefix";
+import { estimateTokens, hasMedia } from "./tokenEstimate";
 import { ThoughtFilter } from "./thoughts";
 import { escapeChatText, hasMediaParts, renderWorkspaceChat, type WorkspaceChatPrompt } from "./workspacePrompt";
 import { decodeToSpeechWav } from "../media/decode";
@@ -100,6 +101,21 @@ export class ChatService {
       throw contextTooLong(err, "This conversation", "start a new chat or send less") ?? err;
     });
     return { text: result.text, stats: withContextSize(result.stats, loaded), mediaTokens };
+  }
+
+  /**
+   * `hearth/countTokens`: the engine's count when a model is loaded (a text as it is, messages through the
+   * chat template), else an estimate; counting never loads a model.
+   */
+  async tokenCount(params: CountTokensParams, signal?: AbortSignal): Promise<CountTokensResult> {
+    const estimate = { tokens: estimateTokens(params), exact: false };
+    // (the engine that runs now, if any: asking for one would start or switch it)
+    const loaded = this.models.current();
+    if (!loaded || loaded.info.api === "openai" || hasMedia(params)) return estimate;
+    const messages = params.messages ?? [];
+    if (!messages.length) return { tokens: (await loaded.client.tokenize(params.text ?? "", signal)).length, exact: true };
+    const counted = await loaded.client.countChatTokens({ messages: messages.map(toEngineMessage) }, signal).catch(() => undefined);
+    return counted === undefined ? estimate : { tokens: counted + (params.text ? (await loaded.client.tokenize(params.text, signal)).length : 0), exact: true };
   }
 
   /**

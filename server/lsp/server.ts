@@ -36,6 +36,7 @@ import { HearthFailure, toHearthError } from "../errors";
 import { ModelManager } from "../models/manager";
 import {
   ChatRequest,
+  CountTokensRequest,
   CheckModelRequest,
   CommitMessageRequest,
   EditCodeRequest,
@@ -299,7 +300,8 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
         signal,
         onText: streamTo(connection, params.partialResultToken),
       };
-      const instructions = instructionsOf({ focus: typeof params.focus === "string" ? params.focus : undefined });
+      const instructions: RequestInstructions =
+        params.instructions === false ? { text: "", notes: [] } : instructionsOf({ focus: typeof params.focus === "string" ? params.focus : undefined });
       const messages = withInstructions(params.messages, instructions.text);
       const result = params.workspace ? await chat.chatWithWorkspace(messages, await chatWorkspaceChunks(), opts) : await chat.chat(messages, opts);
       return { ...result, ...(instructions.used && { instructions: instructions.used }) };
@@ -314,6 +316,8 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
     loggedInstructionNotes = notes;
     return found;
   }
+
+  connection.onRequest(CountTokensRequest, (params, token) => guard(token, (signal) => chat.tokenCount(params, signal)));
 
   connection.onRequest(EditCodeRequest, (params, token) =>
     guard(token, async (signal) => {

@@ -81,6 +81,11 @@ export class ModelManager extends EventEmitter<{ status: [ModelStatus]; log: ["i
     return this.settings;
   }
 
+  /** The running engine when there is one; never starts one (ensureLoaded() does). */
+  current(): LoadedModel | undefined {
+    return this.loaded;
+  }
+
   /** The running engine, starting (and, when allowed, downloading) it on first use. */
   ensureLoaded(): Promise<LoadedModel> {
     if (this.loaded) return Promise.resolve(this.loaded);

@@ -10,6 +10,11 @@ export interface ChatOptions {
   workspace?: boolean;
   /** The file the conversation is about (`hearth/chat` `focus`: it picks the standing instructions). */
   focus?: string;
+  /** Default: `hearth.chat.maxTokens`. */
+  maxTokens?: number;
+  temperature?: number;
+  /** `false`: without the standing instructions (`hearth/chat` `instructions`). */
+  instructions?: boolean;
 }
 
 export interface ChatBackend {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CancellationTokenSource, DidOpenTextDocumentNotification, InlineCompletionRequest, LSPErrorCodes, ResponseError } from "vscode-languageserver-protocol";
 import {
   ChatRequest,
+  CountTokensRequest,
   CompletionFailedNotification,
   EditCodeRequest,
   ExplainImageRequest,
@@ -67,6 +68,18 @@ describe("host with a real engine", () => {
     // The drafter ran: it drafted tokens (random weights: the target refutes them).
     expect(r.stats.draftTokens).toBeGreaterThan(0);
     expect(r.stats.draftAccepted).toBeGreaterThanOrEqual(0);
+  });
+
+  it("counts tokens with the engine: a text by its tokenizer, messages as the chat template lays them out (what a chat then processes)", async () => {
+    const text = await t.host.connection.sendRequest(CountTokensRequest, { text: "export function add(a: number, b: number) { return a + b; }" });
+    expect(text.exact).toBe(true);
+    expect(text.tokens).toBeGreaterThan(10);
+    expect(text.tokens).toBeLessThan(40);
+    const messages = [{ role: "user" as const, content: "Count these words for me, please." }];
+    const counted = await t.host.connection.sendRequest(CountTokensRequest, { messages });
+    expect(counted.exact).toBe(true);
+    const r = await chat("Count these words for me, please.", { maxTokens: 4 });
+    expect(r.stats.promptTokens).toBe(counted.tokens);
   });
 
   it("answers textDocument/inlineCompletion with the Gemma-turns layout and reports stats", async () => {
@@ -246,6 +259,19 @@ describe("host with a real engine", () => {
     expect(after.state).toBe("ready");
     expect(after.engine!.pid).not.toBe(before.engine!.pid);
     expect(after.engine!.restarts).toBe(1);
+  });
+});
+
+describe("counting tokens before a model is loaded", () => {
+  it("gives an estimate, marked so, and does not load the model", async () => {
+    const idle = await startTinyHost({ model: models.text, mmproj: "", drafter: "" });
+    try {
+      const r = await idle.host.connection.sendRequest(CountTokensRequest, { text: "x".repeat(400), messages: [{ role: "user", content: "y".repeat(40) }] });
+      expect(r).toEqual({ tokens: 100 + 10 + 4, exact: false });
+      expect((await idle.host.connection.sendRequest(ModelStatusRequest)).state).toBe("idle");
+    } finally {
+      await idle.host.dispose();
+    }
   });
 });
 

@@ -115,6 +115,10 @@ describe("workspace chat", () => {
     } finally {
       fs.rmSync(path.join(ws, "src", "AGENTS.md"));
     }
+    // A caller with its own system prompt (another extension, through vscode.lm) leaves them out.
+    const without = await ask([{ role: "system", content: "You are Hearth." }, question], { instructions: false });
+    expect(without.instructions).toBeUndefined();
+    expect(chatPrompts().at(-1)).toContain("<|turn>user\nYou are Hearth.\n\nWhich module exports value3_7?");
   });
 
   it("answers a follow-up from the chat slot's own cache, without loading the prefix again", async () => {

@@ -14,8 +14,8 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import { readState, writeState } from "./helpers";
 
-/** Run order: cheap checks first, the engine-kill test last before the reload. */
-const FILES = ["settings", "completion", "workspace", "apply", "edit", "commands", "commit", "explain", "summarize", "chat"];
+/** Run order: cheap checks first, the engine-kill test (chat) near the end; vscode.lm after it, on the restarted engine. */
+const FILES = ["settings", "completion", "workspace", "apply", "edit", "commands", "commit", "explain", "summarize", "chat", "languageModel"];
 
 type MochaCtor = typeof import("mocha");
 
