@@ -348,7 +348,7 @@ async function run(command: Command, rest: string[], c: RunContext): Promise<voi
       const r = await host.stream<object, CommitMessageResult>(CommitMessageRequest, { ...staged, ...gen }, () => process.stderr.write("."), cancel);
       process.stderr.write("\n");
       tellInstructions(r.instructions);
-      for (const o of r.omitted) process.stderr.write(`(${o.path}: not shown to the model, ${o.reason === "secret" ? "a secrets file" : o.reason === "long" ? "too many changes" : "over the prompt's budget"})\n`);
+      for (const o of r.omitted) process.stderr.write(`(${o.path}: not shown to the model, ${o.reason === "secret" ? "a secrets file" : o.reason === "key" ? "what looks like a key or token in its changes" : o.reason === "long" ? "too many changes" : "over the prompt's budget"})\n`);
       // (`git commit -m "$(hearth commit-message)"` must not commit with an empty message)
       if (!r.message.trim()) throw new Error("the model wrote no message: run it again");
       if (values.json) out.json(r);

@@ -117,7 +117,7 @@ export async function writeCommitMessage(host: CommitBackend, arg?: unknown): Pr
     void vscode.window.showInformationMessage("You typed in the commit message box, so Hearth's message was not put there.", "Copy Hearth's Message").then((a) => a && vscode.env.clipboard.writeText(message));
     return { message };
   }
-  const secrets = outcome.result.omitted.filter((o) => o.reason === "secret").map((o) => o.path);
+  const secrets = outcome.result.omitted.filter((o) => o.reason === "secret" || o.reason === "key").map((o) => o.path);
   if (secrets.length) void vscode.window.setStatusBarMessage(`Hearth: changes to ${secrets.join(", ")} were not shown to the model (secrets)`, 8000);
   return { message };
 }

@@ -9,6 +9,7 @@
  */
 import type { ChatMessage } from "../protocol";
 import { isSecretPath } from "../secrets";
+import { containsSecret } from "../workspace/files";
 
 /** The most diff text one prompt carries: ~7K tokens, a minute or two of prefill for the 12B on a laptop CPU. */
 export const MAX_DIFF_CHARS = 24_000;
@@ -37,7 +38,7 @@ export interface DiffFile {
 export interface CommitPrompt {
   messages: ChatMessage[];
   /** files whose changes are not in the prompt, and why */
-  omitted: { path: string; reason: "secret" | "long" | "budget" }[];
+  omitted: { path: string; reason: "secret" | "key" | "long" | "budget" }[];
   /** characters of diff in the prompt */
   diffChars: number;
 }
@@ -89,6 +90,11 @@ export function buildCommitPrompt(diff: string, recentSubjects: readonly string[
     if (isSecretPath(f.path)) {
       omitted.push({ path: f.path, reason: "secret" });
       part = `${head}(changes to a secrets file: not shown)\n`;
+    } else if (containsSecret(f.text)) {
+      // (a key pasted into ordinary code: the file's name does not give it away, its text does)
+      omitted.push({ path: f.path, reason: "key" });
+      const n = countChanged(f.text);
+      part = `${head}(${n} changed line${n === 1 ? "" : "s"} with what looks like a key or token: not shown)\n`;
     } else if (part.length > MAX_FILE_CHARS) {
       omitted.push({ path: f.path, reason: "long" });
       part = `${head}(${countChanged(f.text)} changed lines: not shown)\n`;

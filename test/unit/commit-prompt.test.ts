@@ -55,6 +55,23 @@ describe("commit prompt", () => {
     ]);
   });
 
+  it("never shows the changes of a file with what looks like a key or token in them, whatever its name", () => {
+    const key = "sk-proj-" + "Ab1".repeat(12);
+    const pasted = `diff --git a/src/config.ts b/src/config.ts
+--- a/src/config.ts
++++ b/src/config.ts
+@@ -1 +1,2 @@
+ export const model = "gpt";
++export const apiKey = "${key}";
+`;
+    const p = buildCommitPrompt(code + pasted);
+    const user = p.messages[1].content as string;
+    expect(user).not.toContain(key);
+    expect(user).toContain("+++ b/src/config.ts\n(1 changed line with what looks like a key or token: not shown)");
+    expect(user).toContain("+  return (cents / 100).toFixed(2);");
+    expect(p.omitted).toEqual([{ path: "src/config.ts", reason: "key" }]);
+  });
+
   it("keeps the prompt under the budget and names the files left out", () => {
     const many = Array.from({ length: 40 }, (_, i) => code.replaceAll("src/format.ts", `src/f${i}.ts`).replace("toFixed(2)", `toFixed(2) + "${"x".repeat(500)}"`)).join("");
     const p = buildCommitPrompt(many);
