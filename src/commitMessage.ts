@@ -16,7 +16,7 @@ export interface CommitBackend {
 }
 
 /** The part of the Git extension's API (extensions/git/src/api/git.d.ts, version 1) used here. */
-interface GitRepository {
+export interface GitRepository {
   readonly rootUri: vscode.Uri;
   readonly inputBox: { value: string };
   readonly state: { readonly untrackedChanges?: readonly GitChange[]; readonly workingTreeChanges: readonly GitChange[] };
@@ -41,19 +41,35 @@ interface GitApi {
 /** What the command did: the message it wrote into the box, or the sentence it showed instead. */
 export type CommitOutcome = { message: string } | { problem: string } | undefined;
 
-export async function writeCommitMessage(host: CommitBackend, arg?: unknown): Promise<CommitOutcome> {
+/**
+ * The changes a command is for (Write Commit Message, Review Changes): the repository's (see pickRepository)
+ * staged changes, else its unstaged ones with its new files; undefined when the user cancelled the pick, a
+ * problem (already shown) when there is nothing to work on.
+ */
+export async function repositoryChanges(
+  arg: unknown,
+  purpose: string,
+): Promise<{ repo: GitRepository; diff: string; what: string; staged: boolean } | { problem: string } | undefined> {
   const git = await gitApi();
   if (!git) return tell("VS Code's Git support is off (the Git extension disabled, `git.enabled` false, or git not installed), so Hearth cannot read the changes.");
-  const repo = await pickRepository(git, arg);
+  const repo = await pickRepository(git, arg, purpose);
   if (!repo) return git.repositories.length ? undefined : tell("There is no git repository open: open a folder that is one (or run Git: Initialize Repository).");
   let diff = await repo.diff(true);
   let what = "the staged changes";
-  if (!diff.trim()) {
+  const staged = !!diff.trim();
+  if (!staged) {
     const untracked = untrackedFiles(repo);
     diff = (await repo.diff(false)) + (await newFilesDiff(repo.rootUri, untracked));
     what = untracked.length ? `the changes and ${untracked.length === 1 ? "the new file" : `${untracked.length} new files`} (nothing is staged)` : "the changes (nothing is staged)";
   }
-  if (!diff.trim()) return tell("There are no changes to describe in this repository.");
+  if (!diff.trim()) return tell(`There are no changes to ${purpose === "review" ? "review" : "describe"} in this repository.`);
+  return { repo, diff, what, staged };
+}
+
+export async function writeCommitMessage(host: CommitBackend, arg?: unknown): Promise<CommitOutcome> {
+  const changes = await repositoryChanges(arg, "commit");
+  if (!changes || "problem" in changes) return changes;
+  const { repo, diff, what } = changes;
   const recentSubjects = await repo.log({ maxEntries: 10 }).then(
     (commits) => commits.map((c) => c.message.split("\n")[0]),
     () => [], // a repository without commits yet
@@ -171,7 +187,7 @@ async function gitApi(): Promise<GitApi | undefined> {
  * The repository the command is for: the one whose Source Control title bar it was run from, else the only
  * one, else the active editor's, else the user's pick.
  */
-async function pickRepository(git: GitApi, arg: unknown): Promise<GitRepository | undefined> {
+async function pickRepository(git: GitApi, arg: unknown, purpose: string): Promise<GitRepository | undefined> {
   const root = (arg as { rootUri?: unknown } | undefined)?.rootUri ?? arg;
   if (root instanceof vscode.Uri) {
     const repo = git.getRepository(root);
@@ -183,7 +199,7 @@ async function pickRepository(git: GitApi, arg: unknown): Promise<GitRepository 
   if (mine) return mine;
   const picked = await vscode.window.showQuickPick(
     git.repositories.map((r) => ({ label: vscode.workspace.asRelativePath(r.rootUri, true) || r.rootUri.fsPath, repo: r })),
-    { title: "Hearth: Write Commit Message for which repository?" },
+    { title: purpose === "review" ? "Hearth: Review the changes of which repository?" : "Hearth: Write Commit Message for which repository?" },
   );
   return picked?.repo;
 }

@@ -17,6 +17,7 @@ import { addDocumentation } from "./edit/addDocumentation";
 import { editArgs, editSelection } from "./edit/editSelection";
 import { FixWithHearth } from "./edit/fixCodeAction";
 import { writeCommitMessage } from "./commitMessage";
+import { reviewChanges } from "./reviewChanges";
 import { completionUiConfig, describeScope, remoteEndpoint, setCompletionsEnabled, toggleLanguage, warnIfOverridden } from "./config";
 import { errorMessage, HostClient, isConnectionGone, NOTEBOOK_CELL_SCHEME } from "./hostClient";
 import { Commands } from "./ids";
@@ -104,6 +105,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Hearth
     vscode.commands.registerCommand(Commands.writeTests, () => chat.runCommand("tests")),
     vscode.commands.registerCommand(Commands.addDocumentation, () => addDocumentation()),
     vscode.commands.registerCommand(Commands.writeCommitMessage, (arg?: unknown) => writeCommitMessage(host, arg)),
+    vscode.commands.registerCommand(Commands.reviewChanges, (arg?: unknown) => reviewChanges(chat, arg)),
     vscode.languages.registerCodeActionsProvider([{ scheme: "file" }, { scheme: "untitled" }, { scheme: NOTEBOOK_CELL_SCHEME }], new FixWithHearth(), {
       providedCodeActionKinds: FixWithHearth.kinds,
     }),

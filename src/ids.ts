@@ -18,6 +18,7 @@ export const Commands = {
   editSelection: "hearth.editSelection",
   /** A commit message for the staged changes, into the Source Control view's message box. */
   writeCommitMessage: "hearth.writeCommitMessage",
+  reviewChanges: "hearth.reviewChanges",
   /** Add the editor's selection to the chat's context and focus the chat. */
   addSelectionToChat: "hearth.addSelectionToChat",
   /** The past conversations (New Chat keeps them): a quick pick, or the id of one to reopen. */

@@ -80,7 +80,22 @@ export function commitDiffBudget(contextSize: number, maxTokens: number, recentS
   return Math.max(0, Math.min(MAX_DIFF_CHARS, fits));
 }
 
-export function buildCommitPrompt(diff: string, recentSubjects: readonly string[] = [], maxDiffChars = MAX_DIFF_CHARS): CommitPrompt {
+/** A diff as a prompt shows it: see shownDiff. */
+export interface ShownDiff {
+  /** the files' parts shown, as `git diff` prints them (a part left out: its header and a line saying why) */
+  text: string;
+  /** files whose changes are not shown, and why */
+  omitted: CommitPrompt["omitted"];
+  /** characters of `text` */
+  chars: number;
+}
+
+/**
+ * The diff for a prompt: split by file; a secrets file's changes, and changes with what looks like a key or
+ * token, never shown (only that the file changed); a long file's as a line count; files past `maxChars` left
+ * out (named in `omitted`). Write Commit Message and Review Changes show diffs this way.
+ */
+export function shownDiff(diff: string, maxChars = MAX_DIFF_CHARS): ShownDiff {
   const omitted: CommitPrompt["omitted"] = [];
   const shown: string[] = [];
   let used = 0;
@@ -99,21 +114,33 @@ export function buildCommitPrompt(diff: string, recentSubjects: readonly string[
       omitted.push({ path: f.path, reason: "long" });
       part = `${head}(${countChanged(f.text)} changed lines: not shown)\n`;
     }
-    if (used + part.length > maxDiffChars) {
+    if (used + part.length > maxChars) {
       omitted.push({ path: f.path, reason: "budget" });
       continue;
     }
     used += part.length;
     shown.push(part);
   }
-  const budgetLeft = omitted.filter((o) => o.reason === "budget").map((o) => o.path);
+  return { text: shown.join("").trimEnd(), omitted, chars: used };
+}
+
+/** The files a shown diff left out for its budget, named up to a limit (see leftOutList). */
+export function leftOutForBudget(shown: ShownDiff): string | undefined {
+  const left = shown.omitted.filter((o) => o.reason === "budget").map((o) => o.path);
+  return left.length ? leftOutList(left) : undefined;
+}
+
+export function buildCommitPrompt(diff: string, recentSubjects: readonly string[] = [], maxDiffChars = MAX_DIFF_CHARS): CommitPrompt {
+  const shown = shownDiff(diff, maxDiffChars);
+  const { omitted } = shown;
+  const leftOut = leftOutForBudget(shown);
   const user = [
     subjectsText(recentSubjects),
     "The changes:",
     "```diff",
-    shown.join("").trimEnd(),
+    shown.text,
     "```",
-    budgetLeft.length ? `\nAlso changed (not shown): ${leftOutList(budgetLeft)}` : "",
+    leftOut ? `\nAlso changed (not shown): ${leftOut}` : "",
     "\nWrite the commit message.",
   ]
     .filter((l) => l !== "")
@@ -124,7 +151,7 @@ export function buildCommitPrompt(diff: string, recentSubjects: readonly string[
       { role: "user", content: user },
     ],
     omitted,
-    diffChars: used,
+    diffChars: shown.chars,
   };
 }
 

@@ -186,6 +186,12 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     await this.ask(`/${command}`, [], [], false, editor);
   }
 
+  /** Review Changes: `/review` of a diff (src/reviewChanges.ts), asked in the chat. */
+  async reviewDiff(chip: ContextChip): Promise<void> {
+    await this.reveal(true);
+    await this.ask("/review", [], [chip], false, undefined);
+  }
+
   /** Adds a context chip for the next message (and shows the view without taking focus). */
   addContext(chip: ContextChip): void {
     const reason = secretFileReason(chip.path) ?? (containsSecret(chip.text) ? `${path.basename(chip.path)} contains what looks like a key or token, so Hearth does not add it to the chat.` : undefined);

@@ -59,6 +59,13 @@ export function commandPrompt(command: Exclude<ChatCommandName, "clear">, rest: 
       break;
     }
     case "review": {
+      if (facts.languageId === "diff") {
+        lines.push(
+          `Review the changes in the diff above (${facts.path}) as a careful senior colleague would before they are committed: first bugs and wrong behaviour the changes bring in (edge cases, error handling, concurrency, resource leaks), then security problems (injection, secrets, unchecked input), then what the changes leave unfinished (a caller or a test not updated, a leftover debug line) and what makes them hard to read or change.`,
+          "For each finding: the file and the changed line, what goes wrong and when, and how to fix it; when you show the fix in code, write the changed function out in full. Most important first; say plainly when the changes look fine. No praise, no restating what the diff does.",
+        );
+        break;
+      }
       lines.push(
         `Review ${code} as a careful senior colleague would: first bugs and wrong behaviour (edge cases, error handling, concurrency, resource leaks), then security problems (injection, secrets, unchecked input), then what makes it hard to read or change.`,
         "For each finding: where (the function or line), what goes wrong and when, and how to fix it; when you show the fix in code, write the changed function out in full so it can be applied. Most important first; say plainly when something is fine. No praise, no restating what the code does.",

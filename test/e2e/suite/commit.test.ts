@@ -10,7 +10,8 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import { Commands } from "../../../src/ids";
 import type { CommitOutcome } from "../../../src/commitMessage";
-import { hearth, note, SCALE, waitFor, workspaceUri } from "./helpers";
+import type { ReviewOutcome } from "../../../src/reviewChanges";
+import { hearth, note, SCALE, waitFor, waitForAnswer, workspaceUri } from "./helpers";
 
 interface GitRepository {
   readonly rootUri: vscode.Uri;
@@ -31,6 +32,9 @@ describe("Write Commit Message", () => {
     const original = fs.readFileSync(format, "utf8");
     const secret = path.join(root, ".env.local");
     const refunds = path.join(root, "src", "refunds.ts");
+    // A key pasted into ordinary code (assembled here, so this file holds none): its changes never go to the model.
+    const payments = path.join(root, "src", "payments.ts");
+    const pastedKey = "sk_live_" + "A1b2C3d4".repeat(3);
     const gitSetting = vscode.workspace.getConfiguration("git");
     try {
       git("init", "-q");
@@ -38,7 +42,8 @@ describe("Write Commit Message", () => {
       git("commit", "-qm", "chore: start the orders service");
       fs.writeFileSync(format, original.replace('"en-GB"', '"de-DE"'));
       fs.writeFileSync(secret, "API_KEY=sk_live_commit_e2e_secret\n");
-      git("add", "src/format.ts", ".env.local");
+      fs.writeFileSync(payments, `export const stripeKey = "${pastedKey}";\n`);
+      git("add", "src/format.ts", ".env.local", "src/payments.ts");
 
       // The e2e profile turns git off (settings.mjs): the command says so instead of failing obscurely.
       const off = (await vscode.commands.executeCommand(Commands.writeCommitMessage)) as CommitOutcome;
@@ -75,13 +80,28 @@ describe("Write Commit Message", () => {
       assert.ok(prompt.includes('de-DE'), "the staged change is in the prompt");
       assert.ok(prompt.includes("chore: start the orders service"), "the recent subjects are in the prompt");
       assert.ok(!prompt.includes("sk_live_commit_e2e_secret"), "a secrets file's changes never reach the prompt");
+      assert.ok(!prompt.includes(pastedKey) && prompt.includes("with what looks like a key or token: not shown"), "a key pasted into code never reaches the prompt");
       repo.inputBox.value = "";
+
+      // Review Changes: the same staged changes go to the chat as /review of a diff, without the secrets either.
+      const chat = await hearth();
+      const from = chat.chatHistory().length;
+      const review = (await vscode.commands.executeCommand(Commands.reviewChanges, { rootUri: repo.rootUri })) as ReviewOutcome;
+      assert.ok(review && "chip" in review, `Review Changes: ${JSON.stringify(review)}`);
+      assert.match(review.chip.path, /: staged changes \(3 files\)$/);
+      assert.ok(review.chip.text.includes("de-DE"), "the staged change is in the review");
+      assert.ok(!review.chip.text.includes("sk_live_commit_e2e_secret") && !review.chip.text.includes(pastedKey), "no secret in the review");
+      const { user } = await waitForAnswer(chat, from, (t) => t.command === "review");
+      assert.deepEqual(user.context?.map((c) => c.path), [review.chip.path]);
+      assert.match(user.prompt ?? "", /^Review the changes in the diff above/);
+      note(`review changes: ${review.chip.path}, ${review.chip.text.length} chars of diff`);
 
       // Nothing staged and only new files (.env.local is now one too): they are described from their content,
       // as VS Code's commit of all changes would take them in; the secrets file by its name only.
       // (not `reset --hard`: it would also take back the workspace setting that turned git on, .vscode/settings.json)
       git("reset", "-q");
       git("checkout", "--", "src/format.ts");
+      fs.rmSync(payments);
       fs.writeFileSync(refunds, "export const REFUND_WINDOW_DAYS = 30;\n");
       await repo.status();
       // Until the Git extension has seen the new files ("no changes" before), then once the prompt went out: the
@@ -104,6 +124,7 @@ describe("Write Commit Message", () => {
       fs.writeFileSync(format, original);
       fs.rmSync(secret, { force: true });
       fs.rmSync(refunds, { force: true });
+      fs.rmSync(payments, { force: true });
       await gitSetting.update("enabled", undefined, vscode.ConfigurationTarget.Workspace);
       fs.rmSync(path.join(root, ".git"), { recursive: true, force: true });
     }

@@ -1,0 +1,40 @@
+/**
+ * **Review Changes** (the Source Control view's title bar, next to Write Commit Message): the repository's staged
+ * changes (with nothing staged, its unstaged changes and new files) go to the chat as `/review` of a diff, so the
+ * review streams there and can be asked about, before the commit. The diff is shown as Write Commit Message
+ * shows it (server/commit/commitPrompt.ts `shownDiff`): never a secrets file's changes nor changes with what
+ * looks like a key or token, a long file as a line count, the files past the budget named.
+ */
+import * as path from "node:path";
+import { leftOutForBudget, MAX_DIFF_CHARS, shownDiff, splitDiff } from "../server/commit/commitPrompt";
+import type { ContextChip } from "./chat/types";
+import { repositoryChanges } from "./commitMessage";
+
+/** What the command hands the review to (the chat view). */
+export interface ReviewTarget {
+  reviewDiff(chip: ContextChip): Promise<void>;
+}
+
+/** What the command did: the chip it sent for review, or the sentence it showed instead. */
+export type ReviewOutcome = { chip: ContextChip } | { problem: string } | undefined;
+
+export async function reviewChanges(chat: ReviewTarget, arg?: unknown): Promise<ReviewOutcome> {
+  const changes = await repositoryChanges(arg, "review");
+  if (!changes || "problem" in changes) return changes;
+  const chip = diffChip(changes.diff, changes.staged, path.basename(changes.repo.rootUri.fsPath));
+  await chat.reviewDiff(chip);
+  return { chip };
+}
+
+/** The diff as a chat context chip, named by the repository and what it holds ("app: staged changes (3 files)"). */
+export function diffChip(diff: string, staged: boolean, repository: string): ContextChip {
+  const shown = shownDiff(diff, MAX_DIFF_CHARS);
+  const files = splitDiff(diff).length;
+  const leftOut = leftOutForBudget(shown);
+  return {
+    kind: "file",
+    path: `${repository}: ${staged ? "staged" : "uncommitted"} changes (${files} file${files === 1 ? "" : "s"})`,
+    languageId: "diff",
+    text: shown.text + (leftOut ? `\n\n(also changed, not shown: ${leftOut})` : ""),
+  };
+}
