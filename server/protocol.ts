@@ -429,8 +429,9 @@ export interface CommitMessageParams {
   /** The repository's last commit subjects, newest first: the message follows their style. */
   recentSubjects?: string[];
   /**
-   * The repository's folder (a path or file:// URI): its instructions files go with the diff (those of the
-   * workspace folder it is in, else its own). Without it, every workspace folder's.
+   * The repository's folder (a path or file:// URI): its own instructions files go with the diff, read with the
+   * rules of the workspace folder it is in (outside every folder: only when there are none, as for the CLI).
+   * Without it, every workspace folder's.
    */
   repository?: string;
   maxTokens?: number;

@@ -204,7 +204,7 @@ async function pickRepository(git: GitApi, arg: unknown, purpose: string): Promi
   return picked?.repo;
 }
 
-function tell(problem: string): { problem: string } {
+export function tell(problem: string): { problem: string } {
   void vscode.window.showInformationMessage(`Hearth: ${problem}`);
   return { problem };
 }

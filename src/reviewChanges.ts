@@ -6,13 +6,15 @@
  * looks like a key or token, a long file as a line count, the files past the budget named.
  */
 import * as path from "node:path";
+import * as vscode from "vscode";
 import { leftOutForBudget, MAX_DIFF_CHARS, shownDiff, splitDiff } from "../server/commit/commitPrompt";
 import type { ContextChip } from "./chat/types";
-import { repositoryChanges } from "./commitMessage";
+import { repositoryChanges, tell } from "./commitMessage";
 
 /** What the command hands the review to (the chat view). */
 export interface ReviewTarget {
-  reviewDiff(chip: ContextChip): Promise<void>;
+  /** False when the review could not be asked (Hearth busy answering). */
+  reviewDiff(chip: ContextChip, repository: vscode.Uri): Promise<boolean>;
 }
 
 /** What the command did: the chip it sent for review, or the sentence it showed instead. */
@@ -21,8 +23,10 @@ export type ReviewOutcome = { chip: ContextChip } | { problem: string } | undefi
 export async function reviewChanges(chat: ReviewTarget, arg?: unknown): Promise<ReviewOutcome> {
   const changes = await repositoryChanges(arg, "review");
   if (!changes || "problem" in changes) return changes;
+  // (a merge with only conflicted files: git lists them as unmerged, with no diff to review)
+  if (!splitDiff(changes.diff).length) return tell("There are no changes to review in this repository (unmerged files are listed without their changes: resolve the conflicts first).");
   const chip = diffChip(changes.diff, changes.staged, path.basename(changes.repo.rootUri.fsPath));
-  await chat.reviewDiff(chip);
+  if (!(await chat.reviewDiff(chip, changes.repo.rootUri))) return { problem: "Hearth is still answering." };
   return { chip };
 }
 

@@ -18,7 +18,7 @@ import type { PrefixStore } from "../completion/prefixStore";
 import type { PrefixTokens } from "../completion/prefixTokens";
 import { SlotContents } from "../completion/slotContents";
 import { CHAT_SLOT, ChatSlotPrefix } from "./chatSlotPrefix";
-import { estimateTokens, hasMedia } from "./tokenEstimate";
+import { estimateTokens } from "./tokenEstimate";
 import { ThoughtFilter } from "./thoughts";
 import { escapeChatText, hasMediaParts, renderWorkspaceChat, type WorkspaceChatPrompt } from "./workspacePrompt";
 import { decodeToSpeechWav } from "../media/decode";
@@ -111,10 +111,10 @@ export class ChatService {
     const estimate = { tokens: estimateTokens(params), exact: false };
     // (the engine that runs now, if any: asking for one would start or switch it)
     const loaded = this.models.current();
-    if (!loaded || loaded.info.api === "openai" || hasMedia(params)) return estimate;
     const messages = params.messages ?? [];
-    if (!messages.length) return { tokens: (await loaded.client.tokenize(params.text ?? "", signal)).length, exact: true };
-    const counted = await loaded.client.countChatTokens({ messages: messages.map(toEngineMessage) }, signal).catch(() => undefined);
+    if (!loaded || hasMediaParts(messages)) return estimate;
+    if (!messages.length) return loaded.info.api === "openai" ? estimate : { tokens: (await loaded.client.tokenize(params.text ?? "", signal)).length, exact: true };
+    const counted = await countWith(loaded, messages, signal);
     return counted === undefined ? estimate : { tokens: counted + (params.text ? (await loaded.client.tokenize(params.text, signal)).length : 0), exact: true };
   }
 
@@ -123,9 +123,7 @@ export class ChatService {
    * where the engine cannot count them (an OpenAI-compatible endpoint, a llama-server without the route).
    */
   async countTokens(messages: ChatMessage[], signal?: AbortSignal): Promise<number | undefined> {
-    const loaded = await this.models.ensureLoaded();
-    if (loaded.info.api === "openai") return undefined;
-    return loaded.client.countChatTokens({ messages: messages.map(toEngineMessage) }, signal).catch(() => undefined);
+    return countWith(await this.models.ensureLoaded(), messages, signal);
   }
 
   /**
@@ -596,4 +594,10 @@ export function withWorkspaceText(messages: ChatMessage[], chunks: readonly Cont
     if (i !== first) return m;
     return { ...m, content: typeof m.content === "string" ? `${workspace}\n\n${m.content}` : [{ type: "text" as const, text: workspace }, ...m.content] };
   });
+}
+
+/** A plain chat's prompt tokens by the engine's template and tokenizer; undefined where it cannot count them. */
+function countWith(loaded: LoadedModel, messages: ChatMessage[], signal?: AbortSignal): Promise<number | undefined> {
+  if (loaded.info.api === "openai") return Promise.resolve(undefined);
+  return loaded.client.countChatTokens({ messages: messages.map(toEngineMessage) }, signal).catch(() => undefined);
 }

@@ -16,8 +16,3 @@ export function estimateTokens(params: CountTokensParams): number {
   }
   return Math.ceil(chars / 4) + media * 300 + messages.length * 4;
 }
-
-/** Whether the messages carry an image or audio part (the engine's count cannot take them as text). */
-export function hasMedia(params: CountTokensParams): boolean {
-  return (params.messages ?? []).some((m) => typeof m.content !== "string" && m.content.some((p) => p.type !== "text"));
-}

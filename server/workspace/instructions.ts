@@ -145,7 +145,8 @@ function capped(found: (InstructionSource & { rank: Rank })[], skipped: ProjectI
       text = text.slice(0, cut > left * 0.8 ? cut : left).trimEnd() + CUT_NOTE;
     }
     kept.set(s, text);
-    left -= text.length;
+    // (after a cut the rest is left out, not cut again to a few lines)
+    left = truncated ? 0 : left - text.length;
   }
   const sources = found.filter((s) => kept.has(s)).map((s) => ({ used: s.used, text: kept.get(s)! }));
   return { sources, skipped, truncated };
@@ -191,8 +192,9 @@ export interface RequestInstructions {
 
 /**
  * The instructions of a request: `roots` (none without a folder) with `focus` (the file in focus), or with
- * `repository` (a commit's folder: its own files; one outside every workspace folder, the CLI's, is a folder
- * of its own).
+ * `repository` (a commit's folder: its own files, read with its workspace folder's rules). A repository
+ * outside every workspace folder is a folder of its own only when there are none (the CLI); otherwise only the
+ * developer's own text goes.
  */
 export function instructionsFor(q: {
   roots?: WorkspaceRoots;
@@ -207,9 +209,14 @@ export function instructionsFor(q: {
   if (repo !== undefined && path.isAbsolute(repo)) {
     const at: Pick<LocatedPath, "root" | "rel"> | undefined = roots.find(repo) ? { root: roots.find(repo)!, rel: "" } : roots.locate(repo);
     if (at) base = at;
-    else {
+    else if (!roots.folders.length) {
+      // (the CLI in a repository: no workspace folders, the repository is one of its own)
       roots = WorkspaceRoots.of([repo]);
       base = { root: roots.folders[0], rel: "" };
+    } else {
+      // (a repository outside the workspace's folders, which the editor's Git may open: its files are not read)
+      base = undefined;
+      roots = WorkspaceRoots.of([]);
     }
   }
   const found = readInstructions({ roots, settings: q.settings, ignore: q.ignore, focus: q.focus, base });

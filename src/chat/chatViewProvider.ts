@@ -186,10 +186,20 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     await this.ask(`/${command}`, [], [], false, editor);
   }
 
-  /** Review Changes: `/review` of a diff (src/reviewChanges.ts), asked in the chat. */
-  async reviewDiff(chip: ContextChip): Promise<void> {
+  /**
+   * Review Changes: `/review` of a diff (src/reviewChanges.ts), asked in a new conversation (the one open is
+   * kept in Chat History) whose standing instructions are the repository's (`focus`: a name in its folder).
+   * False when Hearth is busy answering (a notice says so).
+   */
+  async reviewDiff(chip: ContextChip, repository: vscode.Uri): Promise<boolean> {
     await this.reveal(true);
-    await this.ask("/review", [], [chip], false, undefined);
+    if (this.busy) {
+      this.notice("info", "Hearth is still answering: stop it (Escape) or wait for it to finish, then review the changes.");
+      return false;
+    }
+    if (this.store.turns.length) this.newChat();
+    await this.ask("/review", [], [chip], false, undefined, false, undefined, vscode.Uri.joinPath(repository, "*").toString());
+    return true;
   }
 
   /** Adds a context chip for the next message (and shows the view without taking focus). */
@@ -398,6 +408,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     fromComposer = false,
     /** An earlier user turn this message replaces, with the turns after it (Edit). */
     replaces?: string,
+    /** The file the conversation is about (`ChatTurn.focus`), when it is not the editor's. */
+    focusOn = focusedFile(),
   ): Promise<void> {
     // A message not sent goes back into the composer, attachments too (the view cleared them when it sent).
     const giveBack = () => {
@@ -449,7 +461,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       if (mention.workspace) this.notice("info", "Ask a question after @workspace.");
       return;
     }
-    const focus = focusedFile();
+    const focus = focusOn;
     const user: ChatTurn = {
       id: randomUUID(),
       role: "user",
@@ -1017,6 +1029,6 @@ function notebookFile(nb: vscode.NotebookDocument, fallbackLanguage = "python"):
 /** The file in the editor (a notebook cell's: its notebook), as a URI string; undefined for none or an unsaved one. */
 function focusedFile(): string | undefined {
   const doc = vscode.window.activeTextEditor?.document;
-  const uri = doc?.uri.scheme === "vscode-notebook-cell" ? vscode.window.activeNotebookEditor?.notebook.uri : doc?.uri;
+  const uri = doc && (notebookOfCell(doc)?.uri ?? doc.uri);
   return uri?.scheme === "file" ? uri.toString() : undefined;
 }

@@ -1109,6 +1109,28 @@ describe("ChatViewProvider", () => {
     expect(a.backend.last.focus).toBe("file:///work/api/a.ts");
   });
 
+  it("Review Changes asks /review of the diff in a new chat (the open one kept), the repository as its focus", async () => {
+    const a = setup();
+    a.say({ type: "send", text: "earlier", attachments: [], context: [] });
+    await flush();
+    a.backend.last.resolve({ text: "a", stats: stats(), mediaTokens: 0 });
+    await flush();
+    await flush();
+    const chip = { kind: "file" as const, path: "shop: staged changes (1 file)", languageId: "diff", text: "diff --git a/x b/x\n+y" };
+    const asked = a.provider.reviewDiff(chip, fake.vscode.Uri.file("/work/shop"));
+    await flush();
+    await flush();
+    expect(a.backend.last.focus).toBe("file:///work/shop/*");
+    const turns = a.provider["store"].turns;
+    expect(turns[0]).toMatchObject({ role: "user", command: "review", context: [chip] });
+    expect(a.backend.last.messages!.at(-1)!.content).toContain("Review the changes in the diff above (shop: staged changes (1 file))");
+    // busy answering: refused, with a notice
+    expect(await a.provider.reviewDiff(chip, fake.vscode.Uri.file("/work/shop"))).toBe(false);
+    expect(a.posted.at(-1)).toMatchObject({ type: "notice", level: "info" });
+    a.backend.last.resolve({ text: "looks fine", stats: stats(), mediaTokens: 0 });
+    expect(await asked).toBe(true);
+  });
+
   it("copies, opens new files with a known language, and opens only http(s) links", async () => {
     const a = setup();
     a.say({ type: "copy", code: "abc" });

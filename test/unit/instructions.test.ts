@@ -155,6 +155,7 @@ describe("readInstructions", () => {
     expect(paths(r)).toEqual(["settings", "AGENTS.md", "pkg/AGENTS.md"]);
     expect(r.sources[1].text).toMatch(/- rule number something something\n\[…cut here: standing instructions are limited to 12,000 characters\]$/);
     expect(r.sources[2].text).toBe("pkg rules");
+    // (after the cut the rest is left out, even with room for a few of its lines)
     expect(r.skipped).toEqual([{ path: ".github/copilot-instructions.md", reason: "over-the-limit" }]);
     const total = r.sources.reduce((n, s) => n + s.text.length, 0);
     expect(total).toBeLessThanOrEqual(MAX_INSTRUCTION_CHARS + 100);
@@ -180,6 +181,9 @@ describe("instructionsFor (a request's instructions)", () => {
     expect(alone.used?.map((u) => (u.kind === "file" ? u.path : u.kind))).toEqual(["AGENTS.md", ".github/copilot-instructions.md"]);
     // no repository, no focus: every folder's
     expect(instructionsFor({ roots, settings: settings.instructions, ignore: settings.workspace }).used).toHaveLength(2);
+    // a repository outside the workspace's folders (the editor's Git can open one): its files are not read
+    const outside = folder({ "AGENTS.md": "outside rules" });
+    expect(instructionsFor({ roots, settings: settings.instructions, ignore: settings.workspace, repository: outside })).toEqual({ text: "", notes: [] });
   });
 
   it("gives notes for files passed over, and nothing to use when there is nothing", () => {

@@ -85,13 +85,17 @@ describe("Write Commit Message", () => {
 
       // Review Changes: the same staged changes go to the chat as /review of a diff, without the secrets either.
       const chat = await hearth();
-      const from = chat.chatHistory().length;
+      const earlier = chat.chatHistory().length;
+      const pastBefore = chat.pastChats().length;
       const review = (await vscode.commands.executeCommand(Commands.reviewChanges, { rootUri: repo.rootUri })) as ReviewOutcome;
       assert.ok(review && "chip" in review, `Review Changes: ${JSON.stringify(review)}`);
       assert.match(review.chip.path, /: staged changes \(3 files\)$/);
       assert.ok(review.chip.text.includes("de-DE"), "the staged change is in the review");
       assert.ok(!review.chip.text.includes("sk_live_commit_e2e_secret") && !review.chip.text.includes(pastedKey), "no secret in the review");
-      const { user } = await waitForAnswer(chat, from, (t) => t.command === "review");
+      // (in a new chat: the conversation open before is kept in Chat History)
+      const { user } = await waitForAnswer(chat, 0, (t) => t.command === "review");
+      if (earlier) assert.equal(chat.pastChats().length, pastBefore + 1, "the conversation open before went to Chat History");
+      assert.equal(chat.chatHistory()[0]?.id, user.id, "the review starts the chat");
       assert.deepEqual(user.context?.map((c) => c.path), [review.chip.path]);
       assert.match(user.prompt ?? "", /^Review the changes in the diff above/);
       note(`review changes: ${review.chip.path}, ${review.chip.text.length} chars of diff`);
