@@ -1117,7 +1117,7 @@ describe("ChatViewProvider", () => {
     await flush();
     await flush();
     const chip = { kind: "file" as const, path: "shop: staged changes (1 file)", languageId: "diff", text: "diff --git a/x b/x\n+y" };
-    const asked = a.provider.reviewDiff(chip, fake.vscode.Uri.file("/work/shop"));
+    const asked = a.provider.reviewDiff(chip, fake.vscode.Uri.file("/work/shop") as never);
     await flush();
     await flush();
     expect(a.backend.last.focus).toBe("file:///work/shop/*");
@@ -1125,7 +1125,7 @@ describe("ChatViewProvider", () => {
     expect(turns[0]).toMatchObject({ role: "user", command: "review", context: [chip] });
     expect(a.backend.last.messages!.at(-1)!.content).toContain("Review the changes in the diff above (shop: staged changes (1 file))");
     // busy answering: refused, with a notice
-    expect(await a.provider.reviewDiff(chip, fake.vscode.Uri.file("/work/shop"))).toBe(false);
+    expect(await a.provider.reviewDiff(chip, fake.vscode.Uri.file("/work/shop") as never)).toBe(false);
     expect(a.posted.at(-1)).toMatchObject({ type: "notice", level: "info" });
     a.backend.last.resolve({ text: "looks fine", stats: stats(), mediaTokens: 0 });
     expect(await asked).toBe(true);
