@@ -169,7 +169,9 @@ export class HearthLanguageModels implements LmChatProvider, vscode.Disposable {
     const context = s?.memory?.contextSize ?? (this.configuredContext() > 0 ? this.configuredContext() : CONTEXT_BEFORE_LOAD);
     const maxOutputTokens = Math.min(LM_MAX_OUTPUT_TOKENS, Math.floor(context / 2));
     const remote = s?.engine?.kind === "remote";
-    const file = remote ? s?.engine?.remoteModel : s?.files?.model ? baseName(s.files.model) : undefined;
+    // (the files of the engine that runs; before one runs, or after a model switch stopped it, the setting's
+    // name: a status keeps the last files after an unload)
+    const file = remote ? s?.engine?.remoteModel : s?.engine && s.files?.model ? baseName(s.files.model) : s?.model ? settingName(s.model) : undefined;
     const name = modelName(file);
     return {
       id: LM_MODEL_ID,
@@ -198,6 +200,13 @@ export function modelName(file: string | undefined): string {
     .replace(/\s+/g, " ")
     .trim();
   return `${pretty} (Hearth)`;
+}
+
+/** The file a `hearth.model` setting names: `hf:user/repo:QUANT` → `repo-QUANT` (less `-GGUF`), else its last segment. */
+function settingName(model: string): string {
+  const hf = /^hf:[^/]+\/([^/:]+?)(?:-GGUF)?(?::([^/]+))?$/i.exec(model.trim());
+  if (hf) return hf[2] ? `${hf[1]}-${hf[2]}` : hf[1];
+  return baseName(model.replace(/[?#].*$/, ""));
 }
 
 function baseName(p: string): string {

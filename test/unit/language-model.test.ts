@@ -95,7 +95,8 @@ describe("Hearth in vscode.lm", () => {
     const host = new FakeHost();
     const lm = new HearthLanguageModels(host);
     const [before] = lm.provideLanguageModelChatInformation();
-    expect(before).toMatchObject({ id: "hearth-local", name: "Gemma 4 (Hearth)", family: "gemma-4", capabilities: { imageInput: false, toolCalling: false } });
+    // (before the model runs: named from the setting)
+    expect(before).toMatchObject({ id: "hearth-local", name: "Gemma 4 12B Q4_K_M (Hearth)", family: "gemma-4", capabilities: { imageInput: false, toolCalling: false } });
     expect(before.maxInputTokens + before.maxOutputTokens).toBe(32_768);
 
     let changes = 0;
@@ -109,6 +110,11 @@ describe("Hearth in vscode.lm", () => {
     // the same status again: no event
     host.setStatus(ready());
     expect(changes).toBe(1);
+    // another model selected: the engine stops (the status keeps the old files), the new setting names it
+    host.setStatus({ ...ready(), state: "idle", engine: undefined, model: "hf:giladgd/gemma-4-E4B-it-GGUF:Q8_0" });
+    expect(lm.provideLanguageModelChatInformation()[0].name).toBe("Gemma 4 E4B Q8_0 (Hearth)");
+    host.setStatus({ state: "idle", model: "/models/my-model.gguf" });
+    expect(lm.provideLanguageModelChatInformation()[0].name).toBe("my model (Hearth)");
   });
 
   it("streams the host's answer as text parts, with the caller's max tokens and temperature", async () => {
