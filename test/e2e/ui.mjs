@@ -357,8 +357,11 @@ export async function runUiTests({ tools, env, runDir, profile, extensionsDir, e
         const turns = await frame.locator("article.turn").count();
         const question = frame.locator("article.turn.user").last();
         const asked = norm((await question.locator(".user-text").textContent()) ?? "").trim();
-        await question.hover();
-        await question.locator("button.edit").click();
+        // From the keyboard (Edit shows on hover or focus): a hover can land on the answer below when the turns'
+        // estimated sizes (content-visibility) settle as they scroll into view.
+        const edit = question.locator("button.edit");
+        await edit.focus();
+        await edit.press("Enter");
         const input = frame.locator("textarea.input");
         await frame.locator(".edit-bar").waitFor({ state: "visible", timeout: S(10_000) });
         if ((await input.inputValue()).trim() !== asked) throw new Error(`Edit put ${JSON.stringify(await input.inputValue())} in the input, not ${JSON.stringify(asked)}`);
