@@ -7,7 +7,7 @@
  */
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { leftOutForBudget, MAX_DIFF_CHARS, shownDiff, splitDiff } from "../server/commit/commitPrompt";
+import { leftOutForBudget, MAX_DIFF_CHARS, shownDiff } from "../server/commit/commitPrompt";
 import type { ContextChip } from "./chat/types";
 import { repositoryChanges, tell } from "./commitMessage";
 
@@ -23,17 +23,21 @@ export type ReviewOutcome = { chip: ContextChip } | { problem: string } | undefi
 export async function reviewChanges(chat: ReviewTarget, arg?: unknown): Promise<ReviewOutcome> {
   const changes = await repositoryChanges(arg, "review");
   if (!changes || "problem" in changes) return changes;
-  // (a merge with only conflicted files: git lists them as unmerged, with no diff to review)
-  if (!splitDiff(changes.diff).length) return tell("There are no changes to review in this repository (unmerged files are listed without their changes: resolve the conflicts first).");
   const chip = diffChip(changes.diff, changes.staged, path.basename(changes.repo.rootUri.fsPath));
+  // (a merge with only conflicted files: git lists them as unmerged, with no diff to review)
+  if (!chip) return tell("There are no changes to review in this repository (unmerged files are listed without their changes: resolve the conflicts first).");
   if (!(await chat.reviewDiff(chip, changes.repo.rootUri))) return { problem: "Hearth is still answering." };
   return { chip };
 }
 
-/** The diff as a chat context chip, named by the repository and what it holds ("app: staged changes (3 files)"). */
-export function diffChip(diff: string, staged: boolean, repository: string): ContextChip {
+/**
+ * The diff as a chat context chip, named by the repository and what it holds ("app: staged changes (3 files)");
+ * undefined when it has no file's changes.
+ */
+export function diffChip(diff: string, staged: boolean, repository: string): ContextChip | undefined {
   const shown = shownDiff(diff, MAX_DIFF_CHARS);
-  const files = splitDiff(diff).length;
+  const files = shown.files;
+  if (!files) return undefined;
   const leftOut = leftOutForBudget(shown);
   return {
     kind: "file",

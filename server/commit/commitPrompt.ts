@@ -88,6 +88,8 @@ export interface ShownDiff {
   omitted: CommitPrompt["omitted"];
   /** characters of `text` */
   chars: number;
+  /** files in the diff, shown or not */
+  files: number;
 }
 
 /**
@@ -99,7 +101,8 @@ export function shownDiff(diff: string, maxChars = MAX_DIFF_CHARS): ShownDiff {
   const omitted: CommitPrompt["omitted"] = [];
   const shown: string[] = [];
   let used = 0;
-  for (const f of splitDiff(diff)) {
+  const files = splitDiff(diff);
+  for (const f of files) {
     const head = headerOf(f.text);
     let part = f.text;
     if (isSecretPath(f.path)) {
@@ -121,7 +124,7 @@ export function shownDiff(diff: string, maxChars = MAX_DIFF_CHARS): ShownDiff {
     used += part.length;
     shown.push(part);
   }
-  return { text: shown.join("").trimEnd(), omitted, chars: used };
+  return { text: shown.join("").trimEnd(), omitted, chars: used, files: files.length };
 }
 
 /** The files a shown diff left out for its budget, named up to a limit (see leftOutList). */

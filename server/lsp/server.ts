@@ -56,6 +56,7 @@ import {
   type WorkspacePrefixParams,
   type HearthErrorData,
   type HearthSettings,
+  type InstructionsUsed,
   type InitializationOptions,
   type ModelStatus,
   type PromptProgress,
@@ -304,9 +305,14 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
         params.instructions === false ? { text: "", notes: [] } : instructionsOf({ focus: typeof params.focus === "string" ? params.focus : undefined });
       const messages = withInstructions(params.messages, instructions.text);
       const result = params.workspace ? await chat.chatWithWorkspace(messages, await chatWorkspaceChunks(), opts) : await chat.chat(messages, opts);
-      return { ...result, ...(instructions.used && { instructions: instructions.used }) };
+      return withUsed(result, instructions);
     }),
   );
+
+  /** A result with the standing instructions that went with it (left out when none did). */
+  function withUsed<T extends object>(result: T, instructions: RequestInstructions): T & { instructions?: InstructionsUsed[] } {
+    return instructions.used ? { ...result, instructions: instructions.used } : result;
+  }
 
   /** The standing instructions for a request (instructions.ts); what was passed over is logged when that changes. */
   function instructionsOf(q: { focus?: string; repository?: string }): RequestInstructions {
@@ -351,7 +357,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
         },
         { maxTokens: params.maxTokens, temperature: params.temperature, seed: params.seed, signal, onChunk: chunksTo(connection, params.partialResultToken) },
       );
-      return { ...result, ...(instructions.used && { instructions: instructions.used }) };
+      return withUsed(result, instructions);
     }),
   );
 
@@ -362,7 +368,7 @@ export function startLanguageServer(connection: Connection): LanguageServerHandl
       // (without a repository: every workspace folder's instructions, none outside a workspace)
       const instructions = instructionsOf({ repository: typeof params.repository === "string" ? params.repository : undefined });
       const result = await writeCommitMessage(chat, params, opts, contextSize, instructions.text);
-      return { ...result, ...(instructions.used && { instructions: instructions.used }) };
+      return withUsed(result, instructions);
     }),
   );
 

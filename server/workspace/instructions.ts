@@ -207,7 +207,8 @@ export function instructionsFor(q: {
   let base: InstructionsQuery["base"];
   const repo = q.repository === undefined ? undefined : withoutFileScheme(q.repository);
   if (repo !== undefined && path.isAbsolute(repo)) {
-    const at: Pick<LocatedPath, "root" | "rel"> | undefined = roots.find(repo) ? { root: roots.find(repo)!, rel: "" } : roots.locate(repo);
+    const folder = roots.find(repo);
+    const at: Pick<LocatedPath, "root" | "rel"> | undefined = folder ? { root: folder, rel: "" } : roots.locate(repo);
     if (at) base = at;
     else if (!roots.folders.length) {
       // (the CLI in a repository: no workspace folders, the repository is one of its own)

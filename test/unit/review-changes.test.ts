@@ -19,7 +19,7 @@ const fileDiff = (file: string, added: string) => `diff --git a/${file} b/${file
 describe("Review Changes", () => {
   it("sends the diff as a chip named by the repository, without a secrets file's changes or a pasted key", () => {
     const key = "ghp_" + "A1b2".repeat(9);
-    const chip = diffChip(fileDiff("src/a.ts", "export const b = 2;") + fileDiff(".env", "TOKEN=x") + fileDiff("src/c.ts", `const k = "${key}";`), true, "shop");
+    const chip = diffChip(fileDiff("src/a.ts", "export const b = 2;") + fileDiff(".env", "TOKEN=x") + fileDiff("src/c.ts", `const k = "${key}";`), true, "shop")!;
     expect(chip).toMatchObject({ kind: "file", path: "shop: staged changes (3 files)", languageId: "diff" });
     expect(chip.text).toContain("+export const b = 2;");
     expect(chip.text).toContain("+++ b/.env\n(changes to a secrets file: not shown)");
@@ -30,10 +30,12 @@ describe("Review Changes", () => {
 
   it("names the files past the budget, and says uncommitted when nothing is staged", () => {
     const big = Array.from({ length: 12 }, (_, i) => fileDiff(`src/f${i}.ts`, `export const v = "${"x".repeat(3000)}";`)).join("");
-    const chip = diffChip(big, false, "shop");
+    const chip = diffChip(big, false, "shop")!;
     expect(chip.path).toBe("shop: uncommitted changes (12 files)");
     expect(chip.text.length).toBeLessThan(26_000);
     expect(chip.text).toMatch(/\n\n\(also changed, not shown: src\/f\d+\.ts/);
+    // (only unmerged paths, as in a conflicted merge: no file's changes, no chip)
+    expect(diffChip("* Unmerged path src/a.ts\n", true, "shop")).toBeUndefined();
   });
 
   it("asks for a review of the changes, not of code", () => {
